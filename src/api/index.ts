@@ -1,0 +1,10 @@
+/**
+ * Public face of src/api: kinds, their schemas (TypeBox: type = validator =
+ * OpenAPI), units, label selectors, names and errors. Depends on nothing of ours.
+ *
+ * CONTRACT (filled in by the api module; signatures are fixed, others code against them):
+ */
+export * from './errors.js';
+export * from './object.js';
+export * from './selector.js';
+export * from './kinds.js';

@@ -1,0 +1,43 @@
+/** The envelope every SkyShift object shares: {kind, metadata, spec, status}. */
+
+export interface ObjectMeta {
+  name: string;
+  /** Present on namespaced kinds only. */
+  namespace?: string;
+  uid?: string;
+  /** Opaque string; equals the store revision of the last write. Compare only for equality. */
+  resourceVersion?: string;
+  /** Bumped by the server whenever `spec` changes. */
+  generation?: number;
+  creationTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+export interface ApiObject<Spec = Record<string, unknown>, Status = Record<string, unknown>> {
+  kind: string;
+  apiVersion?: string;
+  metadata: ObjectMeta;
+  spec: Spec;
+  status: Status;
+}
+
+export interface ObjectList<T extends ApiObject = ApiObject> {
+  kind: string; // e.g. "JobList"
+  apiVersion?: string;
+  metadata: { resourceVersion: string; continue?: string };
+  items: T[];
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+/** One line of a watch stream (NDJSON). For ERROR the object is a Status. */
+export interface WatchEvent<T = ApiObject> {
+  type: WatchEventType;
+  object: T;
+}
+
+/** `namespace/name` for namespaced objects, `name` for global ones: the informer and work-queue key. */
+export function objectKey(obj: { metadata: ObjectMeta }): string {
+  return obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name;
+}

@@ -1,0 +1,37 @@
+/** Start a real `skyshift server` process on a free loopback port for integration tests. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, waitFor } from './ports.js';
+import { startDaemon, type Daemon } from './process.js';
+
+export const REPO_ROOT = new URL('../../', import.meta.url).pathname;
+export const SKYSHIFT_BIN = join(REPO_ROOT, 'src/bin/skyshift.ts');
+export const SKYCTL_BIN = join(REPO_ROOT, 'src/bin/skyctl.ts');
+
+export interface TestServer {
+  url: string;
+  port: number;
+  dir: string;
+  daemon: Daemon;
+  stop(): Promise<void>;
+}
+
+/** `store` defaults to a fresh SQLite file in a temp dir. */
+export async function startServer(options: { store?: string; dir?: string; port?: number; extraArgs?: string[] } = {}): Promise<TestServer> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'skyshift-test-'));
+  const port = options.port ?? (await freePort());
+  const store = options.store ?? `sqlite:${join(dir, 'skyshift.db')}`;
+  const daemon = startDaemon(
+    process.execPath,
+    ['--import', 'tsx', SKYSHIFT_BIN, 'server', '--host', '127.0.0.1', '--port', String(port), '--store', store, ...(options.extraArgs ?? [])],
+    { logFile: join(dir, 'server.log'), env: { HOME: dir } },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`skyshift server on ${url} (log: ${join(dir, 'server.log')})`, async () => {
+    if (daemon.child.exitCode !== null) throw new Error(`server exited with ${daemon.child.exitCode}`);
+    const res = await fetch(`${url}/readyz`);
+    return res.ok;
+  });
+  return { url, port, dir, daemon, stop: () => daemon.stop() };
+}
