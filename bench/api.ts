@@ -1,0 +1,237 @@
+/**
+ * npm run bench:api — throughput and latency of the HTTP API on SQLite and on etcd,
+ * against a raw etcd baseline measured in the same run, plus watch fan-out and
+ * large-list latency. Prints a Markdown report (paste into docs/benchmarks.md).
+ *
+ * Everything runs on this machine: etcd and `skyshift server` are started on free
+ * loopback ports and stopped by PID at the end. Figures are medians of repeated
+ * rounds where cheap; the machine is shared and noisy, so compare ratios.
+ */
+import http from 'node:http';
+import { Etcd3 } from 'etcd3';
+import { startEtcd } from '../test/infra/etcd.js';
+import { startServer, type TestServer } from '../test/infra/server.js';
+import { describeMachine } from './lib/machine.js';
+import { makeAgent, percentile, request, runLoad } from './lib/http.js';
+
+const QUICK = process.argv.includes('--quick');
+const N_C1 = QUICK ? 300 : 1000;
+const N_C50 = QUICK ? 2000 : 10000;
+const LIST_JOBS = QUICK ? 2000 : 10000;
+const WATCHERS = QUICK ? 200 : 1000;
+const FANOUT_WRITES = QUICK ? 20 : 50;
+
+interface Row {
+  backend: string;
+  op: string;
+  concurrency: number;
+  n: number;
+  perSec: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+const rows: Row[] = [];
+
+function jobBody(name: string, namespace = 'default'): string {
+  return JSON.stringify({
+    kind: 'Job',
+    metadata: { name, namespace, labels: { app: 'bench', tier: name.length % 2 ? 'a' : 'b' } },
+    spec: { run: 'echo hello; sleep 1', replicas: 2, resources: { cpus: 1, memory: '512Mi' } },
+  });
+}
+
+function record(backend: string, op: string, concurrency: number, r: Awaited<ReturnType<typeof runLoad>>): Row {
+  const row: Row = {
+    backend,
+    op,
+    concurrency,
+    n: r.latencies.length,
+    perSec: (r.latencies.length / r.wallMs) * 1000,
+    p50: percentile(r.latencies, 50),
+    p99: percentile(r.latencies, 99),
+    errors: r.errors,
+  };
+  rows.push(row);
+  const err = r.errors ? ` errors=${r.errors} (${r.firstError})` : '';
+  console.error(`  ${backend} ${op} c=${concurrency}: ${row.perSec.toFixed(0)}/s p50 ${row.p50.toFixed(2)} ms p99 ${row.p99.toFixed(2)} ms${err}`);
+  return row;
+}
+
+async function crudRounds(server: TestServer, backend: string): Promise<void> {
+  const base = new URL(server.url);
+  for (const concurrency of [1, 50]) {
+    const n = concurrency === 1 ? N_C1 : N_C50;
+    const agent = makeAgent(concurrency);
+    const prefix = `c${concurrency}-`;
+    const url = new URL('/default/jobs', base);
+    const created = await runLoad(n, concurrency, async (i) => (await request(agent, url, 'POST', jobBody(`${prefix}${i}`))).status);
+    record(backend, 'create', concurrency, created);
+    const got = await runLoad(n, concurrency, async (i) => (await request(agent, new URL(`/default/jobs/${prefix}${i}`, base), 'GET')).status);
+    record(backend, 'get', concurrency, got);
+    // A list of a small namespace (100 jobs): the common `skyctl get jobs` case.
+    if (concurrency === 1) {
+      await request(agent, new URL('/namespaces', base), 'POST', JSON.stringify({ kind: 'Namespace', metadata: { name: 'bench-small' } }));
+      await runLoad(100, 10, async (i) => (await request(agent, new URL('/bench-small/jobs', base), 'POST', jobBody(`s${i}`, 'bench-small'))).status);
+    }
+    const listN = concurrency === 1 ? 200 : 2000;
+    const listed = await runLoad(listN, concurrency, async () => (await request(agent, new URL('/bench-small/jobs', base), 'GET')).status);
+    record(backend, 'list (100 jobs)', concurrency, listed);
+    agent.destroy();
+  }
+}
+
+async function rawEtcd(endpoint: string): Promise<void> {
+  const client = new Etcd3({ hosts: `http://${endpoint}` });
+  try {
+    for (const concurrency of [1, 50]) {
+      const n = concurrency === 1 ? N_C1 : N_C50;
+      const r = await runLoad(n, concurrency, async (i) => {
+        await client.put(`/raw/jobs/default/c${concurrency}-${i}`).value(jobBody(`c${concurrency}-${i}`));
+        return 200;
+      });
+      record('raw etcd (etcd3 put)', 'put', concurrency, r);
+    }
+  } finally {
+    client.close();
+  }
+}
+
+async function largeList(server: TestServer): Promise<{ p50: number; p99: number; bytes: number }> {
+  const base = new URL(server.url);
+  const agent = makeAgent(50);
+  await request(agent, new URL('/namespaces', base), 'POST', JSON.stringify({ kind: 'Namespace', metadata: { name: 'bench-large' } }));
+  await runLoad(LIST_JOBS, 50, async (i) => (await request(agent, new URL('/bench-large/jobs', base), 'POST', jobBody(`l${i}`, 'bench-large'))).status);
+  const latencies: number[] = [];
+  let bytes = 0;
+  for (let i = 0; i < 50; i++) {
+    const t0 = performance.now();
+    const res = await request(agent, new URL('/bench-large/jobs', base), 'GET');
+    latencies.push(performance.now() - t0);
+    bytes = res.body.length;
+    const items = (JSON.parse(res.body) as { items: unknown[] }).items.length;
+    if (items !== LIST_JOBS) throw new Error(`list returned ${items} jobs, expected ${LIST_JOBS}`);
+  }
+  agent.destroy();
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), bytes };
+}
+
+/**
+ * WATCHERS concurrent watch connections on one namespace; for each write, the time
+ * from sending it until the last watcher has received the event.
+ */
+async function fanout(server: TestServer): Promise<{ allP50: number; allP99: number; eachP50: number; eachP99: number; watchers: number }> {
+  const base = new URL(server.url);
+  const agent = makeAgent(10);
+  await request(agent, new URL('/namespaces', base), 'POST', JSON.stringify({ kind: 'Namespace', metadata: { name: 'bench-fanout' } }));
+  const watchAgent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+  let expected = '';
+  let received = 0;
+  let sentAt = 0;
+  const eachLatency: number[] = [];
+  let allDone: (() => void) | undefined;
+  const requests: http.ClientRequest[] = [];
+  let connected = 0;
+  await new Promise<void>((resolveAll, rejectAll) => {
+    for (let w = 0; w < WATCHERS; w++) {
+      const req = http.get(new URL('/bench-fanout/jobs?watch=true', base), { agent: watchAgent }, (res) => {
+        if (res.statusCode !== 200) return rejectAll(new Error(`watch answered ${res.statusCode}`));
+        if (++connected === WATCHERS) resolveAll();
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          // Match on the marker instead of parsing JSON: the client must not be the bottleneck.
+          if (expected && chunk.includes(expected)) {
+            eachLatency.push(performance.now() - sentAt);
+            if (++received === WATCHERS) allDone?.();
+          }
+        });
+      });
+      req.on('error', rejectAll);
+      requests.push(req);
+    }
+  });
+  // Let every watch finish its initial (empty) sync before writing.
+  await new Promise((r) => setTimeout(r, 500));
+  const allLatency: number[] = [];
+  for (let i = 0; i < FANOUT_WRITES; i++) {
+    expected = `"fan-${i}"`;
+    received = 0;
+    const done = new Promise<void>((r) => (allDone = r));
+    sentAt = performance.now();
+    await request(agent, new URL('/bench-fanout/jobs', base), 'POST', jobBody(`fan-${i}`, 'bench-fanout'));
+    await Promise.race([done, new Promise((_, rej) => setTimeout(() => rej(new Error(`only ${received}/${WATCHERS} watchers saw write ${i}`)), 10_000))]);
+    allLatency.push(performance.now() - sentAt);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  for (const req of requests) req.destroy();
+  watchAgent.destroy();
+  agent.destroy();
+  return {
+    allP50: percentile(allLatency, 50),
+    allP99: percentile(allLatency, 99),
+    eachP50: percentile(eachLatency, 50),
+    eachP99: percentile(eachLatency, 99),
+    watchers: WATCHERS,
+  };
+}
+
+function fmt(n: number, digits = 1): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : 'n/a';
+}
+
+async function main(): Promise<void> {
+  const machine = describeMachine();
+  console.error(`bench:api on ${machine}${QUICK ? ' (quick)' : ''}`);
+
+  console.error('SQLite store:');
+  const sqliteServer = await startServer();
+  let list: Awaited<ReturnType<typeof largeList>>;
+  let fan: Awaited<ReturnType<typeof fanout>>;
+  try {
+    await crudRounds(sqliteServer, 'API on sqlite');
+    list = await largeList(sqliteServer);
+    console.error(`  list of ${LIST_JOBS} jobs: p50 ${fmt(list.p50)} ms p99 ${fmt(list.p99)} ms (${(list.bytes / 2 ** 20).toFixed(1)} MiB)`);
+    fan = await fanout(sqliteServer);
+    console.error(`  fan-out to ${fan.watchers} watchers: all-received p50 ${fmt(fan.allP50)} ms p99 ${fmt(fan.allP99)} ms`);
+  } finally {
+    await sqliteServer.stop();
+  }
+
+  console.error('etcd store:');
+  const etcd = await startEtcd();
+  try {
+    await rawEtcd(etcd.endpoint);
+    const etcdServer = await startServer({ store: `etcd://${etcd.endpoint}` });
+    try {
+      await crudRounds(etcdServer, 'API on etcd');
+    } finally {
+      await etcdServer.stop();
+    }
+  } finally {
+    await etcd.stop();
+  }
+
+  const find = (backend: string, op: string, c: number) => rows.find((r) => r.backend === backend && r.op === op && r.concurrency === c);
+  const lines: string[] = [];
+  lines.push(`### bench:api — ${new Date().toISOString().slice(0, 10)}`, '', `Machine: ${machine}`, '');
+  lines.push('| backend | operation | concurrency | n | ops/s | p50 ms | p99 ms | errors |', '|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    lines.push(`| ${r.backend} | ${r.op} | ${r.concurrency} | ${r.n} | ${fmt(r.perSec, 0)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${r.errors} |`);
+  }
+  lines.push('');
+  for (const c of [1, 50]) {
+    const api = find('API on etcd', 'create', c);
+    const raw = find('raw etcd (etcd3 put)', 'put', c);
+    if (api && raw) lines.push(`- API-on-etcd creates / raw etcd puts at concurrency ${c}: **${((api.perSec / raw.perSec) * 100).toFixed(0)}%** (${fmt(api.perSec, 0)} vs ${fmt(raw.perSec, 0)} per s)`);
+  }
+  const sqliteCreate = find('API on sqlite', 'create', 50);
+  if (sqliteCreate) lines.push(`- creates on sqlite at concurrency 50: **${fmt(sqliteCreate.perSec, 0)}/s** (target ≥ 5,000)`);
+  lines.push(`- list of ${LIST_JOBS} jobs (${(list.bytes / 2 ** 20).toFixed(1)} MiB JSON): p50 **${fmt(list.p50)} ms**, p99 **${fmt(list.p99)} ms** (target p99 < 150 ms)`);
+  lines.push(`- watch fan-out, ${fan.watchers} watchers, ${FANOUT_WRITES} writes: until every watcher has the event p50 **${fmt(fan.allP50)} ms**, p99 **${fmt(fan.allP99)} ms** (target p99 < 100 ms); per watcher p50 ${fmt(fan.eachP50)} ms, p99 ${fmt(fan.eachP99)} ms`);
+  console.log(lines.join('\n'));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
