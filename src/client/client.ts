@@ -1,0 +1,210 @@
+import { ApiError, type ApiObject, type ObjectList, type WatchEvent } from '../api/index.js';
+import { readLines, readNdjson } from './ndjson.js';
+import { kindInfo, objectPath, type KindRef } from './paths.js';
+
+export interface ClientOptions {
+  /** Base URL, e.g. http://127.0.0.1:50051 */
+  server: string;
+  token?: string;
+  /** Namespace used when a call does not name one. */
+  namespace?: string;
+  fetch?: typeof globalThis.fetch;
+}
+
+export interface ListOptions {
+  namespace?: string;
+  /** List a namespaced kind across every namespace. */
+  allNamespaces?: boolean;
+  labelSelector?: string;
+  limit?: number;
+  continue?: string;
+  signal?: AbortSignal;
+}
+
+export interface WatchOptions {
+  namespace?: string;
+  allNamespaces?: boolean;
+  name?: string;
+  resourceVersion?: string;
+  labelSelector?: string;
+  signal?: AbortSignal;
+}
+
+export interface LogsOptions {
+  follow?: boolean;
+  tail?: number;
+  cluster?: string;
+  task?: string;
+  signal?: AbortSignal;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+/** The API server could not be reached at all (as opposed to answering with an error). */
+export class UnreachableError extends ApiError {
+  constructor(server: string, cause: unknown) {
+    const detail = cause instanceof Error ? ((cause.cause as Error | undefined)?.message ?? cause.message) : String(cause);
+    super('ServiceUnavailable', `cannot reach SkyShift API server at ${server}: ${detail}`);
+    this.name = 'UnreachableError';
+  }
+}
+
+type Obj = ApiObject;
+
+/** Typed REST client for DESIGN §4. Speaks HTTP only. */
+export class SkyShiftClient {
+  readonly server: string;
+  readonly namespace: string;
+  private readonly token: string | undefined;
+  private readonly fetchImpl: typeof globalThis.fetch;
+
+  constructor(options: ClientOptions) {
+    this.server = options.server.replace(/\/+$/, '');
+    this.token = options.token;
+    this.namespace = options.namespace ?? 'default';
+    this.fetchImpl = options.fetch ?? globalThis.fetch;
+  }
+
+  async get<T extends Obj = Obj>(kind: KindRef, name: string, options: CallOptions & { namespace?: string } = {}): Promise<T> {
+    return (await this.json('GET', this.path(kind, options.namespace, name), undefined, options.signal)) as T;
+  }
+
+  async list<T extends Obj = Obj>(kind: KindRef, options: ListOptions = {}): Promise<ObjectList<T>> {
+    const query = new URLSearchParams();
+    if (options.labelSelector) query.set('labelSelector', options.labelSelector);
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    if (options.continue) query.set('continue', options.continue);
+    const ns = options.allNamespaces ? undefined : options.namespace;
+    const path = this.path(kind, ns, undefined, options.allNamespaces);
+    return (await this.json('GET', withQuery(path, query), undefined, options.signal)) as ObjectList<T>;
+  }
+
+  async create<T extends Obj = Obj>(kind: KindRef, object: unknown, options: CallOptions & { namespace?: string } = {}): Promise<T> {
+    const ns = options.namespace ?? metaNamespace(object);
+    return (await this.json('POST', this.path(kind, ns), object, options.signal)) as T;
+  }
+
+  /** PUT: carries metadata.resourceVersion, so a stale copy fails with Conflict. */
+  async update<T extends Obj = Obj>(kind: KindRef, object: Obj, options: CallOptions & { namespace?: string } = {}): Promise<T> {
+    const ns = options.namespace ?? object.metadata.namespace;
+    return (await this.json('PUT', this.path(kind, ns, object.metadata.name), object, options.signal)) as T;
+  }
+
+  async updateStatus<T extends Obj = Obj>(kind: KindRef, object: Obj, options: CallOptions & { namespace?: string } = {}): Promise<T> {
+    const ns = options.namespace ?? object.metadata.namespace;
+    return (await this.json('PUT', this.path(kind, ns, object.metadata.name) + '/status', object, options.signal)) as T;
+  }
+
+  /** JSON merge patch (RFC 7386). */
+  async patch<T extends Obj = Obj>(kind: KindRef, name: string, patch: unknown, options: CallOptions & { namespace?: string } = {}): Promise<T> {
+    return (await this.json('PATCH', this.path(kind, options.namespace, name), patch, options.signal, 'application/merge-patch+json')) as T;
+  }
+
+  async delete<T = unknown>(kind: KindRef, name: string, options: CallOptions & { namespace?: string; resourceVersion?: string } = {}): Promise<T> {
+    const query = new URLSearchParams();
+    if (options.resourceVersion) query.set('resourceVersion', options.resourceVersion);
+    return (await this.json('DELETE', withQuery(this.path(kind, options.namespace, name), query), undefined, options.signal)) as T;
+  }
+
+  /**
+   * Streams watch events until the server closes the stream or `signal` aborts.
+   * HTTP errors (e.g. 410 before the stream starts) are thrown as ApiError;
+   * in-stream ERROR events are yielded for the caller to interpret.
+   */
+  async *watch<T extends Obj = Obj>(kind: KindRef, options: WatchOptions = {}): AsyncGenerator<WatchEvent<T>> {
+    const query = new URLSearchParams({ watch: 'true' });
+    if (options.resourceVersion) query.set('resourceVersion', options.resourceVersion);
+    if (options.labelSelector) query.set('labelSelector', options.labelSelector);
+    const ns = options.allNamespaces ? undefined : options.namespace;
+    const path = this.path(kind, ns, options.name, options.allNamespaces);
+    const res = await this.send('GET', withQuery(path, query), undefined, options.signal);
+    if (!res.body) return;
+    try {
+      for await (const value of readNdjson(res.body, options.signal)) {
+        const event = value as WatchEvent<T>;
+        if (!event || typeof event !== 'object' || typeof event.type !== 'string') {
+          throw new SyntaxError(`watch line is not an event: ${JSON.stringify(value).slice(0, 200)}`);
+        }
+        yield event;
+      }
+    } catch (err) {
+      if (options.signal?.aborted) return;
+      throw err;
+    } finally {
+      await res.body.cancel().catch(() => undefined);
+    }
+  }
+
+  /** Job logs as text chunks; with `follow` it runs until the job ends or `signal` aborts. */
+  async *logs(namespace: string, name: string, options: LogsOptions = {}): AsyncGenerator<string> {
+    const query = new URLSearchParams();
+    if (options.follow) query.set('follow', 'true');
+    if (options.tail !== undefined) query.set('tail', String(options.tail));
+    if (options.cluster) query.set('cluster', options.cluster);
+    if (options.task) query.set('task', options.task);
+    const path = `/${encodeURIComponent(namespace)}/jobs/${encodeURIComponent(name)}/logs`;
+    const res = await this.send('GET', withQuery(path, query), undefined, options.signal);
+    if (!res.body) return;
+    try {
+      for await (const line of readLines(res.body, options.signal)) yield line + '\n';
+    } catch (err) {
+      if (options.signal?.aborted) return;
+      throw err;
+    } finally {
+      await res.body.cancel().catch(() => undefined);
+    }
+  }
+
+  private path(kind: KindRef, namespace: string | undefined, name?: string, allNamespaces = false): string {
+    const info = kindInfo(kind, namespace);
+    const ns = info.namespaced && !allNamespaces ? (namespace ?? this.namespace) : undefined;
+    return objectPath(info, ns, name);
+  }
+
+  private async json(method: string, path: string, body: unknown, signal?: AbortSignal, contentType = 'application/json'): Promise<unknown> {
+    const res = await this.send(method, path, body, signal, contentType);
+    const text = await res.text();
+    return text === '' ? undefined : (JSON.parse(text) as unknown);
+  }
+
+  private async send(method: string, path: string, body: unknown, signal?: AbortSignal, contentType = 'application/json'): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    if (body !== undefined) headers['content-type'] = contentType;
+    let res: Response;
+    try {
+      res = await this.fetchImpl(this.server + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
+      });
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      throw new UnreachableError(this.server, err);
+    }
+    if (!res.ok) {
+      const text = await res.text().catch(() => '');
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = { message: text || `HTTP ${res.status} ${res.statusText}` };
+      }
+      throw ApiError.fromStatus(parsed, res.status);
+    }
+    return res;
+  }
+}
+
+function withQuery(path: string, query: URLSearchParams): string {
+  const q = query.toString();
+  return q ? `${path}?${q}` : path;
+}
+
+function metaNamespace(object: unknown): string | undefined {
+  const meta = (object as { metadata?: { namespace?: unknown } } | null)?.metadata;
+  return typeof meta?.namespace === 'string' ? meta.namespace : undefined;
+}
