@@ -1,0 +1,21 @@
+/** Public face of the placement engine: pure, deterministic, no I/O (DESIGN 7). */
+export type * from './types.js';
+export { Scheduler, schedule, commitPlacement, DEFAULT_FILTERS, DEFAULT_SCORES } from './engine.js';
+export type { ScheduleInput, Decision, PlacedDecision, PendingDecision, ReservationRequest, SchedulerOptions } from './engine.js';
+export { Reservations } from './reservations.js';
+export type { Reservation, ReservationsOptions } from './reservations.js';
+export { CapacityIndex } from './capacity.js';
+export type { CapacitySummary, NodeFree } from './capacity.js';
+export type { FilterPlugin, ScorePlugin, SchedContext, FilterResult } from './plugin.js';
+export { OK, reject } from './plugin.js';
+export { readyFilter } from './plugins/ready.js';
+export { filterPolicyFilter, policiesFor, policyRejection } from './plugins/filter-policy.js';
+export { placementFiltersFilter } from './plugins/placement-filters.js';
+export { resourcesFitFilter, freeCapacityScore } from './plugins/resources-fit.js';
+export { preferenceScore } from './plugins/preferences.js';
+export { filterMatches, expressionHolds, selectorMatches } from './labels.js';
+export { demandOf, normalizeNode, isGpuType } from './resources.js';
+export { comparePending, sortPending } from './queue-order.js';
+export type { Queued } from './queue-order.js';
+export { evictionsFor } from './eviction.js';
+export type { Eviction } from './eviction.js';
