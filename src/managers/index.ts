@@ -1,0 +1,78 @@
+/**
+ * Public face of src/managers: the ClusterManager contract, its
+ * implementations, and the factory the controllers use to build one from a
+ * Cluster object.
+ */
+import { ManagerError } from './errors.js';
+import { LocalManager, type LocalManagerConfig } from './local/index.js';
+import { SimManager, type SimManagerConfig } from './sim/index.js';
+import type { ClusterManager, Resources } from './types.js';
+
+export * from './types.js';
+export { ManagerError } from './errors.js';
+export { LocalManager, type LocalManagerConfig } from './local/index.js';
+export { SimManager, type SimManagerConfig } from './sim/index.js';
+
+/** The part of a Cluster object a manager is built from. */
+export interface ClusterRef {
+  metadata: { name: string };
+  spec: { manager: string; config?: Record<string, unknown> };
+}
+
+/** Options for tests and embedding, not part of the Cluster object. */
+export interface CreateManagerOptions {
+  /** Injected clock for the sim manager (ms). */
+  clock?: () => number;
+}
+
+/** Build the manager for a cluster; throws (naming the cluster) for unknown or not yet available managers and bad config. */
+export function createManager(cluster: ClusterRef, options: CreateManagerOptions = {}): ClusterManager {
+  const name = cluster.metadata.name;
+  const config = cluster.spec.config ?? {};
+  const manager = cluster.spec.manager;
+  switch (manager) {
+    case 'local':
+      return new LocalManager({
+        name,
+        cpus: optNumber(name, config, 'cpus'),
+        memory: optNumber(name, config, 'memory'),
+        workdir: optString(name, config, 'workdir'),
+        runtime: optString(name, config, 'runtime') as LocalManagerConfig['runtime'],
+      });
+    case 'sim': {
+      const nodes = optNumber(name, config, 'nodes');
+      const nodeResources = config.nodeResources;
+      if (nodes === undefined) throw new ManagerError('Invalid', `cluster '${name}': sim manager needs config.nodes`);
+      if (!isResources(nodeResources)) throw new ManagerError('Invalid', `cluster '${name}': sim manager needs config.nodeResources, e.g. {cpus: 8, memory: 16384}`);
+      const cfg: SimManagerConfig = { name, nodes, nodeResources, defaultDurationSeconds: optNumber(name, config, 'defaultDurationSeconds') };
+      if (options.clock) cfg.clock = options.clock;
+      return new SimManager(cfg);
+    }
+    case 'slurm':
+    case 'kubernetes':
+    case 'k8':
+    case 'k8s':
+    case 'ray':
+      throw new ManagerError('Invalid', `cluster '${name}': manager '${manager}' is not available yet`);
+    default:
+      throw new ManagerError('Invalid', `cluster '${name}': unknown manager '${manager}' (supported: local, sim)`);
+  }
+}
+
+function optNumber(cluster: string, config: Record<string, unknown>, key: string): number | undefined {
+  const v = config[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ManagerError('Invalid', `cluster '${cluster}': config.${key} must be a number`);
+  return v;
+}
+
+function optString(cluster: string, config: Record<string, unknown>, key: string): string | undefined {
+  const v = config[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw new ManagerError('Invalid', `cluster '${cluster}': config.${key} must be a string`);
+  return v;
+}
+
+function isResources(v: unknown): v is Resources {
+  return typeof v === 'object' && v !== null && Object.values(v).every((x) => typeof x === 'number');
+}

@@ -1,0 +1,2 @@
+/** The `local` manager: replicas as processes (or podman containers) on this host. */
+export { LocalManager, type LocalManagerConfig } from './manager.js';

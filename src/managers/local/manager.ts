@@ -1,0 +1,318 @@
+/**
+ * The `local` manager: replicas are processes on this host (or podman
+ * containers when the cluster has `runtime: podman` and the job an image).
+ *
+ * Decisions:
+ * - Without `runtime`, `spec.image` is ignored: replicas are plain processes.
+ *   With `runtime: podman`, jobs without an image still run as plain processes.
+ * - All state lives on disk under the workdir (records.ts), so a restarted
+ *   SkyShift adopts running replicas; nothing is kept in memory.
+ * - Replicas get a small allow-list of the host environment (PATH, HOME...)
+ *   rather than all of SkyShift's, which may hold credentials.
+ * - submit does not check capacity: placing is the scheduler's job; status()
+ *   reports what is left.
+ * - cancel kills the replica's process group and then DELETES its directory,
+ *   log included. The contract says cancel removes all work, and the
+ *   idempotency key is the directory: an evicted replica rescheduled back onto
+ *   this cluster (same uid and rank) must be able to start again, which a kept
+ *   directory would block. Logs of cancelled replicas are therefore gone;
+ *   archiving them is left to a later issue.
+ */
+import { execFile } from 'node:child_process';
+import { stat, writeFile, access, unlink, mkdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { homedir, cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { ManagerError } from '../errors.js';
+import type { ClusterManager, ClusterState, JobObject, JobShare, JobTasks, LogOptions, Resources, TaskState } from '../types.js';
+import { isAlive, killGroup, procStat, spawnDetached, wrapperScript, groupExists } from './process.js';
+import { podmanCommand, podmanProblem } from './podman.js';
+import { FILES, JobStore, jobDirName, readJson, readText, writeJsonAtomic, type JobMeta, type ReplicaRecord } from './records.js';
+import { readLogs } from './tail.js';
+
+export interface LocalManagerConfig {
+  /** Cluster name. */
+  name: string;
+  cpus?: number;
+  /** MiB. */
+  memory?: number;
+  /** Default ~/.skyshift/clusters/<name>. */
+  workdir?: string;
+  runtime?: 'podman';
+  /** Between SIGTERM and SIGKILL on cancel. Default 5000. */
+  killGraceMs?: number;
+  /** Log follow poll interval. Default 200. */
+  pollMs?: number;
+}
+
+type ReplicaView = TaskState | 'CANCELLED' | 'GONE';
+type JobRef = { uid: string; namespace: string; name: string };
+
+/** Host variables a replica needs to behave like a shell started by the user. */
+const HOST_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'XDG_RUNTIME_DIR'];
+/** A claimed rank with no record yet is "starting" for this long, then it counts as failed. */
+const CLAIM_GRACE_MS = 60_000;
+
+export class LocalManager implements ClusterManager {
+  readonly type = 'local';
+  readonly name: string;
+  readonly workdir: string;
+  private readonly store: JobStore;
+  private readonly capacity: Resources;
+  private self: { pid: number; startTime: string | null } | undefined;
+
+  constructor(private readonly config: LocalManagerConfig) {
+    if (!config.name) throw new Error('local manager: config.name (the cluster name) is required');
+    for (const key of ['cpus', 'memory'] as const) {
+      const v = config[key];
+      if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0)) {
+        throw new Error(`cluster '${config.name}': config.${key} must be a positive number, got ${JSON.stringify(v)}`);
+      }
+    }
+    if (config.runtime !== undefined && config.runtime !== 'podman') {
+      throw new Error(`cluster '${config.name}': unsupported runtime '${String(config.runtime)}' (supported: podman)`);
+    }
+    this.name = config.name;
+    this.workdir = config.workdir ?? join(homedir(), '.skyshift', 'clusters', config.name);
+    this.store = new JobStore(this.workdir);
+    this.capacity = { cpus: config.cpus ?? cpus().length, memory: config.memory ?? Math.floor(totalmem() / (1024 * 1024)) };
+  }
+
+  async connect(): Promise<void> {
+    const problem = (await this.workdirProblem()) ?? (await this.runtimeProblem());
+    if (problem) throw new ManagerError('ServiceUnavailable', problem);
+  }
+
+  async status(): Promise<ClusterState> {
+    const capacity = { [this.name]: { ...this.capacity } };
+    const problem = (await this.workdirProblem()) ?? (await this.runtimeProblem());
+    if (problem) return { phase: 'ERROR', message: problem, capacity, allocatable: { [this.name]: { ...this.capacity } } };
+    const free: Resources = { ...this.capacity };
+    for (const { meta } of await this.store.listJobs()) {
+      for (const rank of await this.store.listRanks(this.store.jobDir(meta))) {
+        const state = await this.inspect(meta, rank);
+        if (state !== 'RUNNING' && state !== 'PENDING') continue;
+        const record = await readJson<ReplicaRecord>(join(this.store.rankDir(meta, rank), FILES.record));
+        for (const [k, v] of Object.entries(record?.resources ?? {})) {
+          // Only what this cluster has; clamp so an over-committed host reads as full, not negative.
+          const have = free[k];
+          if (have !== undefined) free[k] = Math.max(0, have - v);
+        }
+      }
+    }
+    return { phase: 'READY', capacity, allocatable: { [this.name]: free } };
+  }
+
+  async submit(job: JobObject, share: JobShare): Promise<string> {
+    const ref = jobRef(job);
+    if (this.config.runtime === 'podman' && job.spec.image) {
+      const problem = await podmanProblem(this.name);
+      if (problem) throw new ManagerError('ServiceUnavailable', problem);
+    }
+    const meta: JobMeta = { ...ref, replicas: job.spec.replicas ?? share.ranks.length };
+    await this.store.ensureJob(meta);
+    for (const rank of share.ranks) {
+      if (!Number.isInteger(rank) || rank < 0) throw new ManagerError('BadRequest', `job '${ref.namespace}/${ref.name}': invalid rank ${rank}`);
+      // The claim is the idempotency guard: whoever loses it (a resubmit, a concurrent submit) starts nothing.
+      if (await this.store.claim(ref, rank)) await this.start(job, meta, rank);
+    }
+    return jobDirName(ref);
+  }
+
+  async tasks(signal?: AbortSignal): Promise<JobTasks[]> {
+    const out: JobTasks[] = [];
+    for (const { dir, meta } of await this.store.listJobs()) {
+      signal?.throwIfAborted();
+      const jt: JobTasks = { uid: meta.uid, namespace: meta.namespace, name: meta.name, jobId: jobDirName(meta), tasks: {}, ranks: {} };
+      for (const rank of await this.store.listRanks(dir)) {
+        const state = await this.inspect(meta, rank);
+        if (state === 'CANCELLED' || state === 'GONE') continue;
+        const task = `${meta.name}-${rank}`;
+        jt.tasks[task] = state;
+        jt.ranks[task] = rank;
+      }
+      if (Object.keys(jt.tasks).length > 0) out.push(jt);
+    }
+    return out;
+  }
+
+  async cancel(job: JobRef, ranks?: number[]): Promise<void> {
+    const all = await this.store.listRanks(this.store.jobDir(job));
+    const targets = ranks === undefined ? all : all.filter((r) => ranks.includes(r));
+    await Promise.all(targets.map((rank) => this.stopReplica(job, rank)));
+    if (ranks === undefined) await this.store.removeJobIfEmpty(job);
+  }
+
+  logs(job: JobRef, options: LogOptions): AsyncIterable<string> {
+    return this.streamLogs(job, options);
+  }
+
+  async close(): Promise<void> {
+    // Replicas deliberately keep running: they belong to the cluster, not to this process.
+  }
+
+  // --- internals ---
+
+  private async *streamLogs(job: JobRef, options: LogOptions): AsyncGenerator<string> {
+    let ranks = await this.store.listRanks(this.store.jobDir(job));
+    if (ranks.length === 0) throw new ManagerError('NotFound', `job '${job.namespace}/${job.name}' has no replicas on cluster '${this.name}'`);
+    if (options.task !== undefined) {
+      ranks = ranks.filter((r) => `${job.name}-${r}` === options.task);
+      if (ranks.length === 0) throw new ManagerError('NotFound', `task '${options.task}' of job '${job.namespace}/${job.name}' not found on cluster '${this.name}'`);
+    }
+    const sources = ranks.map((rank) => ({
+      path: join(this.store.rankDir(job, rank), FILES.log),
+      finished: async () => {
+        const s = await this.inspect(job, rank);
+        return s !== 'RUNNING' && s !== 'PENDING';
+      },
+    }));
+    yield* readLogs(sources, { follow: options.follow, tail: options.tail, signal: options.signal, pollMs: this.config.pollMs });
+  }
+
+  /** State of one replica, read from disk and /proc only. */
+  private async inspect(job: JobRef, rank: number): Promise<ReplicaView> {
+    const dir = this.store.rankDir(job, rank);
+    if ((await readText(join(dir, FILES.cancelled))) !== undefined) return 'CANCELLED';
+    const exit = await readExitCode(dir);
+    if (exit !== undefined) return exit === 0 ? 'COMPLETED' : 'FAILED';
+    const record = await readJson<ReplicaRecord>(join(dir, FILES.record));
+    if (!record) {
+      // Claimed, record not written yet: normal for a moment, a lost start after a while.
+      let mtime: number;
+      try {
+        mtime = (await stat(dir)).mtimeMs;
+      } catch {
+        return 'GONE';
+      }
+      return Date.now() - mtime < CLAIM_GRACE_MS ? 'PENDING' : 'FAILED';
+    }
+    if (record.error) return 'FAILED';
+    if (record.pid === undefined) {
+      // The starter crashed between claim and spawn: the replica never ran (a crash right after spawn leaves an untracked process; the window is one file write).
+      return (await isAlive(record.claimedBy.pid, record.claimedBy.startTime)) ? 'PENDING' : 'FAILED';
+    }
+    if (await isAlive(record.pid, record.startTime)) return 'RUNNING';
+    // The wrapper writes exitcode before it exits, so a second look settles a race with its last moments.
+    const late = await readExitCode(dir);
+    if (late !== undefined) return late === 0 ? 'COMPLETED' : 'FAILED';
+    return 'FAILED'; // gone without an exit code: killed
+  }
+
+  private async start(job: JobObject, meta: JobMeta, rank: number): Promise<void> {
+    const dir = this.store.rankDir(meta, rank);
+    const record: ReplicaRecord = {
+      uid: meta.uid,
+      namespace: meta.namespace,
+      name: meta.name,
+      rank,
+      resources: { ...(job.spec.resources ?? {}) },
+      claimedBy: await this.selfIdentity(),
+    };
+    await writeJsonAtomic(join(dir, FILES.record), record);
+    const replicaEnv: Record<string, string> = {
+      ...(job.spec.envs ?? {}),
+      SKYSHIFT_JOB: `${meta.namespace}/${meta.name}`,
+      SKYSHIFT_JOB_UID: meta.uid,
+      SKYSHIFT_REPLICA: String(rank),
+      POD_RANK: String(rank),
+      SKYSHIFT_REPLICAS: String(meta.replicas),
+    };
+    const hostEnv: Record<string, string> = {};
+    for (const k of HOST_ENV) {
+      const v = process.env[k];
+      if (v !== undefined) hostEnv[k] = v;
+    }
+    await writeFile(join(dir, FILES.command), job.spec.run.endsWith('\n') ? job.spec.run : job.spec.run + '\n');
+    let inner: string;
+    let env: Record<string, string>;
+    if (this.config.runtime === 'podman' && job.spec.image) {
+      record.container = `skyshift-${jobDirName(meta).slice(0, 200)}-${rank}`.replace(/[^A-Za-z0-9_.-]/g, '-');
+      inner = podmanCommand({ container: record.container, image: job.spec.image, hostDir: dir, env: replicaEnv, commandFile: FILES.command });
+      env = hostEnv;
+    } else {
+      inner = `/bin/bash ${FILES.command}`;
+      env = { ...hostEnv, ...replicaEnv };
+    }
+    await writeFile(join(dir, FILES.wrapper), wrapperScript(inner), { mode: 0o755 });
+    try {
+      const pid = await spawnDetached(join(dir, FILES.wrapper), dir, join(dir, FILES.log), env);
+      const st = await procStat(pid);
+      Object.assign(record, { pid, pgid: pid, startTime: st?.startTime ?? null, startedAt: new Date().toISOString() });
+    } catch (err) {
+      record.error = `could not start replica: ${(err as Error).message}`;
+    }
+    await writeJsonAtomic(join(dir, FILES.record), record);
+  }
+
+  private async stopReplica(job: JobRef, rank: number): Promise<void> {
+    const dir = this.store.rankDir(job, rank);
+    try {
+      // From now on tasks() and status() ignore the replica, even while it is still dying.
+      await writeFile(join(dir, FILES.cancelled), new Date().toISOString() + '\n');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    const record = await readJson<ReplicaRecord>(join(dir, FILES.record));
+    if (record?.container) await removeContainer(record.container);
+    if (record?.pgid !== undefined && record.pid !== undefined && (await ownsGroup(record.pid, record.pgid, record.startTime))) {
+      await killGroup(record.pgid, this.config.killGraceMs ?? 5000);
+    }
+    await this.store.removeRank(job, rank);
+  }
+
+  private async selfIdentity(): Promise<{ pid: number; startTime: string | null }> {
+    this.self ??= { pid: process.pid, startTime: (await procStat(process.pid))?.startTime ?? null };
+    return this.self;
+  }
+
+  private async workdirProblem(): Promise<string | undefined> {
+    try {
+      await mkdir(this.store.jobsDir, { recursive: true });
+      await access(this.store.jobsDir, constants.W_OK);
+      const probe = join(this.workdir, `.probe-${process.pid}`);
+      await writeFile(probe, '');
+      await unlink(probe);
+      return undefined;
+    } catch (err) {
+      return `cluster '${this.name}': workdir ${this.workdir} is not writable: ${(err as Error).message}`;
+    }
+  }
+
+  private async runtimeProblem(): Promise<string | undefined> {
+    return this.config.runtime === 'podman' ? podmanProblem(this.name) : undefined;
+  }
+}
+
+function jobRef(job: JobObject): JobRef {
+  const { uid, namespace, name } = job.metadata;
+  if (!uid) throw new ManagerError('BadRequest', `job '${namespace ?? ''}/${name}' has no uid; submit needs it to be idempotent`);
+  return { uid, namespace: namespace ?? 'default', name };
+}
+
+async function readExitCode(dir: string): Promise<number | undefined> {
+  const text = await readText(join(dir, FILES.exitcode));
+  if (text === undefined || text.trim() === '') return undefined;
+  const n = Number(text.trim());
+  return Number.isInteger(n) ? n : 1;
+}
+
+/**
+ * Whether process group `pgid` is still the replica's. The leader alive with
+ * its recorded start time: yes. Leader gone but the group still has members
+ * (grandchildren outliving it): yes, since Linux does not hand out a pid that
+ * is still in use as a group id. A different process now holding the pid: no.
+ */
+async function ownsGroup(pid: number, pgid: number, startTime: string | null | undefined): Promise<boolean> {
+  const st = await procStat(pid);
+  if (st && st.state !== 'Z') return startTime == null || st.startTime === startTime;
+  return groupExists(pgid);
+}
+
+/** Best effort: the container's conmon lives outside our process group, so killing the group alone would leave it running. */
+function removeContainer(name: string): Promise<void> {
+  return new Promise((resolve) => {
+    execFile('podman', ['rm', '-f', '-t', '1', name], { timeout: 30_000 }, () => resolve());
+  });
+}

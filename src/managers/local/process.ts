@@ -1,0 +1,118 @@
+/**
+ * Process spawning and signalling for local replicas. Replicas must outlive
+ * SkyShift, so each is started detached (own session and process group), with
+ * stdio going to files rather than pipes we would have to keep reading.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface ProcStat {
+  state: string;
+  pgrp: number;
+  startTime: string;
+}
+
+/** /proc/<pid>/stat, or undefined if there is no such process. */
+export async function procStat(pid: number): Promise<ProcStat | undefined> {
+  let text: string;
+  try {
+    text = await readFile(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // comm (field 2) may contain spaces and ')', so split after the last ')'; rest[0] is field 3.
+  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const state = rest[0];
+  const pgrp = rest[2];
+  const startTime = rest[19];
+  if (state === undefined || pgrp === undefined || startTime === undefined) return undefined;
+  return { state, pgrp: Number(pgrp), startTime };
+}
+
+/**
+ * True while the process recorded as (pid, startTime) still runs. A zombie has
+ * finished; a different start time means the pid was recycled by another process.
+ */
+export async function isAlive(pid: number, startTime: string | null | undefined): Promise<boolean> {
+  const st = await procStat(pid);
+  if (!st || st.state === 'Z' || st.state === 'X') return false;
+  return startTime == null || st.startTime === startTime;
+}
+
+/** True while any process is left in the group (including grandchildren that outlived the leader). */
+export function groupExists(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the group exists but is not ours; treat as present so we do not claim it is gone.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function signalGroup(pgid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, sig);
+  } catch {
+    /* already gone */
+  }
+}
+
+/** SIGTERM the whole group, SIGKILL what is left after `graceMs`; resolves once the group is empty (or after a last short wait). */
+export async function killGroup(pgid: number, graceMs: number, pollMs = 50): Promise<void> {
+  if (!groupExists(pgid)) return;
+  signalGroup(pgid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (groupExists(pgid) && Date.now() < deadline) await sleep(pollMs);
+  if (!groupExists(pgid)) return;
+  signalGroup(pgid, 'SIGKILL');
+  // SIGKILL is not instantaneous (and a zombie group member needs its parent to reap it).
+  const hardDeadline = Date.now() + 2000;
+  while (groupExists(pgid) && Date.now() < hardDeadline) await sleep(pollMs);
+}
+
+/**
+ * The wrapper every replica runs under. It records the command's exit code
+ * itself, so the code is captured even while SkyShift is down; written via
+ * tmp + mv so a reader never sees an empty exitcode file.
+ */
+export function wrapperScript(innerCommand: string): string {
+  return [
+    '#!/bin/bash',
+    '# Written by SkyShift (local manager). Runs the replica and records its exit code.',
+    innerCommand,
+    'code=$?',
+    'echo "$code" > exitcode.tmp && mv -f exitcode.tmp exitcode',
+    'exit "$code"',
+    '',
+  ].join('\n');
+}
+
+/** Single-quote for bash. */
+export function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Start `bash <wrapper>` detached in `cwd` with stdout+stderr appended to
+ * `logPath`. Resolves with the pid once the process exists; rejects if it
+ * could not be started.
+ */
+export async function spawnDetached(wrapperPath: string, cwd: string, logPath: string, env: Record<string, string>): Promise<number> {
+  const fd = openSync(logPath, 'a');
+  try {
+    const child = spawn('/bin/bash', [wrapperPath], { cwd, env, detached: true, stdio: ['ignore', fd, fd] });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', () => resolve());
+      child.once('error', reject);
+    });
+    // Node keeps reaping it while we live (no zombies), but must not wait for it.
+    child.unref();
+    if (child.pid === undefined) throw new Error('spawn returned no pid');
+    return child.pid;
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * The `sim` manager: a simulated cluster of N identical nodes, in memory, for
+ * scale tests and benchmarks. It runs nothing; its status message says so, so
+ * it is never mistaken for a real backend.
+ *
+ * A replica occupies a node (first fit) from submit until it completes or is
+ * cancelled, and "runs" for the seconds of the first `sleep N` in its command,
+ * else `defaultDurationSeconds`. Time comes from `clock` so tests need not wait.
+ */
+import { ManagerError } from '../errors.js';
+import type { ClusterManager, ClusterState, JobObject, JobShare, JobTasks, LogOptions, NodeResources, Resources } from '../types.js';
+
+export interface SimManagerConfig {
+  name: string;
+  nodes: number;
+  nodeResources: Resources;
+  /** For commands without `sleep N`. Default 10. */
+  defaultDurationSeconds?: number;
+  /** Milliseconds since some epoch; default Date.now. */
+  clock?: () => number;
+}
+
+interface SimReplica {
+  rank: number;
+  node: string;
+  resources: Resources;
+  startedAt: number;
+  durationMs: number;
+  /** Ranks beyond the cluster's capacity wait for room instead of failing. */
+  placed: boolean;
+}
+
+interface SimJob {
+  uid: string;
+  namespace: string;
+  name: string;
+  replicas: Map<number, SimReplica>;
+}
+
+const SLEEP = /\bsleep\s+(\d+(?:\.\d+)?)\b/;
+
+export class SimManager implements ClusterManager {
+  readonly type = 'sim';
+  readonly name: string;
+  private readonly nodeNames: string[];
+  private readonly jobs = new Map<string, SimJob>();
+  private readonly clock: () => number;
+  private readonly defaultMs: number;
+
+  constructor(private readonly config: SimManagerConfig) {
+    if (!config.name) throw new Error('sim manager: config.name (the cluster name) is required');
+    if (!Number.isInteger(config.nodes) || config.nodes < 1) throw new Error(`cluster '${config.name}': config.nodes must be an integer >= 1`);
+    if (!config.nodeResources || typeof config.nodeResources !== 'object') throw new Error(`cluster '${config.name}': config.nodeResources is required`);
+    this.name = config.name;
+    this.clock = config.clock ?? Date.now;
+    this.defaultMs = (config.defaultDurationSeconds ?? 10) * 1000;
+    const width = String(config.nodes - 1).length;
+    this.nodeNames = Array.from({ length: config.nodes }, (_, i) => `${config.name}-node-${String(i).padStart(width, '0')}`);
+  }
+
+  async connect(): Promise<void> {}
+
+  async status(): Promise<ClusterState> {
+    this.advance();
+    const capacity: NodeResources = {};
+    for (const n of this.nodeNames) capacity[n] = { ...this.config.nodeResources };
+    return { phase: 'READY', message: `simulated cluster (${this.nodeNames.length} nodes); runs nothing`, capacity, allocatable: this.free() };
+  }
+
+  async submit(job: JobObject, share: JobShare): Promise<string> {
+    const { uid, namespace = 'default', name } = job.metadata;
+    if (!uid) throw new ManagerError('BadRequest', `job '${namespace}/${name}' has no uid; submit needs it to be idempotent`);
+    this.advance();
+    let sj = this.jobs.get(uid);
+    if (!sj) {
+      sj = { uid, namespace, name, replicas: new Map() };
+      this.jobs.set(uid, sj);
+    }
+    const match = SLEEP.exec(job.spec.run ?? '');
+    const durationMs = match?.[1] !== undefined ? Number(match[1]) * 1000 : this.defaultMs;
+    const resources = { ...(job.spec.resources ?? {}) };
+    for (const rank of share.ranks) {
+      if (sj.replicas.has(rank)) continue; // idempotent by uid + rank
+      const replica: SimReplica = { rank, node: '', resources, startedAt: 0, durationMs, placed: false };
+      sj.replicas.set(rank, replica);
+      this.place(replica);
+    }
+    return `sim-${uid}`;
+  }
+
+  async tasks(signal?: AbortSignal): Promise<JobTasks[]> {
+    this.advance();
+    const out: JobTasks[] = [];
+    for (const sj of this.jobs.values()) {
+      signal?.throwIfAborted();
+      const jt: JobTasks = { uid: sj.uid, namespace: sj.namespace, name: sj.name, jobId: `sim-${sj.uid}`, tasks: {}, ranks: {} };
+      for (const r of [...sj.replicas.values()].sort((a, b) => a.rank - b.rank)) {
+        const task = `${sj.name}-${r.rank}`;
+        jt.tasks[task] = !r.placed ? 'PENDING' : this.done(r) ? 'COMPLETED' : 'RUNNING';
+        jt.ranks[task] = r.rank;
+      }
+      out.push(jt);
+    }
+    return out;
+  }
+
+  async cancel(job: { uid: string }, ranks?: number[]): Promise<void> {
+    const sj = this.jobs.get(job.uid);
+    if (!sj) return;
+    for (const rank of ranks ?? [...sj.replicas.keys()]) sj.replicas.delete(rank);
+    if (sj.replicas.size === 0) this.jobs.delete(job.uid);
+    this.advance(); // freed room may let waiting replicas start
+  }
+
+  async *logs(job: { uid: string; namespace: string; name: string }, options: LogOptions): AsyncGenerator<string> {
+    this.advance();
+    const sj = this.jobs.get(job.uid);
+    if (!sj) throw new ManagerError('NotFound', `job '${job.namespace}/${job.name}' has no replicas on cluster '${this.name}'`);
+    for (const r of [...sj.replicas.values()].sort((a, b) => a.rank - b.rank)) {
+      if (options.signal?.aborted) return;
+      const task = `${sj.name}-${r.rank}`;
+      if (options.task !== undefined && options.task !== task) continue;
+      if (options.tail === 0) continue;
+      yield `[sim] ${task} on ${r.node || '(pending)'}: simulated replica, no real output`;
+    }
+  }
+
+  async close(): Promise<void> {}
+
+  // --- bookkeeping ---
+
+  private done(r: SimReplica): boolean {
+    return r.placed && this.clock() - r.startedAt >= r.durationMs;
+  }
+
+  /** Per node, capacity minus what placed, unfinished replicas hold. */
+  private free(): NodeResources {
+    const free: NodeResources = {};
+    for (const n of this.nodeNames) free[n] = { ...this.config.nodeResources };
+    for (const sj of this.jobs.values()) {
+      for (const r of sj.replicas.values()) {
+        if (!r.placed || this.done(r)) continue;
+        const node = free[r.node];
+        if (!node) continue;
+        for (const [k, v] of Object.entries(r.resources)) node[k] = (node[k] ?? 0) - v;
+      }
+    }
+    return free;
+  }
+
+  private place(r: SimReplica): void {
+    const free = this.free();
+    for (const n of this.nodeNames) {
+      const avail = free[n];
+      if (!avail) continue;
+      if (Object.entries(r.resources).every(([k, v]) => v <= 0 || (avail[k] ?? 0) >= v)) {
+        r.node = n;
+        r.placed = true;
+        r.startedAt = this.clock();
+        return;
+      }
+    }
+  }
+
+  /** Start waiting replicas that now fit (in submit order). */
+  private advance(): void {
+    for (const sj of this.jobs.values()) {
+      for (const r of sj.replicas.values()) if (!r.placed) this.place(r);
+    }
+  }
+}
