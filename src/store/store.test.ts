@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { storeConformance } from './conformance.js';
+import { MemoryStore } from './memory/index.js';
+import { SqliteStore } from './sqlite/index.js';
+import { openStore, StoreError } from './index.js';
+
+storeConformance('memory', async () => {
+  const store = new MemoryStore();
+  return { store, cleanup: () => store.close() };
+});
+
+storeConformance('sqlite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'skyshift-store-'));
+  const path = join(dir, 'state.db');
+  const subject = {
+    store: new SqliteStore(path) as SqliteStore,
+    restart: async () => {
+      await subject.store.close();
+      subject.store = new SqliteStore(path);
+      return subject.store;
+    },
+    cleanup: async () => {
+      await subject.store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return subject;
+});
+
+for (const [name, make] of [
+  ['memory', () => new MemoryStore({ historyLimit: 10 })],
+  ['sqlite', () => new SqliteStore(':memory:', { historyLimit: 10 })],
+] as const) {
+  test(`${name}: the history window compacts old events`, async () => {
+    const store = make();
+    try {
+      for (let i = 0; i < 40; i++) await store.create(`/registry/jobs/default/j${i}`, { i });
+      const head = await store.currentRevision();
+      assert.equal(head, 40);
+      await assert.rejects(async () => {
+        for await (const _ of store.watch('/registry/', 5, new AbortController().signal)) break;
+      }, (err: unknown) => err instanceof StoreError && err.code === 'Expired');
+      // The last `historyLimit` events are always kept.
+      const ac = new AbortController();
+      const seen: number[] = [];
+      for await (const e of store.watch('/registry/', head - 10, ac.signal)) {
+        seen.push(e.revision);
+        if (e.revision === head) ac.abort();
+      }
+      assert.deepEqual(seen, Array.from({ length: 10 }, (_, i) => head - 9 + i));
+    } finally {
+      await store.close();
+    }
+  });
+}
+
+test('openStore parses store URLs', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'skyshift-open-'));
+  try {
+    const sqlite = await openStore(`sqlite:${join(dir, 'nested', 'deeper', 'state.db')}`);
+    assert.equal(sqlite.backend, 'sqlite');
+    await sqlite.create('/registry/namespaces/default', { kind: 'Namespace' });
+    await sqlite.close();
+    const reopened = await openStore(`sqlite:${join(dir, 'nested', 'deeper', 'state.db')}`);
+    assert.equal(await reopened.currentRevision(), 1);
+    await reopened.close();
+
+    const memory = await openStore('memory:');
+    assert.equal(memory.backend, 'memory');
+    await memory.close();
+
+    await assert.rejects(openStore('postgres://x'), /unsupported store URL 'postgres:\/\/x'/);
+    await assert.rejects(openStore('sqlite:'), /sqlite:PATH/);
+    await assert.rejects(openStore('etcd://'), /etcd:\/\/host:port/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
