@@ -1,0 +1,38 @@
+/** What each kind module declares; kinds.ts turns these into KindInfo and compiled validators. */
+import Type, { type TObject, type TSchema } from 'typebox';
+import type { Cause } from '../errors.js';
+import { GlobalMeta, NamespacedMeta, Obj } from '../schema.js';
+
+export interface KindDef {
+  kind: string;
+  plural: string;
+  singular: string;
+  shortNames: string[];
+  namespaced: boolean;
+  /** The whole object, camelCase, as stored and returned. */
+  schema: TObject;
+  /** The status subresource alone (the `status` property of `schema`). */
+  status: TSchema;
+  /** Cross-field rules JSON Schema cannot say readably; push one cause per problem. */
+  check?: (obj: Record<string, any>, causes: Cause[]) => void;
+  /** Adjust the renamed, defaulted input before validation (e.g. defaults that depend on siblings). */
+  prepare?: (obj: Record<string, any>) => void;
+}
+
+/** The {kind, apiVersion, metadata, spec, status} envelope of one kind. */
+export function Envelope<const K extends string, S extends TSchema, T extends TSchema>(
+  kind: K,
+  namespaced: boolean,
+  spec: S,
+  status: T,
+) {
+  const base = {
+    kind: Type.Literal(kind),
+    apiVersion: Type.Optional(Type.String()),
+    spec,
+    status,
+  };
+  return namespaced
+    ? Obj({ ...base, metadata: NamespacedMeta }, { title: kind })
+    : Obj({ ...base, metadata: GlobalMeta }, { title: kind });
+}

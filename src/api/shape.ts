@@ -1,0 +1,172 @@
+/**
+ * The pre-validation pass, driven by a "shape" computed once per schema:
+ * renames snake_case keys of declared object properties to camelCase,
+ * reports unknown fields with their path, fills defaults and runs the
+ * `x-normalize` hooks (units, aliases). Maps (labels, envs, replicaStatus...)
+ * keep their keys verbatim. It always builds a new object, so the caller's
+ * input is never mutated and the output never aliases it.
+ */
+import type { Cause } from './errors.js';
+import { ApiError } from './errors.js';
+import { toCamel, toSnake } from './case.js';
+import { MANAGER_ALIASES } from './kinds/cluster.js';
+import type { Hook } from './schema.js';
+import { normalizeResources } from './units.js';
+
+interface Prop {
+  name: string;
+  /** The other accepted spelling (snake_case), or the same as name. */
+  alt: string;
+  shape: Shape;
+  hasDefault: boolean;
+  default?: unknown;
+}
+
+export interface Shape {
+  k: 'leaf' | 'object' | 'map' | 'array';
+  hook?: Hook;
+  /** object: every accepted spelling -> property. */
+  props?: Map<string, Prop>;
+  /** object: properties to fill when absent. */
+  defaults?: Prop[];
+  /** map values / array items. */
+  inner?: Shape;
+  /** True when nothing below needs walking: values are copied as they are. */
+  plain: boolean;
+}
+
+type JsonSchema = Record<string, any>;
+
+export function buildShape(schema: JsonSchema): Shape {
+  const hook = schema['x-normalize'] as Hook | undefined;
+  if (schema.type === 'object' && schema.properties) {
+    const props = new Map<string, Prop>();
+    const defaults: Prop[] = [];
+    for (const [name, sub] of Object.entries(schema.properties as Record<string, JsonSchema>)) {
+      const prop: Prop = { name, alt: toSnake(name), shape: buildShape(sub), hasDefault: 'default' in sub, default: sub.default };
+      props.set(name, prop);
+      props.set(prop.alt, prop);
+      if (prop.hasDefault) defaults.push(prop);
+    }
+    return { k: 'object', hook, props, defaults, plain: false };
+  }
+  if (schema.type === 'object' && schema.patternProperties) {
+    const inner = buildShape(Object.values(schema.patternProperties as Record<string, JsonSchema>)[0] ?? {});
+    return { k: 'map', hook, inner, plain: !hook && inner.plain };
+  }
+  if (schema.type === 'array' && schema.items) {
+    const inner = buildShape(schema.items as JsonSchema);
+    return { k: 'array', hook, inner, plain: !hook && inner.plain };
+  }
+  return { k: 'leaf', hook, plain: !hook };
+}
+
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function join(path: string, key: string): string {
+  return path === '' ? key : `${path}.${key}`;
+}
+
+function copy(value: unknown): unknown {
+  return value !== null && typeof value === 'object' ? structuredClone(value) : value;
+}
+
+function runHook(hook: Hook, value: unknown, path: string, causes: Cause[]): unknown {
+  switch (hook) {
+    case 'resources':
+      try {
+        return normalizeResources(value, path);
+      } catch (err) {
+        if (err instanceof ApiError && err.details?.causes) {
+          causes.push(...err.details.causes);
+          // Already reported: hand validation something valid so it does not report it again.
+          return {};
+        }
+        throw err;
+      }
+    case 'manager':
+      return typeof value === 'string' ? (MANAGER_ALIASES[value.toLowerCase()] ?? value) : value;
+    case 'resourceVersion':
+      // The Python original sent -1 for "unset"; any other number is a revision.
+      if (typeof value === 'number') return value < 0 ? undefined : String(value);
+      return value === '' ? undefined : value;
+    case 'timestamp':
+      return value === '' ? undefined : value;
+    case 'camelKeys': {
+      if (!isPlainObject(value)) return value;
+      const out: Record<string, unknown> = {};
+      const raw: Record<string, string> = {};
+      for (const [key, v] of Object.entries(value)) {
+        const name = toCamel(key);
+        if (name === '__proto__') {
+          causes.push({ field: join(path, key), message: 'invalid key' });
+          continue;
+        }
+        if (raw[name] !== undefined) {
+          causes.push({ field: join(path, key), message: `specified twice (${raw[name]} and ${key})` });
+          continue;
+        }
+        raw[name] = key;
+        if (v !== null) out[name] = copy(v);
+      }
+      return out;
+    }
+  }
+  return value;
+}
+
+/** Walk `value` by `shape`; returns the new value (undefined: drop the field). */
+export function walk(shape: Shape, value: unknown, path: string, causes: Cause[]): unknown {
+  if (shape.hook === 'resources' || shape.hook === 'camelKeys') return runHook(shape.hook, value, path, causes);
+  // A plain map may still carry a '__proto__' key, which must not become a prototype.
+  if (shape.plain && !(shape.k === 'map' && isPlainObject(value) && Object.hasOwn(value, '__proto__'))) return copy(value);
+  switch (shape.k) {
+    case 'object': {
+      if (!isPlainObject(value)) return value;
+      const out: Record<string, unknown> = {};
+      const props = shape.props as Map<string, Prop>;
+      for (const key in value) {
+        const v = value[key];
+        const prop = props.get(key);
+        if (prop === undefined) {
+          causes.push({ field: join(path, key), message: 'unknown field' });
+          continue;
+        }
+        // YAML `field:` with nothing after it means "not set", as in Kubernetes.
+        if (v === null) continue;
+        if (prop.name in out) {
+          causes.push({ field: join(path, key), message: `specified twice (${prop.name} and ${prop.alt})` });
+          continue;
+        }
+        const w = walk(prop.shape, v, join(path, prop.name), causes);
+        if (w !== undefined) out[prop.name] = w;
+      }
+      for (const prop of shape.defaults as Prop[]) {
+        if (!(prop.name in out)) out[prop.name] = walk(prop.shape, copy(prop.default), join(path, prop.name), causes);
+      }
+      return out;
+    }
+    case 'map': {
+      if (!isPlainObject(value)) return value;
+      const out: Record<string, unknown> = {};
+      const inner = shape.inner as Shape;
+      for (const key in value) {
+        if (key === '__proto__') {
+          causes.push({ field: join(path, key), message: 'invalid key' });
+          continue;
+        }
+        out[key] = walk(inner, value[key], join(path, key), causes);
+      }
+      return out;
+    }
+    case 'array': {
+      if (!Array.isArray(value)) return value;
+      const inner = shape.inner as Shape;
+      return value.map((item, i) => walk(inner, item, `${path}[${i}]`, causes));
+    }
+    default:
+      return shape.hook ? runHook(shape.hook, value, path, causes) : copy(value);
+  }
+}
