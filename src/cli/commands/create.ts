@@ -1,0 +1,189 @@
+import { Option, type Command } from 'commander';
+import type { KindInfo } from '../../client/index.js';
+import { UsageError, connect, kindOrFail, optionsOf, singularOf, type Io } from '../runtime.js';
+import { alias, collect, intArg, memoryValue, numArg, pairs, pick } from './flags.js';
+
+const MANAGERS = ['local', 'slurm', 'k8', 'kubernetes', 'ray', 'sim'];
+
+async function send(io: Io, cmd: Command, kindName: string, body: Record<string, unknown>): Promise<void> {
+  const kind: KindInfo = kindOrFail(kindName);
+  const session = connect(cmd, io);
+  const meta = body.metadata as Record<string, unknown>;
+  if (kind.namespaced) meta.namespace = session.namespace;
+  const created = await session.client.create(kind, body, { namespace: kind.namespaced ? session.namespace : undefined, signal: io.signal });
+  io.stdout.write(`${singularOf(kind)}/${created?.metadata?.name ?? String(meta.name)} created\n`);
+}
+
+function withoutUndefined(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+}
+
+export function registerCreate(program: Command, io: Io, addGlobals: (c: Command, o?: { context?: boolean }) => Command): void {
+  const create = program
+    .command('create')
+    .description('Create an object from flags (see apply -f for manifests)')
+    .addHelpText('after', `
+Examples:
+  skyctl create cluster laptop --manager local --cpus 4 --memory 8Gi
+  skyctl create job hello --run 'echo hi' --replicas 2
+  skyctl create namespace ml
+  skyctl create filterpolicy no-cloud -l team ml -e aws-east`);
+
+  addGlobals(create
+    .command('cluster'), { context: false })
+    .alias('clusters')
+    .description('Register a cluster')
+    .argument('<name>')
+    .requiredOption('--manager <type>', `cluster manager: ${MANAGERS.join('|')}`)
+    .option('-l, --labels <kv...>', 'labels as K V pairs (repeatable)')
+    .option('--cpus <n>', 'local: cpus to offer', numArg('--cpus'))
+    .option('--memory <size>', 'local: memory to offer, e.g. 4Gi')
+    .option('--config <path>', 'kubernetes: kubeconfig path; slurm: config file')
+    .option('--context <ctx>', 'kubernetes: kubeconfig context (the skyctl context goes before the verb: skyctl --context X create ...)')
+    .option('--host <host>', 'slurm: login host')
+    .option('--user <user>', 'slurm: SSH user')
+    .option('--ssh-key <path>', 'slurm: SSH private key')
+    .addOption(new Option('--interface <kind>', 'slurm: cli or rest').choices(['cli', 'rest']))
+    .option('--url <url>', 'slurm rest: slurmrestd URL')
+    .option('--token-file <path>', 'slurm rest: JWT file')
+    .option('--nodes <n>', 'sim: number of simulated nodes', intArg('--nodes'))
+    .option('--workdir <dir>', 'local: work directory for replicas')
+    .option('--runtime <runtime>', 'local: container runtime, e.g. podman')
+    .addOption(alias('-k, --ssh_key_path <path>'))
+    .addOption(alias('--hostname <host>'))
+    .addOption(alias('-u, --username <user>'))
+    .addHelpText('after', `
+Examples:
+  skyctl create cluster laptop --manager local --cpus 4 --memory 8Gi -l site home
+  skyctl create cluster gpu-a --manager kubernetes --config ~/.kube/config --context gpu-a
+  skyctl create cluster hpc --manager slurm --interface cli --host login1 --user me --ssh-key ~/.ssh/id_ed25519
+  skyctl create cluster sim1 --manager sim --nodes 100`)
+    .action(async (name: string, _o: unknown, cmd: Command) => {
+      const o = cmd.opts() as Record<string, unknown>;
+      const manager = String(o.manager);
+      if (!MANAGERS.includes(manager)) throw new UsageError(`unsupported manager "${manager}": use one of ${MANAGERS.join(', ')}`);
+      const config = withoutUndefined({
+        cpus: o.cpus,
+        memory: memoryValue(o.memory as string | undefined),
+        kubeconfig: o.config,
+        context: o.context,
+        host: pick(o, 'host', 'hostname'),
+        user: pick(o, 'user', 'username'),
+        sshKey: pick(o, 'sshKey', 'ssh_key_path'),
+        interface: o.interface,
+        url: o.url,
+        tokenFile: o.tokenFile,
+        nodes: o.nodes,
+        workdir: o.workdir,
+        runtime: o.runtime,
+      });
+      const labels = pairs(o.labels, '--labels');
+      await send(io, cmd, 'cluster', {
+        kind: 'Cluster',
+        metadata: withoutUndefined({ name, labels: Object.keys(labels).length ? labels : undefined }),
+        spec: withoutUndefined({ manager, config: Object.keys(config).length ? config : undefined }),
+      });
+    });
+
+  addGlobals(create
+    .command('job'))
+    .alias('jobs')
+    .description('Submit a job')
+    .argument('<name>')
+    .option('--run <cmd>', 'shell command each replica runs')
+    .option('--image <image>', 'container image (managers that need one default to ubuntu:22.04)')
+    .option('-e, --envs <kv...>', 'environment as K V pairs (repeatable)')
+    .option('-l, --labels <kv...>', 'labels as K V pairs (repeatable)')
+    .option('--cpus <n>', 'cpus per replica', numArg('--cpus'), 1)
+    .option('--gpus <n>', 'gpus of any type per replica', intArg('--gpus'), 0)
+    .option('--memory <size>', 'memory per replica, e.g. 512Mi, 2Gi (a bare number is MiB)', '512Mi')
+    .option('-a, --accelerators <type:n>', 'typed accelerators per replica, e.g. T4:1')
+    .option('--replicas <n>', 'number of replicas', intArg('--replicas'), 1)
+    .option('--restart-policy <policy>', 'Never|OnFailure|Always', 'Never')
+    .option('--priority <n>', 'higher runs first', intArg('--priority'), 0)
+    .option('--port <n>', 'port to expose (repeatable)', collect)
+    .option('--max-pending-seconds <n>', 'fail the job if not placed within this time', intArg('--max-pending-seconds'))
+    .addOption(alias('--restart_policy <policy>'))
+    .addOption(alias('--restartPolicy <policy>'))
+    .addOption(alias('--max_pending_seconds <n>'))
+    .addHelpText('after', `
+Examples:
+  skyctl create job hello --run 'echo hello'
+  skyctl create job train --image pytorch/pytorch --run 'python train.py' -a A100:2 --replicas 4 -l team ml
+  skyctl create job web --run 'python -m http.server 8080' --port 8080 --restart-policy Always`)
+    .action(async (name: string, _o: unknown, cmd: Command) => {
+      const o = cmd.opts() as Record<string, unknown>;
+      const restartPolicy = pick<string>(o, 'restart_policy', 'restartPolicy') ?? String(o.restartPolicy);
+      if (!['Never', 'OnFailure', 'Always'].includes(restartPolicy)) throw new UsageError(`invalid restart policy "${restartPolicy}": use Never, OnFailure or Always`);
+      const resources: Record<string, unknown> = { cpus: o.cpus, memory: memoryValue(o.memory as string) };
+      if ((o.gpus as number) > 0) resources.gpus = o.gpus;
+      if (typeof o.accelerators === 'string') {
+        const m = /^([A-Za-z0-9_-]+):(\d+)$/.exec(o.accelerators);
+        if (!m) throw new UsageError(`invalid accelerator "${o.accelerators}": use TYPE:COUNT, e.g. T4:1`);
+        resources[m[1] as string] = Number(m[2]);
+      }
+      if (o.run === undefined) throw new UsageError(`required option '--run <cmd>' not specified`);
+      const ports = ((o.port as string[] | undefined) ?? []).map((p) => intArg('--port')(p));
+      const maxPending = pick(o, 'maxPendingSeconds') ?? (o.max_pending_seconds === undefined ? undefined : intArg('--max-pending-seconds')(String(o.max_pending_seconds)));
+      const labels = pairs(o.labels, '--labels');
+      const envs = pairs(o.envs, '--envs');
+      await send(io, cmd, 'job', {
+        kind: 'Job',
+        metadata: withoutUndefined({ name, labels: Object.keys(labels).length ? labels : undefined }),
+        spec: withoutUndefined({
+          image: o.image,
+          run: o.run,
+          envs: Object.keys(envs).length ? envs : undefined,
+          resources,
+          replicas: o.replicas,
+          restartPolicy,
+          priority: o.priority,
+          ports: ports.length ? ports : undefined,
+          maxPendingSeconds: maxPending,
+        }),
+      });
+    });
+
+  addGlobals(create
+    .command('namespace'))
+    .alias('namespaces')
+    .alias('ns')
+    .description('Create a namespace')
+    .argument('<name>')
+    .addHelpText('after', `
+Examples:
+  skyctl create namespace ml`)
+    .action(async (name: string, _o: unknown, cmd: Command) => {
+      await send(io, cmd, 'namespace', { kind: 'Namespace', metadata: { name }, spec: {} });
+    });
+
+  addGlobals(create
+    .command('filterpolicy'))
+    .aliases(['filterpolicies', 'filterPolicy', 'filterPolicies', 'fp'])
+    .description('Restrict jobs whose labels match to some clusters')
+    .argument('<name>')
+    .option('-l, --label-selector <kv...>', 'job labels the policy applies to, as K V pairs (none: every job)')
+    .option('-i, --include-cluster <cluster>', 'allowed cluster (repeatable; none: all)', collect)
+    .option('-e, --exclude-cluster <cluster>', 'forbidden cluster (repeatable)', collect)
+    .addOption(alias('--labelSelector <kv...>'))
+    .addOption(alias('--labels_selector <kv...>'))
+    .addOption(alias('--includeCluster <cluster>').argParser(collect))
+    .addOption(alias('--excludeCluster <cluster>').argParser(collect))
+    .addHelpText('after', `
+Examples:
+  skyctl create filterpolicy ml-on-prem -l team ml -i gpu-a -i gpu-b
+  skyctl create filterpolicy no-cloud -e aws-east`)
+    .action(async (name: string, _o: unknown, cmd: Command) => {
+      const o = optionsOf(cmd);
+      const selector = pairs([...((o.labelSelector as string[]) ?? []), ...((o.labels_selector as string[]) ?? [])], '--label-selector');
+      const include = [...((o.includeCluster as string[]) ?? [])];
+      const exclude = [...((o.excludeCluster as string[]) ?? [])];
+      const both = include.filter((c) => exclude.includes(c));
+      if (both.length) throw new UsageError(`cluster(s) cannot be both included and excluded: ${both.join(', ')}`);
+      await send(io, cmd, 'filterpolicy', {
+        kind: 'FilterPolicy',
+        metadata: { name },
+        spec: { clusterFilter: { include, exclude }, labelsSelector: selector },
+      });
+    });
+}

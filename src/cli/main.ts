@@ -1,0 +1,95 @@
+/**
+ * skyctl program assembly and exit codes: 0 ok, 1 error from the server or a
+ * cluster, 2 usage error (DESIGN §10).
+ *
+ * Global flags are declared on the program *and* on every leaf command with
+ * positional options enabled, so `skyctl -n ml get jobs` and `skyctl get jobs
+ * -n ml` both work while `create cluster --context` can still mean the
+ * kubeconfig context (the skyctl context then goes before the verb).
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { ApiError, UnreachableError } from '../client/index.js';
+import { ConfigError } from './config.js';
+import { registerApply } from './commands/apply.js';
+import { registerConfig } from './commands/config.js';
+import { registerCreate } from './commands/create.js';
+import { registerDelete } from './commands/delete.js';
+import { registerDescribe } from './commands/describe.js';
+import { registerGet } from './commands/get.js';
+import { ReportedFailure, UsageError, type Io } from './runtime.js';
+
+export const VERSION = '0.1.0';
+
+export function addGlobals(cmd: Command, options: { context?: boolean } = {}): Command {
+  cmd.option('--server <url>', 'API server URL (overrides SKYSHIFT_SERVER and the context)');
+  if (options.context !== false) cmd.option('--context <name>', 'context from ~/.skyconf/config.yaml');
+  cmd.option('-n, --namespace <ns>', 'namespace (default: the context\'s, else "default")');
+  cmd.addOption(new Option('-A, --all-namespaces', 'list across all namespaces'));
+  return cmd;
+}
+
+export function buildProgram(io: Io): Command {
+  const program = new Command('skyctl');
+  program
+    .description('SkyShift CLI: many clusters, one control plane')
+    .version(VERSION)
+    .enablePositionalOptions()
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => void io.stdout.write(s),
+      writeErr: (s) => void io.stderr.write(s),
+    })
+    .showSuggestionAfterError();
+  addGlobals(program);
+  program.addHelpText('after', `
+Examples:
+  skyctl create cluster laptop --manager local
+  skyctl create job hello --run 'echo hello'
+  skyctl get jobs -A
+  skyctl apply -f examples/
+  skyctl describe job hello
+  skyctl config get-contexts`);
+
+  registerGet(program, io, addGlobals);
+  registerDescribe(program, io, addGlobals);
+  registerCreate(program, io, addGlobals);
+  registerApply(program, io, addGlobals);
+  registerDelete(program, io, addGlobals);
+  registerConfig(program, io);
+  return program;
+}
+
+/** Runs skyctl with `argv` (without node and script) and returns the exit code. */
+export async function main(argv: string[], io: Io): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    return report(err, io);
+  }
+}
+
+function report(err: unknown, io: Io): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2; // commander printed it already
+  if (err instanceof ReportedFailure) return 1;
+  if (err instanceof UsageError) {
+    io.stderr.write(`error: ${err.message}\n`);
+    return 2;
+  }
+  if (err instanceof UnreachableError) {
+    io.stderr.write(`error: ${err.message}\n`);
+    return 1;
+  }
+  if (err instanceof ApiError) {
+    io.stderr.write(`Error from server (${err.reason}): ${err.message}\n`);
+    return 1;
+  }
+  if (err instanceof ConfigError) {
+    io.stderr.write(`error: ${err.message}\n`);
+    return 1;
+  }
+  if (io.signal.aborted) return 0;
+  io.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+  return 1;
+}

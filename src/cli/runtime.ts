@@ -1,0 +1,75 @@
+/** What every command needs: I/O, global flags, a connected client, kind lookup. */
+import type { Command } from 'commander';
+import { SkyShiftClient, resolveKind, type KindInfo } from '../client/index.js';
+import { configPath, loadConfig, resolveConnection, type Resolved } from './config.js';
+
+export interface Output {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+export interface Io {
+  stdout: Output;
+  stderr: Output;
+  env: NodeJS.ProcessEnv;
+  stdin: NodeJS.ReadableStream;
+  /** Aborted on Ctrl-C so long-running commands (get -w) end cleanly. */
+  signal: AbortSignal;
+  home?: string;
+}
+
+/** Bad invocation: exit code 2, printed as `error: ...`. */
+export class UsageError extends Error {}
+
+/** Some items of a batch failed and were reported already: exit code 1, nothing more printed. */
+export class ReportedFailure extends Error {}
+
+export interface Globals {
+  server?: string;
+  context?: string;
+  namespace?: string;
+  allNamespaces?: boolean;
+}
+
+/** Merges options from the program down to the leaf, nearest command winning. */
+export function optionsOf(cmd: Command): Record<string, unknown> {
+  const chain: Command[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) chain.unshift(c);
+  const merged: Record<string, unknown> = {};
+  for (const c of chain) for (const [k, v] of Object.entries(c.opts())) if (v !== undefined) merged[k] = v;
+  return merged;
+}
+
+export function globalsOf(cmd: Command): Globals {
+  const o = optionsOf(cmd);
+  const g: Globals = {};
+  if (typeof o.server === 'string') g.server = o.server;
+  if (typeof o.context === 'string') g.context = o.context;
+  if (typeof o.namespace === 'string') g.namespace = o.namespace;
+  if (o.allNamespaces === true) g.allNamespaces = true;
+  return g;
+}
+
+export interface Session {
+  client: SkyShiftClient;
+  namespace: string;
+  allNamespaces: boolean;
+  connection: Resolved;
+}
+
+export function connect(cmd: Command, io: Io, globals: Globals = globalsOf(cmd)): Session {
+  const config = loadConfig(configPath(io.home));
+  const connection = resolveConnection(config, globals, io.env);
+  const client = new SkyShiftClient({ server: connection.server, token: connection.token, namespace: connection.namespace });
+  return { client, namespace: connection.namespace, allNamespaces: globals.allNamespaces ?? false, connection };
+}
+
+export function kindOrFail(name: string): KindInfo {
+  const kind = resolveKind(name);
+  if (!kind) throw new UsageError(`the server doesn't have a resource type "${name}"`);
+  return kind;
+}
+
+export function singularOf(kind: KindInfo): string {
+  return kind.singular || kind.kind.toLowerCase();
+}
