@@ -1,0 +1,284 @@
+/**
+ * The API server: a Fastify app with operational routes and one catch-all that
+ * the Router maps onto the generic resource handlers.
+ */
+import { setMaxListeners } from 'node:events';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { ApiError, KINDS, storageKey, type KindInfo } from '../api/index.js';
+import { BODY_LIMIT, registerBodyParsers } from './body.js';
+import type { LogsProvider, ServerContext } from './context.js';
+import { isServerFault, toApiError } from './errors.js';
+import { prepareLogs } from './logs.js';
+import { createMetrics } from './metrics.js';
+import { ensureDefaultNamespace } from './namespaces.js';
+import { buildOpenApi } from './openapi.js';
+import {
+  createObject,
+  deleteObject,
+  getObject,
+  listObjects,
+  patchObject,
+  replaceObject,
+  type Query,
+  type Reply,
+} from './resources.js';
+import { Router, type Target } from './router.js';
+import type { Store } from './store.js';
+import { isWatch, prepareWatch } from './watch.js';
+import { KindCache } from './watch-cache.js';
+
+export interface ApiServerOptions {
+  store: Store;
+  logger?: Logger;
+  version?: string;
+  /** Kinds to serve; defaults to every registered kind. */
+  kinds?: readonly KindInfo[];
+  logs?: LogsProvider;
+  /** BOOKMARK interval for idle watches (default 30 s). */
+  bookmarkIntervalMs?: number;
+  /** Events kept per kind for resuming watches (default 20,000). */
+  watchHistory?: number;
+  /** Unsent bytes allowed per watcher before it is closed (default 4 MiB). */
+  watchBufferBytes?: number;
+  /** Default watch length in ms without timeoutSeconds (default random 30–60 min, spreading reconnects). */
+  watchTimeoutMs?: number;
+  /** How long reads wait for the cache to catch up (default 5 s). */
+  readTimeoutMs?: number;
+  now?: () => Date;
+}
+
+export interface ApiServer {
+  readonly app: FastifyInstance;
+  /** Resolves with the URL once listening and the caches are synced. */
+  start(options?: { host?: string; port?: number }): Promise<string>;
+  /** Syncs the caches and creates `default` without listening (for inject() tests). */
+  ready(): Promise<void>;
+  /** Stops accepting, ends watches, stops the caches. Does not close the store (the caller owns it). */
+  close(): Promise<void>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    skyRoute: string;
+  }
+}
+
+export function createApiServer(options: ApiServerOptions): ApiServer {
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const version = options.version ?? '0.0.0';
+  const kinds = options.kinds ?? KINDS;
+  const metrics = createMetrics({ defaultMetrics: options.logger !== undefined });
+  const store = metrics.instrument(options.store);
+  const lifetime = new AbortController();
+  // One listener per cache, store watch and log stream: many by design.
+  setMaxListeners(0, lifetime.signal);
+  const router = new Router(kinds);
+
+  const caches = new Map<string, KindCache>();
+  for (const kind of kinds) {
+    caches.set(
+      kind.plural,
+      new KindCache(store, kind, storageKey(kind, undefined), {
+        ringSize: options.watchHistory ?? 20_000,
+        bookmarkIntervalMs: options.bookmarkIntervalMs ?? 30_000,
+        onError: (err) => logger.warn({ err: errorSummary(err), kind: kind.plural }, 'watch cache lost its store watch; relisting'),
+        onWatchers: (n) => metrics.setWatchers(kind.kind, n),
+      }),
+    );
+  }
+
+  const ctx: ServerContext = {
+    store,
+    kinds,
+    router,
+    caches,
+    logs: options.logs,
+    now: options.now ?? (() => new Date()),
+    readTimeoutMs: options.readTimeoutMs ?? 5_000,
+    watchTimeoutMs: () => options.watchTimeoutMs ?? (30 + Math.random() * 30) * 60_000,
+    watchBufferBytes: options.watchBufferBytes ?? 4 * 1024 * 1024,
+    signal: lifetime.signal,
+    lastWrite: new Map(),
+  };
+
+  const app: FastifyInstance = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: BODY_LIMIT,
+    // Paths are parsed by our Router; keep fastify from rewriting them.
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 1000 },
+    return503OnClosing: true,
+    forceCloseConnections: true,
+  });
+  app.decorateRequest('skyRoute', '');
+  registerBodyParsers(app);
+
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.observeRequest(request.method, request.skyRoute || 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const apiError = toApiError(err);
+    if (isServerFault(apiError)) request.log.error({ err, route: request.skyRoute }, 'request failed');
+    void sendStatus(reply, apiError);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void sendStatus(reply, new ApiError('NotFound', `no such path: ${request.url.split('?', 1)[0]}`));
+  });
+
+  app.get('/healthz', async (request, reply) => {
+    request.skyRoute = '/healthz';
+    return reply.type('text/plain').send('ok');
+  });
+  app.get('/readyz', async (request, reply) => {
+    request.skyRoute = '/readyz';
+    const unsynced = [...caches.values()].filter((c) => !c.synced).map((c) => c.kind.plural);
+    if (unsynced.length > 0) throw new ApiError('ServiceUnavailable', `caches not synced: ${unsynced.join(', ')}`);
+    try {
+      await withTimeout(store.currentRevision(), 2_000);
+    } catch {
+      throw new ApiError('ServiceUnavailable', 'store is not reachable');
+    }
+    return reply.type('text/plain').send('ok');
+  });
+  app.get('/version', async (request, reply) => {
+    request.skyRoute = '/version';
+    return reply.send({ version, node: process.version, store: options.store.backend });
+  });
+  app.get('/metrics', async (request, reply) => {
+    request.skyRoute = '/metrics';
+    const text = await metrics.registry.metrics();
+    return reply.type(metrics.registry.contentType).send(text);
+  });
+  let openapi: string | undefined;
+  app.get('/openapi.json', async (request, reply) => {
+    request.skyRoute = '/openapi.json';
+    openapi ??= JSON.stringify(buildOpenApi(kinds, version));
+    return reply.type('application/json').send(openapi);
+  });
+
+  app.all('/*', async (request, reply) => {
+    const target = router.resolve(request.raw.url ?? request.url);
+    request.skyRoute = target.route;
+    const query = flatQuery(request.query);
+    const contentType = request.headers['content-type'];
+
+    if (request.method === 'GET' && (target.type === 'collection' || target.type === 'object') && isWatch(query)) {
+      const stream = await prepareWatch(ctx, target, query);
+      return hijack(reply, (res, onClose) => stream(res, onClose));
+    }
+    if (target.type === 'logs') {
+      if (request.method !== 'GET') throw methodNotAllowed(request.method, target);
+      const stream = await prepareLogs(ctx, target, query);
+      return hijack(reply, (res, onClose) => void stream(res, onClose));
+    }
+    let result: Reply;
+    switch (`${target.type} ${request.method}`) {
+      case 'collection GET':
+        result = await listObjects(ctx, target as Target & { type: 'collection' }, query);
+        break;
+      case 'collection POST':
+        result = await createObject(ctx, target as Target & { type: 'collection' }, request.body, contentType);
+        break;
+      case 'object GET':
+      case 'status GET':
+        result = await getObject(ctx, target as Target & { type: 'object' | 'status' });
+        break;
+      case 'object PUT':
+      case 'status PUT':
+        result = await replaceObject(ctx, target as Target & { type: 'object' | 'status' }, request.body, contentType, query);
+        break;
+      case 'object PATCH':
+      case 'status PATCH':
+        result = await patchObject(ctx, target as Target & { type: 'object' | 'status' }, request.body, contentType, query);
+        break;
+      case 'object DELETE':
+        result = await deleteObject(ctx, target as Target & { type: 'object' }, query, request.body, contentType);
+        break;
+      default:
+        throw methodNotAllowed(request.method, target);
+    }
+    return reply.code(result.code).type('application/json').send(result.body);
+  });
+
+  let started: Promise<void> | undefined;
+  async function ready(): Promise<void> {
+    started ??= (async () => {
+      for (const cache of caches.values()) {
+        cache.run(lifetime.signal).catch((err: unknown) => logger.error({ err: errorSummary(err) }, 'watch cache stopped'));
+      }
+      await ensureDefaultNamespace(ctx);
+      for (const cache of caches.values()) {
+        if (!(await cache.waitUntil(() => cache.synced, 30_000))) {
+          throw new Error(`watch cache for ${cache.kind.plural} did not sync within 30 s`);
+        }
+      }
+      await app.ready();
+    })();
+    return started;
+  }
+
+  return {
+    app,
+    ready,
+    async start({ host = '127.0.0.1', port = 50051 } = {}) {
+      await ready();
+      return app.listen({ host, port });
+    },
+    async close() {
+      lifetime.abort();
+      await app.close();
+    },
+  };
+}
+
+async function sendStatus(reply: FastifyReply, err: ApiError): Promise<void> {
+  if (reply.sent || reply.raw.headersSent) {
+    reply.raw.destroy();
+    return;
+  }
+  await reply.code(err.code).type('application/json').send(JSON.stringify(err.toStatus()));
+}
+
+function hijack(
+  reply: FastifyReply,
+  stream: (res: FastifyReply['raw'], onClose: (fn: () => void) => void) => void,
+): FastifyReply {
+  reply.hijack();
+  const res = reply.raw;
+  // 'close' fires both when we end the stream and when the client goes away.
+  stream(res, (fn) => res.once('close', fn));
+  return reply;
+}
+
+function methodNotAllowed(method: string, target: Target): ApiError {
+  return new ApiError('MethodNotAllowed', `${method} is not allowed on ${target.route}`);
+}
+
+function flatQuery(query: unknown): Query {
+  const out: Query = {};
+  if (typeof query !== 'object' || query === null) return out;
+  for (const [key, value] of Object.entries(query as Record<string, unknown>)) {
+    if (typeof value === 'string') out[key] = value;
+    else if (Array.isArray(value) && typeof value[0] === 'string') out[key] = value[0];
+  }
+  return out;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('timeout')), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** Logs must not carry object contents or credentials: name and message only. */
+function errorSummary(err: unknown): { name: string; message: string } {
+  return err instanceof Error ? { name: err.name, message: err.message } : { name: 'Error', message: String(err) };
+}
+
+export type { Query };

@@ -1,0 +1,6 @@
+/**
+ * Public face of src/server: the SkyShift API server (DESIGN section 4).
+ */
+export { createApiServer, type ApiServer, type ApiServerOptions } from './app.js';
+export type { LogOptions, LogsProvider } from './context.js';
+export { BODY_LIMIT } from './body.js';

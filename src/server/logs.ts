@@ -1,0 +1,49 @@
+/** GET /{namespace}/jobs/{name}/logs: chunked text from the attached logs provider. */
+import type { ServerResponse } from 'node:http';
+import { ApiError, badRequest, storageKey, type ApiObject } from '../api/index.js';
+import { caughtUp, type LogOptions, type ServerContext } from './context.js';
+import type { Query } from './resources.js';
+import type { Target } from './router.js';
+
+export async function prepareLogs(
+  ctx: ServerContext,
+  target: Target & { type: 'logs' },
+  query: Query,
+): Promise<(res: ServerResponse, onClose: (fn: () => void) => void) => Promise<void>> {
+  const cache = await caughtUp(ctx, target.kind);
+  const job = cache.get(storageKey(target.kind, target.namespace, target.name));
+  if (!job) throw new ApiError('NotFound', `job '${target.namespace}/${target.name}' not found`);
+  const provider = ctx.logs;
+  if (!provider) throw new ApiError('ServiceUnavailable', 'logs are not available: no controllers/managers attached');
+  const options: LogOptions = { follow: query.follow === 'true' || query.follow === '1' };
+  if (query.tail !== undefined && query.tail !== '') {
+    if (!/^\d{1,9}$/.test(query.tail)) throw badRequest(`tail '${query.tail}' must be a non-negative integer`);
+    options.tail = Number(query.tail);
+  }
+  if (query.cluster) options.cluster = query.cluster;
+  if (query.task) options.task = query.task;
+  const obj: ApiObject = job.obj;
+
+  return async (res, onClose) => {
+    const abort = new AbortController();
+    const stop = () => abort.abort();
+    onClose(stop);
+    ctx.signal.addEventListener('abort', stop, { once: true });
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' });
+    try {
+      for await (const chunk of provider(obj, options, abort.signal)) {
+        if (abort.signal.aborted) break;
+        if (!res.write(chunk)) await new Promise<void>((resolve) => {
+          res.once('drain', resolve);
+          abort.signal.addEventListener('abort', () => resolve(), { once: true });
+        });
+      }
+    } catch (err) {
+      // Headers are gone; the best we can do is say so in the text stream.
+      if (!abort.signal.aborted) res.write(`\nerror: ${err instanceof Error ? err.message : String(err)}\n`);
+    } finally {
+      ctx.signal.removeEventListener('abort', stop);
+      res.end();
+    }
+  };
+}

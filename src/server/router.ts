@@ -1,0 +1,80 @@
+/**
+ * Maps a request path onto a resource target. One catch-all route hands every
+ * resource path here, so the rule "a first segment that is a global plural is
+ * global, otherwise it is a namespace" lives in one place with no ambiguity.
+ */
+import { ApiError, badRequest, type KindInfo } from '../api/index.js';
+
+export type Target =
+  | { type: 'collection'; kind: KindInfo; namespace?: string; route: string }
+  | { type: 'object'; kind: KindInfo; namespace?: string; name: string; route: string }
+  | { type: 'status'; kind: KindInfo; namespace?: string; name: string; route: string }
+  | { type: 'logs'; kind: KindInfo; namespace: string; name: string; route: string };
+
+/** Path segments that can never be namespace names (they would shadow routes). */
+export const RESERVED_NAMESPACES = new Set(['healthz', 'readyz', 'version', 'metrics', 'openapi.json', 'ui', 'api', 'apis']);
+
+export class Router {
+  private readonly byPlural: Map<string, KindInfo>;
+
+  constructor(kinds: readonly KindInfo[]) {
+    this.byPlural = new Map(kinds.map((k) => [k.plural, k]));
+  }
+
+  isPlural(segment: string): boolean {
+    return this.byPlural.has(segment);
+  }
+
+  /** Throws 400 for malformed paths and 404 for paths naming nothing. */
+  resolve(url: string): Target {
+    const path = url.split('?', 1)[0]!;
+    if (/%2f|%5c|\\/i.test(path)) throw badRequest('encoded slashes are not allowed in paths');
+    const raw = path.split('/').slice(1);
+    const segments: string[] = [];
+    for (const s of raw) {
+      let decoded: string;
+      try {
+        decoded = decodeURIComponent(s);
+      } catch {
+        throw badRequest(`malformed path segment '${s}'`);
+      }
+      if (decoded === '.' || decoded === '..') throw badRequest("'.' and '..' are not allowed in paths");
+      if (decoded.includes('\0')) throw badRequest('NUL is not allowed in paths');
+      segments.push(decoded);
+    }
+    // Tolerate one trailing slash ("/jobs/") but no empty segment elsewhere.
+    if (segments.length > 1 && segments[segments.length - 1] === '') segments.pop();
+    if (segments.some((s) => s === '')) throw notFound(path);
+
+    const [first, second, third, fourth] = segments;
+    const global = first !== undefined ? this.byPlural.get(first) : undefined;
+    if (global && !global.namespaced) {
+      if (segments.length === 1) return { type: 'collection', kind: global, route: `/${global.plural}` };
+      if (segments.length === 2) return { type: 'object', kind: global, name: second!, route: `/${global.plural}/{name}` };
+      if (segments.length === 3 && third === 'status')
+        return { type: 'status', kind: global, name: second!, route: `/${global.plural}/{name}/status` };
+      throw notFound(path);
+    }
+    if (global && segments.length === 1) {
+      // A namespaced kind without a namespace: list across namespaces.
+      return { type: 'collection', kind: global, route: `/${global.plural}` };
+    }
+    if (first === undefined || second === undefined) throw notFound(path);
+    const kind = this.byPlural.get(second);
+    if (!kind) throw new ApiError('NotFound', `unknown resource type '${second}' in path ${path}`);
+    if (!kind.namespaced) throw new ApiError('NotFound', `${kind.plural} are not namespaced: use /${kind.plural}`);
+    const namespace = first;
+    const base = `/{namespace}/${kind.plural}`;
+    if (segments.length === 2) return { type: 'collection', kind, namespace, route: base };
+    if (segments.length === 3) return { type: 'object', kind, namespace, name: third!, route: `${base}/{name}` };
+    if (segments.length === 4 && fourth === 'status')
+      return { type: 'status', kind, namespace, name: third!, route: `${base}/{name}/status` };
+    if (segments.length === 4 && fourth === 'logs' && kind.plural === 'jobs')
+      return { type: 'logs', kind, namespace, name: third!, route: `${base}/{name}/logs` };
+    throw notFound(path);
+  }
+}
+
+function notFound(path: string): ApiError {
+  return new ApiError('NotFound', `no such path: ${path}`);
+}

@@ -1,0 +1,414 @@
+/**
+ * One store watch per kind feeding an in-memory copy of every object plus a
+ * ring of recent events (kube-apiserver's "cacher"). Lists, gets and client
+ * watches are all served from here, so N watchers cost one store watch and a
+ * list of 10k objects is a string join of pre-serialised JSON.
+ */
+import type { ApiObject, KindInfo, LabelSelector, WatchEventType } from '../api/index.js';
+import { matchesLabels } from '../api/index.js';
+import type { JsonObject, Store, StoreEvent } from './store.js';
+
+/** An object as served: resourceVersion filled in, JSON serialised once. */
+export interface CachedObject {
+  readonly key: string;
+  readonly obj: ApiObject;
+  readonly json: string;
+  readonly revision: number;
+}
+
+interface CachedEvent {
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  readonly revision: number;
+  readonly object: CachedObject;
+  readonly prev: CachedObject | undefined;
+  /** Serialised lines by the type a watcher sees, built once and shared by every watcher. */
+  lines: Partial<Record<WatchEventType, string>>;
+}
+
+export interface WatchFilter {
+  /** Keys must start with this (namespace prefix), or equal `key`. */
+  prefix: string;
+  key?: string;
+  selector?: LabelSelector;
+}
+
+/** A client watch as the cache sees it: somewhere to write lines. */
+export interface WatchSink {
+  /** Returns false when the client cannot keep up; the cache then closes it. */
+  write(line: string): boolean;
+  /** Ends the stream; `reason` is for logs. Called at most once by the cache. */
+  close(reason: string): void;
+}
+
+export interface WatchCacheOptions {
+  /** Events kept for resuming watches. */
+  ringSize?: number;
+  bookmarkIntervalMs?: number;
+  onError?: (err: unknown) => void;
+  /** Called when watchers are added or removed: the number for this kind. */
+  onWatchers?: (count: number) => void;
+}
+
+export type WatchStart =
+  | { ok: true; stop: () => void }
+  | { ok: false; expired: true; oldest: number };
+
+interface Registered {
+  filter: WatchFilter;
+  sink: WatchSink;
+}
+
+interface Waiter {
+  check: () => boolean;
+  resolve: (ok: boolean) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class KindCache {
+  readonly kind: KindInfo;
+  readonly prefix: string;
+  /** Revision of the last event applied (or of the initial list). */
+  revision = 0;
+  /** Watches from a revision below this cannot be served exactly (410). */
+  floor = 0;
+  synced = false;
+
+  private readonly store: Store;
+  private readonly objects = new Map<string, CachedObject>();
+  /** Keys in sorted order, maintained incrementally so lists never sort. */
+  private readonly keys: string[] = [];
+  private readonly ring: (CachedEvent | undefined)[];
+  private ringHead = 0; // index of the oldest event
+  private ringLen = 0;
+  private readonly watchers = new Set<Registered>();
+  private waiters: Waiter[] = [];
+  private readonly options: WatchCacheOptions;
+  private bookmarkTimer: NodeJS.Timeout | undefined;
+  private readonly bookmarkPrefix: string;
+
+  constructor(store: Store, kind: KindInfo, prefix: string, options: WatchCacheOptions = {}) {
+    this.store = store;
+    this.kind = kind;
+    this.prefix = prefix;
+    this.options = options;
+    this.ring = new Array<CachedEvent | undefined>(Math.max(16, options.ringSize ?? 20_000));
+    this.bookmarkPrefix = `{"type":"BOOKMARK","object":{"kind":${JSON.stringify(kind.kind)},"apiVersion":"v1","metadata":{"resourceVersion":"`;
+  }
+
+  /** Keeps the cache fed until `signal` aborts; relists (closing watches) after a store watch failure. */
+  async run(signal: AbortSignal): Promise<void> {
+    const interval = this.options.bookmarkIntervalMs ?? 30_000;
+    this.bookmarkTimer = setInterval(() => this.bookmark(), interval);
+    this.bookmarkTimer.unref();
+    signal.addEventListener('abort', () => this.shutdown('server shutting down'), { once: true });
+    let backoff = 100;
+    while (!signal.aborted) {
+      try {
+        const listed = await this.store.list(this.prefix);
+        this.reset(listed.items.map((kv) => toCached(kv.key, kv.value, kv.modRevision)), listed.revision);
+        for await (const event of this.store.watch(this.prefix, listed.revision, signal)) {
+          this.apply(event);
+          backoff = 100;
+        }
+      } catch (err) {
+        if (signal.aborted) break;
+        this.options.onError?.(err);
+      }
+      if (signal.aborted) break;
+      // Events may have been missed: clients must resume (and relist on 410).
+      this.synced = false;
+      this.closeWatchers('watch cache resynchronising');
+      await sleep(backoff, signal);
+      backoff = Math.min(backoff * 2, 5_000);
+    }
+    this.shutdown('server shutting down');
+  }
+
+  get size(): number {
+    return this.objects.size;
+  }
+
+  get watcherCount(): number {
+    return this.watchers.size;
+  }
+
+  get(key: string): CachedObject | undefined {
+    return this.objects.get(key);
+  }
+
+  /**
+   * Objects under `prefix` in key order, after `startAfter`, matching `selector`;
+   * `more` is set when `limit` cut the result and another match exists.
+   */
+  list(prefix: string, options: { selector?: LabelSelector; limit?: number; startAfter?: string } = {}): {
+    items: CachedObject[];
+    more: boolean;
+  } {
+    const from = options.startAfter !== undefined && options.startAfter >= prefix ? options.startAfter : prefix;
+    let i = lowerBound(this.keys, from);
+    if (options.startAfter !== undefined && this.keys[i] === options.startAfter) i++;
+    const items: CachedObject[] = [];
+    const limit = options.limit && options.limit > 0 ? options.limit : Infinity;
+    const selector = options.selector && options.selector.length > 0 ? options.selector : undefined;
+    for (; i < this.keys.length; i++) {
+      const key = this.keys[i]!;
+      if (!key.startsWith(prefix)) break;
+      const cached = this.objects.get(key)!;
+      if (selector && !matchesLabels(selector, cached.obj.metadata.labels)) continue;
+      if (items.length >= limit) return { items, more: true };
+      items.push(cached);
+    }
+    return { items, more: false };
+  }
+
+  /** Resolves true once the cache has applied `revision`, false on timeout. */
+  waitForRevision(revision: number, timeoutMs: number): Promise<boolean> {
+    return this.waitUntil(() => this.revision >= revision, timeoutMs);
+  }
+
+  /** Resolves true once `check` holds after some applied event, false on timeout. */
+  waitUntil(check: () => boolean, timeoutMs: number): Promise<boolean> {
+    if (check()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        check,
+        resolve,
+        timer: setTimeout(() => {
+          this.waiters = this.waiters.filter((w) => w !== waiter);
+          resolve(check());
+        }, timeoutMs),
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  /**
+   * Registers a client watch. Without `fromRevision`: every current match as
+   * ADDED, then live events. With it: exactly the events after it, or
+   * `expired` when the ring no longer holds them. Synchronous, so no event can
+   * fall between the replay and the registration.
+   */
+  watch(filter: WatchFilter, sink: WatchSink, fromRevision?: number): WatchStart {
+    if (fromRevision === undefined) {
+      const selector = filter.selector && filter.selector.length > 0 ? filter.selector : undefined;
+      const initial = filter.key !== undefined ? optional(this.objects.get(filter.key)) : this.list(filter.prefix, {}).items;
+      for (const cached of initial) {
+        if (selector && !matchesLabels(selector, cached.obj.metadata.labels)) continue;
+        if (!sink.write(`{"type":"ADDED","object":${cached.json}}\n`)) {
+          sink.close('client too slow');
+          return { ok: true, stop: () => {} };
+        }
+      }
+    } else {
+      if (fromRevision < this.floor) return { ok: false, expired: true, oldest: this.floor };
+      for (const event of this.eventsAfter(fromRevision)) {
+        const line = lineFor(event, filter);
+        if (line !== undefined && !sink.write(line)) {
+          sink.close('client too slow');
+          return { ok: true, stop: () => {} };
+        }
+      }
+    }
+    const registered: Registered = { filter, sink };
+    this.watchers.add(registered);
+    this.options.onWatchers?.(this.watchers.size);
+    return {
+      ok: true,
+      stop: () => {
+        if (this.watchers.delete(registered)) this.options.onWatchers?.(this.watchers.size);
+      },
+    };
+  }
+
+  /** Ends every client watch, e.g. on shutdown or after a resync. */
+  closeWatchers(reason: string): void {
+    const all = [...this.watchers];
+    this.watchers.clear();
+    this.options.onWatchers?.(0);
+    for (const w of all) w.sink.close(reason);
+  }
+
+  private shutdown(reason: string): void {
+    if (this.bookmarkTimer) clearInterval(this.bookmarkTimer);
+    this.bookmarkTimer = undefined;
+    this.closeWatchers(reason);
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) {
+      clearTimeout(w.timer);
+      w.resolve(false);
+    }
+  }
+
+  private bookmark(): void {
+    if (this.watchers.size === 0 || !this.synced) return;
+    const line = `${this.bookmarkPrefix}${this.revision}"}}}\n`;
+    this.fanOut(() => line);
+  }
+
+  private reset(items: CachedObject[], revision: number): void {
+    this.objects.clear();
+    this.keys.length = 0;
+    for (const item of items) {
+      this.objects.set(item.key, item);
+      this.keys.push(item.key);
+    }
+    this.keys.sort(compareKeys);
+    this.ring.fill(undefined);
+    this.ringHead = 0;
+    this.ringLen = 0;
+    this.revision = revision;
+    this.floor = revision;
+    this.synced = true;
+    this.notifyWaiters();
+  }
+
+  private apply(event: StoreEvent): void {
+    const prev = this.objects.get(event.key);
+    let cached: CachedEvent;
+    if (event.type === 'put') {
+      const object = toCached(event.key, event.value, event.revision);
+      this.objects.set(event.key, object);
+      if (!prev) insertSorted(this.keys, event.key);
+      cached = { type: prev ? 'MODIFIED' : 'ADDED', revision: event.revision, object, prev, lines: {} };
+    } else {
+      // The DELETED object carries the revision of the deletion, as in Kubernetes.
+      const object = toCached(event.key, event.value, event.revision);
+      if (prev) {
+        this.objects.delete(event.key);
+        removeSorted(this.keys, event.key);
+      }
+      cached = { type: 'DELETED', revision: event.revision, object, prev, lines: {} };
+    }
+    this.revision = Math.max(this.revision, event.revision);
+    this.push(cached);
+    if (this.watchers.size > 0) this.fanOut((w) => lineFor(cached, w.filter));
+    this.notifyWaiters();
+  }
+
+  private fanOut(lineOf: (w: Registered) => string | undefined): void {
+    let slow: Registered[] | undefined;
+    for (const w of this.watchers) {
+      const line = lineOf(w);
+      if (line === undefined) continue;
+      if (!w.sink.write(line)) (slow ??= []).push(w);
+    }
+    if (slow) {
+      for (const w of slow) this.watchers.delete(w);
+      this.options.onWatchers?.(this.watchers.size);
+      for (const w of slow) w.sink.close('client too slow');
+    }
+  }
+
+  private push(event: CachedEvent): void {
+    const size = this.ring.length;
+    if (this.ringLen === size) {
+      const dropped = this.ring[this.ringHead]!;
+      this.floor = dropped.revision;
+      this.ring[this.ringHead] = event;
+      this.ringHead = (this.ringHead + 1) % size;
+    } else {
+      this.ring[(this.ringHead + this.ringLen) % size] = event;
+      this.ringLen++;
+    }
+  }
+
+  private *eventsAfter(revision: number): Generator<CachedEvent> {
+    const size = this.ring.length;
+    // Binary search over the ring (revisions increase from head to tail).
+    let lo = 0;
+    let hi = this.ringLen;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.ring[(this.ringHead + mid) % size]!.revision <= revision) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < this.ringLen; i++) yield this.ring[(this.ringHead + i) % size]!;
+  }
+
+  private notifyWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const pending: Waiter[] = [];
+    for (const w of this.waiters) {
+      if (w.check()) {
+        clearTimeout(w.timer);
+        w.resolve(true);
+      } else pending.push(w);
+    }
+    this.waiters = pending;
+  }
+}
+
+function optional<T>(value: T | undefined): T[] {
+  return value === undefined ? [] : [value];
+}
+
+function matches(filter: WatchFilter, object: CachedObject): boolean {
+  if (filter.key !== undefined ? object.key !== filter.key : !object.key.startsWith(filter.prefix)) return false;
+  return !filter.selector || filter.selector.length === 0 || matchesLabels(filter.selector, object.obj.metadata.labels);
+}
+
+/**
+ * The line a watcher with `filter` sees for `event`, or undefined. A MODIFIED
+ * that moves an object into or out of a selector becomes ADDED or DELETED,
+ * as in Kubernetes.
+ */
+function lineFor(event: CachedEvent, filter: WatchFilter): string | undefined {
+  const now = matches(filter, event.object);
+  let type: WatchEventType;
+  if (event.type === 'MODIFIED') {
+    const before = event.prev !== undefined && matches(filter, event.prev);
+    if (now && before) type = 'MODIFIED';
+    else if (now) type = 'ADDED';
+    else if (before) type = 'DELETED';
+    else return undefined;
+  } else {
+    if (!now) return undefined;
+    type = event.type;
+  }
+  return (event.lines[type] ??= `{"type":"${type}","object":${event.object.json}}\n`);
+}
+
+export function toCached(key: string, value: JsonObject, revision: number): CachedObject {
+  const metadata = (value.metadata ?? {}) as Record<string, unknown>;
+  const obj = { ...value, metadata: { ...metadata, resourceVersion: String(revision) } } as unknown as ApiObject;
+  return { key, obj, json: JSON.stringify(obj), revision };
+}
+
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function lowerBound(keys: string[], key: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function insertSorted(keys: string[], key: string): void {
+  const i = lowerBound(keys, key);
+  if (keys[i] !== key) keys.splice(i, 0, key);
+}
+
+function removeSorted(keys: string[], key: string): void {
+  const i = lowerBound(keys, key);
+  if (keys[i] === key) keys.splice(i, 1);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
