@@ -72,7 +72,8 @@ const COLUMNS: Record<string, KindColumns> = {
       return [
         {
           base: [
-            obj.metadata.name,
+            // The raw kubeconfig-context form the user typed, when the server normalised it.
+            obj.metadata.annotations?.['skyshift.io/display-name'] ?? obj.metadata.name,
             str(spec.manager, '<unknown>'),
             formatLabels(obj.metadata.labels),
             formatClusterResources(allocatable, capacity),
