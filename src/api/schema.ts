@@ -68,8 +68,8 @@ export function Conditions() {
   return Type.Array(Condition, { default: [] });
 }
 
+const metaName = { name: Type.String({ description: 'DNS-1123 label, at most 63 characters' }) };
 const metaCommon = {
-  name: Type.String({ description: 'DNS-1123 label, at most 63 characters' }),
   uid: Type.Optional(Type.String()),
   resourceVersion: Type.Optional(Type.String({ 'x-normalize': 'resourceVersion' })),
   generation: Type.Optional(Type.Integer({ minimum: 0 })),
@@ -78,8 +78,8 @@ const metaCommon = {
   annotations: StrMap({ default: {} }),
 };
 
-export const GlobalMeta = Obj(metaCommon);
-export const NamespacedMeta = Obj({ ...metaCommon, namespace: Type.String({ default: 'default' }) });
+export const GlobalMeta = Obj({ ...metaName, ...metaCommon });
+export const NamespacedMeta = Obj({ ...metaName, namespace: Type.String({ default: 'default' }), ...metaCommon });
 
 /** Resource amounts in canonical units (cpus, memory MiB, disk MiB, gpus, GPU types). */
 export function Resources(options: Record<string, unknown> = {}) {

@@ -27,8 +27,8 @@ export interface Shape {
   hook?: Hook;
   /** object: every accepted spelling -> property. */
   props?: Map<string, Prop>;
-  /** object: properties to fill when absent. */
-  defaults?: Prop[];
+  /** object: every property once, in schema order. */
+  order?: Prop[];
   /** map values / array items. */
   inner?: Shape;
   /** True when nothing below needs walking: values are copied as they are. */
@@ -41,14 +41,14 @@ export function buildShape(schema: JsonSchema): Shape {
   const hook = schema['x-normalize'] as Hook | undefined;
   if (schema.type === 'object' && schema.properties) {
     const props = new Map<string, Prop>();
-    const defaults: Prop[] = [];
+    const order: Prop[] = [];
     for (const [name, sub] of Object.entries(schema.properties as Record<string, JsonSchema>)) {
       const prop: Prop = { name, alt: toSnake(name), shape: buildShape(sub), hasDefault: 'default' in sub, default: sub.default };
       props.set(name, prop);
       props.set(prop.alt, prop);
-      if (prop.hasDefault) defaults.push(prop);
+      order.push(prop);
     }
-    return { k: 'object', hook, props, defaults, plain: false };
+    return { k: 'object', hook, props, order, plain: false };
   }
   if (schema.type === 'object' && schema.patternProperties) {
     const inner = buildShape(Object.values(schema.patternProperties as Record<string, JsonSchema>)[0] ?? {});
@@ -125,7 +125,9 @@ export function walk(shape: Shape, value: unknown, path: string, causes: Cause[]
   switch (shape.k) {
     case 'object': {
       if (!isPlainObject(value)) return value;
-      const out: Record<string, unknown> = {};
+      // Collect by property first, then emit in schema order: equal objects
+      // serialise identically whatever order or spelling the client used.
+      const found = new Map<Prop, unknown>();
       const props = shape.props as Map<string, Prop>;
       for (const key in value) {
         const v = value[key];
@@ -136,15 +138,18 @@ export function walk(shape: Shape, value: unknown, path: string, causes: Cause[]
         }
         // YAML `field:` with nothing after it means "not set", as in Kubernetes.
         if (v === null) continue;
-        if (prop.name in out) {
+        if (found.has(prop)) {
           causes.push({ field: join(path, key), message: `specified twice (${prop.name} and ${prop.alt})` });
           continue;
         }
-        const w = walk(prop.shape, v, join(path, prop.name), causes);
-        if (w !== undefined) out[prop.name] = w;
+        found.set(prop, v);
       }
-      for (const prop of shape.defaults as Prop[]) {
-        if (!(prop.name in out)) out[prop.name] = walk(prop.shape, copy(prop.default), join(path, prop.name), causes);
+      const out: Record<string, unknown> = {};
+      for (const prop of shape.order as Prop[]) {
+        let w: unknown;
+        if (found.has(prop)) w = walk(prop.shape, found.get(prop), join(path, prop.name), causes);
+        else if (prop.hasDefault) w = walk(prop.shape, copy(prop.default), join(path, prop.name), causes);
+        if (w !== undefined) out[prop.name] = w;
       }
       return out;
     }

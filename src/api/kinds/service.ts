@@ -40,8 +40,12 @@ export const serviceKind: KindDef = {
   prepare(obj) {
     const ports = obj.spec?.ports;
     if (!Array.isArray(ports)) return;
-    for (const p of ports) {
-      if (p && typeof p === 'object' && p.targetPort === undefined && p.port !== undefined) p.targetPort = p.port;
-    }
+    ports.forEach((p, i) => {
+      if (p && typeof p === 'object' && p.targetPort === undefined && p.port !== undefined) {
+        // Rebuilt rather than assigned so the key order matches an explicit targetPort.
+        const { name, port, nodePort, protocol } = p;
+        ports[i] = { ...(name !== undefined && { name }), port, targetPort: port, ...(nodePort !== undefined && { nodePort }), protocol };
+      }
+    });
   },
 };
