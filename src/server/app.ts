@@ -3,7 +3,7 @@
  * the Router maps onto the generic resource handlers.
  */
 import { setMaxListeners } from 'node:events';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { ApiError, KINDS, storageKey, type KindInfo } from '../api/index.js';
 import { BODY_LIMIT, registerBodyParsers } from './body.js';
@@ -104,7 +104,12 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
 
   const app: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Per-request logs would dominate the hot path; errors are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
+    frameworkErrors: (err, request, reply) => {
+      request.skyRoute = 'unmatched';
+      void sendStatus(reply, toApiError(err));
+    },
     bodyLimit: BODY_LIMIT,
     // Paths are parsed by our Router; keep fastify from rewriting them.
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 1000 },

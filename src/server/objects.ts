@@ -107,8 +107,16 @@ function stripServerFields(body: Record<string, unknown>): Record<string, unknow
 
 /** The client's optimistic-concurrency precondition, if any. */
 export function preconditionOf(bodyRv: unknown, queryRv: string | undefined): number | undefined {
-  const raw = bodyRv !== undefined && bodyRv !== '' ? bodyRv : queryRv;
-  if (raw === undefined || raw === '') return undefined;
+  const fromQuery = parseRv(queryRv);
+  const fromBody = parseRv(bodyRv);
+  if (fromQuery !== undefined && fromBody !== undefined && fromQuery !== fromBody) {
+    throw badRequest(`resourceVersion in the query (${fromQuery}) and in the body (${fromBody}) differ`);
+  }
+  return fromBody ?? fromQuery;
+}
+
+function parseRv(raw: unknown): number | undefined {
+  if (raw === undefined || raw === null || raw === '') return undefined;
   const text = String(raw);
   if (!/^\d{1,15}$/.test(text)) throw badRequest(`resourceVersion '${text}' is not a valid resource version`);
   return Number(text);
