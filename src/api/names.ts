@@ -45,6 +45,22 @@ export function validateName(name: unknown): string | undefined {
   return undefined;
 }
 
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+export const DNS_SUBDOMAIN_RULE =
+  "must consist of lower-case letters, digits, '-' and '.', and start and end with a letter or digit (e.g. \"hello.17a3\")";
+
+/**
+ * Event names follow Kubernetes (`<object>.<suffix>`), so they are DNS
+ * subdomains (dots allowed, at most 253 characters) rather than labels.
+ */
+export function validateSubdomainName(name: unknown): string | undefined {
+  if (typeof name !== 'string') return 'must be a string';
+  if (name === '') return 'must not be empty';
+  if (name.length > 253) return `must be no more than 253 characters (got ${name.length})`;
+  if (!DNS_SUBDOMAIN.test(name)) return DNS_SUBDOMAIN_RULE;
+  return undefined;
+}
+
 /** Raw cluster / context name -> a DNS label (see the mapping above). Throws ApiError('BadRequest') if nothing usable is left. */
 export function normalizeClusterName(raw: string): string {
   if (isDnsLabel(raw)) return raw;

@@ -14,7 +14,7 @@ import type { KindInfo } from './kinds.js';
 import { KIND_DEFS, type KindDef } from './kinds/index.js';
 import { isLabelKey, isLabelValue, LABEL_KEY_RULE, LABEL_VALUE_RULE } from './labels.js';
 import { errorsToCauses } from './messages.js';
-import { validateName } from './names.js';
+import { validateName, validateSubdomainName } from './names.js';
 import type { ApiObject } from './object.js';
 import { buildShape, isPlainObject, walk, type Shape } from './shape.js';
 
@@ -56,7 +56,7 @@ function describe(def: KindDef, obj: Record<string, any>): string {
 function checkMetadata(def: KindDef, meta: unknown, causes: Cause[]): void {
   if (!isPlainObject(meta)) return;
   if ('name' in meta) {
-    const why = validateName(meta.name);
+    const why = def.nameRule === 'subdomain' ? validateSubdomainName(meta.name) : validateName(meta.name);
     if (why && typeof meta.name === 'string') causes.push({ field: 'metadata.name', message: why });
   }
   if (def.namespaced && typeof meta.namespace === 'string') {

@@ -98,7 +98,8 @@ function runHook(hook: Hook, value: unknown, path: string, causes: Cause[]): unk
       if (!isPlainObject(value)) return value;
       const out: Record<string, unknown> = {};
       const raw: Record<string, string> = {};
-      for (const [key, v] of Object.entries(value)) {
+      for (const key of Object.keys(value).sort()) {
+        const v = value[key];
         const name = toCamel(key);
         if (name === '__proto__') {
           causes.push({ field: join(path, key), message: 'invalid key' });
@@ -117,11 +118,27 @@ function runHook(hook: Hook, value: unknown, path: string, causes: Cause[]): unk
   return value;
 }
 
+/**
+ * Map keys are emitted sorted (as Go's encoding/json does for Kubernetes), so
+ * equal maps serialise identically whatever order the client wrote them in.
+ */
+function walkMap(inner: Shape, value: Record<string, unknown>, path: string, causes: Cause[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) {
+    if (key === '__proto__') {
+      causes.push({ field: join(path, key), message: 'invalid key' });
+      continue;
+    }
+    out[key] = inner.plain ? copy(value[key]) : walk(inner, value[key], join(path, key), causes);
+  }
+  return out;
+}
+
 /** Walk `value` by `shape`; returns the new value (undefined: drop the field). */
 export function walk(shape: Shape, value: unknown, path: string, causes: Cause[]): unknown {
   if (shape.hook === 'resources' || shape.hook === 'camelKeys') return runHook(shape.hook, value, path, causes);
-  // A plain map may still carry a '__proto__' key, which must not become a prototype.
-  if (shape.plain && !(shape.k === 'map' && isPlainObject(value) && Object.hasOwn(value, '__proto__'))) return copy(value);
+  if (shape.k === 'map' && isPlainObject(value)) return walkMap(shape.inner as Shape, value, path, causes);
+  if (shape.plain) return copy(value);
   switch (shape.k) {
     case 'object': {
       if (!isPlainObject(value)) return value;
@@ -155,16 +172,7 @@ export function walk(shape: Shape, value: unknown, path: string, causes: Cause[]
     }
     case 'map': {
       if (!isPlainObject(value)) return value;
-      const out: Record<string, unknown> = {};
-      const inner = shape.inner as Shape;
-      for (const key in value) {
-        if (key === '__proto__') {
-          causes.push({ field: join(path, key), message: 'invalid key' });
-          continue;
-        }
-        out[key] = walk(inner, value[key], join(path, key), causes);
-      }
-      return out;
+      return walkMap(shape.inner as Shape, value, path, causes);
     }
     case 'array': {
       if (!Array.isArray(value)) return value;

@@ -177,6 +177,14 @@ export function normalizeResources(input: unknown, field: string): Record<string
   if (causes.length > 0) {
     throw new ApiError('Invalid', causes.map((c) => `${c.field}: ${c.message}`).join('; '), { causes });
   }
+  return sortResources(out);
+}
+
+/** Canonical keys first in a fixed order, then GPU types by name: one serialisation per request. */
+export function sortResources(resources: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of CANONICAL_RESOURCES) if (resources[k] !== undefined) out[k] = resources[k];
+  for (const k of Object.keys(resources).sort()) if (out[k] === undefined) out[k] = resources[k] as number;
   return out;
 }
 

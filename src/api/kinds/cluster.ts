@@ -34,7 +34,7 @@ export const ClusterSpec = Obj({
     description:
       'manager settings, e.g. kubeconfig, context (kubernetes); interface cli|rest, host, user, sshKey, url, tokenFile (slurm); cpus, memory, workdir, runtime (local); nodes, nodeResources (sim). snake_case keys are accepted.',
   }),
-});
+}, { default: {} });
 
 export const ClusterStatus = Obj(
   {

@@ -9,6 +9,8 @@ export interface KindDef {
   singular: string;
   shortNames: string[];
   namespaced: boolean;
+  /** 'subdomain' allows dots and 253 characters (events); default: DNS label. */
+  nameRule?: 'label' | 'subdomain';
   /** The whole object, camelCase, as stored and returned. */
   schema: TObject;
   /** The status subresource alone (the `status` property of `schema`). */
@@ -26,13 +28,9 @@ export function Envelope<const K extends string, S extends TSchema, T extends TS
   spec: S,
   status: T,
 ) {
-  const base = {
-    kind: Type.Literal(kind),
-    apiVersion: Type.Optional(Type.String()),
-    spec,
-    status,
-  };
+  const head = { kind: Type.Literal(kind), apiVersion: Type.Optional(Type.String()) };
+  // Property order is output order: kind, apiVersion, metadata, spec, status.
   return namespaced
-    ? Obj({ ...base, metadata: NamespacedMeta }, { title: kind })
-    : Obj({ ...base, metadata: GlobalMeta }, { title: kind });
+    ? Obj({ ...head, metadata: NamespacedMeta, spec, status }, { title: kind })
+    : Obj({ ...head, metadata: GlobalMeta, spec, status }, { title: kind });
 }

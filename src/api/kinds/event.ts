@@ -35,6 +35,7 @@ export const eventKind: KindDef = {
   singular: 'event',
   shortNames: ['ev'],
   namespaced: true,
+  nameRule: 'subdomain',
   schema: EventSchema,
   status: EventStatus,
 };
