@@ -84,6 +84,12 @@ export const JobStatus = Obj(
     }),
     jobIds: StrMap({ default: {}, description: 'cluster -> manager-side id' }),
     taskStatus: MapOf(StrMap(), { default: {}, description: 'cluster -> task -> state' }),
+    placements: Type.Optional(MapOf(Type.Array(Type.Integer({ minimum: 0 })), {
+      description: 'cluster -> replica ranks placed there (written by the scheduler before anything is submitted; evicted ranks are removed)',
+    })),
+    restarts: Type.Optional(MapOf(Type.Integer({ minimum: 0 }), {
+      description: 'replica rank -> times it was restarted (restartPolicy OnFailure/Always)',
+    })),
   },
   { default: {} },
 );
