@@ -57,6 +57,33 @@ function assertStatus(res: { code: number; json: any }, code: number, reason: st
   assert.equal(typeof res.json.message, 'string');
 }
 
+/** An open watch read line by line, so a test can act after the stream has started. */
+async function openWatch(url: string) {
+  const controller = new AbortController();
+  const res = await fetch(url, { signal: controller.signal });
+  assert.equal(res.status, 200);
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  return {
+    async next(): Promise<any> {
+      for (;;) {
+        const nl = buffer.indexOf('\n');
+        if (nl >= 0) {
+          const line = JSON.parse(buffer.slice(0, nl));
+          buffer = buffer.slice(nl + 1);
+          if (line.type !== 'BOOKMARK') return line;
+          continue;
+        }
+        const { value, done } = await reader.read();
+        if (done) throw new Error('watch ended');
+        buffer += decoder.decode(value, { stream: true });
+      }
+    },
+    close: () => controller.abort(),
+  };
+}
+
 /** Reads NDJSON lines from a real watch until `count` lines or the stream ends. */
 async function watchLines(url: string, count: number, signal?: AbortSignal): Promise<any[]> {
   const controller = new AbortController();
@@ -307,12 +334,16 @@ describe('watch', () => {
 
   test('without resourceVersion: current objects as ADDED, then live events', async () => {
     await call(h, 'POST', '/w/jobs', job('w1'));
-    const lines = watchLines(`${h.url}/w/jobs?watch=true`, 3);
-    await new Promise((r) => setTimeout(r, 100));
-    await call(h, 'POST', '/w/jobs', job('w2'));
-    await call(h, 'DELETE', '/w/jobs/w1');
-    const events = (await lines).filter((e) => e.type !== 'BOOKMARK');
-    assert.deepEqual(events.map((e) => `${e.type} ${e.object.metadata.name}`), ['ADDED w1', 'ADDED w2', 'DELETED w1']);
+    const watch = await openWatch(`${h.url}/w/jobs?watch=true`);
+    try {
+      const events = [await watch.next()];
+      await call(h, 'POST', '/w/jobs', job('w2'));
+      await call(h, 'DELETE', '/w/jobs/w1');
+      events.push(await watch.next(), await watch.next());
+      assert.deepEqual(events.map((e) => `${e.type} ${e.object.metadata.name}`), ['ADDED w1', 'ADDED w2', 'DELETED w1']);
+    } finally {
+      watch.close();
+    }
   });
 
   test('resume from a resourceVersion is exact; too old is a 410 ERROR', async () => {
@@ -339,12 +370,17 @@ describe('watch', () => {
 
   test('labelSelector: leaving and entering the selector become DELETED and ADDED', async () => {
     await call(h, 'POST', '/w/jobs', job('sel', { tier: 'a' }));
-    const lines = watchLines(`${h.url}/w/jobs?watch=true&labelSelector=tier%3Da`, 3);
-    await new Promise((r) => setTimeout(r, 100));
-    await call(h, 'PATCH', '/w/jobs/sel', { metadata: { labels: { tier: 'b' } } }, 'application/merge-patch+json');
-    await call(h, 'PATCH', '/w/jobs/sel', { metadata: { labels: { tier: 'a' } } }, 'application/merge-patch+json');
-    const events = (await lines).filter((e) => e.type !== 'BOOKMARK');
-    assert.deepEqual(events.map((e) => `${e.type} ${e.object.metadata.name}`), ['ADDED sel', 'DELETED sel', 'ADDED sel']);
+    const watch = await openWatch(`${h.url}/w/jobs?watch=true&labelSelector=tier%3Da`);
+    try {
+      const events = [await watch.next()];
+      await call(h, 'PATCH', '/w/jobs/sel', { metadata: { labels: { tier: 'b' } } }, 'application/merge-patch+json');
+      await call(h, 'POST', '/w/jobs', job('other', { tier: 'b' }));
+      await call(h, 'PATCH', '/w/jobs/sel', { metadata: { labels: { tier: 'a' } } }, 'application/merge-patch+json');
+      events.push(await watch.next(), await watch.next());
+      assert.deepEqual(events.map((e) => `${e.type} ${e.object.metadata.name}`), ['ADDED sel', 'DELETED sel', 'ADDED sel']);
+    } finally {
+      watch.close();
+    }
   });
 
   test('timeoutSeconds ends the watch; bad parameters are 400 before streaming', async () => {
