@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the integration tests start for real (etcd today;
-# Slurm, munge and sshd as those suites land). Idempotent; needs root (or sudo).
+# Installs the Debian packages the integration tests start for real (etcd;
+# Slurm with munge and slurmrestd + JWT; sshd for the Slurm-over-SSH path).
+# Idempotent; needs root (or sudo).
 set -euo pipefail
-packages=(etcd-server etcd-client)
+packages=(etcd-server etcd-client
+  slurmctld slurmd slurm-client munge slurmrestd slurm-wlm-jwt-plugin
+  openssh-server openssh-client)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -17,3 +20,4 @@ echo "installing: ${missing[*]}"
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian may start an etcd service on install where systemd runs; the tests start their own on free ports.
+# Likewise apt never starts munge/slurm/sshd here (policy-rc.d); test/infra/slurm.ts and sshd.ts start their own.
