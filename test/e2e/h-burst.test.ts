@@ -1,0 +1,78 @@
+/**
+ * e2e (h): 200 one-cpu jobs submitted at once onto two local clusters of 25
+ * cpus (50 at a time). Every replica records its start and end time; the
+ * largest number running at once must never exceed 50 (and per cluster 25),
+ * and all 200 complete, each exactly once.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import {
+  job,
+  localCluster,
+  maxOverlap,
+  phaseIs,
+  startSkyShift,
+  waitForCluster,
+  waitForJobs,
+  type SkyShiftInstance,
+} from '../infra/skyshift.js';
+
+const N = 200;
+
+describe('e2e h: a burst never over-commits', { timeout: 300_000 }, () => {
+  let sky: SkyShiftInstance;
+
+  before(async () => {
+    sky = await startSkyShift({ args: ['--no-local-cluster', '--heartbeat-seconds', '1'] });
+    await sky.client.create('clusters', localCluster(sky.dir, 'h1', 25));
+    await sky.client.create('clusters', localCluster(sky.dir, 'h2', 25));
+    await waitForCluster(sky.client, 'h1');
+    await waitForCluster(sky.client, 'h2');
+  });
+  after(async () => {
+    await sky?.cleanup();
+  });
+
+  test(`${N} jobs, capacity 50: max overlap <= 50, all complete once`, async () => {
+    const marks = join(sky.dir, 'marks');
+    // One line per event: <job>-<rank> <s|e> <ns since epoch> <cwd>
+    const run = `echo "$SKYSHIFT_JOB-$SKYSHIFT_REPLICA s $(date +%s%N) $PWD" >> ${marks}; sleep 1; echo "$SKYSHIFT_JOB-$SKYSHIFT_REPLICA e $(date +%s%N) $PWD" >> ${marks}`;
+    const names = Array.from({ length: N }, (_, i) => `burst-${i}`);
+    const t0 = Date.now();
+    // All at once: 50 requests in flight.
+    for (let i = 0; i < N; i += 50) {
+      await Promise.all(names.slice(i, i + 50).map((n) => sky.client.create('jobs', job(n, run, { cpus: 1, memory: 16 }))));
+    }
+    const done = await waitForJobs(sky.client, 'default', names, phaseIs('COMPLETED', 'FAILED'), 240_000, 'finished');
+    const elapsed = Date.now() - t0;
+    const failed = done.filter((j) => j.status.phase !== 'COMPLETED');
+    assert.deepEqual(failed.map((j) => `${j.metadata.name}: ${JSON.stringify(j.status)}`), []);
+
+    const starts = new Map<string, { t: number; cluster: string }[]>();
+    const endsBy = new Map<string, number[]>();
+    for (const line of readFileSync(marks, 'utf8').trim().split('\n')) {
+      const [id, kind, ns, cwd] = line.split(' ');
+      if (!id || !kind || !ns) continue;
+      const t = Number(BigInt(ns) / 1000n) / 1000; // ms
+      const cluster = /\/clusters\/([^/]+)\//.exec(cwd ?? '')?.[1] ?? '?';
+      if (kind === 's') starts.set(id, [...(starts.get(id) ?? []), { t, cluster }]);
+      else endsBy.set(id, [...(endsBy.get(id) ?? []), t]);
+    }
+    assert.equal(starts.size, N, `replicas that started: ${starts.size}`);
+    assert.deepEqual([...starts].filter(([, s]) => s.length !== 1).map(([id]) => id), [], 'replicas started more than once');
+    assert.equal(endsBy.size, N, `replicas that ended: ${endsBy.size}`);
+
+    const intervals: Array<[number, number, string]> = [...starts].map(([id, [s]]) => [s!.t, endsBy.get(id)![0]!, s!.cluster]);
+    const overall = maxOverlap(intervals.map(([s, e]) => [s, e]));
+    const per = (c: string) => maxOverlap(intervals.filter((i) => i[2] === c).map(([s, e]) => [s, e]));
+    const diag = `max overlap ${overall} (h1 ${per('h1')}, h2 ${per('h2')}), ${N} jobs in ${(elapsed / 1000).toFixed(1)} s`;
+    console.log(`# ${diag}`);
+    assert.ok(overall <= 50, `over-commit: ${diag}`);
+    assert.ok(per('h1') <= 25, `over-commit on h1: ${diag}`);
+    assert.ok(per('h2') <= 25, `over-commit on h2: ${diag}`);
+    // The burst should actually use the capacity, not run one at a time.
+    assert.ok(overall >= 25, `capacity barely used: ${diag}`);
+  });
+});

@@ -1,0 +1,432 @@
+/**
+ * A real `skyshift up` process (API server + controllers + optional local
+ * cluster) for end-to-end tests and benchmarks. HOME is the test directory,
+ * so ~/.skyshift and ~/.skyconf are private to the test. Stopped by PID; local
+ * replicas (their own process groups, they outlive skyshift by design) are
+ * found by their working directory under the test directory and stopped too.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SkyShiftClient } from '../../src/client/index.js';
+import type { ApiObject } from '../../src/api/index.js';
+import { freePort, waitFor } from './ports.js';
+import { startDaemon, type Daemon } from './process.js';
+import { SKYCTL_BIN, SKYSHIFT_BIN } from './server.js';
+
+export { SKYCTL_BIN, SKYSHIFT_BIN, REPO_ROOT } from './server.js';
+
+export interface SkyShiftOptions {
+  /** Reused across restarts; default a fresh temp dir (removed by `cleanup`). */
+  dir?: string;
+  port?: number;
+  /** Extra `skyshift up` arguments, e.g. ['--no-local-cluster', '--heartbeat-seconds', '1']. */
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+  /** How long to wait for /readyz. */
+  readyTimeoutMs?: number;
+}
+
+export interface SkyShiftInstance {
+  readonly url: string;
+  readonly port: number;
+  readonly dir: string;
+  readonly logFile: string;
+  readonly client: SkyShiftClient;
+  /** The current process (changes on restart). */
+  readonly daemon: Daemon;
+  /** SIGTERM skyshift (SIGKILL after a grace period). Replicas keep running. */
+  stop(): Promise<void>;
+  /** SIGKILL skyshift at once. Replicas keep running. */
+  kill9(): Promise<void>;
+  /** Start skyshift again on the same port, store and HOME. */
+  restart(): Promise<void>;
+  /** Stop skyshift, kill every replica process working under `dir`, delete `dir` (unless SKYSHIFT_E2E_KEEP is set or the dir was given). */
+  cleanup(): Promise<void>;
+  /** Last `lines` lines of the skyshift log (for failure messages). */
+  logTail(lines?: number): string;
+}
+
+export async function startSkyShift(options: SkyShiftOptions = {}): Promise<SkyShiftInstance> {
+  const owned = options.dir === undefined;
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'skyshift-e2e-'));
+  const port = options.port ?? (await freePort());
+  const url = `http://127.0.0.1:${port}`;
+  const logFile = join(dir, 'skyshift.log');
+  const args = [
+    '--import', 'tsx', SKYSHIFT_BIN, 'up',
+    '--host', '127.0.0.1',
+    '--port', String(port),
+    '--store', `sqlite:${join(dir, 'db')}`,
+    ...(options.args ?? []),
+  ];
+  let daemon: Daemon | undefined;
+  let cleaned = false;
+
+  const launch = async () => {
+    const d = startDaemon(process.execPath, args, { logFile, env: { HOME: dir, ...options.env }, cwd: dir });
+    daemon = d;
+    await waitFor(
+      `skyshift up on ${url} (log: ${logFile})`,
+      async () => {
+        if (d.child.exitCode !== null || d.child.signalCode !== null) {
+          throw new Error(`skyshift exited with ${d.child.exitCode ?? d.child.signalCode}: ${tail(logFile, 20)}`);
+        }
+        const res = await fetch(`${url}/readyz`);
+        return res.ok;
+      },
+      options.readyTimeoutMs ?? 60_000,
+      100,
+    );
+  };
+
+  const instance: SkyShiftInstance = {
+    url,
+    port,
+    dir,
+    logFile,
+    client: new SkyShiftClient({ server: url }),
+    get daemon() {
+      if (!daemon) throw new Error('skyshift is not running');
+      return daemon;
+    },
+    async stop() {
+      await daemon?.stop(10_000);
+      daemon = undefined;
+    },
+    async kill9() {
+      await daemon?.kill();
+      daemon = undefined;
+    },
+    async restart() {
+      await daemon?.stop(10_000);
+      await launch();
+    },
+    async cleanup() {
+      if (cleaned) return;
+      cleaned = true;
+      await daemon?.stop(10_000);
+      daemon = undefined;
+      await killProcessesUnder(dir);
+      if (owned && !process.env['SKYSHIFT_E2E_KEEP']) rmSync(dir, { recursive: true, force: true });
+    },
+    logTail(lines = 40) {
+      return tail(logFile, lines);
+    },
+  };
+
+  try {
+    await launch();
+  } catch (err) {
+    await instance.cleanup();
+    throw err;
+  }
+  return instance;
+}
+
+function tail(file: string, lines: number): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-lines - 1).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/**
+ * SIGKILL the process group of every process whose working directory is under
+ * `dir` (local replicas run in their own work dirs there, in their own groups),
+ * then wait until they are gone.
+ */
+export async function killProcessesUnder(dir: string): Promise<number> {
+  const groups = new Set<number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (pid === process.pid) continue;
+    let cwd: string;
+    try {
+      cwd = readlinkSync(`/proc/${pid}/cwd`);
+    } catch {
+      continue;
+    }
+    if (cwd !== dir && !cwd.startsWith(dir + '/')) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      groups.add(pgrp > 1 && pgrp !== process.pid ? pgrp : pid);
+    } catch {
+      continue;
+    }
+  }
+  for (const g of groups) {
+    try {
+      process.kill(-g, 'SIGKILL');
+    } catch {
+      try {
+        process.kill(g, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  }
+  const deadline = Date.now() + 3000;
+  while (Date.now() < deadline && [...groups].some((g) => existsSync(`/proc/${g}`) && !isZombie(g))) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return groups.size;
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return true;
+  }
+}
+
+// --- observing state -------------------------------------------------------
+
+export type Obj = ApiObject<any, any>;
+
+/**
+ * Poll a job until `predicate` holds; on timeout the error carries the job's
+ * last status so a failing test says what it saw.
+ */
+export async function waitForJob(
+  client: SkyShiftClient,
+  namespace: string,
+  name: string,
+  predicate: (job: Obj) => boolean,
+  timeoutMs = 30_000,
+  what = 'condition',
+): Promise<Obj> {
+  const deadline = Date.now() + timeoutMs;
+  let last: Obj | undefined;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      last = await client.get<Obj>('jobs', name, { namespace });
+      if (predicate(last)) return last;
+    } catch (err) {
+      lastError = err;
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for job ${namespace}/${name} (${what}); last status: ${JSON.stringify(last?.status)}` +
+      (lastError ? `; last error: ${String(lastError)}` : ''),
+  );
+}
+
+export const phaseIs =
+  (...phases: string[]) =>
+  (job: Obj): boolean =>
+    phases.includes(job.status?.phase);
+
+/** Poll until every job in `names` satisfies `predicate`. */
+export async function waitForJobs(
+  client: SkyShiftClient,
+  namespace: string,
+  names: string[],
+  predicate: (job: Obj) => boolean,
+  timeoutMs = 60_000,
+  what = 'condition',
+): Promise<Obj[]> {
+  const deadline = Date.now() + timeoutMs;
+  const want = new Set(names);
+  let lastBad: Obj[] = [];
+  for (;;) {
+    const all = await listAll(client, 'jobs', namespace);
+    const mine = all.filter((j) => want.has(j.metadata.name));
+    lastBad = mine.filter((j) => !predicate(j));
+    if (mine.length === want.size && lastBad.length === 0) return mine;
+    if (Date.now() > deadline) {
+      const missing = [...want].filter((n) => !mine.some((j) => j.metadata.name === n));
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${names.length} jobs (${what}): ${lastBad.length} not there yet, ${missing.length} missing; e.g. ` +
+          lastBad
+            .slice(0, 3)
+            .map((j) => `${j.metadata.name}: ${JSON.stringify(j.status)}`)
+            .join('; '),
+      );
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+export async function listAll(client: SkyShiftClient, kind: string, namespace?: string): Promise<Obj[]> {
+  const out: Obj[] = [];
+  let cont: string | undefined;
+  do {
+    const page = await client.list<Obj>(kind, { ...(namespace ? { namespace } : {}), limit: 500, ...(cont ? { continue: cont } : {}) });
+    out.push(...page.items);
+    cont = (page.metadata as { continue?: string } | undefined)?.continue || undefined;
+  } while (cont);
+  return out;
+}
+
+export async function waitForCluster(client: SkyShiftClient, name: string, phase = 'READY', timeoutMs = 30_000): Promise<Obj> {
+  let last: Obj | undefined;
+  await waitFor(
+    `cluster ${name} ${phase}`,
+    async () => {
+      last = await client.get<Obj>('clusters', name);
+      return last.status?.phase === phase;
+    },
+    timeoutMs,
+    150,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}; last status: ${JSON.stringify(last?.status)}`);
+  });
+  return last as Obj;
+}
+
+/** A local cluster of `cpus` cpus whose workdir is `<dir>/clusters/<name>`. */
+export function localCluster(dir: string, name: string, cpus: number, labels: Record<string, string> = {}, memory = 8192): Obj {
+  return {
+    kind: 'Cluster',
+    metadata: { name, labels },
+    spec: { manager: 'local', config: { cpus, memory, workdir: join(dir, 'clusters', name) } },
+  } as Obj;
+}
+
+export function job(name: string, run: string, extra: { replicas?: number; cpus?: number; memory?: number; labels?: Record<string, string>; placement?: unknown; priority?: number } = {}): Obj {
+  return {
+    kind: 'Job',
+    metadata: { name, namespace: 'default', labels: extra.labels ?? {} },
+    spec: {
+      run,
+      replicas: extra.replicas ?? 1,
+      resources: { cpus: extra.cpus ?? 1, memory: extra.memory ?? 64 },
+      ...(extra.placement ? { placement: extra.placement } : {}),
+      ...(extra.priority !== undefined ? { priority: extra.priority } : {}),
+    },
+  } as Obj;
+}
+
+/**
+ * Clusters a job's replicas were placed on: `status.placements` ({cluster: ranks})
+ * when the controllers record it (also accepted as `placement`/`clusters`),
+ * else the replica counts of `status.replicaStatus`.
+ */
+export function placementCounts(j: Obj): Record<string, number> {
+  const st = j.status ?? {};
+  for (const key of ['placements', 'placement', 'clusters']) {
+    const p = st[key];
+    if (p && typeof p === 'object' && !Array.isArray(p)) {
+      const out: Record<string, number> = {};
+      for (const [c, v] of Object.entries(p)) {
+        if (Array.isArray(v)) out[c] = v.length;
+        else if (typeof v === 'number') out[c] = v;
+        else if (v && typeof v === 'object' && Array.isArray((v as { ranks?: unknown }).ranks)) out[c] = (v as { ranks: unknown[] }).ranks.length;
+      }
+      if (Object.keys(out).length) return out;
+    }
+  }
+  return replicaCounts(j);
+}
+
+/** {cluster: number of replicas in any state but EVICTED}, from replicaStatus. */
+export function replicaCounts(j: Obj, exclude: string[] = ['EVICTED']): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [cluster, states] of Object.entries((j.status?.replicaStatus ?? {}) as Record<string, Record<string, number>>)) {
+    let n = 0;
+    for (const [state, count] of Object.entries(states)) if (!exclude.includes(state)) n += count;
+    if (n > 0) out[cluster] = n;
+  }
+  return out;
+}
+
+/** Clusters holding at least one replica of the job in `state`. */
+export function clustersWithState(j: Obj, state: string): string[] {
+  return Object.entries((j.status?.replicaStatus ?? {}) as Record<string, Record<string, number>>)
+    .filter(([, s]) => (s[state] ?? 0) > 0)
+    .map(([c]) => c)
+    .sort();
+}
+
+/** Message of the job's conditions, joined (for PENDING reasons). */
+export function conditionText(j: Obj): string {
+  return ((j.status?.conditions ?? []) as Array<{ type?: string; reason?: string; message?: string }>)
+    .map((c) => `${c.type ?? ''} ${c.reason ?? ''}: ${c.message ?? ''}`)
+    .join('\n');
+}
+
+export async function eventsFor(client: SkyShiftClient, namespace: string, name: string, kind = 'Job'): Promise<Obj[]> {
+  const all = await listAll(client, 'events', namespace);
+  return all.filter((e) => e.spec?.involvedObject?.name === name && e.spec?.involvedObject?.kind === kind);
+}
+
+// --- marker files ----------------------------------------------------------
+
+/** Lines of a marker file counted: line -> occurrences. */
+export function countMarkers(file: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return counts;
+  }
+  for (const line of text.split('\n')) {
+    const l = line.trim();
+    if (l) counts.set(l, (counts.get(l) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/**
+ * The largest number of intervals open at once. `intervals` are [start, end]
+ * in any unit; an interval ending at t and one starting at t do not overlap.
+ */
+export function maxOverlap(intervals: Array<[number, number]>): number {
+  const points: Array<[number, number]> = [];
+  for (const [s, e] of intervals) {
+    points.push([s, +1], [e, -1]);
+  }
+  points.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let cur = 0;
+  let max = 0;
+  for (const [, d] of points) {
+    cur += d;
+    max = Math.max(max, cur);
+  }
+  return max;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// --- skyctl ----------------------------------------------------------------
+
+export interface SkyctlRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run `skyctl --server URL ...args` as a real process with HOME=home. */
+export async function skyctl(url: string, home: string, args: string[], timeoutMs = 30_000): Promise<SkyctlRun> {
+  const { spawn } = await import('node:child_process');
+  const { REPO_ROOT } = await import('./server.js');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', SKYCTL_BIN, '--server', url, ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, HOME: home, SKYSHIFT_SERVER: '', NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
