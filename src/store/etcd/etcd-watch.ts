@@ -16,16 +16,27 @@ export async function* watchEtcd(client: Etcd3, prefix: string, afterRevision: n
   const queue: Array<StoreEvent | Error> = [];
   let wake: (() => void) | undefined;
   let last = afterRevision;
+  let canceledByEtcd = false;
 
+  // etcd3 resumes a reconnected watch after the header revision of the last response (even of the
+  // creation response), which can run past events etcd had not sent yet, e.g. a catch-up still in
+  // progress when the connection dropped. Resume after the last event actually received instead.
+  let received = afterRevision;
+  const resumeAfterReceived = () => {
+    (watcher.request as { start_revision?: number | string }).start_revision = received + 1;
+  };
+  watcher.on('connected', resumeAfterReceived);
   watcher.on('data', (res: { events: RawEvent[] }) => {
-    for (const ev of res.events) queue.push(toEvent(ev));
-    // etcd3 resumes a reconnected watch after the response's header revision, which can run past the
-    // events of a partial catch-up batch; resume after the last event we actually received instead.
-    const lastEvent = res.events[res.events.length - 1];
-    if (lastEvent) (watcher.request as { start_revision?: number | string }).start_revision = Number(lastEvent.kv.mod_revision) + 1;
+    for (const ev of res.events) {
+      const event = toEvent(ev);
+      received = Math.max(received, event.revision);
+      queue.push(event);
+    }
+    resumeAfterReceived();
     wake?.();
   });
   watcher.on('error', (err: Error) => {
+    canceledByEtcd = true;
     // etcd3 drops compact_revision from the cancel response and reports "Watcher canceled: " with an
     // empty reason; a watch that carries a start revision is canceled by etcd only for compaction.
     queue.push(
@@ -55,7 +66,8 @@ export async function* watchEtcd(client: Etcd3, prefix: string, afterRevision: n
     }
   } finally {
     signal.removeEventListener('abort', onAbort);
-    await watcher.cancel().catch(() => undefined);
+    // etcd3 has already dropped a canceled watcher, and cancel() on it would wait forever for an id.
+    if (!canceledByEtcd) await cancelWithin(watcher, 2000);
   }
 }
 
@@ -83,4 +95,16 @@ function toEvent(ev: RawEvent): StoreEvent {
   };
   if (prev !== undefined) event.prevValue = prev;
   return event;
+}
+
+/** Cancel, but never let a stuck connection hold the caller's loop open. */
+async function cancelWithin(watcher: { cancel(): Promise<void> }, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    watcher.cancel().catch(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
 }
