@@ -17,6 +17,12 @@ function parsePort(value: string): number {
   return port;
 }
 
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
 function parseLevel(value: string): string {
   if (!LEVELS.includes(value)) throw new InvalidArgumentError(`must be one of ${LEVELS.join(', ')}`);
   return value;
@@ -27,13 +33,21 @@ export interface ServerCommandOptions {
   port: number;
   store: string;
   logLevel: string;
+  watchBookmarkSeconds: number;
+  watchHistory: number;
 }
 
 /** Runs the API server until SIGTERM/SIGINT, then stops accepting, ends watches, closes the store. */
 async function runServer(options: ServerCommandOptions): Promise<void> {
   const logger = pino({ level: options.logLevel, base: { component: 'skyshift-server' } });
   const store = await openStore(options.store);
-  const server = createApiServer({ store, logger, version: VERSION });
+  const server = createApiServer({
+    store,
+    logger,
+    version: VERSION,
+    bookmarkIntervalMs: options.watchBookmarkSeconds * 1000,
+    watchHistory: options.watchHistory,
+  });
   let stopping: Promise<void> | undefined;
   const stop = (signal: string) => {
     stopping ??= (async () => {
@@ -77,6 +91,8 @@ export function buildProgram(): Command {
     .option('--port <port>', 'port to listen on', parsePort, 50051)
     .option('--store <url>', 'sqlite:PATH | etcd://HOST:PORT[,HOST:PORT] | memory:', 'sqlite:~/.skyshift/skyshift.db')
     .option('--log-level <level>', `log level (${LEVELS.join(', ')})`, parseLevel, 'info')
+    .option('--watch-bookmark-seconds <n>', 'interval of BOOKMARK events on idle watches', parseCount, 30)
+    .option('--watch-history <n>', 'watch events kept per kind so clients can resume', parseCount, 20_000)
     .addHelpText(
       'after',
       `
