@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import pino from 'pino';
 import { createApiServer } from '../server/index.js';
 import { openStore } from '../store/index.js';
+import { runControllersCommand, runUp, type ControllersCommandOptions, type UpCommandOptions } from './controllers-cmd.js';
 
 const VERSION = '0.1.0';
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -102,6 +103,48 @@ Examples:
   $ skyshift server --host 0.0.0.0 --store etcd://10.0.0.1:2379,10.0.0.2:2379 --log-level warn`,
     )
     .action(async (options: ServerCommandOptions) => runServer(options));
+
+  const positive = (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
+    return n;
+  };
+  const controllerFlags = (cmd: Command) =>
+    cmd
+      .option('--heartbeat-seconds <n>', 'seconds between cluster heartbeats and job syncs', positive, 3)
+      .option('--eviction-grace-seconds <n>', 'an ERROR cluster has its replicas evicted after this long', positive, 30)
+      .option('--lease-duration-seconds <n>', 'leader lease duration; a standby takes over this long after the leader dies', positive, 15)
+      .option('--log-level <level>', `log level (${LEVELS.join(', ')})`, parseLevel, 'info');
+
+  controllerFlags(
+    program
+      .command('up')
+      .description('API server, controllers, SQLite store and a local cluster in one process; writes a skyctl context')
+      .option('--host <host>', 'address to listen on', '127.0.0.1')
+      .option('--port <port>', 'port to listen on', parsePort, 50051)
+      .option('--store <url>', 'sqlite:PATH | etcd://HOST:PORT[,HOST:PORT] | memory:', 'sqlite:~/.skyshift/skyshift.db')
+      .option('--no-local-cluster', 'do not register a local cluster named after this host')
+      .option('--local-cpus <n>', 'cpus of the local cluster (default: this host)')
+      .option('--local-memory <size>', 'memory of the local cluster, e.g. 8Gi (default: this host)'),
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ skyshift up
+  $ skyshift up --port 8080 --local-cpus 4 --local-memory 8Gi
+  $ skyshift up --no-local-cluster --heartbeat-seconds 1`,
+    )
+    .action(async (options: UpCommandOptions) => runUp(options, VERSION));
+
+  controllerFlags(
+    program
+      .command('controllers')
+      .description('run the controller manager only (scheduler, skylets), against an API server; several may run, one leads')
+      .requiredOption('--server <url>', 'API server URL, e.g. http://127.0.0.1:50051')
+      .option('--identity <name>', 'leader election identity (default: hostname_pid_random)')
+      .option('--token <token>', 'bearer token for the API server'),
+  ).action(async (options: ControllersCommandOptions) => runControllersCommand(options));
 
   return program;
 }

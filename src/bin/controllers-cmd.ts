@@ -1,0 +1,148 @@
+/** `skyshift controllers` and `skyshift up`: the composition root of controllers, server, store and the local cluster. */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import pino from 'pino';
+import { ApiError, kindForPlural, normalizeClusterName, parseCpus, parseMemory, storageKey } from '../api/index.js';
+import { configPath, loadConfig, saveConfig } from '../cli/index.js';
+import { SkyShiftClient } from '../client/index.js';
+import { runControllers, type ControllerOptions } from '../controllers/index.js';
+import type { ClusterRef } from '../managers/index.js';
+import { createApiServer } from '../server/index.js';
+import { openStore } from '../store/index.js';
+import { createLogsProvider } from './logs-provider.js';
+
+export interface ControllerFlags {
+  heartbeatSeconds: number;
+  evictionGraceSeconds: number;
+  leaseDurationSeconds: number;
+  logLevel: string;
+}
+
+export interface ControllersCommandOptions extends ControllerFlags {
+  server: string;
+  identity?: string;
+  token?: string;
+}
+
+export interface UpCommandOptions extends ControllerFlags {
+  host: string;
+  port: number;
+  store: string;
+  localCluster: boolean;
+  localCpus?: string;
+  localMemory?: string;
+}
+
+function controllerOptions(flags: ControllerFlags): Partial<ControllerOptions> {
+  return {
+    heartbeatSeconds: flags.heartbeatSeconds,
+    evictionGraceSeconds: flags.evictionGraceSeconds,
+    leaseDurationSeconds: flags.leaseDurationSeconds,
+  };
+}
+
+/** Resolves on the first SIGTERM/SIGINT; a second one exits at once. */
+function onShutdown(stop: (signal: string) => void): void {
+  let seen = false;
+  const handler = (signal: string) => {
+    if (seen) process.exit(130);
+    seen = true;
+    stop(signal);
+  };
+  process.on('SIGTERM', () => handler('SIGTERM'));
+  process.on('SIGINT', () => handler('SIGINT'));
+}
+
+export async function runControllersCommand(options: ControllersCommandOptions): Promise<void> {
+  const logger = pino({ level: options.logLevel, base: { component: 'skyshift-controllers' } });
+  const identity = options.identity ?? `${hostname()}_${process.pid}_${randomBytes(3).toString('hex')}`;
+  const client = new SkyShiftClient({ server: options.server, ...(options.token ? { token: options.token } : {}) });
+  const abort = new AbortController();
+  onShutdown((signal) => {
+    logger.info({ signal }, 'shutting down');
+    abort.abort();
+  });
+  logger.info({ server: client.server, identity }, 'controller manager starting');
+  await runControllers({ client, identity, logger, options: controllerOptions(options), signal: abort.signal });
+}
+
+export async function runUp(options: UpCommandOptions, version: string): Promise<void> {
+  const logger = pino({ level: options.logLevel, base: { component: 'skyshift' } });
+  const store = await openStore(options.store);
+  const clusters = kindForPlural('clusters');
+  if (!clusters) throw new Error('cluster kind missing');
+  const logs = createLogsProvider({
+    getCluster: async (name) => (await store.get(storageKey(clusters, undefined, name)))?.value as unknown as ClusterRef | undefined,
+  });
+  const server = createApiServer({ store, logger, version, logs });
+  let url: string;
+  try {
+    url = await server.start({ host: options.host, port: options.port });
+  } catch (err) {
+    await server.close().catch(() => {});
+    await store.close().catch(() => {});
+    throw err;
+  }
+  logger.info({ url, store: store.backend }, 'skyshift API server listening');
+  const client = new SkyShiftClient({ server: url });
+  const abort = new AbortController();
+  let stopping: Promise<void> | undefined;
+  let controllersDone: Promise<void> = Promise.resolve();
+  const shutdown = (signal: string) => {
+    stopping ??= (async () => {
+      logger.info({ signal }, 'shutting down');
+      const force = setTimeout(() => {
+        logger.error('shutdown took longer than 15 s; exiting');
+        process.exit(1);
+      }, 15_000);
+      force.unref();
+      abort.abort();
+      // Controllers first: they release the lease through the still-running server.
+      await controllersDone.catch(() => {});
+      await server.close().catch(() => {});
+      await store.close().catch(() => {});
+      clearTimeout(force);
+    })();
+  };
+  onShutdown(shutdown);
+
+  let localName: string | undefined;
+  if (options.localCluster) {
+    localName = normalizeClusterName(hostname());
+    const config: Record<string, unknown> = {};
+    if (options.localCpus !== undefined) config.cpus = parseCpus(options.localCpus, '--local-cpus');
+    if (options.localMemory !== undefined) config.memory = parseMemory(options.localMemory, '--local-memory');
+    try {
+      await client.create('clusters', { kind: 'Cluster', metadata: { name: localName, labels: { 'skyshift.io/local': 'true' } }, spec: { manager: 'local', config } });
+      logger.info({ cluster: localName }, 'local cluster registered');
+    } catch (err) {
+      // Never overwrite: the user may have changed it.
+      if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
+    }
+  }
+
+  const path = configPath();
+  const cfg = loadConfig(path);
+  const previous = cfg.contexts.find((c) => c.name === 'local');
+  const contexts = [...cfg.contexts.filter((c) => c.name !== 'local'), { ...previous, name: 'local', server: url, namespace: previous?.namespace ?? 'default' }];
+  saveConfig({ ...cfg, contexts, 'current-context': 'local' }, path);
+
+  // A stable identity for the all-in-one process: after a kill -9 the restarted `up` renews its own lease at once instead of waiting for it to expire.
+  const identity = `skyshift-up_${hostname()}_${options.port}`;
+  controllersDone = runControllers({ client, identity, logger, options: controllerOptions(options), signal: abort.signal });
+  process.stdout.write(
+    [
+      `SkyShift is up at ${url}${localName ? ` with local cluster '${localName}'` : ''}.`,
+      `skyctl context 'local' written to ${path} (current).`,
+      'Try:',
+      '  skyctl get clusters',
+      "  skyctl create job hello --run 'echo Sky!; sleep 2' --replicas 2 --cpus 1",
+      '  skyctl get jobs',
+      '  skyctl logs hello',
+      'Stop with Ctrl-C.',
+      '',
+    ].join('\n'),
+  );
+  await controllersDone;
+  await stopping;
+}

@@ -1,0 +1,114 @@
+/**
+ * Cluster lifecycle: one Skylet per Cluster object. A spec change rebuilds the
+ * manager; a deleted cluster is drained — its unfinished replicas EVICTED (so
+ * they are placed elsewhere) and its work cancelled — before its skylet stops.
+ */
+import { createManager, type ClusterManager } from '../../managers/index.js';
+import { errText } from '../events.js';
+import type { ClusterObj, JobObj } from '../types.js';
+import { Skylet, type SkyletDeps } from './skylet.js';
+
+interface Running {
+  skylet: Skylet;
+  manager: ClusterManager | undefined;
+  generation: string;
+  abort: AbortController;
+  done: Promise<void>;
+}
+
+export class ClusterController {
+  private readonly running = new Map<string, Running>();
+  private signal: AbortSignal | undefined;
+  private readonly pending: ClusterObj[] = [];
+  private readonly drains = new Set<Promise<void>>();
+
+  constructor(private readonly deps: SkyletDeps) {
+    const { clusters, jobs } = deps.informers;
+    clusters.onAdd((c) => this.ensure(c));
+    clusters.onUpdate((_, c) => this.ensure(c));
+    clusters.onDelete((c) => this.remove(c));
+    jobs.onAdd((j) => this.forEach((s) => s.jobChanged(j)));
+    jobs.onUpdate((_, j) => this.forEach((s) => s.jobChanged(j)));
+    jobs.onDelete((j: JobObj) => this.forEach((s) => s.jobDeleted(j)));
+  }
+
+  skylet(name: string): Skylet | undefined {
+    return this.running.get(name)?.skylet;
+  }
+
+  /** Starts the skylets of clusters seen so far and of every later one, until `signal` aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    this.signal = signal;
+    for (const c of this.pending.splice(0)) this.ensure(c);
+    for (const c of this.deps.informers.clusters.list()) this.ensure(c);
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    await Promise.all([...this.running.values()].map((r) => this.stop(r)));
+    await Promise.all([...this.drains]);
+  }
+
+  private forEach(fn: (s: Skylet) => void): void {
+    for (const r of this.running.values()) fn(r.skylet);
+  }
+
+  private ensure(cluster: ClusterObj): void {
+    if (!this.signal) {
+      this.pending.push(cluster);
+      return;
+    }
+    if (this.signal.aborted) return;
+    const name = cluster.metadata.name;
+    const generation = JSON.stringify(cluster.spec ?? {});
+    const existing = this.running.get(name);
+    if (existing && existing.generation === generation) return;
+    if (existing) {
+      this.running.delete(name);
+      void this.stop(existing);
+    }
+    let manager: ClusterManager | undefined;
+    let buildError: string | undefined;
+    try {
+      manager = this.deps.options.managerFactory ? this.deps.options.managerFactory(cluster) : createManager(cluster as never);
+    } catch (err) {
+      buildError = errText(err);
+    }
+    const skylet = new Skylet(cluster, manager, buildError, this.deps);
+    const abort = new AbortController();
+    const parent = this.signal;
+    parent.addEventListener('abort', () => abort.abort(), { once: true });
+    const done = skylet.run(abort.signal).catch((err: unknown) => this.deps.logger.error({ cluster: name, err: errText(err) }, 'skylet stopped'));
+    this.running.set(name, { skylet, manager, generation, abort, done });
+    this.deps.logger.info({ cluster: name, manager: cluster.spec?.manager }, 'skylet started');
+  }
+
+  private async stop(r: Running): Promise<void> {
+    r.abort.abort();
+    await r.done;
+    await r.manager?.close().catch(() => undefined);
+  }
+
+  private remove(cluster: ClusterObj): void {
+    const name = cluster.metadata.name;
+    const r = this.running.get(name);
+    if (!r) return;
+    this.running.delete(name);
+    const drain = (async () => {
+      r.abort.abort();
+      await r.done;
+      const signal = this.signal ?? new AbortController().signal;
+      try {
+        await r.skylet.evictAll(`cluster '${name}' was deleted`, signal);
+        await r.skylet.cancelAll();
+      } catch (err) {
+        this.deps.logger.warn({ cluster: name, err: errText(err) }, 'drain of deleted cluster incomplete');
+      }
+      await r.manager?.close().catch(() => undefined);
+      this.deps.recorder.record(cluster, 'ClusterDeleted', `cluster '${name}' deleted: replicas evicted and its work cancelled`, { source: `skylet/${name}` });
+      this.deps.logger.info({ cluster: name }, 'cluster drained');
+    })();
+    this.drains.add(drain);
+    void drain.finally(() => this.drains.delete(drain));
+  }
+}

@@ -1,0 +1,372 @@
+/**
+ * One Skylet per cluster (DESIGN 6): heartbeat, flow and job sync.
+ *
+ * - heartbeat: manager.status() every heartbeatSeconds; READY on success,
+ *   ERROR after `errorThreshold` consecutive failures (at once for a manager
+ *   that cannot even be built). The status is written only when it changed,
+ *   when reservations wait for a fresh heartbeat, or every keepalive period.
+ *   After evictionGraceSeconds of ERROR the unfinished replicas placed here
+ *   are EVICTED so the scheduler moves them.
+ * - flow: for each ACTIVE job placed here, submit the ranks the manager does
+ *   not have yet. manager.submit is idempotent by uid + rank, so a restart
+ *   that resubmits finds the existing work.
+ * - job sync: manager.tasks() -> taskStatus/jobIds of this cluster, merged
+ *   into the job with optimistic-concurrency retries. Work for jobs that no
+ *   longer exist, or for ranks no longer placed here (evicted), is cancelled —
+ *   so a recovered cluster never duplicates a replica moved elsewhere.
+ *   restartPolicy OnFailure restarts FAILED ranks, Always also COMPLETED ones:
+ *   cancel that rank, submit it again, count it in status.restarts.
+ */
+import type { SkyShiftClient } from '../../client/index.js';
+import type { ClusterManager, JobTasks } from '../../managers/index.js';
+import type { EventRecorder } from '../events.js';
+import { errText } from '../events.js';
+import type { SharedInformers } from '../informers.js';
+import { finishStatus, isTerminal, placementsOf, setCondition, unfinishedPlacements } from '../job-status.js';
+import { WorkQueue } from '../runtime/index.js';
+import type { Reservations } from '../scheduler/index.js';
+import { mutateStatus } from '../status-writer.js';
+import { Trigger } from '../trigger.js';
+import type { ClusterObj, ClusterStatusView, ControllerDeps, JobObj } from '../types.js';
+
+export interface SkyletDeps extends ControllerDeps {
+  client: SkyShiftClient;
+  informers: SharedInformers;
+  reservations: Reservations;
+  recorder: EventRecorder;
+  /** Removes ranks from the job's placement on a cluster (scheduler-owned, so the ledger stays consistent). */
+  evict: (job: JobObj, cluster: string, ranks: number[], message: string, signal: AbortSignal) => Promise<void>;
+}
+
+type Phase = 'INIT' | 'READY' | 'ERROR';
+
+export class Skylet {
+  readonly name: string;
+  private phase: Phase;
+  private failures = 0;
+  private errorSince: number | undefined;
+  private lastWriteAt = 0;
+  private lastFingerprint = '';
+  private lastTasks = new Map<string, JobTasks>();
+  private synced = false;
+  private readonly submitted = new Set<string>();
+  private readonly trigger = new Trigger();
+  private readonly flow: WorkQueue<string>;
+
+  constructor(
+    cluster: ClusterObj,
+    private readonly manager: ClusterManager | undefined,
+    /** Why the manager could not be built (bad config): the cluster is ERROR at once. */
+    private readonly buildError: string | undefined,
+    private readonly deps: SkyletDeps,
+  ) {
+    this.name = cluster.metadata.name;
+    const p = cluster.status?.phase;
+    this.phase = p === 'READY' || p === 'ERROR' ? p : 'INIT';
+    // A cluster found in ERROR at startup has been failing for at least as long as we know of.
+    if (this.phase === 'ERROR') this.errorSince = deps.clock.now();
+    this.flow = new WorkQueue<string>({
+      clock: deps.clock,
+      onError: (key, err) => deps.logger.warn({ cluster: this.name, job: key, err: errText(err) }, 'submit failed; retrying'),
+    });
+  }
+
+  /** A job changed: submit its share here if it has one. */
+  jobChanged(job: JobObj): void {
+    if (job.status?.phase === 'ACTIVE' && (placementsOf(job)[this.name]?.length ?? 0) > 0) this.flow.add(keyOf(job));
+  }
+
+  /** A job is gone: cancel its work here (the periodic sweep catches what this misses). */
+  jobDeleted(job: JobObj): void {
+    if (!this.manager || !job.metadata.uid) return;
+    const ref = { uid: job.metadata.uid, namespace: job.metadata.namespace ?? 'default', name: job.metadata.name };
+    this.manager.cancel(ref).catch((err: unknown) => this.deps.logger.warn({ cluster: this.name, job: ref.name, err: errText(err) }, 'cancel failed'));
+    for (const k of [...this.submitted]) if (k.startsWith(`${ref.uid}#`)) this.submitted.delete(k);
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    const flowDone = this.flow.run(4, (key, s) => this.submitJob(key, s), signal);
+    while (!signal.aborted) {
+      try {
+        await this.tick(signal);
+      } catch (err) {
+        if (signal.aborted) break;
+        this.deps.logger.warn({ cluster: this.name, err: errText(err) }, 'skylet tick failed');
+      }
+      await this.trigger.wait(this.deps.clock, this.deps.options.heartbeatSeconds * 1000, signal);
+    }
+    this.flow.shutdown();
+    await flowDone;
+  }
+
+  async tick(signal: AbortSignal): Promise<void> {
+    await this.heartbeat(signal);
+    if (this.phase === 'READY') await this.sync(signal);
+    else if (this.phase === 'ERROR') await this.evictIfDead(signal);
+  }
+
+  // --- heartbeat ---
+
+  private async heartbeat(signal: AbortSignal): Promise<void> {
+    const observedAt = this.deps.clock.now();
+    let state: Awaited<ReturnType<ClusterManager['status']>> | undefined;
+    let problem = this.buildError;
+    if (this.manager && problem === undefined) {
+      try {
+        state = await this.manager.status(signal);
+        if (state.phase !== 'READY') problem = state.message ?? 'cluster manager reports ERROR';
+      } catch (err) {
+        if (signal.aborted) return;
+        problem = errText(err);
+      }
+    }
+    const before = this.phase;
+    if (problem === undefined) {
+      this.failures = 0;
+      this.phase = 'READY';
+      this.errorSince = undefined;
+    } else {
+      this.failures++;
+      if (this.buildError !== undefined || this.failures >= this.deps.options.errorThreshold) {
+        if (this.phase !== 'ERROR') this.errorSince = observedAt;
+        this.phase = 'ERROR';
+      } else {
+        // Below the threshold a failure changes nothing: one slow answer is not a dead cluster.
+        return;
+      }
+    }
+    const current = this.deps.informers.clusters.get(this.name);
+    if (!current) return;
+    const message = problem ?? state?.message;
+    const status: ClusterStatusView = {
+      phase: this.phase,
+      ...(message !== undefined ? { message } : {}),
+      capacity: state?.capacity ?? current.status?.capacity ?? {},
+      allocatable: state?.allocatable ?? current.status?.allocatable ?? {},
+    };
+    const fingerprint = JSON.stringify(status);
+    const reservationsWaiting = (this.deps.reservations.reservedOn(this.name)?.size ?? 0) > 0;
+    const stale = observedAt - this.lastWriteAt >= this.deps.options.statusKeepaliveSeconds * 1000;
+    if (fingerprint === this.lastFingerprint && !reservationsWaiting && !stale && current.status?.phase === this.phase) return;
+    const nowIso = new Date(observedAt).toISOString();
+    const out = await mutateStatus<ClusterObj>(
+      this.deps.client,
+      'clusters',
+      current,
+      (c) => {
+        const ready = this.phase === 'READY';
+        c.status = {
+          ...c.status,
+          ...status,
+          // The snapshot time, not the write time: reservations made before it are visible in allocatable.
+          lastHeartbeatTime: nowIso,
+          conditions: setCondition(
+            c.status?.conditions,
+            { type: 'Ready', status: ready ? 'True' : 'False', reason: ready ? 'HeartbeatOK' : 'HeartbeatFailed', ...(message !== undefined ? { message } : {}) },
+            nowIso,
+          ),
+        };
+        if (message === undefined) delete c.status.message;
+        return true;
+      },
+      { signal },
+    );
+    this.lastWriteAt = observedAt;
+    this.lastFingerprint = fingerprint;
+    if (out && before !== this.phase) {
+      if (this.phase === 'READY') this.deps.recorder.record(out, 'ClusterReady', `cluster '${this.name}' is READY`, { source: `skylet/${this.name}` });
+      else this.deps.recorder.record(out, 'ClusterError', `cluster '${this.name}' is ERROR: ${message ?? ''}`, { source: `skylet/${this.name}` });
+      this.deps.logger.info({ cluster: this.name, phase: this.phase, message }, 'cluster phase changed');
+    }
+  }
+
+  private async evictIfDead(signal: AbortSignal): Promise<void> {
+    if (this.errorSince === undefined) return;
+    const graceMs = this.deps.options.evictionGraceSeconds * 1000;
+    if (this.deps.clock.now() - this.errorSince < graceMs) return;
+    await this.evictAll(`cluster '${this.name}' has been ERROR for more than ${this.deps.options.evictionGraceSeconds} s`, signal);
+  }
+
+  /** Every unfinished replica placed here is EVICTED (and so placed again elsewhere). */
+  async evictAll(message: string, signal: AbortSignal): Promise<void> {
+    for (const job of this.deps.informers.jobs.list()) {
+      if (job.status?.phase !== 'ACTIVE') continue;
+      const ranks = unfinishedPlacements(job)[this.name];
+      if (!ranks || ranks.length === 0) continue;
+      await this.deps.evict(job, this.name, ranks, `replicas ${ranks.join(',')} evicted: ${message}`, signal);
+    }
+  }
+
+  /** Cancel everything this manager runs for SkyShift (cluster deleted). */
+  async cancelAll(): Promise<void> {
+    if (!this.manager) return;
+    for (const jt of await this.manager.tasks()) {
+      await this.manager.cancel({ uid: jt.uid, namespace: jt.namespace, name: jt.name });
+    }
+  }
+
+  // --- flow ---
+
+  private async submitJob(key: string, signal: AbortSignal): Promise<{ requeueAfterMs?: number } | void> {
+    const job = this.deps.informers.jobs.get(key);
+    if (!job || job.status?.phase !== 'ACTIVE' || !job.metadata.uid || !this.manager) return;
+    const ranks = placementsOf(job)[this.name] ?? [];
+    // Until the first sync we do not know what the manager already has; submit is idempotent, but waiting keeps events honest.
+    if (!this.synced || this.phase !== 'READY') return { requeueAfterMs: this.deps.options.heartbeatSeconds * 1000 };
+    const have = this.lastTasks.get(job.metadata.uid);
+    const haveRanks = new Set(Object.values(have?.ranks ?? {}));
+    const todo = ranks.filter((r) => !haveRanks.has(r) && !this.submitted.has(`${job.metadata.uid}#${r}`));
+    if (todo.length === 0) return;
+    signal.throwIfAborted();
+    const jobId = await this.manager.submit(job as never, { ranks: todo });
+    this.deps.reservations.markSubmitted(job.metadata.uid, this.name, this.deps.clock.now());
+    for (const r of todo) this.submitted.add(`${job.metadata.uid}#${r}`);
+    this.deps.recorder.record(job, 'Submitted', `submitted replicas ${todo.join(',')} to cluster '${this.name}' (${jobId})`, { source: `skylet/${this.name}` });
+    // Pick up the new tasks soon rather than at the next heartbeat.
+    this.trigger.kick();
+  }
+
+  // --- job sync ---
+
+  private async sync(signal: AbortSignal): Promise<void> {
+    if (!this.manager || !this.deps.informers.jobs.isSynced) return;
+    const observedAt = this.deps.clock.now();
+    const tasks = await this.manager.tasks(signal);
+    const byUid = new Map(tasks.map((jt) => [jt.uid, jt]));
+    for (const jt of tasks) {
+      const ref = { uid: jt.uid, namespace: jt.namespace, name: jt.name };
+      const job = this.deps.informers.jobByUid(jt.uid);
+      if (!job) {
+        // The job was deleted (maybe while we were down): its work must not linger.
+        await this.cancel(ref, undefined, 'job no longer exists');
+        byUid.delete(jt.uid);
+        continue;
+      }
+      const placed = new Set(placementsOf(job)[this.name] ?? []);
+      const extra = Object.values(jt.ranks).filter((r) => !placed.has(r));
+      if (extra.length > 0 && !isTerminal(job.status?.phase)) await this.cancel(ref, extra, 'replicas no longer placed here (evicted)');
+      if (job.status?.phase === 'FAILED') {
+        const live = Object.entries(jt.tasks)
+          .filter(([, s]) => s === 'RUNNING' || s === 'PENDING')
+          .map(([t]) => jt.ranks[t])
+          .filter((r): r is number => r !== undefined);
+        if (live.length > 0) await this.cancel(ref, live, 'job FAILED');
+      }
+      this.deps.reservations.markSubmitted(jt.uid, this.name, observedAt);
+    }
+    this.lastTasks = byUid;
+    this.synced = true;
+
+    for (const job of this.deps.informers.jobs.list()) {
+      if (signal.aborted) return;
+      const ranks = placementsOf(job)[this.name];
+      if (!ranks || ranks.length === 0 || job.status?.phase !== 'ACTIVE' || !job.metadata.uid) continue;
+      try {
+        await this.syncJob(job, ranks, byUid.get(job.metadata.uid), signal);
+      } catch (err) {
+        if (signal.aborted) return;
+        this.deps.logger.warn({ cluster: this.name, job: job.metadata.name, err: errText(err) }, 'job sync failed');
+      }
+    }
+  }
+
+  private async syncJob(job: JobObj, ranks: number[], jt: JobTasks | undefined, signal: AbortSignal): Promise<void> {
+    const uid = job.metadata.uid as string;
+    const ref = { uid, namespace: job.metadata.namespace ?? 'default', name: job.metadata.name };
+    const policy = job.spec.restartPolicy ?? 'Never';
+    const placed = new Set(ranks);
+    const taskStatus: Record<string, string> = {};
+    const stateOf = new Map<number, string>();
+    for (const [task, state] of Object.entries(jt?.tasks ?? {})) {
+      const r = jt?.ranks[task];
+      if (r === undefined || !placed.has(r)) continue;
+      taskStatus[task] = state;
+      stateOf.set(r, state);
+    }
+    if (ranks.some((r) => !stateOf.has(r))) this.flow.add(keyOf(job));
+
+    const restart = ranks.filter((r) => {
+      const s = stateOf.get(r);
+      return (s === 'FAILED' && policy !== 'Never') || (s === 'COMPLETED' && policy === 'Always');
+    });
+    if (restart.length > 0 && this.manager) {
+      await this.manager.cancel(ref, restart);
+      for (const r of restart) this.submitted.delete(`${uid}#${r}`);
+      await this.manager.submit(job as never, { ranks: restart });
+      for (const r of restart) {
+        this.submitted.add(`${uid}#${r}`);
+        const task = Object.keys(taskStatus).find((t) => jt?.ranks[t] === r);
+        if (task) taskStatus[task] = 'PENDING';
+      }
+      this.deps.recorder.record(job, 'Restarted', `restarted replicas ${restart.join(',')} on cluster '${this.name}' (restartPolicy ${policy})`, { source: `skylet/${this.name}` });
+    }
+
+    const old = job.status?.taskStatus?.[this.name] ?? {};
+    const jobId = jt?.jobId;
+    const sameTasks = JSON.stringify(sortKeys(old)) === JSON.stringify(sortKeys(taskStatus));
+    const sameId = jobId === undefined || job.status?.jobIds?.[this.name] === jobId;
+    if (sameTasks && sameId && restart.length === 0) {
+      // Nothing new from the manager, but the phase rule may still have to fire (e.g. after a restart of ours).
+      const probe = structuredClone(job);
+      finishStatus(probe);
+      if (probe.status.phase === job.status.phase) return;
+    }
+    const newlyRunning = Object.entries(taskStatus)
+      .filter(([t, s]) => s === 'RUNNING' && old[t] !== 'RUNNING')
+      .map(([t]) => t);
+    const out = await mutateStatus(
+      this.deps.client,
+      'jobs',
+      job,
+      (j) => {
+        if (j.metadata.uid !== uid || j.status.phase !== 'ACTIVE') return false;
+        // Merge only this cluster's share, and only for ranks still placed here in the fresh copy.
+        const freshPlaced = new Set(j.status.placements?.[this.name] ?? []);
+        const mine: Record<string, string> = {};
+        for (const [t, s] of Object.entries(taskStatus)) {
+          const r = jt?.ranks[t];
+          if (r !== undefined && freshPlaced.has(r)) mine[t] = s;
+        }
+        j.status.taskStatus = { ...(j.status.taskStatus ?? {}), [this.name]: mine };
+        if (jobId !== undefined) j.status.jobIds = { ...(j.status.jobIds ?? {}), [this.name]: jobId };
+        if (restart.length > 0) {
+          const restarts = { ...(j.status.restarts ?? {}) };
+          for (const r of restart) restarts[String(r)] = (restarts[String(r)] ?? 0) + 1;
+          j.status.restarts = restarts;
+        }
+        finishStatus(j);
+        return true;
+      },
+      { signal },
+    );
+    if (!out) return;
+    const source = `skylet/${this.name}`;
+    if (newlyRunning.length > 0) this.deps.recorder.record(out, 'Started', `${newlyRunning.join(', ')} running on cluster '${this.name}'`, { source });
+    if (out.status.phase === 'COMPLETED' && job.status.phase !== 'COMPLETED') {
+      this.deps.recorder.record(out, 'Completed', `all ${out.spec.replicas} replicas completed`, { source });
+    } else if (out.status.phase === 'FAILED' && job.status.phase !== 'FAILED') {
+      const failed = Object.entries(taskStatus)
+        .filter(([, s]) => s === 'FAILED')
+        .map(([t]) => t);
+      this.deps.recorder.record(out, 'Failed', `${failed.join(', ') || 'a replica'} failed on cluster '${this.name}' (restartPolicy Never)`, { source });
+    }
+  }
+
+  private async cancel(ref: { uid: string; namespace: string; name: string }, ranks: number[] | undefined, why: string): Promise<void> {
+    if (!this.manager) return;
+    this.deps.logger.info({ cluster: this.name, job: `${ref.namespace}/${ref.name}`, uid: ref.uid, ranks, why }, 'cancelling work');
+    await this.manager.cancel(ref, ranks);
+    for (const k of [...this.submitted]) {
+      if (!k.startsWith(`${ref.uid}#`)) continue;
+      if (ranks === undefined || ranks.includes(Number(k.slice(ref.uid.length + 1)))) this.submitted.delete(k);
+    }
+  }
+}
+
+function keyOf(job: JobObj): string {
+  return `${job.metadata.namespace ?? 'default'}/${job.metadata.name}`;
+}
+
+function sortKeys(o: Record<string, string>): [string, string][] {
+  return Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
