@@ -557,6 +557,8 @@ test('every kind normalises a minimal document and is idempotent', () => {
     Link: { metadata: { name: 'l' }, spec: { sourceCluster: 'a', targetCluster: 'b' } },
     Event: { metadata: { name: 'e.1' }, spec: { involvedObject: { kind: 'Job', name: 'j' }, reason: 'Scheduled' } },
     Lease: { metadata: { name: 'l' } },
+    Role: { metadata: { name: 'r' }, spec: { rules: [{ resources: ['jobs'], actions: ['get'] }] } },
+    User: { metadata: { name: 'u' } },
   };
   for (const k of KINDS) {
     const once = normalizeObject(k, minimal[k.kind]);

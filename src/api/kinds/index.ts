@@ -8,7 +8,9 @@ import { jobKind } from './job.js';
 import { leaseKind } from './lease.js';
 import { linkKind } from './link.js';
 import { namespaceKind } from './namespace.js';
+import { roleKind } from './role.js';
 import { serviceKind } from './service.js';
+import { userKind } from './user.js';
 
 export * from './cluster.js';
 export * from './endpoints.js';
@@ -18,7 +20,9 @@ export * from './job.js';
 export * from './lease.js';
 export * from './link.js';
 export * from './namespace.js';
+export * from './role.js';
 export * from './service.js';
+export * from './user.js';
 export type { KindDef } from './def.js';
 
 export const KIND_DEFS: readonly KindDef[] = [
@@ -31,4 +35,6 @@ export const KIND_DEFS: readonly KindDef[] = [
   linkKind,
   eventKind,
   leaseKind,
+  roleKind,
+  userKind,
 ];
