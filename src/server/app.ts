@@ -5,8 +5,9 @@
 import { setMaxListeners } from 'node:events';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import pino, { type Logger } from 'pino';
-import { ApiError, KINDS, storageKey, type KindInfo } from '../api/index.js';
+import { ApiError, badRequest, KINDS, storageKey, type KindInfo } from '../api/index.js';
 import { BODY_LIMIT, registerBodyParsers } from './body.js';
+import { clientErrorHandler } from './client-errors.js';
 import type { LogsProvider, ServerContext } from './context.js';
 import { isServerFault, toApiError } from './errors.js';
 import { prepareLogs } from './logs.js';
@@ -117,9 +118,22 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 1000 },
     return503OnClosing: true,
     forceCloseConnections: true,
+    // Parser-level errors (bad request line, chunking, CL+TE, oversized headers) answer a Status too.
+    clientErrorHandler,
+    // Node would answer a missing Host with an empty 400; the hook below answers a Status instead.
+    http: { requireHostHeader: false },
   });
   app.decorateRequest('skyRoute', '');
   registerBodyParsers(app);
+
+  app.addHook('onRequest', (request, _reply, done) => {
+    // HTTP/1.1 requires Host (RFC 9112 3.2); HTTP/1.0 clients may omit it.
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
+      done(badRequest('missing Host header'));
+      return;
+    }
+    done();
+  });
 
   app.addHook('onResponse', async (request, reply) => {
     metrics.observeRequest(request.method, request.skyRoute || 'unmatched', reply.statusCode, reply.elapsedTime / 1000);

@@ -41,20 +41,58 @@ export function decodeBody(raw: unknown, contentType: string | undefined): { for
   const format = formatOf(contentType);
   if (format === undefined) throw new ApiError('UnsupportedMediaType', `unsupported content type '${contentType ?? ''}'`);
   if (typeof raw !== 'string' || raw.trim() === '') throw badRequest('request body is empty');
-  if (format === 'yaml') {
+  const value = format === 'yaml' ? decodeYaml(raw) : decodeJson(raw);
+  // Everything downstream (validation, merge, patch) recurses; a body nested
+  // thousands deep would overflow the stack there and surface as a 500.
+  if (tooDeep(value, 1)) throw badRequest(`request body is nested deeper than ${MAX_DEPTH} levels`);
+  return { format, value };
+}
+
+/** Deeper than any real manifest (a Job is about 7 levels), far below the stack limit. */
+export const MAX_DEPTH = 64;
+
+/** Aliases a YAML body may expand; a billion-laughs bomb needs vastly more. */
+const MAX_YAML_ALIASES = 100;
+
+function decodeJson(raw: string): unknown {
+  try {
+    // JSON.parse keeps a "__proto__" key as an own property (it never sets the
+    // prototype), so validation sees it and rejects it as an unknown field.
+    return JSON.parse(raw) as unknown;
+  } catch (err) {
+    throw badRequest(`invalid JSON body: ${firstLine((err as Error).message)}`);
+  }
+}
+
+function decodeYaml(raw: string): unknown {
+  try {
     const docs = YAML.parseAllDocuments(raw);
     const list = Array.isArray(docs) ? docs : [docs];
     if (list.length !== 1) throw badRequest(`request body must hold exactly one YAML document, found ${list.length}`);
     const doc = list[0]!;
     const err = doc.errors[0];
-    if (err) throw badRequest(`invalid YAML body: ${err.message}`);
-    return { format, value: doc.toJS({ maxAliasCount: 100 }) as unknown };
-  }
-  try {
-    return { format, value: JSON.parse(raw) as unknown };
+    if (err) throw badRequest(`invalid YAML body: ${firstLine(err.message)}`);
+    // toJS throws for an alias to an undefined anchor and once aliases expand
+    // past the limit (entity-expansion bombs).
+    return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) as unknown;
   } catch (err) {
-    throw badRequest(`invalid JSON body: ${(err as Error).message}`);
+    if (err instanceof ApiError) throw err;
+    throw badRequest(`invalid YAML body: ${firstLine(err instanceof Error ? err.message : String(err))}`);
   }
+}
+
+/** Whether `value` nests objects/arrays deeper than MAX_DEPTH; recursion stops at the limit. */
+function tooDeep(value: unknown, depth: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (depth > MAX_DEPTH) return true;
+  if (Array.isArray(value)) {
+    for (const item of value) if (tooDeep(item, depth + 1)) return true;
+    return false;
+  }
+  for (const key of Object.keys(value)) {
+    if (tooDeep((value as Record<string, unknown>)[key], depth + 1)) return true;
+  }
+  return false;
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -72,17 +110,47 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   if (!isPlainObject(patch)) return patch;
   const result: Record<string, unknown> = isPlainObject(target) ? { ...target } : {};
   for (const [key, value] of Object.entries(patch)) {
-    if (key === '__proto__') continue;
     if (value === null) delete result[key];
-    else result[key] = mergePatch(result[key], value);
+    else if (key === '__proto__') {
+      // Kept as an own property (plain assignment would set the prototype), so
+      // validation rejects it as an unknown field exactly as it does on POST.
+      const before = Object.hasOwn(result, key) ? result[key] : undefined;
+      Object.defineProperty(result, key, { value: mergePatch(before, value), enumerable: true, writable: true, configurable: true });
+    } else result[key] = mergePatch(result[key], value);
   }
   return result;
+}
+
+/** Keys a JSON patch path may not name: walking them reaches prototypes, not data. */
+const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function checkPatchPaths(patch: unknown[]): void {
+  patch.forEach((op, index) => {
+    if (!isPlainObject(op)) return;
+    for (const field of ['path', 'from'] as const) {
+      const pointer = op[field];
+      if (typeof pointer !== 'string') continue;
+      for (const raw of pointer.split('/').slice(1)) {
+        const segment = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+        if (FORBIDDEN_SEGMENTS.has(segment)) {
+          throw badRequest(`invalid JSON patch: ${field} '${pointer}' (operation ${index}) names '${segment}', which is not allowed`);
+        }
+      }
+    }
+  });
 }
 
 /** RFC 6902 on a copy of `target`; any bad operation is a 4xx naming it. */
 export function jsonPatch(target: Record<string, unknown>, patch: unknown): unknown {
   if (!Array.isArray(patch)) throw badRequest('a JSON patch must be an array of operations');
-  const error = fastJsonPatch.validate(patch as fastJsonPatch.Operation[], target);
+  checkPatchPaths(patch);
+  let error: Error | undefined;
+  try {
+    error = fastJsonPatch.validate(patch as fastJsonPatch.Operation[], target);
+  } catch (err) {
+    // validate rethrows anything that is not a JsonPatchError (e.g. its own TypeErrors).
+    throw badRequest(`invalid JSON patch: ${describePatchError(err as Error)}`);
+  }
   if (error) throw badRequest(`invalid JSON patch: ${describePatchError(error)}`);
   try {
     return fastJsonPatch.applyPatch(structuredClone(target), patch as fastJsonPatch.Operation[], true, true, true)

@@ -30,6 +30,8 @@ export async function prepareLogs(
     onClose(stop);
     ctx.signal.addEventListener('abort', stop, { once: true });
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' });
+    // A follow on a quiet job may not write for a long time: send the headers now.
+    res.flushHeaders();
     try {
       for await (const chunk of provider(obj, options, abort.signal)) {
         if (abort.signal.aborted) break;

@@ -5,7 +5,7 @@
  * on the way out), so it can never be stale.
  */
 import { randomUUID } from 'node:crypto';
-import { badRequest, normalizeObject, type ApiObject, type KindInfo } from '../api/index.js';
+import { badRequest, invalid, normalizeObject, type ApiObject, type KindInfo } from '../api/index.js';
 import { isPlainObject } from './body.js';
 import type { JsonObject } from './store.js';
 
@@ -43,6 +43,27 @@ export function bindToPath(
     throw badRequest(`${kind.plural} are not namespaced: remove metadata.namespace`);
   }
   return { ...body, kind: kind.kind, metadata };
+}
+
+/**
+ * uid is the object's identity, so an update naming a different one is an error
+ * (422 "field is immutable", as in Kubernetes) rather than silently ignored.
+ * A PUT may omit it; a patch result always carries the stored uid unless the
+ * patch changed or removed it, so there a missing uid counts as a change.
+ */
+export function checkIdentity(
+  kind: KindInfo,
+  body: Record<string, unknown>,
+  current: ApiObject,
+  mode: 'put' | 'patch',
+): void {
+  const sent = isPlainObject(body.metadata) ? body.metadata.uid : undefined;
+  const stored = current.metadata.uid;
+  const omitted = sent === undefined || sent === null || sent === '';
+  if (omitted ? mode === 'put' || stored === undefined : sent === stored) return;
+  throw invalid(describe(kind, current.metadata.namespace, current.metadata.name), [
+    { field: 'metadata.uid', message: 'field is immutable' },
+  ]);
 }
 
 /** The value to store for a new object: validated, status reset, server fields set. */

@@ -7,7 +7,7 @@ import { storageKey } from '../api/index.js';
 import { decodeBody, jsonPatch, mergePatch, patchPrecondition, requireObject, type BodyFormat } from './body.js';
 import { cacheFor, caughtUp, noteWrite, type ServerContext } from './context.js';
 import { assertNamespaceExists, checkNamespaceCreate, deleteNamespaceContents, isNamespaceKind } from './namespaces.js';
-import { bindToPath, describe, forCreate, forStatus, forUpdate, preconditionOf } from './objects.js';
+import { bindToPath, checkIdentity, describe, forCreate, forStatus, forUpdate, preconditionOf } from './objects.js';
 import type { Target } from './router.js';
 import type { KeyValue } from './store.js';
 import { toCached } from './watch-cache.js';
@@ -90,9 +90,10 @@ export async function replaceObject(
   if (format !== 'json' && format !== 'yaml') throw unsupportedForMethod(format, 'PUT');
   const body = bindToPath(target.kind, requireObject(value), target.namespace, target.name);
   const precondition = preconditionOf((body.metadata as Record<string, unknown>).resourceVersion, query.resourceVersion);
-  return writeLoop(ctx, target, precondition, (current) =>
-    target.type === 'status' ? forStatus(target.kind, body, current) : forUpdate(target.kind, body, current),
-  );
+  return writeLoop(ctx, target, precondition, (current) => {
+    checkIdentity(target.kind, body, current, 'put');
+    return target.type === 'status' ? forStatus(target.kind, body, current) : forUpdate(target.kind, body, current);
+  });
 }
 
 /** PATCH on an object or its status: the patch applies to the stored object, then it is a PUT. */
@@ -118,6 +119,7 @@ export async function patchObject(
     const currentWithRv = { ...current, metadata: { ...current.metadata, resourceVersion: String(revision) } };
     const patched = format === 'merge-patch' ? mergePatch(currentWithRv, value) : jsonPatch(currentWithRv as never, value);
     const body = bindToPath(target.kind, requireObject(patched), target.namespace, target.name);
+    checkIdentity(target.kind, body, current, 'patch');
     if (patchSetsVersion) {
       const wanted = preconditionOf((body.metadata as Record<string, unknown>).resourceVersion, undefined);
       if (wanted !== undefined && wanted !== revision) throw conflict(target);

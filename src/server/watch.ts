@@ -76,6 +76,11 @@ export async function prepareWatch(
     }
     if (closed) started.stop();
     else stop = started.stop;
+    // Node holds the headers until the first body write; with nothing to replay
+    // (empty namespace, selector matching nothing) the client would see no
+    // response at all and could not tell an accepted watch from a hung server.
+    // (headersSent is already true after writeHead; flushing after a replay is a no-op.)
+    if (!closed) res.flushHeaders();
   };
 }
 
