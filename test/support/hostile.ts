@@ -220,7 +220,10 @@ const BAD_NAMES: string[] = [
 const BAD_SELECTORS = [
   'a in (',
   '=b',
-  'a==',
+  // Not 'a==': as in Kubernetes, an empty value is a valid label value, so
+  // `a==` means "label a equals the empty string" and is accepted (200).
+  // DESIGN section 4 uses the Kubernetes selector syntax; 'a===' is malformed.
+  'a===',
   '!',
   'ü=ö',
   'a in x',
