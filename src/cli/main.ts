@@ -16,6 +16,9 @@ import { registerCreate } from './commands/create.js';
 import { registerDelete } from './commands/delete.js';
 import { registerDescribe } from './commands/describe.js';
 import { registerGet } from './commands/get.js';
+import { registerLogs } from './commands/logs.js';
+import { registerStatus } from './commands/status.js';
+import { registerVersion } from './commands/version.js';
 import { ReportedFailure, UsageError, type Io } from './runtime.js';
 
 export const VERSION = '0.1.0';
@@ -48,6 +51,8 @@ Examples:
   skyctl get jobs -A
   skyctl apply -f examples/
   skyctl describe job hello
+  skyctl logs hello -f
+  skyctl status
   skyctl config get-contexts`);
 
   registerGet(program, io, addGlobals);
@@ -55,6 +60,9 @@ Examples:
   registerCreate(program, io, addGlobals);
   registerApply(program, io, addGlobals);
   registerDelete(program, io, addGlobals);
+  registerLogs(program, io, addGlobals);
+  registerStatus(program, io, addGlobals);
+  registerVersion(program, io, addGlobals, VERSION);
   registerConfig(program, io);
   return program;
 }

@@ -38,6 +38,13 @@ export interface LogsOptions {
   signal?: AbortSignal;
 }
 
+export const DEFAULT_PAGE_SIZE = 500;
+
+export interface ServerVersion {
+  version: string;
+  [key: string]: unknown;
+}
+
 export interface CallOptions {
   signal?: AbortSignal;
 }
@@ -79,6 +86,31 @@ export class SkyShiftClient {
     const ns = options.allNamespaces ? undefined : options.namespace;
     const path = this.path(kind, ns, undefined, options.allNamespaces);
     return (await this.json('GET', withQuery(path, query), undefined, options.signal)) as ObjectList<T>;
+  }
+
+  /**
+   * Every item, following `continue` pages of `pageSize` (default 500).
+   * Pages are read at different moments, so the returned resourceVersion is
+   * the FIRST page's: a watch resumed from it replays every change made while
+   * the later pages were read, and none is lost (an object may be seen twice).
+   */
+  async listAll<T extends Obj = Obj>(kind: KindRef, options: Omit<ListOptions, 'limit' | 'continue'> & { pageSize?: number } = {}): Promise<ObjectList<T>> {
+    const { pageSize = DEFAULT_PAGE_SIZE, ...rest } = options;
+    const first = await this.list<T>(kind, { ...rest, limit: pageSize });
+    const items = [...first.items];
+    let token = first.metadata.continue;
+    while (token) {
+      const page = await this.list<T>(kind, { ...rest, limit: pageSize, continue: token });
+      items.push(...page.items);
+      token = page.metadata.continue;
+    }
+    const { continue: _done, ...metadata } = first.metadata;
+    return { ...first, metadata, items };
+  }
+
+  /** Server build information from `/version`. */
+  async version(options: CallOptions = {}): Promise<ServerVersion> {
+    return (await this.json('GET', '/version', undefined, options.signal)) as ServerVersion;
   }
 
   async create<T extends Obj = Obj>(kind: KindRef, object: unknown, options: CallOptions & { namespace?: string } = {}): Promise<T> {

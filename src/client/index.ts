@@ -3,8 +3,8 @@
  * Also re-exports the API vocabulary the CLI and controllers need, so they can
  * see the world through this module alone.
  */
-export { SkyShiftClient, UnreachableError } from './client.js';
-export type { ClientOptions, ListOptions, WatchOptions, LogsOptions, CallOptions } from './client.js';
+export { SkyShiftClient, UnreachableError, DEFAULT_PAGE_SIZE } from './client.js';
+export type { ClientOptions, ListOptions, WatchOptions, LogsOptions, CallOptions, ServerVersion } from './client.js';
 export { Informer, abortableSleep, backoffDelay, DEFAULT_BACKOFF } from './informer.js';
 export type { InformerOptions, Backoff } from './informer.js';
 export { readLines, readNdjson } from './ndjson.js';

@@ -23,7 +23,9 @@ type WatchScript = (res: ServerResponse, rv: string | null) => void;
 
 class TestDoubleOfSkyShiftServer {
   readonly requests: string[] = [];
-  lists: { items: ApiObject[]; rv: string }[] = [];
+  /** `pageRvs`: resourceVersion of each page when served in `limit` pages (else `rv`). */
+  lists: { items: ApiObject[]; rv: string; pageRvs?: string[] }[] = [];
+  private paging: { items: ApiObject[]; rv: string; pageRvs?: string[] } | undefined;
   watches: WatchScript[] = [];
   private readonly open = new Set<ServerResponse>();
   private readonly server = createServer((req, res) => this.handle(req, res));
@@ -58,10 +60,19 @@ class TestDoubleOfSkyShiftServer {
       script(res, url.searchParams.get('resourceVersion'));
       return;
     }
-    const list = this.lists.shift();
+    // A continue token (here: the offset) reads on in the list being paged.
+    const token = url.searchParams.get('continue');
+    const list = token ? this.paging : this.lists.shift();
     if (!list) return void res.writeHead(500).end('{"kind":"Status","code":500,"reason":"InternalError","message":"no list"}');
+    this.paging = list;
+    const offset = Number(token ?? 0);
+    const limit = Number(url.searchParams.get('limit') ?? 0) || Infinity;
+    const items = list.items.slice(offset, offset + limit);
+    const more = offset + items.length < list.items.length;
+    const page = Number.isFinite(limit) ? Math.floor(offset / limit) : 0;
+    const metadata = { resourceVersion: list.pageRvs?.[page] ?? list.rv, ...(more && { continue: String(offset + items.length) }) };
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ kind: 'JobList', metadata: { resourceVersion: list.rv }, items: list.items }));
+    res.end(JSON.stringify({ kind: 'JobList', metadata, items }));
   }
 }
 
@@ -117,6 +128,26 @@ test('informer lists, watches, resumes from the last resourceVersion including b
   assert.match(watches[0] ?? '', /^\/default\/jobs\?watch=true&resourceVersion=5$/);
   assert.match(watches[1] ?? '', /resourceVersion=8$/, 'second watch resumes from the bookmark');
   assert.equal(server.requests.filter((r) => !r.includes('watch')).length, 1, 'no relist without a 410');
+});
+
+test('informer relists in pages, watches from the first page and never steps an object back', async (t) => {
+  const server = await new TestDoubleOfSkyShiftServer().start();
+  t.after(() => server.stop());
+  // e was modified (6, then 7) while pages 2 and 3 were being read.
+  server.lists.push({ items: [job('a', '1'), job('b', '2'), job('c', '3'), job('d', '4'), job('e', '7')], rv: '5', pageRvs: ['5', '6', '7'] });
+  server.watches.push(stream({ type: 'MODIFIED', object: job('e', '6') }, { type: 'MODIFIED', object: job('e', '7') }, { type: 'MODIFIED', object: job('e', '8') }));
+  const ac = new AbortController();
+  const informer = new Informer(new SkyShiftClient({ server: server.url }), 'jobs', { namespace: 'default', pageSize: 2, sleep: async () => {} });
+  const log = record(informer);
+  const done = informer.run(ac.signal);
+  await until(() => informer.lastResourceVersion === '8', 'rv 8');
+  ac.abort();
+  await done;
+  const lists = server.requests.filter((r) => !r.includes('watch'));
+  assert.deepEqual(lists, ['/default/jobs?limit=2', '/default/jobs?limit=2&continue=2', '/default/jobs?limit=2&continue=4']);
+  assert.match(server.requests.find((r) => r.includes('watch')) ?? '', /resourceVersion=5$/, 'watch resumes from the first page');
+  assert.deepEqual(log, ['add a@1', 'add b@2', 'add c@3', 'add d@4', 'add e@7', 'update e@7->8']);
+  assert.equal(informer.get('default/e')?.metadata.resourceVersion, '8');
 });
 
 for (const variant of ['in-stream ERROR', 'HTTP 410'] as const) {

@@ -5,7 +5,7 @@
  * that vanished meanwhile, and reconnects with capped exponential backoff.
  */
 import { ApiError, objectKey, type ApiObject, type WatchEvent } from '../api/index.js';
-import type { SkyShiftClient } from './client.js';
+import { DEFAULT_PAGE_SIZE, type SkyShiftClient } from './client.js';
 import type { KindRef } from './paths.js';
 
 export interface Backoff {
@@ -22,6 +22,8 @@ export interface InformerOptions {
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Called for every failure that leads to a reconnect (logging hook). */
   onError?: (err: unknown, retryInMs: number) => void;
+  /** Items per list page on relist (default 500), so a huge kind never arrives as one response. */
+  pageSize?: number;
 }
 
 type AddHandler<T> = (obj: T) => void;
@@ -48,6 +50,12 @@ export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 class Gone extends Error {}
+
+/** Store revisions are decimal integers; anything else is treated as incomparable. */
+function isOlder(candidate: string | undefined, current: string | undefined): boolean {
+  if (!candidate || !current || !/^\d+$/.test(candidate) || !/^\d+$/.test(current)) return false;
+  return BigInt(candidate) < BigInt(current);
+}
 
 export class Informer<T extends ApiObject = ApiObject> {
   private readonly cache = new Map<string, T>();
@@ -138,7 +146,7 @@ export class Informer<T extends ApiObject = ApiObject> {
   }
 
   private async relist(signal: AbortSignal): Promise<void> {
-    const list = await this.client.list<T>(this.kind, { ...this.listOptions(), signal });
+    const list = await this.client.listAll<T>(this.kind, { ...this.listOptions(), pageSize: this.options.pageSize ?? DEFAULT_PAGE_SIZE, signal });
     const fresh = new Map<string, T>();
     for (const item of list.items) fresh.set(objectKey(item), item);
     for (const [key, old] of this.cache) {
@@ -190,6 +198,9 @@ export class Informer<T extends ApiObject = ApiObject> {
 
   private upsert(key: string, obj: T): void {
     const old = this.cache.get(key);
+    // A paged relist resumes the watch from its first page, so a change seen on a
+    // later page may be replayed: never step an object back to an older version.
+    if (old && isOlder(obj.metadata.resourceVersion, old.metadata.resourceVersion)) return;
     this.cache.set(key, obj);
     if (!old) {
       for (const h of this.addHandlers) h(obj);

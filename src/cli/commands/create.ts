@@ -1,17 +1,13 @@
 import { Option, type Command } from 'commander';
-import type { KindInfo } from '../../client/index.js';
-import { UsageError, connect, kindOrFail, optionsOf, singularOf, type Io } from '../runtime.js';
+import { UsageError, connect, optionsOf, type Io } from '../runtime.js';
+import { registerCreateNetwork } from './create-network.js';
+import { sendCreate } from './send.js';
 import { alias, collect, intArg, memoryValue, numArg, pairs, pick } from './flags.js';
 
 const MANAGERS = ['local', 'slurm', 'k8', 'kubernetes', 'ray', 'sim'];
 
 async function send(io: Io, cmd: Command, kindName: string, body: Record<string, unknown>): Promise<void> {
-  const kind: KindInfo = kindOrFail(kindName);
-  const session = connect(cmd, io);
-  const meta = body.metadata as Record<string, unknown>;
-  if (kind.namespaced) meta.namespace = session.namespace;
-  const created = await session.client.create(kind, body, { namespace: kind.namespaced ? session.namespace : undefined, signal: io.signal });
-  io.stdout.write(`${singularOf(kind)}/${created?.metadata?.name ?? String(meta.name)} created\n`);
+  await sendCreate(io, connect(cmd, io), kindName, body);
 }
 
 function withoutUndefined(o: Record<string, unknown>): Record<string, unknown> {
@@ -27,7 +23,9 @@ Examples:
   skyctl create cluster laptop --manager local --cpus 4 --memory 8Gi
   skyctl create job hello --run 'echo hi' --replicas 2
   skyctl create namespace ml
-  skyctl create filterpolicy no-cloud -l team ml -e aws-east`);
+  skyctl create filterpolicy no-cloud -l team ml -e aws-east
+  skyctl create service web -s app web -p 80 8080
+  skyctl create link east-west -s gpu-a -t gpu-b`);
 
   addGlobals(create
     .command('cluster'), { context: false })
@@ -186,4 +184,6 @@ Examples:
         spec: { clusterFilter: { include, exclude }, labelsSelector: selector },
       });
     });
+
+  registerCreateNetwork(create, io, addGlobals);
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { ApiObject, KindInfo } from '../../client/index.js';
-import { OUTPUT_FORMATS, columnWidths, formatRow, renderData, renderNames, renderTable, statusStyler, type OutputFormat } from '../printers/index.js';
+import { OUTPUT_FORMATS, columnWidths, formatRow, involves, parseInvolved, renderData, renderNames, renderTable, sortEvents, statusStyler, type OutputFormat } from '../printers/index.js';
 import { UsageError, connect, kindOrFail, optionsOf, singularOf, type Io, type Session } from '../runtime.js';
 
 export function parseOutput(value: string | undefined): OutputFormat {
@@ -18,6 +18,7 @@ export function registerGet(program: Command, io: Io, addGlobals: (c: Command) =
     .option('-o, --output <format>', 'wide|json|yaml|name')
     .option('-l, --selector <selector>', 'label selector, e.g. app=web,tier!=db')
     .option('-w, --watch', 'after listing, print changes as they happen (Ctrl-C to stop)')
+    .option('--for <kind/name>', 'events only: those about this object, e.g. job/hello')
     .addHelpText(
       'after',
       `
@@ -25,18 +26,32 @@ Examples:
   skyctl get clusters
   skyctl get jobs -A -o wide
   skyctl get job hello -o yaml
-  skyctl get jobs -l team=ml -w`,
+  skyctl get jobs -l team=ml -w
+  skyctl get events -A
+  skyctl get events --for job/hello`,
     ))
     .action(async (kindName: string, name: string | undefined, _opts: unknown, cmd: Command) => {
       const opts = optionsOf(cmd);
       const format = parseOutput(opts.output as string | undefined);
       const kind = kindOrFail(kindName);
+      const filter = objectFilter(kind, opts.for as string | undefined);
       const session = connect(cmd, io);
-      await runGet(io, session, kind, name, format, opts.selector as string | undefined, opts.watch === true);
+      await runGet(io, session, kind, name, format, opts.selector as string | undefined, opts.watch === true, filter);
     });
 }
 
-async function runGet(io: Io, s: Session, kind: KindInfo, name: string | undefined, format: OutputFormat, selector: string | undefined, watch: boolean): Promise<void> {
+type Filter = (obj: ApiObject) => boolean;
+
+/** `--for` narrows events to one involved object; other kinds reject it. */
+function objectFilter(kind: KindInfo, forObject: string | undefined): Filter | undefined {
+  if (forObject === undefined) return undefined;
+  if (kind.kind !== 'Event') throw new UsageError('--for works only with events: skyctl get events --for KIND/NAME');
+  const ref = parseInvolved(forObject);
+  if (!ref) throw new UsageError(`--for "${forObject}" must be KIND/NAME, e.g. job/hello`);
+  return (obj) => involves(obj, ref);
+}
+
+async function runGet(io: Io, s: Session, kind: KindInfo, name: string | undefined, format: OutputFormat, selector: string | undefined, watch: boolean, filter?: Filter): Promise<void> {
   const all = s.allNamespaces && kind.namespaced && name === undefined;
   const ns = kind.namespaced ? s.namespace : undefined;
   const color = io.stdout.isTTY === true && !io.env.NO_COLOR;
@@ -50,6 +65,8 @@ async function runGet(io: Io, s: Session, kind: KindInfo, name: string | undefin
     if (format === 'json' || format === 'yaml') io.stdout.write(renderData(obj, format));
   } else {
     const list = await s.client.list(kind, { namespace: ns, allNamespaces: all, labelSelector: selector, signal: io.signal });
+    if (filter) list.items = list.items.filter(filter);
+    if (kind.kind === 'Event') list.items = sortEvents(list.items);
     objects = list.items;
     listRv = list.metadata.resourceVersion;
     if (format === 'json' || format === 'yaml') io.stdout.write(renderData(list, format));
@@ -66,7 +83,7 @@ async function runGet(io: Io, s: Session, kind: KindInfo, name: string | undefin
     widths = columnWidths([table.headers, ...table.rows]);
   }
   if (!watch) return;
-  await watchAndPrint(io, s, kind, name, all ? undefined : ns, selector, listRv, renderOpts, widths, objects.length === 0);
+  await watchAndPrint(io, s, kind, name, all ? undefined : ns, selector, listRv, renderOpts, widths, objects.length === 0, filter);
 }
 
 async function watchAndPrint(
@@ -80,6 +97,7 @@ async function watchAndPrint(
   renderOpts: Parameters<typeof renderTable>[1],
   widths: number[],
   needHeader: boolean,
+  filter?: Filter,
 ): Promise<void> {
   const stream = s.client.watch(kind, {
     namespace: ns,
@@ -98,6 +116,7 @@ async function watchAndPrint(
         throw new UsageError(`watch ended: ${st.reason ?? 'Error'}: ${st.message ?? ''}`);
       }
       const obj = event.object;
+      if (filter && !filter(obj)) continue;
       const f = renderOpts.format;
       if (f === 'json' || f === 'yaml') io.stdout.write(renderData(obj, f) + (f === 'yaml' ? '---\n' : ''));
       else if (f === 'name') io.stdout.write(renderNames([obj], renderOpts.singular));

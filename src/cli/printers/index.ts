@@ -6,3 +6,7 @@ export { buildTable, clusterReplicaState, formatLabels } from './columns.js';
 export type { Table, TableOptions } from './columns.js';
 export { renderTable, renderData, renderNames, statusColor, statusStyler, OUTPUT_FORMATS } from './output.js';
 export type { OutputFormat, RenderOptions } from './output.js';
+export { renderStatus, statusSummary, totalCluster, activeJobs, TOTAL_NAME, UNFINISHED_PHASES } from './status.js';
+export type { StatusOptions, StatusSummary } from './status.js';
+export { sortEvents, eventTime, parseInvolved, involves } from './events.js';
+export type { InvolvedRef } from './events.js';
