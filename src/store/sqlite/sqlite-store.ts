@@ -77,7 +77,8 @@ export class SqliteStore implements Store, HistorySource {
     this.db.exec(SCHEMA);
     this.stmts = prepare(this.db);
     const meta = this.stmts.meta.get() as { rev: number; compact_rev: number };
-    this.revision = meta.rev;
+    const lastEvent = (this.stmts.lastEventRev.get() as { rev: number | null }).rev ?? 0;
+    this.revision = Math.max(meta.rev, lastEvent);
     this.compacted = meta.compact_rev;
 
     const s = this.stmts;
@@ -109,7 +110,7 @@ export class SqliteStore implements Store, HistorySource {
     });
     this.pruneTx = this.db.transaction((upTo: number) => {
       s.pruneEvents.run(upTo);
-      s.setCompact.run(upTo);
+      s.setCompact.run(upTo, this.revision);
     });
   }
 
@@ -210,9 +211,11 @@ export class SqliteStore implements Store, HistorySource {
     return row;
   }
 
-  /** Inside a write transaction: persist the new revision. The JS copy follows only on commit. */
+  /**
+   * Inside a write transaction. The newest event row already records `rev`, so meta.rev is only
+   * written when pruning could remove that row: one statement less on the hot path.
+   */
   private commitRevision(rev: number): void {
-    this.stmts.setRev.run(rev);
     this.revision = rev;
   }
 
@@ -241,8 +244,8 @@ export class SqliteStore implements Store, HistorySource {
 function prepare(db: Database.Database) {
   return {
     meta: db.prepare('SELECT rev, compact_rev FROM meta WHERE id = 1'),
-    setRev: db.prepare('UPDATE meta SET rev = ? WHERE id = 1'),
-    setCompact: db.prepare('UPDATE meta SET compact_rev = ? WHERE id = 1'),
+    setCompact: db.prepare('UPDATE meta SET compact_rev = ?, rev = ? WHERE id = 1'),
+    lastEventRev: db.prepare('SELECT max(rev) AS rev FROM events'),
     get: db.prepare('SELECT key, value, create_rev, mod_rev FROM objects WHERE key = ?'),
     insert: db.prepare('INSERT OR IGNORE INTO objects (key, value, create_rev, mod_rev) VALUES (?, ?, ?, ?)'),
     update: db.prepare('UPDATE objects SET value = ?, mod_rev = ? WHERE key = ?'),
