@@ -179,7 +179,8 @@ const COLUMNS: Record<string, KindColumns> = {
     rows(obj, now) {
       const spec = rec(obj.spec);
       const involved = rec(spec.involvedObject);
-      const when = str(spec.lastTimestamp) || obj.metadata.creationTimestamp;
+      // Same fallback order as the sort in events.ts, so LAST SEEN and the order agree.
+      const when = str(spec.lastTimestamp) || str(spec.firstTimestamp) || obj.metadata.creationTimestamp;
       return [
         {
           base: [
