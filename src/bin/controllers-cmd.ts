@@ -63,7 +63,13 @@ export async function runControllersCommand(options: ControllersCommandOptions):
     abort.abort();
   });
   logger.info({ server: client.server, identity }, 'controller manager starting');
-  await runControllers({ client, identity, logger, options: controllerOptions(options), signal: abort.signal });
+  // Runtime timers are unref'd; a standby that only waits for the lease must still not exit.
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  try {
+    await runControllers({ client, identity, logger, options: controllerOptions(options), signal: abort.signal });
+  } finally {
+    clearInterval(keepAlive);
+  }
 }
 
 export async function runUp(options: UpCommandOptions, version: string): Promise<void> {
