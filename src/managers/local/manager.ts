@@ -19,7 +19,7 @@
  *   archiving them is left to a later issue.
  */
 import { execFile } from 'node:child_process';
-import { stat, writeFile, access, unlink, mkdir } from 'node:fs/promises';
+import { stat, writeFile, access, unlink } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { homedir, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +27,7 @@ import { ManagerError } from '../errors.js';
 import type { ClusterManager, ClusterState, JobObject, JobShare, JobTasks, LogOptions, Resources, TaskState } from '../types.js';
 import { isAlive, killGroup, procStat, spawnDetached, wrapperScript, groupExists } from './process.js';
 import { podmanCommand, podmanProblem } from './podman.js';
-import { FILES, JobStore, jobDirName, readJson, readText, writeJsonAtomic, type JobMeta, type ReplicaRecord } from './records.js';
+import { FILES, JobStore, ensureDir, jobDirName, readJson, readText, writeJsonAtomic, type JobMeta, type ReplicaRecord } from './records.js';
 import { readLogs } from './tail.js';
 
 export interface LocalManagerConfig {
@@ -269,7 +269,7 @@ export class LocalManager implements ClusterManager {
 
   private async workdirProblem(): Promise<string | undefined> {
     try {
-      await mkdir(this.store.jobsDir, { recursive: true });
+      await ensureDir(this.store.jobsDir);
       await access(this.store.jobsDir, constants.W_OK);
       const probe = join(this.workdir, `.probe-${process.pid}`);
       await writeFile(probe, '');
@@ -307,7 +307,7 @@ async function readExitCode(dir: string): Promise<number | undefined> {
 async function ownsGroup(pid: number, pgid: number, startTime: string | null | undefined): Promise<boolean> {
   const st = await procStat(pid);
   if (st && st.state !== 'Z') return startTime == null || st.startTime === startTime;
-  return groupExists(pgid);
+  return await groupExists(pgid);
 }
 
 /** Best effort: the container's conmon lives outside our process group, so killing the group alone would leave it running. */

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface ProcStat {
@@ -41,15 +41,30 @@ export async function isAlive(pid: number, startTime: string | null | undefined)
   return startTime == null || st.startTime === startTime;
 }
 
-/** True while any process is left in the group (including grandchildren that outlived the leader). */
-export function groupExists(pgid: number): boolean {
+/**
+ * True while any live process is left in the group (including grandchildren
+ * that outlived the leader). Zombies do not count: orphans are reparented to
+ * pid 1, which in containers may never reap them, and they run nothing.
+ */
+export async function groupExists(pgid: number): Promise<boolean> {
   try {
     process.kill(-pgid, 0);
-    return true;
   } catch (err) {
     // EPERM: the group exists but is not ours; treat as present so we do not claim it is gone.
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+  let entries: string[];
+  try {
+    entries = await readdir('/proc');
+  } catch {
+    return true;
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    const st = await procStat(Number(e));
+    if (st && st.pgrp === pgid && st.state !== 'Z' && st.state !== 'X') return true;
+  }
+  return false;
 }
 
 function signalGroup(pgid: number, sig: NodeJS.Signals): void {
@@ -62,15 +77,15 @@ function signalGroup(pgid: number, sig: NodeJS.Signals): void {
 
 /** SIGTERM the whole group, SIGKILL what is left after `graceMs`; resolves once the group is empty (or after a last short wait). */
 export async function killGroup(pgid: number, graceMs: number, pollMs = 50): Promise<void> {
-  if (!groupExists(pgid)) return;
+  if (!(await groupExists(pgid))) return;
   signalGroup(pgid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
-  while (groupExists(pgid) && Date.now() < deadline) await sleep(pollMs);
-  if (!groupExists(pgid)) return;
+  while ((await groupExists(pgid)) && Date.now() < deadline) await sleep(pollMs);
+  if (!(await groupExists(pgid))) return;
   signalGroup(pgid, 'SIGKILL');
-  // SIGKILL is not instantaneous (and a zombie group member needs its parent to reap it).
+  // SIGKILL is delivered asynchronously; wait (bounded) until the group is really gone.
   const hardDeadline = Date.now() + 2000;
-  while (groupExists(pgid) && Date.now() < hardDeadline) await sleep(pollMs);
+  while ((await groupExists(pgid)) && Date.now() < hardDeadline) await sleep(pollMs);
 }
 
 /**

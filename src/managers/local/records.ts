@@ -13,8 +13,8 @@
  *       exitcode      written by the wrapper when the command ends
  *       cancelled     marker: cancel is in progress, the replica no longer counts
  */
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import type { Resources } from '../types.js';
 
 export interface JobMeta {
@@ -75,7 +75,7 @@ export class JobStore {
 
   async ensureJob(meta: JobMeta): Promise<string> {
     const dir = this.jobDir(meta);
-    await mkdir(dir, { recursive: true });
+    await ensureDir(dir);
     if ((await readJson<JobMeta>(join(dir, FILES.job))) === undefined) await writeJsonAtomic(join(dir, FILES.job), meta);
     return dir;
   }
@@ -132,6 +132,35 @@ export class JobStore {
   async removeJobIfEmpty(job: { uid: string; namespace: string; name: string }): Promise<void> {
     const dir = this.jobDir(job);
     if ((await this.listRanks(dir)).length === 0) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * mkdir -p, one level at a time. Node's own recursive mkdir spins forever on
+ * some paths (e.g. under /proc, where mkdir says ENOENT although the parent
+ * exists), which would hang a heartbeat on a misconfigured workdir.
+ */
+export async function ensureDir(path: string): Promise<void> {
+  const missing: string[] = [];
+  let p = resolve(path);
+  for (;;) {
+    try {
+      if ((await stat(p)).isDirectory()) break;
+      throw Object.assign(new Error(`ENOTDIR: not a directory, '${p}'`), { code: 'ENOTDIR' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    missing.push(p);
+    const parent = dirname(p);
+    if (parent === p) break;
+    p = parent;
+  }
+  for (const dir of missing.reverse()) {
+    try {
+      await mkdir(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
   }
 }
 

@@ -104,7 +104,7 @@ export class SimManager implements ClusterManager {
     return out;
   }
 
-  async cancel(job: { uid: string }, ranks?: number[]): Promise<void> {
+  async cancel(job: { uid: string; namespace: string; name: string }, ranks?: number[]): Promise<void> {
     const sj = this.jobs.get(job.uid);
     if (!sj) return;
     for (const rank of ranks ?? [...sj.replicas.keys()]) sj.replicas.delete(rank);

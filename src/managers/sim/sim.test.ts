@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createManager, SimManager, type JobObject } from '../index.js';
+
+function job(uid: string, run: string, replicas: number, resources: Record<string, number>): JobObject {
+  return {
+    kind: 'Job',
+    metadata: { name: `job-${uid}`, namespace: 'default', uid },
+    spec: { run, envs: {}, ports: [], replicas, resources, restartPolicy: 'Never' },
+    status: {},
+  };
+}
+
+function fixture(nodes = 2) {
+  let now = 1_000_000;
+  const sim = new SimManager({ name: 'sim-a', nodes, nodeResources: { cpus: 4, memory: 8192 }, defaultDurationSeconds: 30, clock: () => now });
+  return { sim, advance: (s: number) => (now += s * 1000) };
+}
+
+describe('SimManager', () => {
+  it('reports N identical nodes with full allocatable when idle', async () => {
+    const { sim } = fixture(3);
+    const st = await sim.status();
+    assert.equal(st.phase, 'READY');
+    assert.match(st.message ?? '', /simulated/);
+    assert.deepEqual(Object.keys(st.capacity), ['sim-a-node-0', 'sim-a-node-1', 'sim-a-node-2']);
+    assert.deepEqual(st.allocatable['sim-a-node-1'], { cpus: 4, memory: 8192 });
+  });
+
+  it('places first-fit, runs for the sleep in the command, then completes and frees resources', async () => {
+    const { sim, advance } = fixture();
+    const id = await sim.submit(job('u1', 'echo hi && sleep 5', 3, { cpus: 2, memory: 1024 }), { ranks: [0, 1, 2] });
+    assert.equal(id, 'sim-u1');
+    let st = await sim.status();
+    assert.deepEqual(st.allocatable['sim-a-node-0'], { cpus: 0, memory: 6144 });
+    assert.deepEqual(st.allocatable['sim-a-node-1'], { cpus: 2, memory: 7168 });
+    let [jt] = await sim.tasks();
+    assert.deepEqual(jt?.tasks, { 'job-u1-0': 'RUNNING', 'job-u1-1': 'RUNNING', 'job-u1-2': 'RUNNING' });
+    assert.deepEqual(jt?.ranks, { 'job-u1-0': 0, 'job-u1-1': 1, 'job-u1-2': 2 });
+    advance(4.9);
+    [jt] = await sim.tasks();
+    assert.equal(jt?.tasks['job-u1-0'], 'RUNNING');
+    advance(0.2);
+    [jt] = await sim.tasks();
+    assert.deepEqual(Object.values(jt?.tasks ?? {}), ['COMPLETED', 'COMPLETED', 'COMPLETED']);
+    st = await sim.status();
+    assert.deepEqual(st.allocatable['sim-a-node-0'], { cpus: 4, memory: 8192 });
+  });
+
+  it('uses the default duration without a sleep', async () => {
+    const { sim, advance } = fixture();
+    await sim.submit(job('u2', 'python train.py', 1, { cpus: 1 }), { ranks: [0] });
+    advance(29);
+    assert.equal((await sim.tasks())[0]?.tasks['job-u2-0'], 'RUNNING');
+    advance(1);
+    assert.equal((await sim.tasks())[0]?.tasks['job-u2-0'], 'COMPLETED');
+  });
+
+  it('is idempotent by uid + rank', async () => {
+    const { sim } = fixture();
+    const j = job('u3', 'sleep 100', 2, { cpus: 1 });
+    await sim.submit(j, { ranks: [0, 1] });
+    await Promise.all([sim.submit(j, { ranks: [0, 1] }), sim.submit(j, { ranks: [1] })]);
+    const [jt] = await sim.tasks();
+    assert.equal(Object.keys(jt?.tasks ?? {}).length, 2);
+    const st = await sim.status();
+    assert.equal(st.allocatable['sim-a-node-0']?.cpus, 2);
+  });
+
+  it('keeps replicas that do not fit PENDING until room frees up; cancel frees resources', async () => {
+    const { sim } = fixture(1);
+    await sim.submit(job('big', 'sleep 100', 1, { cpus: 4 }), { ranks: [0] });
+    await sim.submit(job('next', 'sleep 100', 1, { cpus: 1 }), { ranks: [0] });
+    let byName = Object.fromEntries((await sim.tasks()).map((t) => [t.name, t.tasks]));
+    assert.equal(byName['job-next']?.['job-next-0'], 'PENDING');
+    await sim.cancel({ uid: 'big', namespace: 'default', name: 'job-big' });
+    byName = Object.fromEntries((await sim.tasks()).map((t) => [t.name, t.tasks]));
+    assert.equal(byName['job-big'], undefined);
+    assert.equal(byName['job-next']?.['job-next-0'], 'RUNNING');
+    assert.equal((await sim.status()).allocatable['sim-a-node-0']?.cpus, 3);
+  });
+
+  it('cancels only the given ranks', async () => {
+    const { sim } = fixture();
+    await sim.submit(job('u4', 'sleep 100', 3, { cpus: 1 }), { ranks: [0, 1, 2] });
+    await sim.cancel({ uid: 'u4', namespace: 'default', name: 'job-u4' }, [1]);
+    assert.deepEqual(Object.keys((await sim.tasks())[0]?.tasks ?? {}), ['job-u4-0', 'job-u4-2']);
+  });
+
+  it('yields a synthetic log line per task, and NotFound for unknown jobs', async () => {
+    const { sim } = fixture();
+    await sim.submit(job('u5', 'sleep 1', 2, { cpus: 1 }), { ranks: [0, 1] });
+    const lines: string[] = [];
+    for await (const l of sim.logs({ uid: 'u5', namespace: 'default', name: 'job-u5' }, { task: 'job-u5-1' })) lines.push(l);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0] ?? '', /job-u5-1.*simulated/);
+    await assert.rejects(async () => {
+      for await (const _ of sim.logs({ uid: 'nope', namespace: 'default', name: 'x' }, {})) void _;
+    }, /no replicas on cluster 'sim-a'/);
+  });
+});
+
+describe('createManager', () => {
+  it('builds sim and local managers', () => {
+    const clock = () => 0;
+    assert.equal(createManager({ metadata: { name: 's' }, spec: { manager: 'sim', config: { nodes: 2, nodeResources: { cpus: 1 } } } }, { clock }).type, 'sim');
+    assert.equal(createManager({ metadata: { name: 'l' }, spec: { manager: 'local', config: { cpus: 2, workdir: '/tmp/x' } } }).type, 'local');
+  });
+
+  it('names the cluster for managers that are not available', () => {
+    assert.throws(() => createManager({ metadata: { name: 'x' }, spec: { manager: 'slurm', config: {} } }), /cluster 'x': manager 'slurm' is not available yet/);
+    assert.throws(() => createManager({ metadata: { name: 'k' }, spec: { manager: 'kubernetes' } }), /cluster 'k': manager 'kubernetes' is not available yet/);
+    assert.throws(() => createManager({ metadata: { name: 'z' }, spec: { manager: 'bogus' } }), /cluster 'z': unknown manager 'bogus'/);
+    assert.throws(() => createManager({ metadata: { name: 's' }, spec: { manager: 'sim', config: { nodes: 2 } } }), /cluster 's'.*nodeResources/);
+    assert.throws(() => createManager({ metadata: { name: 'l' }, spec: { manager: 'local', config: { cpus: 'many' } } }), /cluster 'l': config.cpus/);
+  });
+});
