@@ -17,6 +17,8 @@ export interface ClusterState {
   message?: string;
   capacity: NodeResources;
   allocatable: NodeResources;
+  /** How replicas with an image run here, when the manager knows (e.g. `podman`, `apptainer`, `none` = plain commands). */
+  runtime?: string;
 }
 
 export type TaskState = 'INIT' | 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'EVICTED';
