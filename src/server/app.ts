@@ -126,9 +126,11 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   app.decorateRequest('skyRoute', '');
   registerBodyParsers(app);
 
-  app.addHook('onRequest', (request, _reply, done) => {
+  app.addHook('onRequest', (request, reply, done) => {
     // HTTP/1.1 requires Host (RFC 9112 3.2); HTTP/1.0 clients may omit it.
     if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
+      // Like Node's own check: answer, then close a connection that broke the protocol.
+      reply.header('connection', 'close');
       done(badRequest('missing Host header'));
       return;
     }
