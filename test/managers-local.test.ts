@@ -146,6 +146,7 @@ describe('LocalManager (real processes)', () => {
     const host = new LocalManager({ name: 'host', workdir });
     const hs = await host.status();
     assert.equal(hs.phase, 'READY');
+    assert.equal(hs.runtime, 'none');
     assert.equal(hs.capacity.host?.cpus, cpus().length);
     assert.ok((hs.capacity.host?.memory ?? 0) > 0);
 

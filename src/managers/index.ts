@@ -6,12 +6,14 @@
 import { ManagerError } from './errors.js';
 import { LocalManager, type LocalManagerConfig } from './local/index.js';
 import { SimManager, type SimManagerConfig } from './sim/index.js';
+import { SlurmManager, type SlurmManagerConfig } from './slurm/index.js';
 import type { ClusterManager, Resources } from './types.js';
 
 export * from './types.js';
 export { ManagerError } from './errors.js';
 export { LocalManager, type LocalManagerConfig } from './local/index.js';
 export { SimManager, type SimManagerConfig } from './sim/index.js';
+export { SlurmManager, type SlurmManagerConfig } from './slurm/index.js';
 
 /** The part of a Cluster object a manager is built from. */
 export interface ClusterRef {
@@ -48,14 +50,36 @@ export function createManager(cluster: ClusterRef, options: CreateManagerOptions
       if (options.clock) cfg.clock = options.clock;
       return new SimManager(cfg);
     }
-    case 'slurm':
+    case 'slurm': {
+      const iface = optString(name, config, 'interface') ?? 'cli';
+      if (iface !== 'cli' && iface !== 'rest') throw new ManagerError('Invalid', `cluster '${name}': config.interface must be 'cli' or 'rest'`);
+      const env = config.env;
+      if (env !== undefined && env !== null && !(typeof env === 'object' && Object.values(env).every((v) => typeof v === 'string'))) {
+        throw new ManagerError('Invalid', `cluster '${name}': config.env must map names to strings`);
+      }
+      const cfg: SlurmManagerConfig = {
+        name,
+        interface: iface,
+        host: optString(name, config, 'host'),
+        user: optString(name, config, 'user'),
+        sshKey: optString(name, config, 'sshKey'),
+        port: optNumber(name, config, 'port'),
+        url: optString(name, config, 'url'),
+        tokenFile: optString(name, config, 'tokenFile'),
+        workdir: optString(name, config, 'workdir'),
+        partition: optString(name, config, 'partition'),
+        env: (env ?? undefined) as Record<string, string> | undefined,
+        runtime: optString(name, config, 'runtime') as SlurmManagerConfig['runtime'],
+      };
+      return new SlurmManager(cfg);
+    }
     case 'kubernetes':
     case 'k8':
     case 'k8s':
     case 'ray':
       throw new ManagerError('Invalid', `cluster '${name}': manager '${manager}' is not available yet`);
     default:
-      throw new ManagerError('Invalid', `cluster '${name}': unknown manager '${manager}' (supported: local, sim)`);
+      throw new ManagerError('Invalid', `cluster '${name}': unknown manager '${manager}' (supported: local, sim, slurm)`);
   }
 }
 

@@ -78,17 +78,20 @@ export class LocalManager implements ClusterManager {
     this.capacity = { cpus: config.cpus ?? cpus().length, memory: config.memory ?? Math.floor(totalmem() / (1024 * 1024)) };
   }
 
-  async connect(): Promise<void> {
+  async connect(signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
     const problem = (await this.workdirProblem()) ?? (await this.runtimeProblem());
     if (problem) throw new ManagerError('ServiceUnavailable', problem);
   }
 
-  async status(): Promise<ClusterState> {
+  async status(signal?: AbortSignal): Promise<ClusterState> {
     const capacity = { [this.name]: { ...this.capacity } };
+    const runtime = this.config.runtime ?? 'none';
     const problem = (await this.workdirProblem()) ?? (await this.runtimeProblem());
-    if (problem) return { phase: 'ERROR', message: problem, capacity, allocatable: { [this.name]: { ...this.capacity } } };
+    if (problem) return { phase: 'ERROR', message: problem, capacity, allocatable: { [this.name]: { ...this.capacity } }, runtime };
     const free: Resources = { ...this.capacity };
     for (const { meta } of await this.store.listJobs()) {
+      signal?.throwIfAborted();
       for (const rank of await this.store.listRanks(this.store.jobDir(meta))) {
         const state = await this.inspect(meta, rank);
         if (state !== 'RUNNING' && state !== 'PENDING') continue;
@@ -100,7 +103,7 @@ export class LocalManager implements ClusterManager {
         }
       }
     }
-    return { phase: 'READY', capacity, allocatable: { [this.name]: free } };
+    return { phase: 'READY', capacity, allocatable: { [this.name]: free }, runtime };
   }
 
   async submit(job: JobObject, share: JobShare): Promise<string> {
@@ -187,7 +190,6 @@ export class LocalManager implements ClusterManager {
       }
       return Date.now() - mtime < CLAIM_GRACE_MS ? 'PENDING' : 'FAILED';
     }
-    if (record.error) return 'FAILED';
     if (record.pid === undefined) {
       // The starter crashed between claim and spawn: the replica never ran (a crash right after spawn leaves an untracked process; the window is one file write).
       return (await isAlive(record.claimedBy.pid, record.claimedBy.startTime)) ? 'PENDING' : 'FAILED';
@@ -209,7 +211,25 @@ export class LocalManager implements ClusterManager {
       resources: { ...(job.spec.resources ?? {}) },
       claimedBy: await this.selfIdentity(),
     };
+    let pid: number;
+    try {
+      await writeJsonAtomic(join(dir, FILES.record), record);
+      const { inner, env } = this.commandFor(job, meta, rank, dir, record);
+      await writeFile(join(dir, FILES.command), job.spec.run.endsWith('\n') ? job.spec.run : job.spec.run + '\n');
+      await writeFile(join(dir, FILES.wrapper), wrapperScript(inner), { mode: 0o755 });
+      pid = await spawnDetached(join(dir, FILES.wrapper), dir, join(dir, FILES.log), env);
+    } catch (err) {
+      // Nothing runs yet, so releasing the claim is safe and lets the caller's retry start the replica.
+      await this.store.removeRank(meta, rank).catch(() => undefined);
+      throw new ManagerError('InternalError', `cluster '${this.name}': could not start replica ${rank} of job '${meta.namespace}/${meta.name}': ${(err as Error).message}`);
+    }
+    const st = await procStat(pid);
+    Object.assign(record, { pid, pgid: pid, startTime: st?.startTime ?? null, startedAt: new Date().toISOString() });
     await writeJsonAtomic(join(dir, FILES.record), record);
+  }
+
+  /** The wrapper's inner command line and the environment to spawn it with. */
+  private commandFor(job: JobObject, meta: JobMeta, rank: number, dir: string, record: ReplicaRecord): { inner: string; env: Record<string, string> } {
     const replicaEnv: Record<string, string> = {
       ...(job.spec.envs ?? {}),
       SKYSHIFT_JOB: `${meta.namespace}/${meta.name}`,
@@ -223,26 +243,12 @@ export class LocalManager implements ClusterManager {
       const v = process.env[k];
       if (v !== undefined) hostEnv[k] = v;
     }
-    await writeFile(join(dir, FILES.command), job.spec.run.endsWith('\n') ? job.spec.run : job.spec.run + '\n');
-    let inner: string;
-    let env: Record<string, string>;
     if (this.config.runtime === 'podman' && job.spec.image) {
       record.container = `skyshift-${jobDirName(meta).slice(0, 200)}-${rank}`.replace(/[^A-Za-z0-9_.-]/g, '-');
-      inner = podmanCommand({ container: record.container, image: job.spec.image, hostDir: dir, env: replicaEnv, commandFile: FILES.command });
-      env = hostEnv;
-    } else {
-      inner = `/bin/bash ${FILES.command}`;
-      env = { ...hostEnv, ...replicaEnv };
+      // The job's variables go into the container (-e), not into the podman client.
+      return { inner: podmanCommand({ container: record.container, image: job.spec.image, hostDir: dir, env: replicaEnv, commandFile: FILES.command }), env: hostEnv };
     }
-    await writeFile(join(dir, FILES.wrapper), wrapperScript(inner), { mode: 0o755 });
-    try {
-      const pid = await spawnDetached(join(dir, FILES.wrapper), dir, join(dir, FILES.log), env);
-      const st = await procStat(pid);
-      Object.assign(record, { pid, pgid: pid, startTime: st?.startTime ?? null, startedAt: new Date().toISOString() });
-    } catch (err) {
-      record.error = `could not start replica: ${(err as Error).message}`;
-    }
-    await writeJsonAtomic(join(dir, FILES.record), record);
+    return { inner: `/bin/bash ${FILES.command}`, env: { ...hostEnv, ...replicaEnv } };
   }
 
   private async stopReplica(job: JobRef, rank: number): Promise<void> {

@@ -76,7 +76,7 @@ function signalGroup(pgid: number, sig: NodeJS.Signals): void {
 }
 
 /** SIGTERM the whole group, SIGKILL what is left after `graceMs`; resolves once the group is empty (or after a last short wait). */
-export async function killGroup(pgid: number, graceMs: number, pollMs = 50): Promise<void> {
+export async function killGroup(pgid: number, graceMs: number, pollMs = 100): Promise<void> {
   if (!(await groupExists(pgid))) return;
   signalGroup(pgid, 'SIGTERM');
   const deadline = Date.now() + graceMs;

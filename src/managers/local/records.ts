@@ -40,8 +40,6 @@ export interface ReplicaRecord {
   startedAt?: string;
   /** podman container name, when the replica runs in a container. */
   container?: string;
-  /** Set when spawning itself failed; the replica is FAILED. */
-  error?: string;
 }
 
 export const FILES = {
