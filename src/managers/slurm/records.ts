@@ -1,0 +1,125 @@
+/**
+ * SkyShift's bookkeeping on the Slurm side, in the cluster's workdir, written
+ * through the Runner (so it lives next to the outputs, also over SSH):
+ *
+ *   <workdir>/<namespace>_<name>_<uid>/
+ *       job.json       {uid, namespace, name}
+ *       submissions    one line per sbatch: `<arrayJobId> <rank,rank,...>`
+ *       script-<id>.sh the batch script of a submission
+ *       <rank>.out     stdout+stderr of replica <rank>
+ *       <rank>.exit    its exit code, written by the script when the command ends
+ *
+ * `submissions` is what makes submit idempotent across SkyShift restarts and
+ * lets tasks() report replicas Slurm has already forgotten.
+ */
+import type { Runner } from './runner.js';
+
+export interface JobRef {
+  uid: string;
+  namespace: string;
+  name: string;
+}
+
+export interface JobRecord extends JobRef {
+  dir: string;
+  /** rank -> array job id */
+  ranks: Map<number, string>;
+  /** rank -> exit code */
+  exits: Map<number, number>;
+}
+
+export function jobDirName(ref: JobRef): string {
+  return `${ref.namespace}_${ref.name}_${ref.uid}`.replace(/[^A-Za-z0-9_.-]/g, '-');
+}
+
+/** Prints every job dir's files between markers in ONE command: one round trip per poll, also over SSH. */
+const LIST_SCRIPT = `
+for d in "$1"/*/; do
+  [ -f "$d/job.json" ] || continue
+  printf '@@D %s\\n' "$d"; cat "$d/job.json"; printf '\\n@@S\\n'; cat "$d/submissions" 2>/dev/null; printf '@@E\\n'
+  for f in "$d"/*.exit; do [ -f "$f" ] && printf '%s %s\\n' "$(basename "$f" .exit)" "$(cat "$f")"; done
+done
+exit 0`;
+
+export class Records {
+  constructor(
+    private readonly runner: Runner,
+    readonly workdir: string,
+  ) {}
+
+  dir(ref: JobRef): string {
+    return `${this.workdir}/${jobDirName(ref)}`;
+  }
+
+  async ensure(ref: JobRef): Promise<string> {
+    const dir = this.dir(ref);
+    const meta = JSON.stringify({ uid: ref.uid, namespace: ref.namespace, name: ref.name });
+    await this.runner.check(['sh', '-c', 'mkdir -p "$1" && [ -f "$1/job.json" ] || cat > "$1/job.json"', 'sh', dir], { input: meta });
+    return dir;
+  }
+
+  async writeFile(path: string, content: string, mode = '0644'): Promise<void> {
+    await this.runner.check(['sh', '-c', 'cat > "$1.tmp" && chmod "$2" "$1.tmp" && mv -f "$1.tmp" "$1"', 'sh', path, mode], { input: content });
+  }
+
+  async addSubmission(ref: JobRef, arrayJobId: string, ranks: number[]): Promise<void> {
+    await this.runner.check(['sh', '-c', 'cat >> "$1/submissions"', 'sh', this.dir(ref)], { input: `${arrayJobId} ${ranks.join(',')}\n` });
+  }
+
+  /** Forget ranks (after cancel): rewrite `submissions` without them and delete their outputs. */
+  async forget(ref: JobRef, ranks: number[]): Promise<void> {
+    const dir = this.dir(ref);
+    const rec = (await this.list()).find((r) => r.uid === ref.uid);
+    if (!rec) return;
+    const byJob = new Map<string, number[]>();
+    for (const [rank, id] of rec.ranks) if (!ranks.includes(rank)) byJob.set(id, [...(byJob.get(id) ?? []), rank]);
+    const text = [...byJob].map(([id, rs]) => `${id} ${rs.join(',')}\n`).join('');
+    await this.writeFile(`${dir}/submissions`, text);
+    const files = ranks.flatMap((r) => [`${dir}/${r}.out`, `${dir}/${r}.exit`]);
+    if (files.length > 0) await this.runner.check(['rm', '-f', '--', ...files]);
+  }
+
+  async remove(ref: JobRef): Promise<void> {
+    await this.runner.check(['rm', '-rf', '--', this.dir(ref)]);
+  }
+
+  async list(signal?: AbortSignal): Promise<JobRecord[]> {
+    const out = await this.runner.check(['sh', '-c', LIST_SCRIPT, 'sh', this.workdir], { signal });
+    const records: JobRecord[] = [];
+    let cur: JobRecord | undefined;
+    let section: 'meta' | 'subs' | 'exits' = 'meta';
+    let meta = '';
+    for (const line of out.split('\n')) {
+      if (line.startsWith('@@D ')) {
+        cur = { uid: '', namespace: '', name: '', dir: line.slice(4).replace(/\/$/, ''), ranks: new Map(), exits: new Map() };
+        section = 'meta';
+        meta = '';
+        continue;
+      }
+      if (!cur) continue;
+      if (line === '@@S') {
+        try {
+          Object.assign(cur, JSON.parse(meta) as JobRef);
+          records.push(cur);
+        } catch {
+          cur = undefined; // half-written job.json: ignore the dir this round
+        }
+        section = 'subs';
+        continue;
+      }
+      if (line === '@@E') {
+        section = 'exits';
+        continue;
+      }
+      if (section === 'meta') meta += line;
+      else if (section === 'subs') {
+        const [id, ranks] = line.trim().split(' ');
+        if (id && ranks) for (const r of ranks.split(',')) if (r !== '') cur.ranks.set(Number(r), id);
+      } else {
+        const [rank, code] = line.trim().split(' ');
+        if (rank !== undefined && /^\d+$/.test(rank) && code !== undefined) cur.exits.set(Number(rank), Number.isInteger(Number(code)) ? Number(code) : 1);
+      }
+    }
+    return records;
+  }
+}
