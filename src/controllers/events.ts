@@ -43,6 +43,8 @@ interface EventBody {
 export class EventRecorder {
   private readonly chains = new Map<string, Promise<void>>();
   private readonly known = new Map<string, EventBody>();
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
 
   constructor(
     private readonly client: SkyShiftClient,
@@ -59,12 +61,24 @@ export class EventRecorder {
     const key = `${ns}/${name}`;
     const prev = this.chains.get(key) ?? Promise.resolve();
     const next = prev
-      .then(() => this.write(key, ns, name, obj, reason, message, options))
+      .then(() => this.limited(() => this.write(key, ns, name, obj, reason, message, options)))
       .catch((err: unknown) => this.logger.warn({ err: errText(err), reason, object: obj.metadata.name }, 'could not record event'));
     this.chains.set(key, next);
     void next.finally(() => {
       if (this.chains.get(key) === next) this.chains.delete(key);
     });
+  }
+
+  /** A burst (10,000 jobs scheduled at once) must not open 10,000 requests at once. */
+  private async limited<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.active >= MAX_IN_FLIGHT) await new Promise<void>((r) => this.waiting.push(r));
+    this.active++;
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
   }
 
   /** Waits for the events recorded so far (tests, shutdown). */
@@ -128,6 +142,7 @@ export class EventRecorder {
   }
 }
 
+const MAX_IN_FLIGHT = 8;
 const WARNINGS = new Set<string>(['FailedScheduling', 'Failed', 'Evicted', 'ClusterError']);
 
 export function errText(err: unknown): string {

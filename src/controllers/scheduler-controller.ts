@@ -178,9 +178,15 @@ export class SchedulerController {
     }));
   }
 
-  private async pass(signal: AbortSignal, _full: boolean): Promise<void> {
+  /**
+   * `full`: something changed (a kick), so every pending job is decided again.
+   * Otherwise (the periodic resync) only deadlines are checked, unless expired
+   * reservations freed capacity — re-deciding 10,000 unchanged pending jobs
+   * every few seconds would only burn CPU.
+   */
+  private async pass(signal: AbortSignal, full: boolean): Promise<void> {
     const now = this.deps.clock.now();
-    this.reservations.expire(now);
+    if (this.reservations.expire(now) > 0) full = true;
     const clusterObjs = this.informers.clusters.list();
     const known = new Set(clusterObjs.map((c) => c.metadata.name));
     this.scheduler.capacity.retain(known);
@@ -242,6 +248,7 @@ export class SchedulerController {
           continue;
         }
       }
+      if (!full) continue;
       const ranks = unplacedRanks(job);
       const decision = this.scheduler.schedule({ clusters, policies, job: toSchedJob(job), ranks, reservations: this.reservations });
       if (decision.kind === 'placed') {

@@ -1,0 +1,309 @@
+/**
+ * Reconcile behaviour of the scheduler controller and skylets against a real
+ * in-process API server (memory store) and SimManagers. Each SimManager is
+ * wrapped in a Probe that records calls and can play dead; the sim's clock is
+ * driven by the test so replicas finish on demand.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { SkyShiftClient, type ApiObject } from '../client/index.js';
+import { SimManager, type ClusterManager, type JobObject, type JobShare, type LogOptions } from '../managers/index.js';
+import { createApiServer, type ApiServer } from '../server/index.js';
+import { openStore } from '../store/index.js';
+import { EventRecorder } from './events.js';
+import { runLeaderTerm } from './manager.js';
+import { systemClock } from './runtime/index.js';
+import { DEFAULT_OPTIONS, silentLogger, type ClusterObj, type ControllerOptions, type JobObj } from './types.js';
+
+let simNow = 0;
+
+class Probe implements ClusterManager {
+  readonly type = 'sim';
+  down = false;
+  readonly submits: { uid: string; ranks: number[] }[] = [];
+  readonly cancels: { uid: string; ranks: number[] | undefined }[] = [];
+  onSubmit: ((job: JobObject, share: JobShare) => Promise<void>) | undefined;
+  constructor(readonly inner: SimManager) {}
+  connect() {
+    return this.inner.connect();
+  }
+  async status() {
+    if (this.down) throw new Error('connection refused');
+    return this.inner.status();
+  }
+  async submit(job: JobObject, share: JobShare) {
+    if (this.down) throw new Error('connection refused');
+    await this.onSubmit?.(job, share);
+    this.submits.push({ uid: job.metadata.uid ?? '', ranks: [...share.ranks] });
+    return this.inner.submit(job, share);
+  }
+  async tasks() {
+    if (this.down) throw new Error('connection refused');
+    return this.inner.tasks();
+  }
+  async cancel(job: { uid: string; namespace: string; name: string }, ranks?: number[]) {
+    this.cancels.push({ uid: job.uid, ranks });
+    return this.inner.cancel(job, ranks);
+  }
+  logs(job: { uid: string; namespace: string; name: string }, options: LogOptions) {
+    return this.inner.logs(job, options);
+  }
+  async close() {}
+}
+
+let server: ApiServer;
+let client: SkyShiftClient;
+const probes = new Map<string, Probe>();
+
+function probe(name: string): Probe {
+  const p = probes.get(name);
+  assert.ok(p, `no manager built for ${name}`);
+  return p;
+}
+
+const options: ControllerOptions = {
+  ...DEFAULT_OPTIONS,
+  heartbeatSeconds: 0.05,
+  evictionGraceSeconds: 0.3,
+  statusKeepaliveSeconds: 1,
+  managerFactory: (c: ClusterObj) => {
+    let p = probes.get(c.metadata.name);
+    if (!p) {
+      const cfg = c.spec.config as { nodes: number; nodeResources: Record<string, number> };
+      p = new Probe(new SimManager({ name: c.metadata.name, nodes: cfg.nodes, nodeResources: cfg.nodeResources, clock: () => simNow }));
+      probes.set(c.metadata.name, p);
+    }
+    return p;
+  },
+};
+
+/** Runs one leader term until the returned stop() is called. */
+function startTerm(): () => Promise<void> {
+  const abort = new AbortController();
+  const done = runLeaderTerm(client, systemClock, silentLogger, options, abort.signal);
+  return async () => {
+    abort.abort();
+    await done;
+  };
+}
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 5000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+async function addCluster(name: string, cpus: number): Promise<void> {
+  await client.create('clusters', { kind: 'Cluster', metadata: { name }, spec: { manager: 'sim', config: { nodes: 1, nodeResources: { cpus, memory: 8192 } } } });
+  await waitFor(`${name} READY`, async () => (await client.get<ClusterObj>('clusters', name)).status.phase === 'READY');
+}
+
+async function createJob(name: string, spec: Record<string, unknown>, labels: Record<string, string> = {}): Promise<JobObj> {
+  return client.create<JobObj>('jobs', { kind: 'Job', metadata: { name, namespace: 'default', labels }, spec: { run: 'sleep 100', ...spec } });
+}
+
+const getJob = (name: string) => client.get<JobObj>('jobs', name, { namespace: 'default' });
+
+async function events(name: string): Promise<{ reason: string; message: string; count: number }[]> {
+  const list = await client.list<ApiObject<{ involvedObject: { name: string }; reason: string; message: string; count: number }>>('events', { namespace: 'default' });
+  return list.items.filter((e) => e.spec.involvedObject.name === name).map((e) => ({ reason: e.spec.reason, message: e.spec.message, count: e.spec.count }));
+}
+
+async function cleanup(): Promise<void> {
+  for (const j of (await client.list('jobs', { allNamespaces: true })).items) await client.delete('jobs', j.metadata.name, { namespace: j.metadata.namespace });
+  for (const c of (await client.list('clusters')).items) await client.delete('clusters', c.metadata.name);
+  for (const p of (await client.list('filterpolicies', { allNamespaces: true })).items) await client.delete('filterpolicies', p.metadata.name, { namespace: p.metadata.namespace });
+  probes.clear();
+}
+
+before(async () => {
+  server = createApiServer({ store: await openStore('memory:') });
+  const url = await server.start({ host: '127.0.0.1', port: 0 });
+  client = new SkyShiftClient({ server: url });
+});
+after(async () => {
+  await server.close();
+});
+
+test('placements are written before anything is submitted; the job completes', async () => {
+  const stop = startTerm();
+  try {
+    await addCluster('a', 4);
+    let checked = 0;
+    probe('a').onSubmit = async (job, share) => {
+      const stored = await getJob(job.metadata.name);
+      assert.deepEqual(stored.status.placements?.a, share.ranks, 'status carries the placement before submit');
+      assert.equal(stored.status.phase, 'ACTIVE');
+      checked++;
+    };
+    await createJob('first', { replicas: 2, resources: { cpus: 1 }, run: 'sleep 1' });
+    await waitFor('RUNNING', async () => (await getJob('first')).status.replicaStatus?.a?.RUNNING === 2);
+    assert.equal(checked, 1);
+    simNow += 2000;
+    const done = await waitFor('COMPLETED', async () => {
+      const j = await getJob('first');
+      return j.status.phase === 'COMPLETED' && j;
+    });
+    assert.deepEqual(done.status.replicaStatus, { a: { COMPLETED: 2 } });
+    assert.deepEqual(done.status.taskStatus, { a: { 'first-0': 'COMPLETED', 'first-1': 'COMPLETED' } });
+    const reasons = await waitFor('events', async () => {
+      const r = (await events('first')).map((e) => e.reason);
+      return ['Scheduled', 'Submitted', 'Started', 'Completed'].every((x) => r.includes(x)) && r;
+    });
+    assert.ok(reasons);
+  } finally {
+    await stop();
+    await cleanup();
+  }
+});
+
+test('a job that fits nowhere stays PENDING with per-cluster reasons, then runs when capacity arrives', async () => {
+  const stop = startTerm();
+  try {
+    await addCluster('small', 2);
+    await createJob('big', { replicas: 1, resources: { cpus: 4 } });
+    const pending = await waitFor('PENDING', async () => {
+      const j = await getJob('big');
+      return j.status.phase === 'PENDING' && j;
+    });
+    const cond = pending.status.conditions?.find((c) => c.type === 'Scheduled');
+    assert.equal(cond?.status, 'False');
+    assert.equal(cond?.reason, 'Unschedulable');
+    assert.match(cond?.message ?? '', /small: insufficient cpus/);
+    await waitFor('FailedScheduling event', async () => (await events('big')).some((e) => e.reason === 'FailedScheduling'));
+    await addCluster('large', 8);
+    const placed = await waitFor('placed on large', async () => {
+      const j = await getJob('big');
+      return j.status.phase === 'ACTIVE' && j;
+    });
+    assert.deepEqual(placed.status.placements, { large: [0] });
+    assert.equal(placed.status.conditions?.find((c) => c.type === 'Scheduled')?.status, 'True');
+    // Re-evaluated on every heartbeat, but an Event only when the message changed (here: once before 'large' existed).
+    const failed = (await events('big')).filter((e) => e.reason === 'FailedScheduling' && !e.message.includes('large:'));
+    assert.deepEqual(failed.map((e) => e.count), [1]);
+  } finally {
+    await stop();
+    await cleanup();
+  }
+});
+
+test('a cluster ERROR past the grace period has its replicas evicted and rescheduled; on recovery its copies are cancelled', async () => {
+  const stop = startTerm();
+  try {
+    await addCluster('x', 2);
+    await addCluster('y', 2);
+    const job = await createJob('moving', { replicas: 2, resources: { cpus: 1 } });
+    const first = await waitFor('placed', async () => {
+      const j = await getJob('moving');
+      return j.status.phase === 'ACTIVE' && (j.status.replicaStatus?.x?.RUNNING === 2 || j.status.replicaStatus?.y?.RUNNING === 2) && j;
+    });
+    const dead = Object.keys(first.status.placements ?? {})[0] as string;
+    const alive = dead === 'x' ? 'y' : 'x';
+    probe(dead).down = true;
+    await waitFor('ERROR', async () => (await client.get<ClusterObj>('clusters', dead)).status.phase === 'ERROR');
+    const moved = await waitFor('moved', async () => {
+      const j = await getJob('moving');
+      return j.status.replicaStatus?.[alive]?.RUNNING === 2 && j;
+    });
+    assert.deepEqual(moved.status.placements, { [alive]: [0, 1] });
+    assert.equal(moved.status.replicaStatus?.[dead]?.EVICTED, 2);
+    assert.ok((await events('moving')).some((e) => e.reason === 'Evicted'));
+    probe(dead).down = false;
+    await waitFor('READY again', async () => (await client.get<ClusterObj>('clusters', dead)).status.phase === 'READY');
+    await waitFor('old copies cancelled', async () => probe(dead).cancels.some((c) => c.uid === job.metadata.uid));
+    assert.deepEqual((await probe(dead).tasks()).filter((t) => t.uid === job.metadata.uid), []);
+    const reasons = (await events(dead)).map((e) => e.reason);
+    assert.ok(reasons.includes('ClusterError') && reasons.includes('ClusterReady'), reasons.join(','));
+  } finally {
+    await stop();
+    await cleanup();
+  }
+});
+
+test('a restarted controller manager neither resubmits running replicas nor loses them', async () => {
+  let stop = startTerm();
+  try {
+    await addCluster('r', 4);
+    const job = await createJob('survivor', { replicas: 3, resources: { cpus: 1 }, run: 'sleep 5' });
+    await waitFor('RUNNING', async () => (await getJob('survivor')).status.replicaStatus?.r?.RUNNING === 3);
+    await stop();
+    const submitsBefore = probe('r').submits.length;
+    stop = startTerm();
+    await new Promise((r) => setTimeout(r, 400)); // several heartbeats and syncs
+    assert.equal(probe('r').submits.length, submitsBefore, 'nothing submitted again');
+    assert.deepEqual(probe('r').cancels, []);
+    simNow += 6000;
+    await waitFor('COMPLETED', async () => (await getJob('survivor')).status.phase === 'COMPLETED');
+    const ranks = probe('r').submits.filter((s) => s.uid === job.metadata.uid).flatMap((s) => s.ranks).sort();
+    assert.deepEqual(ranks, [0, 1, 2], 'each replica submitted exactly once');
+  } finally {
+    await stop();
+    await cleanup();
+  }
+});
+
+test('a new FilterPolicy evicts matching replicas from the excluded cluster; they run elsewhere', async () => {
+  const stop = startTerm();
+  try {
+    await addCluster('p', 4);
+    await addCluster('q', 2);
+    await createJob('governed', { replicas: 2, resources: { cpus: 1 } }, { team: 'ml' });
+    await createJob('free', { replicas: 1, resources: { cpus: 1 } });
+    await waitFor('on p', async () => (await getJob('governed')).status.replicaStatus?.p?.RUNNING === 2);
+    await waitFor('free on p', async () => (await getJob('free')).status.replicaStatus?.p?.RUNNING === 1);
+    await client.create('filterpolicies', { kind: 'FilterPolicy', metadata: { name: 'no-p', namespace: 'default' }, spec: { clusterFilter: { exclude: ['p'] }, labelsSelector: { team: 'ml' } } });
+    const moved = await waitFor('moved to q', async () => {
+      const j = await getJob('governed');
+      return j.status.replicaStatus?.q?.RUNNING === 2 && j;
+    });
+    assert.deepEqual(moved.status.placements, { q: [0, 1] });
+    assert.equal(moved.status.replicaStatus?.p?.EVICTED, 2);
+    assert.deepEqual((await getJob('free')).status.placements, { p: [0] }, 'jobs the policy does not select stay');
+    await waitFor('cancelled on p', async () => (await probe('p').tasks()).every((t) => t.uid !== moved.metadata.uid));
+  } finally {
+    await stop();
+    await cleanup();
+  }
+});
+
+test('deleting a job cancels its work', async () => {
+  const stop = startTerm();
+  try {
+    await addCluster('d', 2);
+    const job = await createJob('doomed', { replicas: 1, resources: { cpus: 1 } });
+    await waitFor('RUNNING', async () => (await getJob('doomed')).status.replicaStatus?.d?.RUNNING === 1);
+    await client.delete('jobs', 'doomed', { namespace: 'default' });
+    await waitFor('cancelled', async () => (await probe('d').tasks()).every((t) => t.uid !== job.metadata.uid));
+  } finally {
+    await stop();
+    await cleanup();
+  }
+});
+
+test('EventRecorder bumps count for a repeated reason and message instead of creating a new Event', async () => {
+  const recorder = new EventRecorder(client, systemClock, silentLogger);
+  const obj = { kind: 'Job', metadata: { name: 'ev', namespace: 'default', uid: 'uid-ev' }, spec: {}, status: {} };
+  recorder.record(obj, 'FailedScheduling', 'no room');
+  recorder.record(obj, 'FailedScheduling', 'no room');
+  recorder.record(obj, 'FailedScheduling', 'other');
+  await recorder.flush();
+  const evs = (await events('ev')).sort((a, b) => a.message.localeCompare(b.message));
+  assert.deepEqual(evs, [
+    { reason: 'FailedScheduling', message: 'no room', count: 2 },
+    { reason: 'FailedScheduling', message: 'other', count: 1 },
+  ]);
+  // A second recorder (a restarted process) finds the existing Event by name.
+  const again = new EventRecorder(client, systemClock, silentLogger);
+  again.record(obj, 'FailedScheduling', 'no room');
+  await again.flush();
+  assert.equal((await events('ev')).find((e) => e.message === 'no room')?.count, 3);
+});
