@@ -12,7 +12,7 @@ import { SkyShiftClient } from '../../src/client/index.js';
 import type { ApiObject } from '../../src/api/index.js';
 import { freePort, waitFor } from './ports.js';
 import { startDaemon, type Daemon } from './process.js';
-import { SKYCTL_BIN, SKYSHIFT_BIN } from './server.js';
+import { REPO_ROOT, SKYCTL_BIN, SKYSHIFT_BIN } from './server.js';
 
 export { SKYCTL_BIN, SKYSHIFT_BIN, REPO_ROOT } from './server.js';
 
@@ -64,20 +64,18 @@ export async function startSkyShift(options: SkyShiftOptions = {}): Promise<SkyS
   let cleaned = false;
 
   const launch = async () => {
-    const d = startDaemon(process.execPath, args, { logFile, env: { HOME: dir, ...options.env }, cwd: dir });
+    const d = startDaemon(process.execPath, args, { logFile, env: { HOME: dir, ...options.env }, cwd: REPO_ROOT });
     daemon = d;
-    await waitFor(
-      `skyshift up on ${url} (log: ${logFile})`,
-      async () => {
-        if (d.child.exitCode !== null || d.child.signalCode !== null) {
-          throw new Error(`skyshift exited with ${d.child.exitCode ?? d.child.signalCode}: ${tail(logFile, 20)}`);
-        }
-        const res = await fetch(`${url}/readyz`);
-        return res.ok;
-      },
-      options.readyTimeoutMs ?? 60_000,
-      100,
-    );
+    const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
+    for (;;) {
+      if (d.child.exitCode !== null || d.child.signalCode !== null) {
+        throw new Error(`skyshift up exited with ${d.child.exitCode ?? d.child.signalCode} before serving; log ${logFile}:\n${tail(logFile, 20)}`);
+      }
+      const ok = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+      if (ok) return;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for skyshift up on ${url}; log ${logFile}:\n${tail(logFile, 20)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   };
 
   const instance: SkyShiftInstance = {
@@ -408,7 +406,6 @@ export interface SkyctlRun {
 /** Run `skyctl --server URL ...args` as a real process with HOME=home. */
 export async function skyctl(url: string, home: string, args: string[], timeoutMs = 30_000): Promise<SkyctlRun> {
   const { spawn } = await import('node:child_process');
-  const { REPO_ROOT } = await import('./server.js');
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', SKYCTL_BIN, '--server', url, ...args], {
       cwd: REPO_ROOT,
