@@ -1,0 +1,73 @@
+/**
+ * Users, roles and secure access (DESIGN section 9). The only place that
+ * knows jose and argon2. `createAuth` reads (or makes) the signing key, creates
+ * the default roles, the admin and the controllers' service account; the API
+ * server calls `install` to put the gate and the account routes in front of
+ * every route.
+ */
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Target } from '../router.js';
+import type { Store } from '../store.js';
+import { ADMIN_USER, ensureAdmin, ensureControllerToken, ensureDefaultRoles } from './bootstrap.js';
+import { installGate } from './hook.js';
+import { loadOrCreateSigningKey } from './keys.js';
+import { warmUpPasswords } from './passwords.js';
+import { installRoutes } from './routes.js';
+import { AuthService } from './service.js';
+
+export { ADMIN_USER, CONTROLLER_USER, DEFAULT_ROLES } from './bootstrap.js';
+export type { Principal } from './service.js';
+
+export interface AuthOptions {
+  store: Store;
+  /** Holds auth/signing.key, admin-password and controllers.token, all 0600. */
+  dataDir: string;
+  tokenTtlSeconds?: number;
+  inviteTtlSeconds?: number;
+  now?: () => Date;
+}
+
+export interface Auth {
+  /** Where the generated admin password is (written on first start only). */
+  readonly adminPasswordFile: string;
+  /** The controllers' service-account token file. */
+  readonly controllerTokenFile: string;
+  /** True if this start created the admin (so the password file is new). */
+  readonly adminCreated: boolean;
+  /** The controllers' service-account token. */
+  readonly controllerToken: string;
+  /** A token for the admin without its password: `skyshift up` writes it into the skyctl config. */
+  adminToken(ttlSeconds: number): Promise<string>;
+  /** Called by createApiServer before its own routes. */
+  install(app: FastifyInstance, resolve: (url: string) => Target): void;
+}
+
+export async function createAuth(options: AuthOptions): Promise<Auth> {
+  const signingKey = loadOrCreateSigningKey(join(options.dataDir, 'auth', 'signing.key'));
+  const service = new AuthService({
+    store: options.store,
+    signingKey,
+    ...(options.tokenTtlSeconds !== undefined ? { tokenTtlSeconds: options.tokenTtlSeconds } : {}),
+    ...(options.inviteTtlSeconds !== undefined ? { inviteTtlSeconds: options.inviteTtlSeconds } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const adminPasswordFile = join(options.dataDir, 'admin-password');
+  const controllerTokenFile = join(options.dataDir, 'controllers.token');
+  await ensureDefaultRoles(service);
+  const adminCreated = await ensureAdmin(service, adminPasswordFile);
+  const controllerToken = await ensureControllerToken(service, controllerTokenFile);
+  await warmUpPasswords();
+  return {
+    adminPasswordFile,
+    controllerTokenFile,
+    adminCreated,
+    controllerToken,
+    adminToken: (ttl) => service.issueToken(ADMIN_USER, ttl),
+    install(app, resolve) {
+      installGate(app, service, resolve);
+      installRoutes(app, service);
+    },
+  };
+}
+

@@ -1,0 +1,99 @@
+/**
+ * Credentials, kept under /registry/secrets/ — a prefix no kind's plural maps
+ * to, so no generic route, list or watch can ever serve them:
+ *   /registry/secrets/users/<name>      {passwordHash}
+ *   /registry/secrets/tokens/<sha256>   {user}   service-account tokens, digest only
+ *   /registry/secrets/invites/<nonce>   invite state (owner, roles, used, revoked)
+ */
+import { createHash } from 'node:crypto';
+import type { JsonObject, Store } from '../store.js';
+
+const PREFIX = '/registry/secrets';
+
+export interface InviteRecord {
+  owner: string;
+  roles: string[];
+  used: boolean;
+  revoked: boolean;
+  usedBy?: string;
+  createdAt: string;
+  expiresAt: string;
+}
+
+export function tokenDigest(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+function isStoreCode(err: unknown, code: string): boolean {
+  return err instanceof Error && err.name === 'StoreError' && (err as { code?: unknown }).code === code;
+}
+
+export class Secrets {
+  constructor(private readonly store: Store) {}
+
+  async passwordHash(user: string): Promise<string | undefined> {
+    const kv = await this.store.get(`${PREFIX}/users/${user}`);
+    const hash = kv?.value.passwordHash;
+    return typeof hash === 'string' ? hash : undefined;
+  }
+
+  async setPasswordHash(user: string, passwordHash: string): Promise<void> {
+    await this.put(`${PREFIX}/users/${user}`, { passwordHash });
+  }
+
+  async addToken(user: string, token: string): Promise<void> {
+    await this.put(`${PREFIX}/tokens/${tokenDigest(token)}`, { user });
+  }
+
+  async hasToken(token: string): Promise<boolean> {
+    return (await this.store.get(`${PREFIX}/tokens/${tokenDigest(token)}`)) !== undefined;
+  }
+
+  /** The user a service-account token belongs to. */
+  async tokenUser(token: string): Promise<string | undefined> {
+    const kv = await this.store.get(`${PREFIX}/tokens/${tokenDigest(token)}`);
+    const user = kv?.value.user;
+    return typeof user === 'string' ? user : undefined;
+  }
+
+  /** Removes the user's password and every token of theirs. */
+  async forgetUser(user: string): Promise<void> {
+    await this.remove(`${PREFIX}/users/${user}`);
+    const tokens = await this.store.list(`${PREFIX}/tokens/`);
+    for (const kv of tokens.items) if (kv.value.user === user) await this.remove(kv.key);
+  }
+
+  async createInvite(nonce: string, record: InviteRecord): Promise<void> {
+    await this.store.create(`${PREFIX}/invites/${nonce}`, { ...record } as unknown as JsonObject);
+  }
+
+  async invite(nonce: string): Promise<{ record: InviteRecord; revision: number } | undefined> {
+    const kv = await this.store.get(`${PREFIX}/invites/${nonce}`);
+    return kv ? { record: kv.value as unknown as InviteRecord, revision: kv.modRevision } : undefined;
+  }
+
+  /** Compare-and-swap, so two registrations racing on one invite cannot both win. */
+  async updateInvite(nonce: string, record: InviteRecord, revision: number): Promise<boolean> {
+    try {
+      await this.store.update(`${PREFIX}/invites/${nonce}`, { ...record } as unknown as JsonObject, revision);
+      return true;
+    } catch (err) {
+      if (isStoreCode(err, 'Conflict') || isStoreCode(err, 'NotFound')) return false;
+      throw err;
+    }
+  }
+
+  private async put(key: string, value: JsonObject): Promise<void> {
+    const existing = await this.store.get(key);
+    if (existing) await this.store.update(key, value);
+    else await this.store.create(key, value);
+  }
+
+  private async remove(key: string): Promise<void> {
+    try {
+      await this.store.delete(key);
+    } catch (err) {
+      if (!isStoreCode(err, 'NotFound')) throw err;
+    }
+  }
+}
