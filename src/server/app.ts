@@ -24,6 +24,7 @@ import {
   type Query,
   type Reply,
 } from './resources.js';
+import type { Auth } from './auth/index.js';
 import { Router, type Target } from './router.js';
 import type { Store } from './store.js';
 import { isWatch, prepareWatch } from './watch.js';
@@ -47,6 +48,10 @@ export interface ApiServerOptions {
   /** How long reads wait for the cache to catch up (default 5 s). */
   readTimeoutMs?: number;
   now?: () => Date;
+  /** Users, roles and tokens (src/server/auth). Absent: no authentication at all — only for tests and `--no-auth`. */
+  auth?: Auth;
+  /** Serve HTTPS with this PEM key and certificate. */
+  https?: { key: string | Buffer; cert: string | Buffer };
 }
 
 export interface ApiServer {
@@ -125,6 +130,8 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   });
   app.decorateRequest('skyRoute', '');
   registerBodyParsers(app);
+  // The gate goes first so it guards every route below, operational ones included.
+  options.auth?.install(app, (url) => router.resolve(url));
 
   app.addHook('onRequest', (request, reply, done) => {
     // HTTP/1.1 requires Host (RFC 9112 3.2); HTTP/1.0 clients may omit it.
@@ -137,8 +144,10 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     done();
   });
 
-  app.addHook('onResponse', async (request, reply) => {
+  // Callback style: an async hook costs a promise per request on the hot path.
+  app.addHook('onResponse', (request, reply, done) => {
     metrics.observeRequest(request.method, request.skyRoute || 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    done();
   });
 
   app.setErrorHandler((err, request, reply) => {

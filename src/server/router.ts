@@ -12,7 +12,11 @@ export type Target =
   | { type: 'logs'; kind: KindInfo; namespace: string; name: string; route: string };
 
 /** Path segments that can never be namespace names (they would shadow routes). */
-export const RESERVED_NAMESPACES = new Set(['healthz', 'readyz', 'version', 'metrics', 'openapi.json', 'ui', 'api', 'apis']);
+export const RESERVED_NAMESPACES = new Set([
+  'healthz', 'readyz', 'version', 'metrics', 'openapi.json', 'ui', 'api', 'apis',
+  // account routes (src/server/auth)
+  'login', 'register', 'invites', 'whoami',
+]);
 
 export class Router {
   private readonly byPlural: Map<string, KindInfo>;
@@ -27,19 +31,25 @@ export class Router {
 
   /** Throws 400 for malformed paths and 404 for paths naming nothing. */
   resolve(url: string): Target {
-    const path = url.split('?', 1)[0]!;
-    if (/%2f|%5c|\\/i.test(path)) throw badRequest('encoded slashes are not allowed in paths');
-    const raw = path.split('/').slice(1);
+    const query = url.indexOf('?');
+    const path = query < 0 ? url : url.slice(0, query);
+    // Every request comes through here: plain paths (the common case) skip the regex and decoding.
+    const encoded = path.includes('%') || path.includes('\\');
+    if (encoded && /%2f|%5c|\\/i.test(path)) throw badRequest('encoded slashes are not allowed in paths');
+    const raw = path.split('/');
     const segments: string[] = [];
-    for (const s of raw) {
-      let decoded: string;
-      try {
-        decoded = decodeURIComponent(s);
-      } catch {
-        throw badRequest(`malformed path segment '${s}'`);
+    for (let i = 1; i < raw.length; i++) {
+      const s = raw[i]!;
+      let decoded = s;
+      if (encoded) {
+        try {
+          decoded = decodeURIComponent(s);
+        } catch {
+          throw badRequest(`malformed path segment '${s}'`);
+        }
+        if (decoded.includes('\0')) throw badRequest('NUL is not allowed in paths');
       }
       if (decoded === '.' || decoded === '..') throw badRequest("'.' and '..' are not allowed in paths");
-      if (decoded.includes('\0')) throw badRequest('NUL is not allowed in paths');
       segments.push(decoded);
     }
     // Tolerate one trailing slash ("/jobs/") but no empty segment elsewhere.
