@@ -108,7 +108,7 @@ describe('createManager', () => {
   });
 
   it('names the cluster for managers that are not available', () => {
-    assert.throws(() => createManager({ metadata: { name: 'x' }, spec: { manager: 'slurm', config: {} } }), /cluster 'x': manager 'slurm' is not available yet/);
+    assert.throws(() => createManager({ metadata: { name: 'x' }, spec: { manager: 'ray', config: {} } }), /cluster 'x': manager 'ray' is not available yet/);
     assert.throws(() => createManager({ metadata: { name: 'k' }, spec: { manager: 'kubernetes' } }), /cluster 'k': manager 'kubernetes' is not available yet/);
     assert.throws(() => createManager({ metadata: { name: 'z' }, spec: { manager: 'bogus' } }), /cluster 'z': unknown manager 'bogus'/);
     assert.throws(() => createManager({ metadata: { name: 's' }, spec: { manager: 'sim', config: { nodes: 2 } } }), /cluster 's'.*nodeResources/);
