@@ -10,7 +10,7 @@ import { assertNamespaceExists, checkNamespaceCreate, deleteNamespaceContents, i
 import { bindToPath, checkIdentity, describe, forCreate, forStatus, forUpdate, preconditionOf } from './objects.js';
 import type { Target } from './router.js';
 import type { KeyValue } from './store.js';
-import { toCached } from './watch-cache.js';
+import { toCached, type CachedObject } from './watch-cache.js';
 
 /** What a handler answers: a status code and a JSON string (serialised once, never re-encoded). */
 export interface Reply {
@@ -74,8 +74,7 @@ export async function createObject(
     if (isStoreCode(err, 'AlreadyExists')) throw new ApiError('AlreadyExists', `${describe(kind, target.namespace, name.name)} already exists`);
     throw err;
   }
-  noteWrite(ctx, kind, kv.modRevision);
-  return { code: 201, body: toCached(kv.key, kv.value, kv.modRevision).json };
+  return { code: 201, body: written(ctx, kind, kv).json };
 }
 
 /** PUT on an object or its status. */
@@ -147,8 +146,7 @@ async function writeLoop(
     const next = build(current.value as unknown as ApiObject, current.modRevision);
     try {
       const kv = await ctx.store.update(key, next, current.modRevision);
-      noteWrite(ctx, target.kind, kv.modRevision);
-      return { code: 200, body: toCached(kv.key, kv.value, kv.modRevision).json };
+      return { code: 200, body: written(ctx, target.kind, kv).json };
     } catch (err) {
       if (isStoreCode(err, 'NotFound')) throw notFound(target);
       if (isStoreCode(err, 'Conflict')) {
@@ -158,6 +156,14 @@ async function writeLoop(
       throw err;
     }
   }
+}
+
+/** After a create or update: note the revision for read-your-writes, serialise once for reply and cache. */
+function written(ctx: ServerContext, kind: KindInfo, kv: KeyValue): CachedObject {
+  noteWrite(ctx, kind, kv.modRevision);
+  const cached = toCached(kv.key, kv.value, kv.modRevision);
+  ctx.caches.get(kind.plural)?.prime(cached);
+  return cached;
 }
 
 export async function deleteObject(ctx: ServerContext, target: Target & { type: 'object' }, query: Query, raw: unknown, contentType: string | undefined): Promise<Reply> {
