@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the integration tests start for real (etcd;
-# Slurm with munge and slurmrestd + JWT; sshd for the Slurm-over-SSH path).
+# Slurm with munge and slurmrestd + JWT; sshd for the Slurm-over-SSH path;
+# podman + runc + busybox-static for the local manager's container runtime).
 # Idempotent; needs root (or sudo).
 set -euo pipefail
 packages=(etcd-server etcd-client
   slurmctld slurmd slurm-client munge slurmrestd slurm-wlm-jwt-plugin
-  openssh-server openssh-client)
+  openssh-server openssh-client
+  podman runc busybox-static)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
