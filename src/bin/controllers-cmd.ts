@@ -9,6 +9,7 @@ import { runControllers, type ControllerOptions } from '../controllers/index.js'
 import type { ClusterRef } from '../managers/index.js';
 import { createApiServer } from '../server/index.js';
 import { openStore } from '../store/index.js';
+import { controllerToken, setupSecurity, writeAdminContext, type AuthFlags } from './auth-setup.js';
 import { createLogsProvider } from './logs-provider.js';
 
 export interface ControllerFlags {
@@ -22,9 +23,10 @@ export interface ControllersCommandOptions extends ControllerFlags {
   server: string;
   identity?: string;
   token?: string;
+  tokenFile?: string;
 }
 
-export interface UpCommandOptions extends ControllerFlags {
+export interface UpCommandOptions extends ControllerFlags, AuthFlags {
   host: string;
   port: number;
   store: string;
@@ -56,7 +58,8 @@ function onShutdown(stop: (signal: string) => void): void {
 export async function runControllersCommand(options: ControllersCommandOptions): Promise<void> {
   const logger = pino({ level: options.logLevel, base: { component: 'skyshift-controllers' } });
   const identity = options.identity ?? `${hostname()}_${process.pid}_${randomBytes(3).toString('hex')}`;
-  const client = new SkyShiftClient({ server: options.server, ...(options.token ? { token: options.token } : {}) });
+  const token = controllerToken(options);
+  const client = new SkyShiftClient({ server: options.server, ...(token ? { token } : {}) });
   const abort = new AbortController();
   onShutdown((signal) => {
     logger.info({ signal }, 'shutting down');
@@ -80,7 +83,11 @@ export async function runUp(options: UpCommandOptions, version: string): Promise
   const logs = createLogsProvider({
     getCluster: async (name) => (await store.get(storageKey(clusters, undefined, name)))?.value as unknown as ClusterRef | undefined,
   });
-  const server = createApiServer({ store, logger, version, logs });
+  const security = await setupSecurity(store, options, logger).catch(async (err: unknown) => {
+    await store.close().catch(() => {});
+    throw err;
+  });
+  const server = createApiServer({ ...security.options, store, logger, version, logs });
   let url: string;
   try {
     url = await server.start({ host: options.host, port: options.port });
@@ -90,7 +97,8 @@ export async function runUp(options: UpCommandOptions, version: string): Promise
     throw err;
   }
   logger.info({ url, store: store.backend }, 'skyshift API server listening');
-  const client = new SkyShiftClient({ server: url });
+  // The controllers run as their own service account, even in-process.
+  const client = new SkyShiftClient({ server: url, ...(security.auth ? { token: security.auth.controllerToken } : {}) });
   const abort = new AbortController();
   let stopping: Promise<void> | undefined;
   let controllersDone: Promise<void> = Promise.resolve();
@@ -127,11 +135,17 @@ export async function runUp(options: UpCommandOptions, version: string): Promise
     }
   }
 
-  const path = configPath();
-  const cfg = loadConfig(path);
-  const previous = cfg.contexts.find((c) => c.name === 'local');
-  const contexts = [...cfg.contexts.filter((c) => c.name !== 'local'), { ...previous, name: 'local', server: url, namespace: previous?.namespace ?? 'default' }];
-  saveConfig({ ...cfg, contexts, 'current-context': 'local' }, path);
+  let path = configPath();
+  let contextName = 'local';
+  if (security.auth) {
+    path = await writeAdminContext(security.auth, url);
+    contextName = 'admin-default';
+  } else {
+    const cfg = loadConfig(path);
+    const previous = cfg.contexts.find((c) => c.name === 'local');
+    const contexts = [...cfg.contexts.filter((c) => c.name !== 'local'), { ...previous, name: 'local', server: url, namespace: previous?.namespace ?? 'default' }];
+    saveConfig({ ...cfg, contexts, 'current-context': 'local' }, path);
+  }
 
   // A stable identity for the all-in-one process: after a kill -9 the restarted `up` renews its own lease at once instead of waiting for it to expire.
   const identity = `skyshift-up_${hostname()}_${options.port}`;
@@ -139,7 +153,8 @@ export async function runUp(options: UpCommandOptions, version: string): Promise
   process.stdout.write(
     [
       `SkyShift is up at ${url}${localName ? ` with local cluster '${localName}'` : ''}.`,
-      `skyctl context 'local' written to ${path} (current).`,
+      `skyctl context '${contextName}' written to ${path} (current).`,
+      ...(security.auth?.adminCreated ? [`Admin password (generated): ${security.auth.adminPasswordFile} (mode 0600).`] : []),
       'Try:',
       '  skyctl get clusters',
       "  skyctl create job hello --run 'echo Sky!; sleep 2' --replicas 2 --cpus 1",

@@ -17,14 +17,20 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-/** `store` defaults to a fresh SQLite file in a temp dir. */
-export async function startServer(options: { store?: string; dir?: string; port?: number; extraArgs?: string[] } = {}): Promise<TestServer> {
+/**
+ * `store` defaults to a fresh SQLite file in a temp dir. Auth is off (`--no-auth`)
+ * unless `auth: true`: these suites test the resource API, test/auth-routes.test.ts
+ * tests authentication and authorisation.
+ */
+export async function startServer(
+  options: { store?: string; dir?: string; port?: number; extraArgs?: string[]; auth?: boolean } = {},
+): Promise<TestServer> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'skyshift-test-'));
   const port = options.port ?? (await freePort());
   const store = options.store ?? `sqlite:${join(dir, 'skyshift.db')}`;
   const daemon = startDaemon(
     process.execPath,
-    ['--import', 'tsx', SKYSHIFT_BIN, 'server', '--host', '127.0.0.1', '--port', String(port), '--store', store, ...(options.extraArgs ?? [])],
+    ['--import', 'tsx', SKYSHIFT_BIN, 'server', '--host', '127.0.0.1', '--port', String(port), '--store', store, ...(options.auth ? [] : ['--no-auth']), ...(options.extraArgs ?? [])],
     { logFile: join(dir, 'server.log'), env: { HOME: dir } },
   );
   const url = `http://127.0.0.1:${port}`;

@@ -8,6 +8,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadConfig } from '../../src/cli/index.js';
 import { SkyShiftClient } from '../../src/client/index.js';
 import type { ApiObject } from '../../src/api/index.js';
 import { freePort, waitFor } from './ports.js';
@@ -62,6 +63,7 @@ export async function startSkyShift(options: SkyShiftOptions = {}): Promise<SkyS
   ];
   let daemon: Daemon | undefined;
   let cleaned = false;
+  let client = new SkyShiftClient({ server: url });
 
   const launch = async () => {
     const d = startDaemon(process.execPath, args, { logFile, env: { HOME: dir, ...options.env }, cwd: REPO_ROOT });
@@ -72,7 +74,11 @@ export async function startSkyShift(options: SkyShiftOptions = {}): Promise<SkyS
         throw new Error(`skyshift up exited with ${d.child.exitCode ?? d.child.signalCode} before serving; log ${logFile}:\n${tail(logFile, 20)}`);
       }
       const ok = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
-      if (ok) return;
+      if (ok) {
+        // `up` has auth on: act as the admin whose token it wrote for skyctl.
+        client = new SkyShiftClient({ server: url, ...adminToken(dir) });
+        return;
+      }
       if (Date.now() > deadline) throw new Error(`timed out waiting for skyshift up on ${url}; log ${logFile}:\n${tail(logFile, 20)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -83,7 +89,9 @@ export async function startSkyShift(options: SkyShiftOptions = {}): Promise<SkyS
     port,
     dir,
     logFile,
-    client: new SkyShiftClient({ server: url }),
+    get client() {
+      return client;
+    },
     get daemon() {
       if (!daemon) throw new Error('skyshift is not running');
       return daemon;
@@ -426,4 +434,12 @@ export async function skyctl(url: string, home: string, args: string[], timeoutM
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** The token `skyshift up` wrote into HOME's skyctl config (context admin-default), if any. */
+function adminToken(home: string): { token?: string } {
+  const path = join(home, '.skyconf', 'config.yaml');
+  if (!existsSync(path)) return {};
+  const token = loadConfig(path).contexts.find((c) => c.name === 'admin-default')?.token;
+  return token ? { token } : {};
 }
