@@ -8,6 +8,7 @@ import pino from 'pino';
 import { createApiServer } from '../server/index.js';
 import { openStore } from '../store/index.js';
 import { storeLogsProvider } from './logs-provider.js';
+import { addAuthFlags, setupSecurity, type AuthFlags } from './auth-setup.js';
 import { runControllersCommand, runUp, type ControllersCommandOptions, type UpCommandOptions } from './controllers-cmd.js';
 
 const VERSION = '0.1.0';
@@ -30,7 +31,7 @@ function parseLevel(value: string): string {
   return value;
 }
 
-export interface ServerCommandOptions {
+export interface ServerCommandOptions extends AuthFlags {
   host: string;
   port: number;
   store: string;
@@ -43,7 +44,12 @@ export interface ServerCommandOptions {
 async function runServer(options: ServerCommandOptions): Promise<void> {
   const logger = pino({ level: options.logLevel, base: { component: 'skyshift-server' } });
   const store = await openStore(options.store);
+  const security = await setupSecurity(store, options, logger).catch(async (err: unknown) => {
+    await store.close().catch(() => {});
+    throw err;
+  });
   const server = createApiServer({
+    ...security.options,
     store,
     logger,
     version: VERSION,
@@ -88,7 +94,7 @@ export function buildProgram(): Command {
     .description('SkyShift control plane: many clusters that look like one')
     .version(VERSION);
 
-  program
+  const serverCmd = program
     .command('server')
     .description('run the API server only (state in SQLite or etcd)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
@@ -103,9 +109,11 @@ export function buildProgram(): Command {
 Examples:
   $ skyshift server
   $ skyshift server --port 8080 --store sqlite:/var/lib/skyshift/skyshift.db
-  $ skyshift server --host 0.0.0.0 --store etcd://10.0.0.1:2379,10.0.0.2:2379 --log-level warn`,
+  $ skyshift server --host 0.0.0.0 --store etcd://10.0.0.1:2379,10.0.0.2:2379 --log-level warn
+  $ skyshift server --tls-cert server.crt --tls-key server.key`,
     )
     .action(async (options: ServerCommandOptions) => runServer(options));
+  addAuthFlags(serverCmd, { tls: true });
 
   const positive = (value: string): number => {
     const n = Number(value);
@@ -120,7 +128,7 @@ Examples:
       .option('--log-level <level>', `log level (${LEVELS.join(', ')})`, parseLevel, 'info');
 
   controllerFlags(
-    program
+    addAuthFlags(program
       .command('up')
       .description('API server, controllers, SQLite store and a local cluster in one process; writes a skyctl context')
       .option('--host <host>', 'address to listen on', '127.0.0.1')
@@ -128,7 +136,7 @@ Examples:
       .option('--store <url>', 'sqlite:PATH | etcd://HOST:PORT[,HOST:PORT] | memory:', 'sqlite:~/.skyshift/skyshift.db')
       .option('--no-local-cluster', 'do not register a local cluster named after this host')
       .option('--local-cpus <n>', 'cpus of the local cluster (default: this host)')
-      .option('--local-memory <size>', 'memory of the local cluster, e.g. 8Gi (default: this host)'),
+      .option('--local-memory <size>', 'memory of the local cluster, e.g. 8Gi (default: this host)'), { tls: false }),
   )
     .addHelpText(
       'after',
@@ -146,7 +154,8 @@ Examples:
       .description('run the controller manager only (scheduler, skylets), against an API server; several may run, one leads')
       .requiredOption('--server <url>', 'API server URL, e.g. http://127.0.0.1:50051')
       .option('--identity <name>', 'leader election identity (default: hostname_pid_random)')
-      .option('--token <token>', 'bearer token for the API server'),
+      .option('--token <token>', 'bearer token for the API server (prefer --token-file: arguments are visible to other local users)')
+      .option('--token-file <file>', 'file holding the bearer token, e.g. ~/.skyshift/controllers.token written by skyshift server'),
   ).action(async (options: ControllersCommandOptions) => runControllersCommand(options));
 
   return program;
