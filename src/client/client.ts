@@ -1,6 +1,7 @@
 import { ApiError, type ApiObject, type ObjectList, type WatchEvent } from '../api/index.js';
 import { readLines, readNdjson } from './ndjson.js';
 import { kindInfo, objectPath, type KindRef } from './paths.js';
+import { tlsFetch, type TlsOptions } from './tls-fetch.js';
 
 export interface ClientOptions {
   /** Base URL, e.g. http://127.0.0.1:50051 */
@@ -9,6 +10,8 @@ export interface ClientOptions {
   /** Namespace used when a call does not name one. */
   namespace?: string;
   fetch?: typeof globalThis.fetch;
+  /** HTTPS with a private CA or an explicitly unverified certificate. */
+  tls?: TlsOptions;
 }
 
 export interface ListOptions {
@@ -71,7 +74,7 @@ export class SkyShiftClient {
     this.server = options.server.replace(/\/+$/, '');
     this.token = options.token;
     this.namespace = options.namespace ?? 'default';
-    this.fetchImpl = options.fetch ?? globalThis.fetch;
+    this.fetchImpl = options.fetch ?? (options.tls && (options.tls.ca || options.tls.insecureSkipTlsVerify) ? tlsFetch(options.tls) : globalThis.fetch);
   }
 
   async get<T extends Obj = Obj>(kind: KindRef, name: string, options: CallOptions & { namespace?: string } = {}): Promise<T> {
@@ -187,6 +190,11 @@ export class SkyShiftClient {
     } finally {
       await res.body.cancel().catch(() => undefined);
     }
+  }
+
+  /** A JSON call to a non-resource route (the account routes: /login, /invites ...). */
+  async call<T = unknown>(method: string, path: string, body?: unknown, options: CallOptions = {}): Promise<T> {
+    return (await this.json(method, path, body, options.signal)) as T;
   }
 
   private path(kind: KindRef, namespace: string | undefined, name?: string, allNamespaces = false): string {
