@@ -74,9 +74,11 @@ export async function startSkyShift(options: SkyShiftOptions = {}): Promise<SkyS
         throw new Error(`skyshift up exited with ${d.child.exitCode ?? d.child.signalCode} before serving; log ${logFile}:\n${tail(logFile, 20)}`);
       }
       const ok = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
-      if (ok) {
-        // `up` has auth on: act as the admin whose token it wrote for skyctl.
-        client = new SkyShiftClient({ server: url, ...adminToken(dir) });
+      // `up` has auth on unless --no-auth: act as the admin whose token it writes for skyctl just after serving.
+      const auth = !args.includes('--no-auth');
+      const token = auth ? adminToken(dir).token : undefined;
+      if (ok && (!auth || token)) {
+        client = new SkyShiftClient({ server: url, ...(token ? { token } : {}) });
         return;
       }
       if (Date.now() > deadline) throw new Error(`timed out waiting for skyshift up on ${url}; log ${logFile}:\n${tail(logFile, 20)}`);
