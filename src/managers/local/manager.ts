@@ -18,7 +18,6 @@
  *   directory would block. Logs of cancelled replicas are therefore gone;
  *   archiving them is left to a later issue.
  */
-import { execFile } from 'node:child_process';
 import { stat, writeFile, access, unlink } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { homedir, cpus, totalmem } from 'node:os';
@@ -26,7 +25,7 @@ import { join } from 'node:path';
 import { ManagerError } from '../errors.js';
 import type { ClusterManager, ClusterState, JobObject, JobShare, JobTasks, LogOptions, Resources, TaskState } from '../types.js';
 import { isAlive, killGroup, procStat, spawnDetached, wrapperScript, groupExists } from './process.js';
-import { podmanCommand, podmanProblem } from './podman.js';
+import { containerName, podmanCommand, podmanProblem, removeContainer, type PodmanStorage } from './podman.js';
 import { FILES, JobStore, ensureDir, jobDirName, readJson, readText, writeJsonAtomic, type JobMeta, type ReplicaRecord } from './records.js';
 import { readLogs } from './tail.js';
 
@@ -39,6 +38,10 @@ export interface LocalManagerConfig {
   /** Default ~/.skyshift/clusters/<name>. */
   workdir?: string;
   runtime?: 'podman';
+  /** `podman --root` for every podman call of this cluster: isolated or rootless setups, tests. Default: podman's own. */
+  podmanRoot?: string;
+  /** `podman --runroot`, likewise. */
+  podmanRunroot?: string;
   /** Between SIGTERM and SIGKILL on cancel. Default 5000. */
   killGraceMs?: number;
   /** Log follow poll interval. Default 200. */
@@ -50,6 +53,8 @@ type JobRef = { uid: string; namespace: string; name: string };
 
 /** Host variables a replica needs to behave like a shell started by the user. */
 const HOST_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'XDG_RUNTIME_DIR'];
+/** Also passed to the podman client (not into the container): how the host's podman is configured. */
+const PODMAN_HOST_ENV = ['CONTAINERS_CONF', 'CONTAINERS_STORAGE_CONF', 'CONTAINERS_REGISTRIES_CONF'];
 /** A claimed rank with no record yet is "starting" for this long, then it counts as failed. */
 const CLAIM_GRACE_MS = 60_000;
 
@@ -59,6 +64,7 @@ export class LocalManager implements ClusterManager {
   readonly workdir: string;
   private readonly store: JobStore;
   private readonly capacity: Resources;
+  private readonly podmanStorage: PodmanStorage;
   private self: { pid: number; startTime: string | null } | undefined;
 
   constructor(private readonly config: LocalManagerConfig) {
@@ -75,6 +81,7 @@ export class LocalManager implements ClusterManager {
     this.name = config.name;
     this.workdir = config.workdir ?? join(homedir(), '.skyshift', 'clusters', config.name);
     this.store = new JobStore(this.workdir);
+    this.podmanStorage = { root: config.podmanRoot, runroot: config.podmanRunroot };
     this.capacity = { cpus: config.cpus ?? cpus().length, memory: config.memory ?? Math.floor(totalmem() / (1024 * 1024)) };
   }
 
@@ -244,9 +251,22 @@ export class LocalManager implements ClusterManager {
       if (v !== undefined) hostEnv[k] = v;
     }
     if (this.config.runtime === 'podman' && job.spec.image) {
-      record.container = `skyshift-${jobDirName(meta).slice(0, 200)}-${rank}`.replace(/[^A-Za-z0-9_.-]/g, '-');
+      record.container = containerName(meta.uid, rank);
+      for (const k of PODMAN_HOST_ENV) {
+        const v = process.env[k];
+        if (v !== undefined) hostEnv[k] = v;
+      }
       // The job's variables go into the container (-e), not into the podman client.
-      return { inner: podmanCommand({ container: record.container, image: job.spec.image, hostDir: dir, env: replicaEnv, commandFile: FILES.command }), env: hostEnv };
+      const inner = podmanCommand({
+        container: record.container,
+        uid: meta.uid,
+        image: job.spec.image,
+        hostDir: dir,
+        env: replicaEnv,
+        commandFile: FILES.command,
+        storage: this.podmanStorage,
+      });
+      return { inner, env: hostEnv };
     }
     return { inner: `/bin/bash ${FILES.command}`, env: { ...hostEnv, ...replicaEnv } };
   }
@@ -261,10 +281,13 @@ export class LocalManager implements ClusterManager {
       throw err;
     }
     const record = await readJson<ReplicaRecord>(join(dir, FILES.record));
-    if (record?.container) await removeContainer(record.container);
+    // The container first: killing the `podman run` client alone leaves it running (see removeContainer).
+    if (record?.container) await removeContainer(this.podmanStorage, record.container, record.uid);
     if (record?.pgid !== undefined && record.pid !== undefined && (await ownsGroup(record.pid, record.pgid, record.startTime))) {
       await killGroup(record.pgid, this.config.killGraceMs ?? 5000);
     }
+    // Again after the client is gone: a cancel racing `podman run` while it was still creating the container would miss it the first time.
+    if (record?.container) await removeContainer(this.podmanStorage, record.container, record.uid);
     await this.store.removeRank(job, rank);
   }
 
@@ -316,9 +339,3 @@ async function ownsGroup(pid: number, pgid: number, startTime: string | null | u
   return await groupExists(pgid);
 }
 
-/** Best effort: the container's conmon lives outside our process group, so killing the group alone would leave it running. */
-function removeContainer(name: string): Promise<void> {
-  return new Promise((resolve) => {
-    execFile('podman', ['rm', '-f', '-t', '1', name], { timeout: 30_000 }, () => resolve());
-  });
-}

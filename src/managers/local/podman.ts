@@ -4,10 +4,22 @@
  * hybrid cgroups), explicit ulimits (the defaults exceed the hard limit), and
  * host networking (the default bridge rewrites the host's iptables).
  */
+import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { shellQuote } from './process.js';
+
+/** Where podman keeps its state. Unset: podman's defaults (/var/lib/containers for root). */
+export interface PodmanStorage {
+  /** `podman --root`: images and containers. For isolated or rootless setups and tests. */
+  root?: string;
+  /** `podman --runroot`: runtime state (locks, pid files). */
+  runroot?: string;
+}
+
+/** Label carrying the full job uid: the container name holds only 8 characters of it. */
+export const UID_LABEL = 'skyshift.job-uid';
 
 /** Absolute path of an executable on PATH, or undefined. */
 export async function which(command: string, path = process.env.PATH ?? ''): Promise<string | undefined> {
@@ -31,18 +43,49 @@ export async function podmanProblem(cluster: string): Promise<string | undefined
   return undefined;
 }
 
+/** Global flags (before the subcommand) selecting the storage; every podman call of a cluster must use the same. */
+export function storageArgs(storage: PodmanStorage): string[] {
+  const args: string[] = [];
+  if (storage.root) args.push('--root', storage.root);
+  if (storage.runroot) args.push('--runroot', storage.runroot);
+  return args;
+}
+
+/**
+ * Deterministic container name of a replica: `skyshift-<uid8>-<rank>`, short
+ * enough to read in `podman ps` and derivable from the job alone, so cancel
+ * finds the container even when SkyShift restarted in between. Two uids
+ * sharing 8 characters would collide on the name; the full uid is in the
+ * UID_LABEL label, which removal checks, so a collision fails the second
+ * replica's start (name in use) rather than letting one job remove another's.
+ */
+export function containerName(uid: string, rank: number): string {
+  return `skyshift-${uid.replace(/[^A-Za-z0-9]/g, '').slice(0, 8).toLowerCase()}-${rank}`;
+}
+
 /**
  * The shell line the wrapper runs for a containerised replica. The replica
  * directory is mounted as /workdir; the command file is run with bash when
  * the image has it, else sh (busybox-style images).
  */
-export function podmanCommand(opts: { container: string; image: string; hostDir: string; env: Record<string, string>; commandFile: string }): string {
+export function podmanCommand(opts: {
+  container: string;
+  uid: string;
+  image: string;
+  hostDir: string;
+  env: Record<string, string>;
+  commandFile: string;
+  storage?: PodmanStorage;
+}): string {
   const args = [
     'podman',
+    ...storageArgs(opts.storage ?? {}),
     'run',
     '--rm',
     '--name',
     opts.container,
+    '--label',
+    `${UID_LABEL}=${opts.uid}`,
     '--runtime',
     'runc',
     '--network=host',
@@ -59,4 +102,27 @@ export function podmanCommand(opts: { container: string; image: string; hostDir:
   const inner = `if command -v bash >/dev/null 2>&1; then exec bash /workdir/${opts.commandFile}; else exec sh /workdir/${opts.commandFile}; fi`;
   args.push(opts.image, 'sh', '-c', inner);
   return args.map(shellQuote).join(' ');
+}
+
+function podman(args: string[], timeoutMs = 30_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('podman', args, { timeout: timeoutMs }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * Force-remove the replica's container (stop with a 1 s grace, then kill).
+ * Needed because SIGTERM to the `podman run` client does not stop the
+ * container: conmon runs outside the replica's process group and the
+ * container's PID 1 (sh) ignores SIGTERM. Only a container with this name AND
+ * this job's uid label is removed. Best effort: resolves whatever happens.
+ */
+export async function removeContainer(storage: PodmanStorage, name: string, uid: string): Promise<void> {
+  const found = await podman([...storageArgs(storage), 'ps', '-a', '-q', '--no-trunc', '--filter', `name=^${name}$`, '--filter', `label=${UID_LABEL}=${uid}`]);
+  const ids = found.stdout.split('\n').map((s) => s.trim()).filter((s) => /^[0-9a-f]+$/.test(s));
+  if (ids.length === 0) return;
+  await podman([...storageArgs(storage), 'rm', '-f', '-t', '1', ...ids]);
 }
