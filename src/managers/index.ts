@@ -40,6 +40,9 @@ export function createManager(cluster: ClusterRef, options: CreateManagerOptions
         memory: optNumber(name, config, 'memory'),
         workdir: optString(name, config, 'workdir'),
         runtime: optString(name, config, 'runtime') as LocalManagerConfig['runtime'],
+        // Isolated podman storage (rootless setups, tests); unset means podman's default storage.
+        podmanRoot: optString(name, config, 'podmanRoot'),
+        podmanRunroot: optString(name, config, 'podmanRunroot'),
       });
     case 'sim': {
       const nodes = optNumber(name, config, 'nodes');
