@@ -26,6 +26,10 @@ export interface Context {
   namespace?: string;
   user?: string;
   token?: string;
+  /** PEM CA file that signed an https server's certificate. */
+  'certificate-authority'?: string;
+  /** Accept any certificate (encrypted, but the server is not verified). */
+  'insecure-skip-tls-verify'?: boolean;
 }
 
 export interface SkyConfig {
@@ -76,6 +80,8 @@ export interface Resolved {
   namespace: string;
   token?: string;
   context?: string;
+  certificateAuthority?: string;
+  insecureSkipTlsVerify?: boolean;
 }
 
 /**
@@ -95,6 +101,8 @@ export function resolveConnection(
     namespace: flags.namespace ?? ctx?.namespace ?? 'default',
   };
   if (ctx?.token) resolved.token = ctx.token;
+  if (ctx?.['certificate-authority']) resolved.certificateAuthority = ctx['certificate-authority'];
+  if (ctx?.['insecure-skip-tls-verify'] === true) resolved.insecureSkipTlsVerify = true;
   if (ctx) resolved.context = ctx.name;
   return resolved;
 }

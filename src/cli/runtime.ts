@@ -1,6 +1,7 @@
 /** What every command needs: I/O, global flags, a connected client, kind lookup. */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { SkyShiftClient, resolveKind, type KindInfo } from '../client/index.js';
+import { SkyShiftClient, resolveKind, type KindInfo, type TlsOptions } from '../client/index.js';
 import { configPath, loadConfig, resolveConnection, type Resolved } from './config.js';
 
 export interface Output {
@@ -60,8 +61,15 @@ export interface Session {
 export function connect(cmd: Command, io: Io, globals: Globals = globalsOf(cmd)): Session {
   const config = loadConfig(configPath(io.home));
   const connection = resolveConnection(config, globals, io.env);
-  const client = new SkyShiftClient({ server: connection.server, token: connection.token, namespace: connection.namespace });
+  const client = new SkyShiftClient({ server: connection.server, token: connection.token, namespace: connection.namespace, tls: tlsOf(connection) });
   return { client, namespace: connection.namespace, allNamespaces: globals.allNamespaces ?? false, connection };
+}
+
+/** The context's TLS settings: its CA file, or the explicit insecure flag. */
+export function tlsOf(connection: Resolved): TlsOptions | undefined {
+  if (connection.insecureSkipTlsVerify) return { insecureSkipTlsVerify: true };
+  if (connection.certificateAuthority) return { ca: readFileSync(connection.certificateAuthority) };
+  return undefined;
 }
 
 export function kindOrFail(name: string): KindInfo {
