@@ -38,6 +38,8 @@ export interface SlurmManagerConfig {
   user?: string;
   sshKey?: string;
   port?: number;
+  /** known_hosts for ssh; new hosts are accepted on first use (StrictHostKeyChecking=accept-new). */
+  knownHostsFile?: string;
   /** slurmrestd base URL (rest). */
   url?: string;
   /** File holding the JWT (rest); re-read on every request so a rotated token is picked up. */
@@ -72,7 +74,7 @@ export class SlurmManager implements ClusterManager {
       throw new ManagerError('Invalid', `cluster '${config.name}': unsupported runtime '${String(config.runtime)}' (supported: ${RUNTIMES.join(', ')})`);
     }
     this.name = config.name;
-    this.runner = new Runner({ host: config.host, user: config.user, port: config.port, sshKey: config.sshKey, env: config.env });
+    this.runner = new Runner({ host: config.host, user: config.user, port: config.port, sshKey: config.sshKey, knownHostsFile: config.knownHostsFile, env: config.env });
     if (config.interface === 'rest') {
       if (!config.url) throw new ManagerError('Invalid', `cluster '${config.name}': interface 'rest' needs config.url (slurmrestd, e.g. http://127.0.0.1:6820)`);
       if (!config.tokenFile) throw new ManagerError('Invalid', `cluster '${config.name}': interface 'rest' needs config.tokenFile (a JWT from 'scontrol token')`);
@@ -120,7 +122,8 @@ export class SlurmManager implements ClusterManager {
     const adopted = new Map<string, number[]>();
     for (const t of await this.backend.jobs()) {
       if (parseComment(t.comment)?.uid !== ref.uid || t.taskId === undefined || covered.has(t.taskId)) continue;
-      if (taskState(t.state) === 'FAILED' && /CANCEL/i.test(t.state)) continue;
+      // Only live work is adopted: a finished or cancelled Slurm job of this uid (an earlier, cancelled placement) is history.
+      if (isTerminal(taskState(t.state))) continue;
       covered.set(t.taskId, t.arrayJobId);
       adopted.set(t.arrayJobId, [...(adopted.get(t.arrayJobId) ?? []), t.taskId]);
     }
@@ -161,7 +164,7 @@ export class SlurmManager implements ClusterManager {
     const records = await this.workdir();
     // Slurm first, records second: a task that ends between the two reads has its exit file by then.
     const slurm = await this.backend.jobs(signal);
-    const list = await records.list(signal);
+    const { records: list, cancelled } = await records.scan(signal);
     const byTask = new Map<string, SlurmTask>();
     for (const t of slurm) byTask.set(`${t.arrayJobId}_${t.taskId ?? ''}`, t);
     const out: JobTasks[] = [];
@@ -180,7 +183,7 @@ export class SlurmManager implements ClusterManager {
     const orphans = new Map<string, JobTasks>();
     for (const t of slurm) {
       const who = parseComment(t.comment);
-      if (!who || known.has(who.uid) || t.taskId === undefined || /CANCEL/i.test(t.state)) continue;
+      if (!who || known.has(who.uid) || cancelled.has(who.uid.replace(/[^A-Za-z0-9_.-]/g, '-')) || t.taskId === undefined || /CANCEL/i.test(t.state)) continue;
       let jt = orphans.get(who.uid);
       if (!jt) orphans.set(who.uid, (jt = { ...who, jobId: t.arrayJobId, tasks: {}, ranks: {} }));
       jt.tasks[`${who.name}-${t.taskId}`] = taskState(t.state);

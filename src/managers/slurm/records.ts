@@ -8,6 +8,8 @@
  *       script-<id>.sh the batch script of a submission
  *       <rank>.out     stdout+stderr of replica <rank>
  *       <rank>.exit    its exit code, written by the script when the command ends
+ *   <workdir>/.cancelled/<uid>   tombstone of a cancelled job: its Slurm job, still
+ *                                listed by slurmctld for a while, is not an orphan
  *
  * `submissions` is what makes submit idempotent across SkyShift restarts and
  * lets tasks() report replicas Slurm has already forgotten.
@@ -39,6 +41,7 @@ for d in "$1"/*/; do
   printf '@@D %s\\n' "$d"; cat "$d/job.json"; printf '\\n@@S\\n'; cat "$d/submissions" 2>/dev/null; printf '@@E\\n'
   for f in "$d"/*.exit; do [ -f "$f" ] && printf '%s %s\\n' "$(basename "$f" .exit)" "$(cat "$f")"; done
 done
+for f in "$1"/.cancelled/*; do [ -f "$f" ] && printf '@@T %s\n' "$(basename "$f")"; done
 exit 0`;
 
 export class Records {
@@ -54,7 +57,8 @@ export class Records {
   async ensure(ref: JobRef): Promise<string> {
     const dir = this.dir(ref);
     const meta = JSON.stringify({ uid: ref.uid, namespace: ref.namespace, name: ref.name });
-    await this.runner.check(['sh', '-c', 'mkdir -p "$1" && [ -f "$1/job.json" ] || cat > "$1/job.json"', 'sh', dir], { input: meta });
+    // A new submit of a cancelled uid (a replica rescheduled back here) lifts its tombstone.
+    await this.runner.check(['sh', '-c', 'rm -f "$2/.cancelled/$3"; mkdir -p "$1" && [ -f "$1/job.json" ] || cat > "$1/job.json"', 'sh', dir, this.workdir, tombstone(ref.uid)], { input: meta });
     return dir;
   }
 
@@ -80,16 +84,26 @@ export class Records {
   }
 
   async remove(ref: JobRef): Promise<void> {
-    await this.runner.check(['rm', '-rf', '--', this.dir(ref)]);
+    await this.runner.check(['sh', '-c', 'mkdir -p "$2/.cancelled" && : > "$2/.cancelled/$3" && rm -rf -- "$1"', 'sh', this.dir(ref), this.workdir, tombstone(ref.uid)]);
   }
 
   async list(signal?: AbortSignal): Promise<JobRecord[]> {
+    return (await this.scan(signal)).records;
+  }
+
+  /** Records and the uids of cancelled jobs, in one round trip. */
+  async scan(signal?: AbortSignal): Promise<{ records: JobRecord[]; cancelled: Set<string> }> {
+    const cancelled = new Set<string>();
     const out = await this.runner.check(['sh', '-c', LIST_SCRIPT, 'sh', this.workdir], { signal });
     const records: JobRecord[] = [];
     let cur: JobRecord | undefined;
     let section: 'meta' | 'subs' | 'exits' = 'meta';
     let meta = '';
     for (const line of out.split('\n')) {
+      if (line.startsWith('@@T ')) {
+        cancelled.add(line.slice(4).trim());
+        continue;
+      }
       if (line.startsWith('@@D ')) {
         cur = { uid: '', namespace: '', name: '', dir: line.slice(4).replace(/\/$/, ''), ranks: new Map(), exits: new Map() };
         section = 'meta';
@@ -120,6 +134,11 @@ export class Records {
         if (rank !== undefined && /^\d+$/.test(rank) && code !== undefined) cur.exits.set(Number(rank), Number.isInteger(Number(code)) ? Number(code) : 1);
       }
     }
-    return records;
+    return { records, cancelled };
   }
+}
+
+/** uids are API-generated, but the file name must not be a path whatever they hold. */
+function tombstone(uid: string): string {
+  return uid.replace(/[^A-Za-z0-9_.-]/g, '-');
 }

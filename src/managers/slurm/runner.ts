@@ -13,6 +13,8 @@ export interface RunnerConfig {
   user?: string;
   port?: number;
   sshKey?: string;
+  /** known_hosts file for ssh (default: ssh's own, ~/.ssh/known_hosts). */
+  knownHostsFile?: string;
   /** Extra environment for every command (e.g. SLURM_CONF). */
   env?: Record<string, string>;
   /** Per command. Default 30 s. */
@@ -56,6 +58,7 @@ export class Runner {
     const line = [...(envPrefix.length > 0 ? ['env', ...envPrefix] : []), ...argv.map(quote)].join(' ');
     const ssh = ['-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=accept-new', '-o', 'ConnectTimeout=10', '-o', 'ServerAliveInterval=15'];
     if (this.config.sshKey) ssh.push('-i', this.config.sshKey, '-o', 'IdentitiesOnly=yes');
+    if (this.config.knownHostsFile) ssh.push('-o', `UserKnownHostsFile=${this.config.knownHostsFile}`);
     if (this.config.port) ssh.push('-p', String(this.config.port));
     if (this.config.user) ssh.push('-l', this.config.user);
     ssh.push(this.config.host, '--', line);
