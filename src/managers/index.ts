@@ -67,6 +67,7 @@ export function createManager(cluster: ClusterRef, options: CreateManagerOptions
         user: optString(name, config, 'user'),
         sshKey: optString(name, config, 'sshKey'),
         port: optNumber(name, config, 'port'),
+        knownHostsFile: optString(name, config, 'knownHostsFile'),
         url: optString(name, config, 'url'),
         tokenFile: optString(name, config, 'tokenFile'),
         workdir: optString(name, config, 'workdir'),
