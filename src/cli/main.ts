@@ -11,6 +11,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ApiError, UnreachableError } from '../client/index.js';
 import { ConfigError } from './config.js';
 import { registerApply } from './commands/apply.js';
+import { registerAuthCommands } from './commands/auth.js';
 import { registerConfig } from './commands/config.js';
 import { registerCreate } from './commands/create.js';
 import { registerDelete } from './commands/delete.js';
@@ -64,6 +65,7 @@ Examples:
   registerStatus(program, io, addGlobals);
   registerVersion(program, io, addGlobals, VERSION);
   registerConfig(program, io);
+  registerAuthCommands(program, io, addGlobals);
   return program;
 }
 
