@@ -27,7 +27,8 @@ import { openStore } from '../src/store/index.js';
 import type { SkyShiftClient } from '../src/client/index.js';
 import { listAll, startSkyShift, type Obj, type SkyShiftInstance } from '../test/infra/skyshift.js';
 import { describeMachine } from './lib/machine.js';
-import { makeAgent, percentile, request, runLoad } from './lib/http.js';
+import http from 'node:http';
+import { makeAgent, percentile, runLoad } from './lib/http.js';
 
 const QUICK = process.argv.includes('--quick');
 const CLUSTERS = QUICK ? 20 : 100;
@@ -71,6 +72,21 @@ function makeJobs(n: number): BenchJob[] {
     cpus: pick([1, 1, 2, 2, 4] as const),
     memory: pick([512, 1024, 2048, 4096, 8192] as const),
   }));
+}
+
+/** POST a JSON body over a keep-alive agent (with the admin token `skyshift up` wrote); resolves with the status. */
+function post(agent: http.Agent, url: URL, body: string, token: string | undefined): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+    if (token) headers['authorization'] = `Bearer ${token}`;
+    const req = http.request(url, { method: 'POST', agent, headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 // --- 1. raw store baseline --------------------------------------------------
@@ -122,6 +138,7 @@ interface PlacementResult {
   clusterOvercommit: string[];
   nodeOvercommit: string[];
   simPendingReplicas: number;
+  replicaStates: Record<string, number>;
   pendingJobs: number;
   readyMs: number;
 }
@@ -258,6 +275,7 @@ async function runPlacement(sky: SkyShiftInstance): Promise<PlacementResult> {
   log(`creating ${JOBS} jobs, ${CONCURRENCY} in flight`);
   const agent = makeAgent(CONCURRENCY);
   const url = new URL('/default/jobs', sky.url);
+  const token = sky.token;
   const t0 = performance.now();
   const created = await runLoad(JOBS, CONCURRENCY, async (i) => {
     const j = jobs[i]!;
@@ -267,7 +285,7 @@ async function runPlacement(sky: SkyShiftInstance): Promise<PlacementResult> {
       metadata: { name: j.name, namespace: 'default', labels: { app: 'bench' } },
       spec: { run: 'sleep 3600', replicas: j.replicas, resources: { cpus: j.cpus, memory: j.memory } },
     });
-    return (await request(agent, url, 'POST', body)).status;
+    return post(agent, url, body, token);
   });
   const createWallMs = performance.now() - t0;
   agent.destroy();
@@ -291,13 +309,30 @@ async function runPlacement(sky: SkyShiftInstance): Promise<PlacementResult> {
   const latencies = [...placedAt].map(([n, at]) => at - (createdAt.get(n) ?? at));
   const engineMetric = await engineDecisionMetric(sky.url);
 
-  // Over-commit checks on the final state.
-  await sleep(3000); // a few heartbeats / syncs for the sim's own view
-  const all = (await listAll(client, 'jobs', 'default')).filter((j) => byName.has(j.metadata.name));
-  clusters = await listAll(client, 'clusters');
+  // Over-commit checks on the final state. Wait for job sync to report what the
+  // sim clusters did with every placed replica (RUNNING, or PENDING = no node had room).
+  let all: Obj[] = [];
   const perCluster = new Map<string, Array<{ cpus: number; memory: number }>>();
   let simPendingReplicas = 0;
   let pendingJobs = 0;
+  let states: Record<string, number> = {};
+  const settleDeadline = Date.now() + 60_000;
+  for (let lastPending = -1; ; ) {
+    await sleep(3000);
+    all = (await listAll(client, 'jobs', 'default')).filter((j) => byName.has(j.metadata.name));
+    states = {};
+    for (const j of all) {
+      for (const st of Object.values((j.status?.replicaStatus ?? {}) as Record<string, Record<string, number>>)) {
+        for (const [k, v] of Object.entries(st)) states[k] = (states[k] ?? 0) + v;
+      }
+    }
+    const pendingNow = states['PENDING'] ?? 0;
+    log(`replica states reported by the clusters: ${JSON.stringify(states)}`);
+    if (pendingNow === lastPending || Date.now() > settleDeadline) break;
+    lastPending = pendingNow;
+  }
+  simPendingReplicas = states['PENDING'] ?? 0;
+  clusters = await listAll(client, 'clusters');
   for (const j of all) {
     const spec = byName.get(j.metadata.name)!;
     const placements = (j.status?.placements ?? {}) as Record<string, number[]>;
@@ -306,9 +341,6 @@ async function runPlacement(sky: SkyShiftInstance): Promise<PlacementResult> {
       const list = perCluster.get(c) ?? [];
       for (let k = 0; k < ranks.length; k++) list.push({ cpus: spec.cpus, memory: spec.memory });
       perCluster.set(c, list);
-    }
-    for (const states of Object.values((j.status?.replicaStatus ?? {}) as Record<string, Record<string, number>>)) {
-      simPendingReplicas += states['PENDING'] ?? 0;
     }
   }
   const clusterOvercommit: string[] = [];
@@ -342,6 +374,7 @@ async function runPlacement(sky: SkyShiftInstance): Promise<PlacementResult> {
     clusterOvercommit,
     nodeOvercommit,
     simPendingReplicas,
+    replicaStates: states,
     pendingJobs,
     readyMs,
   };
@@ -439,7 +472,7 @@ async function main(): Promise<void> {
     `| Time until all placed | ${fmt(p.allPlacedMs / 1000)} s (clusters READY took ${fmt(p.readyMs / 1000)} s) | — |`,
     `| Over-commit per cluster (placed resources vs capacity) | ${p.clusterOvercommit.length === 0 ? 'none' : `**${p.clusterOvercommit.length} clusters**: ${p.clusterOvercommit.slice(0, 3).join('; ')}`} | zero |`,
     `| Over-commit per node (placed replicas pack into nodes, FFD) | ${p.nodeOvercommit.length === 0 ? 'none' : `**${p.nodeOvercommit.length} clusters**: ${p.nodeOvercommit.slice(0, 3).join('; ')}`} | zero |`,
-    `| Replicas the sim clusters could not fit (PENDING on the cluster) | ${p.simPendingReplicas} | 0 |`,
+    `| Replicas the sim clusters could not fit (PENDING on the cluster) | ${p.simPendingReplicas} (all replica states: ${JSON.stringify(p.replicaStates)}) | 0 |`,
     `| Jobs never placed | ${p.pendingJobs} | 0 |`,
     `| Local create-to-RUNNING (1 replica, \`sleep 1\`, ${LOCAL_JOBS} jobs one at a time) | p50 ${fmt(l50)} ms, p99 ${fmt(l99)} ms${local.timeouts ? `, ${local.timeouts} timed out` : ''} | p50 < 300 ms: ${target(l50 < 300)} |`,
     '',

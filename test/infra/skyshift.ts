@@ -34,6 +34,8 @@ export interface SkyShiftInstance {
   readonly dir: string;
   readonly logFile: string;
   readonly client: SkyShiftClient;
+  /** The admin bearer token `skyshift up` wrote (undefined with --no-auth). */
+  readonly token: string | undefined;
   /** The current process (changes on restart). */
   readonly daemon: Daemon;
   /** SIGTERM skyshift (SIGKILL after a grace period). Replicas keep running. */
@@ -64,6 +66,7 @@ export async function startSkyShift(options: SkyShiftOptions = {}): Promise<SkyS
   let daemon: Daemon | undefined;
   let cleaned = false;
   let client = new SkyShiftClient({ server: url });
+  let adminBearer: string | undefined;
 
   const launch = async () => {
     const d = startDaemon(process.execPath, args, { logFile, env: { HOME: dir, ...options.env }, cwd: REPO_ROOT });
@@ -79,6 +82,7 @@ export async function startSkyShift(options: SkyShiftOptions = {}): Promise<SkyS
       const token = auth ? adminToken(dir).token : undefined;
       if (ok && (!auth || token)) {
         client = new SkyShiftClient({ server: url, ...(token ? { token } : {}) });
+        adminBearer = token;
         return;
       }
       if (Date.now() > deadline) throw new Error(`timed out waiting for skyshift up on ${url}; log ${logFile}:\n${tail(logFile, 20)}`);
@@ -93,6 +97,9 @@ export async function startSkyShift(options: SkyShiftOptions = {}): Promise<SkyS
     logFile,
     get client() {
       return client;
+    },
+    get token() {
+      return adminBearer;
     },
     get daemon() {
       if (!daemon) throw new Error('skyshift is not running');
