@@ -59,3 +59,18 @@ test('setCondition keeps lastTransitionTime while the status does not flip', () 
   assert.equal(c3.length, 1);
   assert.equal(c3[0]?.lastTransitionTime, 't3');
 });
+
+test('OnFailure restarts a failed replica up to MAX_RESTARTS times, then the job fails', async () => {
+  const { MAX_RESTARTS, shouldRestart } = await import('./job-status.js');
+  const status = { phase: 'ACTIVE', placements: { a: [0] }, taskStatus: { a: { 'j-0': 'FAILED' } }, restarts: { '0': MAX_RESTARTS - 1 } };
+  const j = job(structuredClone(status), { replicas: 1, restartPolicy: 'OnFailure' });
+  assert.equal(shouldRestart(j, 0, 'FAILED'), true);
+  assert.equal(derivePhase(j), 'ACTIVE');
+  j.status.restarts = { '0': MAX_RESTARTS };
+  assert.equal(shouldRestart(j, 0, 'FAILED'), false);
+  assert.equal(derivePhase(j), 'FAILED');
+  const always = job(structuredClone(status), { replicas: 1, restartPolicy: 'Always' });
+  always.status.restarts = { '0': 100 };
+  assert.equal(shouldRestart(always, 0, 'COMPLETED'), true);
+  assert.equal(shouldRestart(job(structuredClone(status), { replicas: 1 }), 0, 'FAILED'), false);
+});

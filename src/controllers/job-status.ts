@@ -12,7 +12,8 @@
  *    (a placed rank with no task yet counts PENDING); EVICTED counts are history
  *    kept per cluster.
  *  - phase: ACTIVE -> COMPLETED when every rank is placed and COMPLETED;
- *    FAILED when a rank FAILED and restartPolicy is Never.
+ *    FAILED when a rank FAILED and restartPolicy is Never (or OnFailure and
+ *    it was restarted MAX_RESTARTS times already).
  */
 import type { Condition, JobObj, JobStatusView, ReplicaState } from './types.js';
 
@@ -90,6 +91,24 @@ export function deriveReplicaStatus(job: JobObj): Record<string, Record<string, 
   return out;
 }
 
+/**
+ * restartPolicy OnFailure restarts a failed replica at most this many times
+ * (Kubernetes' Job backoffLimit default); then the job FAILS. Always (services)
+ * restarts without limit.
+ */
+export const MAX_RESTARTS = 6;
+
+export function restartsOf(job: JobObj, rank: number): number {
+  return job.status?.restarts?.[String(rank)] ?? 0;
+}
+
+/** Whether a replica in `state` is restarted rather than left as it is. */
+export function shouldRestart(job: JobObj, rank: number, state: string | undefined): boolean {
+  const policy = job.spec?.restartPolicy ?? 'Never';
+  if (policy === 'Always') return state === 'FAILED' || state === 'COMPLETED';
+  return policy === 'OnFailure' && state === 'FAILED' && restartsOf(job, rank) < MAX_RESTARTS;
+}
+
 /** The phase the replicas imply for a placed job; undefined: leave the phase as it is. */
 export function derivePhase(job: JobObj): 'ACTIVE' | 'COMPLETED' | 'FAILED' | undefined {
   const phase = job.status?.phase;
@@ -99,7 +118,7 @@ export function derivePhase(job: JobObj): 'ACTIVE' | 'COMPLETED' | 'FAILED' | un
   for (const [cluster, ranks] of Object.entries(placementsOf(job))) {
     for (const r of ranks) {
       const s = rankState(job, cluster, r);
-      if (s === 'FAILED' && policy === 'Never') return 'FAILED';
+      if (s === 'FAILED' && (policy === 'Never' || (policy === 'OnFailure' && restartsOf(job, r) >= MAX_RESTARTS))) return 'FAILED';
       if (s === 'COMPLETED') completed++;
     }
   }

@@ -14,15 +14,18 @@
  *   into the job with optimistic-concurrency retries. Work for jobs that no
  *   longer exist, or for ranks no longer placed here (evicted), is cancelled —
  *   so a recovered cluster never duplicates a replica moved elsewhere.
- *   restartPolicy OnFailure restarts FAILED ranks, Always also COMPLETED ones:
- *   cancel that rank, submit it again, count it in status.restarts.
+ *   restartPolicy OnFailure restarts FAILED ranks (up to MAX_RESTARTS times
+ *   each, then the job FAILS), Always also COMPLETED ones, without limit:
+ *   cancel that rank, submit it again, count it in status.restarts. A restart
+ *   happens at the next sync, so a crash-looping replica restarts at most once
+ *   per heartbeat.
  */
 import type { SkyShiftClient } from '../../client/index.js';
 import type { ClusterManager, JobTasks } from '../../managers/index.js';
 import type { EventRecorder } from '../events.js';
 import { errText } from '../events.js';
 import type { SharedInformers } from '../informers.js';
-import { finishStatus, isTerminal, placementsOf, setCondition, unfinishedPlacements } from '../job-status.js';
+import { finishStatus, isTerminal, placementsOf, setCondition, shouldRestart, unfinishedPlacements } from '../job-status.js';
 import { WorkQueue } from '../runtime/index.js';
 import type { Reservations } from '../scheduler/index.js';
 import { mutateStatus } from '../status-writer.js';
@@ -285,10 +288,7 @@ export class Skylet {
     }
     if (ranks.some((r) => !stateOf.has(r))) this.flow.add(keyOf(job));
 
-    const restart = ranks.filter((r) => {
-      const s = stateOf.get(r);
-      return (s === 'FAILED' && policy !== 'Never') || (s === 'COMPLETED' && policy === 'Always');
-    });
+    const restart = ranks.filter((r) => shouldRestart(job, r, stateOf.get(r)));
     if (restart.length > 0 && this.manager) {
       await this.manager.cancel(ref, restart);
       for (const r of restart) this.submitted.delete(`${uid}#${r}`);
