@@ -3,6 +3,7 @@
  * implementations, and the factory the controllers use to build one from a
  * Cluster object.
  */
+import { parseCpus, parseMemory } from '../api/units.js';
 import { ManagerError } from './errors.js';
 import { LocalManager, type LocalManagerConfig } from './local/index.js';
 import { SimManager, type SimManagerConfig } from './sim/index.js';
@@ -36,8 +37,9 @@ export function createManager(cluster: ClusterRef, options: CreateManagerOptions
     case 'local':
       return new LocalManager({
         name,
-        cpus: optNumber(name, config, 'cpus'),
-        memory: optNumber(name, config, 'memory'),
+        // `skyctl create cluster --memory 2Gi` stores the quantity as written, so accept units here (memory in MiB).
+        cpus: optQuantity(name, config, 'cpus', parseCpus),
+        memory: optQuantity(name, config, 'memory', parseMemory),
         workdir: optString(name, config, 'workdir'),
         runtime: optString(name, config, 'runtime') as LocalManagerConfig['runtime'],
         // Isolated podman storage (rootless setups, tests); unset means podman's default storage.
@@ -92,6 +94,18 @@ function optNumber(cluster: string, config: Record<string, unknown>, key: string
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new ManagerError('Invalid', `cluster '${cluster}': config.${key} must be a number`);
   return v;
+}
+
+/** A number, or a quantity string such as '2Gi' / '500m' parsed by `parse`; errors name the cluster. */
+function optQuantity(cluster: string, config: Record<string, unknown>, key: string, parse: (v: number | string, field: string) => number): number | undefined {
+  const v = config[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' && typeof v !== 'string') throw new ManagerError('Invalid', `cluster '${cluster}': config.${key} must be a number or a quantity like 2Gi`);
+  try {
+    return parse(v, `config.${key}`);
+  } catch (err) {
+    throw new ManagerError('Invalid', `cluster '${cluster}': ${(err as Error).message}`);
+  }
 }
 
 function optString(cluster: string, config: Record<string, unknown>, key: string): string | undefined {
