@@ -126,8 +126,10 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     // Parser-level errors (bad request line, chunking, CL+TE, oversized headers) answer a Status too.
     clientErrorHandler,
     // Node would answer a missing Host with an empty 400; the hook below answers a Status instead.
-    http: { requireHostHeader: false },
-  });
+    ...(options.https
+      ? { https: { ...options.https, requireHostHeader: false } }
+      : { http: { requireHostHeader: false } }),
+  }) as unknown as FastifyInstance;
   app.decorateRequest('skyRoute', '');
   registerBodyParsers(app);
   // The gate goes first so it guards every route below, operational ones included.
