@@ -217,8 +217,14 @@ export class Skylet {
     // Until the first sync we do not know what the manager already has; submit is idempotent, but waiting keeps events honest.
     if (!this.synced || this.phase !== 'READY') return { requeueAfterMs: this.deps.options.heartbeatSeconds * 1000 };
     const have = this.lastTasks.get(job.metadata.uid);
-    const haveRanks = new Set(Object.values(have?.ranks ?? {}));
-    const todo = ranks.filter((r) => !haveRanks.has(r) && !this.submitted.has(`${job.metadata.uid}#${r}`));
+    // Ranks the manager has past PENDING need nothing. PENDING ones are submitted once more per process:
+    // submit is idempotent, and it lets a manager restart a start that a crash interrupted.
+    const started = new Set<number>();
+    for (const [task, state] of Object.entries(have?.tasks ?? {})) {
+      const r = have?.ranks[task];
+      if (r !== undefined && state !== 'PENDING' && state !== 'INIT') started.add(r);
+    }
+    const todo = ranks.filter((r) => !started.has(r) && !this.submitted.has(`${job.metadata.uid}#${r}`));
     if (todo.length === 0) return;
     signal.throwIfAborted();
     const jobId = await this.manager.submit(job as never, { ranks: todo });
@@ -286,7 +292,11 @@ export class Skylet {
       taskStatus[task] = state;
       stateOf.set(r, state);
     }
-    if (ranks.some((r) => !stateOf.has(r))) this.flow.add(keyOf(job));
+    const notStarted = (r: number) => {
+      const s = stateOf.get(r);
+      return s === undefined || s === 'PENDING' || s === 'INIT';
+    };
+    if (ranks.some(notStarted)) this.flow.add(keyOf(job));
 
     const restart = ranks.filter((r) => shouldRestart(job, r, stateOf.get(r)));
     if (restart.length > 0 && this.manager) {
