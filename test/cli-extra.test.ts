@@ -12,6 +12,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, SKYCTL_BIN, startServer, type TestServer } from './infra/server.js';
+import { startSkyShift, type SkyShiftInstance } from './infra/skyshift.js';
 
 interface Run {
   code: number | null;
@@ -22,12 +23,13 @@ interface Run {
 let server: TestServer;
 let home: string;
 
-function skyctl(args: string[], options: { server?: string | null } = {}): Promise<Run> {
+/** `server: null` uses the context from HOME's ~/.skyconf/config.yaml (`home` defaults to a private one). */
+function skyctl(args: string[], options: { server?: string | null; home?: string } = {}): Promise<Run> {
   const serverArgs = options.server === null ? [] : ['--server', options.server ?? server.url];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', SKYCTL_BIN, ...serverArgs, ...args], {
       cwd: REPO_ROOT,
-      env: { ...process.env, HOME: home, SKYSHIFT_SERVER: '', NO_COLOR: '1' },
+      env: { ...process.env, HOME: options.home ?? home, SKYSHIFT_SERVER: '', NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -202,22 +204,103 @@ describe('skyctl status, version, create service|link, get events, logs against 
     assert.equal((await skyctl(['get', 'jobs', '--for', 'job/first'])).code, 2);
   });
 
-  test('logs: server errors are printed as Status, exit 1', async () => {
-    // This server has no logs provider (no controllers attached): 503 from the real route.
-    const r = await skyctl(['logs', 'first', '--tail', '5']);
-    assert.equal(r.code, 1);
-    assert.equal(r.stdout, '');
-    assert.match(r.stderr, /^Error from server \(ServiceUnavailable\): logs are not available/);
+  test('logs: an error before the stream starts is printed as Status, exit 1', async () => {
     const missing = await skyctl(['logs', 'nobody']);
     assert.equal(missing.code, 1);
+    assert.equal(missing.stdout, '');
     assert.equal(missing.stderr, "Error from server (NotFound): job 'default/nobody' not found\n");
-    assert.equal((await skyctl(['logs', 'first', '--tail', '-1'])).code, 2);
+    const badTail = await skyctl(['logs', 'first', '--tail=-1']);
+    assert.equal(badTail.code, 2);
+    assert.equal(badTail.stderr, 'error: --tail must be 0 or more, got -1\n');
+  });
+
+  // The logs route sends 200 and its headers before asking the provider, so a
+  // provider error ("not placed yet") arrives as text in a 200 body and skyctl
+  // cannot tell it from output. Needs the route to await the first chunk
+  // before writeHead (src/server/logs.ts, not the CLI's).
+  test('logs of a job not placed yet: Error from server (BadRequest), exit 1', { todo: 'server logs route answers 200 before the provider fails' }, async () => {
+    const r = await skyctl(['logs', 'first']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^Error from server \(BadRequest\): job 'default\/first' has not been placed/);
   });
 
   test('new commands have Examples in --help', async () => {
     for (const cmd of [['logs'], ['status'], ['version'], ['create', 'service'], ['create', 'link']]) {
       const r = ok(await skyctl([...cmd, '--help'], { server: null }));
       assert.match(r.stdout, /\nExamples:\n {2}skyctl /, cmd.join(' '));
+    }
+  });
+});
+
+/**
+ * `skyctl logs` against the real logs route: `skyshift up` with its local
+ * cluster runs the jobs; skyctl uses the context (and token) `up` wrote.
+ */
+describe('skyctl logs against skyshift up', () => {
+  let sky: SkyShiftInstance;
+  const run = (args: string[]) => skyctl(args, { server: null, home: sky.dir });
+
+  before(async () => {
+    sky = await startSkyShift({ args: ['--heartbeat-seconds', '1', '--local-cpus', '2', '--local-memory', '2Gi'] });
+  });
+  after(async () => {
+    await sky?.cleanup();
+  });
+
+  async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+    const end = Date.now() + timeoutMs;
+    while (Date.now() < end) {
+      const v = await fn().catch(() => undefined);
+      if (v) return v;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`timed out waiting for ${what}; skyshift log:\n${sky.logTail(20)}`);
+  }
+
+  test('logs of a finished job: every replica, --tail, --task', async () => {
+    ok(await run(['create', 'job', 'hello', '--run', 'echo "Sky! from $SKYSHIFT_REPLICA"; echo "bye from $SKYSHIFT_REPLICA"', '--replicas', '2', '--cpus', '1', '--memory', '64']));
+    await until('hello COMPLETED', async () => {
+      const j = await sky.client.get('jobs', 'hello', { namespace: 'default' });
+      const phase = (j.status as { phase?: string }).phase;
+      if (phase === 'FAILED') throw new Error(`job failed: ${JSON.stringify(j.status)}`);
+      return phase === 'COMPLETED';
+    });
+    const all = ok(await run(['logs', 'hello'])).stdout;
+    for (const line of ['Sky! from 0', 'Sky! from 1', 'bye from 0', 'bye from 1']) assert.ok(all.includes(line + '\n'), `${line} in:\n${all}`);
+    const tail = ok(await run(['logs', 'hello', '--tail', '1'])).stdout;
+    assert.ok(tail.includes('bye from 0') && tail.includes('bye from 1'), tail);
+    assert.ok(!tail.includes('Sky!'), `--tail 1 keeps only the last line of each replica:\n${tail}`);
+    const one = ok(await run(['logs', 'hello', '--task', 'hello-1'])).stdout;
+    assert.ok(one.includes('Sky! from 1') && !one.includes('from 0'), one);
+  });
+
+  test('logs -f streams as the job writes and Ctrl-C exits 0', async () => {
+    ok(await run(['create', 'job', 'ticker', '--run', 'i=0; while [ $i -lt 300 ]; do echo "tick $i"; i=$((i+1)); sleep 0.2; done', '--cpus', '1', '--memory', '64']));
+    await until('ticker RUNNING', async () => {
+      const j = await sky.client.get('jobs', 'ticker', { namespace: 'default' });
+      return (j.status as { phase?: string }).phase === 'ACTIVE';
+    });
+    const child = spawn(process.execPath, ['--import', 'tsx', SKYCTL_BIN, 'logs', 'ticker', '-f'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, HOME: sky.dir, SKYSHIFT_SERVER: '', NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    try {
+      await until('the first ticks', async () => /tick 1\n/.test(out), 20_000);
+      const seen = out.length;
+      // Lines written after skyctl started arrive while it keeps running.
+      await until('more ticks', async () => out.length > seen && /tick \d+\n$/.test(out), 10_000);
+      child.kill('SIGINT');
+      assert.equal(await exited, 0, err);
+      assert.equal(err, '');
+    } finally {
+      child.kill('SIGKILL');
+      await run(['delete', 'job', 'ticker']);
     }
   });
 });
