@@ -52,7 +52,8 @@ export class Skylet {
   private lastFingerprint = '';
   private lastTasks = new Map<string, JobTasks>();
   private synced = false;
-  private readonly submitted = new Set<string>();
+  /** uid#rank -> when this process last submitted it; a rank still not started after RESUBMIT_MS is submitted again. */
+  private readonly submitted = new Map<string, number>();
   private readonly trigger = new Trigger();
   private readonly flow: WorkQueue<string>;
 
@@ -84,7 +85,7 @@ export class Skylet {
     if (!this.manager || !job.metadata.uid) return;
     const ref = { uid: job.metadata.uid, namespace: job.metadata.namespace ?? 'default', name: job.metadata.name };
     this.manager.cancel(ref).catch((err: unknown) => this.deps.logger.warn({ cluster: this.name, job: ref.name, err: errText(err) }, 'cancel failed'));
-    for (const k of [...this.submitted]) if (k.startsWith(`${ref.uid}#`)) this.submitted.delete(k);
+    for (const k of [...this.submitted.keys()]) if (k.startsWith(`${ref.uid}#`)) this.submitted.delete(k);
   }
 
   async run(signal: AbortSignal): Promise<void> {
@@ -217,20 +218,23 @@ export class Skylet {
     // Until the first sync we do not know what the manager already has; submit is idempotent, but waiting keeps events honest.
     if (!this.synced || this.phase !== 'READY') return { requeueAfterMs: this.deps.options.heartbeatSeconds * 1000 };
     const have = this.lastTasks.get(job.metadata.uid);
-    // Ranks the manager has past PENDING need nothing. PENDING ones are submitted once more per process:
-    // submit is idempotent, and it lets a manager restart a start that a crash interrupted.
+    // Ranks the manager has past PENDING need nothing. PENDING ones are submitted again now and then:
+    // submit is idempotent, and it lets a manager complete a start that a crash interrupted.
     const started = new Set<number>();
     for (const [task, state] of Object.entries(have?.tasks ?? {})) {
       const r = have?.ranks[task];
       if (r !== undefined && state !== 'PENDING' && state !== 'INIT') started.add(r);
     }
-    const todo = ranks.filter((r) => !started.has(r) && !this.submitted.has(`${job.metadata.uid}#${r}`));
+    const now = this.deps.clock.now();
+    const recent = (r: number) => now - (this.submitted.get(`${job.metadata.uid}#${r}`) ?? -Infinity) < RESUBMIT_MS;
+    const todo = ranks.filter((r) => !started.has(r) && !recent(r));
     if (todo.length === 0) return;
     signal.throwIfAborted();
     const jobId = await this.manager.submit(job as never, { ranks: todo });
     this.deps.reservations.markSubmitted(job.metadata.uid, this.name, this.deps.clock.now());
-    for (const r of todo) this.submitted.add(`${job.metadata.uid}#${r}`);
-    this.deps.recorder.record(job, 'Submitted', `submitted replicas ${todo.join(',')} to cluster '${this.name}' (${jobId})`, { source: `skylet/${this.name}` });
+    const fresh = todo.filter((r) => !this.submitted.has(`${job.metadata.uid}#${r}`));
+    for (const r of todo) this.submitted.set(`${job.metadata.uid}#${r}`, now);
+    if (fresh.length > 0) this.deps.recorder.record(job, 'Submitted', `submitted replicas ${fresh.join(',')} to cluster '${this.name}' (${jobId})`, { source: `skylet/${this.name}` });
     // Pick up the new tasks soon rather than at the next heartbeat.
     this.trigger.kick();
   }
@@ -265,6 +269,7 @@ export class Skylet {
     }
     this.lastTasks = byUid;
     this.synced = true;
+    for (const [k, at] of this.submitted) if (observedAt - at > RESUBMIT_MS) this.submitted.delete(k);
 
     for (const job of this.deps.informers.jobs.list()) {
       if (signal.aborted) return;
@@ -304,7 +309,7 @@ export class Skylet {
       for (const r of restart) this.submitted.delete(`${uid}#${r}`);
       await this.manager.submit(job as never, { ranks: restart });
       for (const r of restart) {
-        this.submitted.add(`${uid}#${r}`);
+        this.submitted.set(`${uid}#${r}`, this.deps.clock.now());
         const task = Object.keys(taskStatus).find((t) => jt?.ranks[t] === r);
         if (task) taskStatus[task] = 'PENDING';
       }
@@ -366,12 +371,15 @@ export class Skylet {
     if (!this.manager) return;
     this.deps.logger.info({ cluster: this.name, job: `${ref.namespace}/${ref.name}`, uid: ref.uid, ranks, why }, 'cancelling work');
     await this.manager.cancel(ref, ranks);
-    for (const k of [...this.submitted]) {
+    for (const k of [...this.submitted.keys()]) {
       if (!k.startsWith(`${ref.uid}#`)) continue;
       if (ranks === undefined || ranks.includes(Number(k.slice(ref.uid.length + 1)))) this.submitted.delete(k);
     }
   }
 }
+
+/** A rank submitted but still not started after this long is submitted again (idempotent). */
+const RESUBMIT_MS = 30_000;
 
 function keyOf(job: JobObj): string {
   return `${job.metadata.namespace ?? 'default'}/${job.metadata.name}`;
