@@ -214,11 +214,8 @@ describe('skyctl status, version, create service|link, get events, logs against 
     assert.equal(badTail.stderr, 'error: --tail must be 0 or more, got -1\n');
   });
 
-  // The logs route sends 200 and its headers before asking the provider, so a
-  // provider error ("not placed yet") arrives as text in a 200 body and skyctl
-  // cannot tell it from output. Needs the route to await the first chunk
-  // before writeHead (src/server/logs.ts, not the CLI's).
-  test('logs of a job not placed yet: Error from server (BadRequest), exit 1', { todo: 'server logs route answers 200 before the provider fails' }, async () => {
+  // A provider error ("not placed yet") must arrive as a Status, not as text in a 200 body.
+  test('logs of a job not placed yet: Error from server (BadRequest), exit 1', async () => {
     const r = await skyctl(['logs', 'first']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^Error from server \(BadRequest\): job 'default\/first' has not been placed/);

@@ -5,6 +5,9 @@ import { caughtUp, type LogOptions, type ServerContext } from './context.js';
 import type { Query } from './resources.js';
 import type { Target } from './router.js';
 
+/** How long to wait for a provider's first chunk before sending the headers of a (quiet) stream. */
+const FIRST_CHUNK_WAIT_MS = 250;
+
 export async function prepareLogs(
   ctx: ServerContext,
   target: Target & { type: 'logs' },
@@ -24,8 +27,25 @@ export async function prepareLogs(
   if (query.task) options.task = query.task;
   const obj: ApiObject = job.obj;
 
+  const abort = new AbortController();
+  const chunks = provider(obj, options, abort.signal)[Symbol.asyncIterator]();
+  // Providers reject bad requests (job not placed, unknown cluster or task) as
+  // soon as they start: wait briefly for the first chunk so those become a
+  // proper Status response instead of text inside a 200.
+  const first = chunks.next();
+  const early = await Promise.race([
+    first.then(
+      (result) => ({ result }),
+      (error: unknown) => ({ error }),
+    ),
+    new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), FIRST_CHUNK_WAIT_MS).unref()),
+  ]);
+  if (early && 'error' in early) {
+    abort.abort();
+    throw early.error instanceof ApiError ? early.error : badRequest(early.error instanceof Error ? early.error.message : String(early.error));
+  }
+
   return async (res, onClose) => {
-    const abort = new AbortController();
     const stop = () => abort.abort();
     onClose(stop);
     ctx.signal.addEventListener('abort', stop, { once: true });
@@ -33,9 +53,9 @@ export async function prepareLogs(
     // A follow on a quiet job may not write for a long time: send the headers now.
     res.flushHeaders();
     try {
-      for await (const chunk of provider(obj, options, abort.signal)) {
+      for (let next = early ? early.result : await first; !next.done; next = await chunks.next()) {
         if (abort.signal.aborted) break;
-        if (!res.write(chunk)) await new Promise<void>((resolve) => {
+        if (!res.write(next.value)) await new Promise<void>((resolve) => {
           res.once('drain', resolve);
           abort.signal.addEventListener('abort', () => resolve(), { once: true });
         });
@@ -45,6 +65,7 @@ export async function prepareLogs(
       if (!abort.signal.aborted) res.write(`\nerror: ${err instanceof Error ? err.message : String(err)}\n`);
     } finally {
       ctx.signal.removeEventListener('abort', stop);
+      if (abort.signal.aborted) void chunks.return?.(undefined);
       res.end();
     }
   };
