@@ -55,8 +55,8 @@ type JobRef = { uid: string; namespace: string; name: string };
 const HOST_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'XDG_RUNTIME_DIR'];
 /** Also passed to the podman client (not into the container): how the host's podman is configured. */
 const PODMAN_HOST_ENV = ['CONTAINERS_CONF', 'CONTAINERS_STORAGE_CONF', 'CONTAINERS_REGISTRIES_CONF'];
-/** A claimed rank with no record yet is "starting" for this long, then it counts as failed. */
-const CLAIM_GRACE_MS = 60_000;
+/** A claim with no record for this long was lost by a crashed starter (see lostStart). */
+const LOST_CLAIM_MS = 5_000;
 
 export class LocalManager implements ClusterManager {
   readonly type = 'local';
@@ -123,8 +123,9 @@ export class LocalManager implements ClusterManager {
     await this.store.ensureJob(meta);
     for (const rank of share.ranks) {
       if (!Number.isInteger(rank) || rank < 0) throw new ManagerError('BadRequest', `job '${ref.namespace}/${ref.name}': invalid rank ${rank}`);
-      // The claim is the idempotency guard: whoever loses it (a resubmit, a concurrent submit) starts nothing.
-      if (await this.store.claim(ref, rank)) await this.start(job, meta, rank);
+      // The claim is the idempotency guard: whoever loses it (a resubmit, a concurrent submit) starts nothing,
+      // unless the claimer died before its wrapper ran (a lost start); the wrapper's `started` guard keeps a retry single.
+      if ((await this.store.claim(ref, rank)) || (await this.lostStart(meta, rank))) await this.start(job, meta, rank);
     }
     return jobDirName(ref);
   }
@@ -186,26 +187,47 @@ export class LocalManager implements ClusterManager {
     if ((await readText(join(dir, FILES.cancelled))) !== undefined) return 'CANCELLED';
     const exit = await readExitCode(dir);
     if (exit !== undefined) return exit === 0 ? 'COMPLETED' : 'FAILED';
+    // The wrapper's own pid file is the truth once it exists: the record may lack the pid (crash right after spawn).
+    const wrapperPid = Number((await readText(join(dir, FILES.pid)))?.trim() ?? NaN);
+    if (Number.isInteger(wrapperPid) && wrapperPid > 0) {
+      if (await isAlive(wrapperPid, null)) return 'RUNNING';
+      const late = await readExitCode(dir);
+      if (late !== undefined) return late === 0 ? 'COMPLETED' : 'FAILED';
+      return 'FAILED'; // gone without an exit code: killed
+    }
     const record = await readJson<ReplicaRecord>(join(dir, FILES.record));
     if (!record) {
-      // Claimed, record not written yet: normal for a moment, a lost start after a while.
-      let mtime: number;
-      try {
-        mtime = (await stat(dir)).mtimeMs;
-      } catch {
-        return 'GONE';
-      }
-      return Date.now() - mtime < CLAIM_GRACE_MS ? 'PENDING' : 'FAILED';
+      if (!(await exists(dir))) return 'GONE';
+      // Claimed, record not written yet (starting), or a start lost to a crash: submit() starts a lost one again.
+      return 'PENDING';
     }
     if (record.pid === undefined) {
-      // The starter crashed between claim and spawn: the replica never ran (a crash right after spawn leaves an untracked process; the window is one file write).
-      return (await isAlive(record.claimedBy.pid, record.claimedBy.startTime)) ? 'PENDING' : 'FAILED';
+      // Starting, or the starter crashed between claim and spawn: the replica never ran and submit() starts it again.
+      return 'PENDING';
     }
     if (await isAlive(record.pid, record.startTime)) return 'RUNNING';
     // The wrapper writes exitcode before it exits, so a second look settles a race with its last moments.
     const late = await readExitCode(dir);
     if (late !== undefined) return late === 0 ? 'COMPLETED' : 'FAILED';
     return 'FAILED'; // gone without an exit code: killed
+  }
+
+  /** Claimed, never run, and nobody is starting it any more: safe to start (the wrapper's `started` dir guards a race). */
+  private async lostStart(job: JobRef, rank: number): Promise<boolean> {
+    const dir = this.store.rankDir(job, rank);
+    if ((await exists(join(dir, FILES.cancelled))) || (await exists(join(dir, FILES.started))) || (await readExitCode(dir)) !== undefined) return false;
+    const record = await readJson<ReplicaRecord>(join(dir, FILES.record));
+    if (!record) {
+      // Claim and record are written back to back; a claim this old without a record lost its starter.
+      // Erring early is harmless: the wrapper's `started` guard lets only one of two starts run.
+      try {
+        return Date.now() - (await stat(dir)).mtimeMs > LOST_CLAIM_MS;
+      } catch {
+        return false;
+      }
+    }
+    if (record.pid !== undefined && (await isAlive(record.pid, record.startTime))) return false;
+    return !(await isAlive(record.claimedBy.pid, record.claimedBy.startTime));
   }
 
   private async start(job: JobObject, meta: JobMeta, rank: number): Promise<void> {
@@ -318,6 +340,15 @@ function jobRef(job: JobObject): JobRef {
   const { uid, namespace, name } = job.metadata;
   if (!uid) throw new ManagerError('BadRequest', `job '${namespace ?? ''}/${name}' has no uid; submit needs it to be idempotent`);
   return { uid, namespace: namespace ?? 'default', name };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function readExitCode(dir: string): Promise<number | undefined> {

@@ -97,6 +97,9 @@ export function wrapperScript(innerCommand: string): string {
   return [
     '#!/bin/bash',
     '# Written by SkyShift (local manager). Runs the replica and records its exit code.',
+    '# A start retried after a crash may race the original wrapper: only the first to get here runs.',
+    'mkdir started 2>/dev/null || exit 0',
+    'echo "$$" > pid.tmp && mv -f pid.tmp pid',
     innerCommand,
     'code=$?',
     'echo "$code" > exitcode.tmp && mv -f exitcode.tmp exitcode',

@@ -50,6 +50,10 @@ export const FILES = {
   command: 'command.sh',
   exitcode: 'exitcode',
   cancelled: 'cancelled',
+  /** Directory made by the wrapper as its first act: exactly one wrapper per replica runs, even when a lost start is retried. */
+  started: 'started',
+  /** The running wrapper's pid, written by the wrapper itself (the record may miss it after a crash right after spawn). */
+  pid: 'pid',
 } as const;
 
 /** Names are DNS-1123 labels (no `_`), so `_` separates the parts unambiguously. */
