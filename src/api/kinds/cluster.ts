@@ -44,6 +44,8 @@ export const ClusterStatus = Obj(
     allocatable: NodeResources(),
     conditions: Conditions(),
     lastHeartbeatTime: Type.Optional(Timestamp()),
+    // What runs a job's image there (podman, apptainer, singularity, none), so users can tell before submitting one.
+    runtime: Type.Optional(Type.String({ description: 'container runtime the cluster manager runs images with, e.g. podman, apptainer, none' })),
   },
   { default: {} },
 );
