@@ -54,6 +54,7 @@ export interface ClusterStatusView {
   allocatable?: Record<string, Record<string, number>>;
   conditions?: Condition[];
   lastHeartbeatTime?: string;
+  runtime?: string;
   [field: string]: unknown;
 }
 export type ClusterObj = ApiObject<{ manager: string; config?: Record<string, unknown>; [field: string]: unknown }, ClusterStatusView>;

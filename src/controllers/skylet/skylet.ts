@@ -148,6 +148,9 @@ export class Skylet {
       capacity: state?.capacity ?? current.status?.capacity ?? {},
       allocatable: state?.allocatable ?? current.status?.allocatable ?? {},
     };
+    // Kept from the last answer while the manager is unreachable: the runtime does not change because Slurm is down.
+    const runtime = state?.runtime ?? current.status?.runtime;
+    if (runtime !== undefined) status.runtime = runtime;
     const fingerprint = JSON.stringify(status);
     const reservationsWaiting = (this.deps.reservations.reservedOn(this.name)?.size ?? 0) > 0;
     const stale = observedAt - this.lastWriteAt >= this.deps.options.statusKeepaliveSeconds * 1000;
