@@ -1,7 +1,7 @@
 /** `skyshift controllers` and `skyshift up`: the composition root of controllers, server, store and the local cluster. */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import pino from 'pino';
+import { createLogger } from './logger.js';
 import { ApiError, kindForPlural, normalizeClusterName, parseCpus, parseMemory, storageKey } from '../api/index.js';
 import { configPath, loadConfig, saveConfig } from '../cli/index.js';
 import { SkyShiftClient } from '../client/index.js';
@@ -56,7 +56,7 @@ function onShutdown(stop: (signal: string) => void): void {
 }
 
 export async function runControllersCommand(options: ControllersCommandOptions): Promise<void> {
-  const logger = pino({ level: options.logLevel, base: { component: 'skyshift-controllers' } });
+  const logger = createLogger(options.logLevel, 'skyshift-controllers');
   const identity = options.identity ?? `${hostname()}_${process.pid}_${randomBytes(3).toString('hex')}`;
   const token = controllerToken(options);
   const client = new SkyShiftClient({ server: options.server, ...(token ? { token } : {}) });
@@ -76,7 +76,7 @@ export async function runControllersCommand(options: ControllersCommandOptions):
 }
 
 export async function runUp(options: UpCommandOptions, version: string): Promise<void> {
-  const logger = pino({ level: options.logLevel, base: { component: 'skyshift' } });
+  const logger = createLogger(options.logLevel, 'skyshift');
   const store = await openStore(options.store);
   const clusters = kindForPlural('clusters');
   if (!clusters) throw new Error('cluster kind missing');

@@ -4,7 +4,7 @@
  * commander commands so `up` and `controllers` can be added beside `server`.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import pino from 'pino';
+import { createLogger } from './logger.js';
 import { createApiServer } from '../server/index.js';
 import { openStore } from '../store/index.js';
 import { storeLogsProvider } from './logs-provider.js';
@@ -42,7 +42,7 @@ export interface ServerCommandOptions extends AuthFlags {
 
 /** Runs the API server until SIGTERM/SIGINT, then stops accepting, ends watches, closes the store. */
 async function runServer(options: ServerCommandOptions): Promise<void> {
-  const logger = pino({ level: options.logLevel, base: { component: 'skyshift-server' } });
+  const logger = createLogger(options.logLevel, 'skyshift-server');
   const store = await openStore(options.store);
   const security = await setupSecurity(store, options, logger).catch(async (err: unknown) => {
     await store.close().catch(() => {});
