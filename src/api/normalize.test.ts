@@ -159,13 +159,13 @@ test('job: unknown fields are named with their full path', () => {
       { field: 'spec.resorces', message: 'unknown field' },
       { field: 'spec.placement.filters[0].match_label', message: 'unknown field' },
     ],
-    'job "default/hello" is invalid: extra: unknown field; metadata.nmae: unknown field; spec.resorces: unknown field; spec.placement.filters[0].match_label: unknown field',
+    `job 'default/hello' is invalid: extra: unknown field; metadata.nmae: unknown field; spec.resorces: unknown field; spec.placement.filters[0].match_label: unknown field`,
   );
 });
 
 test('job: kind must match exactly', () => {
   rejects('job', { kind: 'Jobs', metadata: { name: 'hello' }, spec: {} }, [{ field: 'kind', message: 'expected "Job", got "Jobs"' }],
-    'job "default/hello" is invalid: kind: expected "Job", got "Jobs"');
+    `job 'default/hello' is invalid: kind: expected "Job", got "Jobs"`);
   rejects('job', { kind: 'job', metadata: { name: 'hello' }, spec: {} }, [{ field: 'kind', message: 'expected "Job", got "job"' }]);
 });
 
@@ -344,7 +344,7 @@ test('cluster: invalid documents', () => {
     { field: 'metadata.namespace', message: 'must not be set: clusters are not namespaced' },
     { field: 'spec.manager', message: 'must be one of local, slurm, kubernetes, ray, sim (got "nomad")' },
     { field: 'spec.config', message: 'must be an object' },
-  ], 'cluster "c" is invalid: metadata.namespace: must not be set: clusters are not namespaced; spec.manager: must be one of local, slurm, kubernetes, ray, sim (got "nomad"); spec.config: must be an object');
+  ], `cluster 'c' is invalid: metadata.namespace: must not be set: clusters are not namespaced; spec.manager: must be one of local, slurm, kubernetes, ray, sim (got "nomad"); spec.config: must be an object`);
   rejects('cluster', { metadata: { name: 'c' }, spec: {}, status: { phase: 'UP', capacity: { n1: { cpus: -1 } }, lastHeartbeatTime: 'yesterday' } }, [
     { field: 'status.phase', message: 'must be one of INIT, READY, ERROR, DELETING (got "UP")' },
     { field: 'status.capacity.n1.cpus', message: 'must be >= 0' },
@@ -540,7 +540,7 @@ test('normalizeStatus: defaults, snake_case, errors under status.', () => {
       { field: 'status.phase', message: 'must be one of INIT, PENDING, ACTIVE, COMPLETED, FAILED (got "DONE")' },
       { field: 'status.conditions[0].type', message: 'required' },
     ]);
-    assert.match(err.message, /^job "default\/hello" status is invalid: /);
+    assert.match(err.message, /^job 'default\/hello' status is invalid: /);
     return true;
   });
   assert.throws(() => normalizeStatus(job, 'x'), /job status must be an object/);

@@ -50,7 +50,7 @@ function describe(def: KindDef, obj: Record<string, any>): string {
   const name = obj.metadata?.name;
   if (typeof name !== 'string' || name === '') return def.singular;
   const ns = obj.metadata?.namespace;
-  return def.namespaced && typeof ns === 'string' ? `${def.singular} "${ns}/${name}"` : `${def.singular} "${name}"`;
+  return def.namespaced && typeof ns === 'string' ? `${def.singular} '${ns}/${name}'` : `${def.singular} '${name}'`;
 }
 
 function checkMetadata(def: KindDef, meta: unknown, causes: Cause[]): void {
@@ -135,7 +135,7 @@ export function normalizeObject(kind: KindInfo | string, input: unknown): ApiObj
 export function normalizeStatus(kind: KindInfo | string, statusInput: unknown, name?: string): Record<string, unknown> {
   const c = compiledFor(kind);
   const def = c.def;
-  const what = name ? `${def.singular} "${name}" status` : `${def.singular} status`;
+  const what = name ? `${def.singular} '${name}' status` : `${def.singular} status`;
   if (!isPlainObject(statusInput)) throw badRequest(`${what} must be an object`);
   const causes: Cause[] = [];
   const status = walk(c.statusShape, statusInput, 'status', causes) as Record<string, unknown>;

@@ -67,7 +67,7 @@ export async function prepareWatch(
     );
     if (!started.ok) {
       const status = new ApiError(
-        'Expired',
+        'Gone',
         `too old resource version: ${fromRevision} (oldest available ${started.oldest}); list again and watch from the list's resourceVersion`,
       ).toStatus();
       res.write(`${JSON.stringify({ type: 'ERROR', object: status })}\n`);
