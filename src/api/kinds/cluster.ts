@@ -32,7 +32,7 @@ export const ClusterSpec = Obj({
     default: {},
     'x-normalize': 'camelKeys',
     description:
-      'manager settings, e.g. kubeconfig, context (kubernetes); interface cli|rest, host, user, sshKey, url, tokenFile (slurm); cpus, memory, workdir, runtime (local); nodes, nodeResources (sim). snake_case keys are accepted.',
+      'manager settings, e.g. kubeconfig, context (kubernetes); interface cli|rest, host, user, port, sshKey, knownHostsFile, url, tokenFile, workdir, partition, env, runtime (slurm); cpus, memory, workdir, runtime (local); nodes, nodeResources (sim). snake_case keys are accepted.',
   }),
 }, { default: {} });
 
