@@ -20,6 +20,7 @@ export type EventReason =
   | 'Failed'
   | 'Evicted'
   | 'Restarted'
+  | 'Cancelled'
   | 'ClusterReady'
   | 'ClusterError'
   | 'ClusterDeleted';
@@ -147,4 +148,32 @@ const WARNINGS = new Set<string>(['FailedScheduling', 'Failed', 'Evicted', 'Clus
 
 export function errText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Token bucket for Events that may come in floods (a burst of 10,000 jobs
+ * scheduled at once): each Event is an API write, so past the rate they are
+ * skipped (and counted by the caller) rather than doubling the write load.
+ */
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+
+  constructor(
+    private readonly perSecond: number,
+    private readonly burst: number,
+    private readonly now: () => number,
+  ) {
+    this.tokens = burst;
+    this.last = now();
+  }
+
+  take(): boolean {
+    const t = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.perSecond);
+    this.last = t;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
 }

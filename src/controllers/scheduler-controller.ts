@@ -2,57 +2,69 @@
  * Scheduler controller (DESIGN 7): places INIT/PENDING jobs, and the evicted
  * (unplaced) replicas of ACTIVE jobs, in priority-then-age order.
  *
+ * Cost follows the work, not the backlog: informer events keep an ordered
+ * pending queue and a capacity view up to date; a pass decides only jobs that
+ * are new or whose last "does not fit" was at an older capacity generation
+ * (capacity-view.ts), one after another against the in-memory ledger, and
+ * hands the status writes to a bounded pipeline without waiting for them.
+ * Within a pass, a job shaped like one that just did not fit is not decided
+ * again: capacity only shrinks during a pass.
+ *
  * Restart safety: placements are written to the job status (optimistic
  * concurrency on the informer copy's resourceVersion) BEFORE any skylet
  * submits anything, so a crash after the write never places twice and a crash
- * before it just decides again. The reservation ledger is memory only; at
- * startup every placed-but-not-yet-observed replica is reserved again.
- *
- * Decisions are synchronous and single-threaded (one ledger); the status
- * writes of one pass go out concurrently. A write that fails releases its
- * reservations; the informer's next event brings the job back.
+ * before it (decided, not yet written) just decides again. The reservation
+ * ledger is memory only; at startup every placed-but-not-yet-observed replica
+ * is reserved again. A write that fails releases its reservations and puts
+ * the job back in the queue.
  */
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { SkyShiftClient } from '../client/index.js';
-import type { EventRecorder } from './events.js';
-import { errText } from './events.js';
+import { CapacityView } from './capacity-view.js';
+import { TokenBucket, errText, type EventRecorder } from './events.js';
 import type { SharedInformers } from './informers.js';
-import {
-  applyEviction,
-  finishStatus,
-  getCondition,
-  isTerminal,
-  placementsOf,
-  rankState,
-  setCondition,
-  unfinishedPlacements,
-  unplacedRanks,
-} from './job-status.js';
-import {
-  Scheduler,
-  commitPlacement,
-  evictionsFor,
-  sortPending,
-  type Reservations,
-  type SchedCluster,
-  type SchedFilterPolicy,
-  type SchedJob,
-} from './scheduler/index.js';
+import { applyEviction, finishStatus, getCondition, isTerminal, placementsOf, rankState, unfinishedPlacements, unplacedRanks } from './job-status.js';
+import { eventsSuppressed, observeDecision, pendingGauge, statusWrites } from './metrics.js';
+import { PendingQueue, keyOf, type PendingEntry } from './pending-queue.js';
+import { Scheduler, commitPlacement, evictionsFor, type Decision, type PlacedDecision, type Reservations, type SchedFilterPolicy, type SchedJob } from './scheduler/index.js';
+import { needsScheduling, placedSummary, writePendingTimeout, writePlacement, writeUnschedulable } from './scheduler-writes.js';
 import { mutateStatus } from './status-writer.js';
 import { Trigger } from './trigger.js';
 import type { ClusterObj, ControllerDeps, FilterPolicyObj, JobObj } from './types.js';
+import { WritePipeline } from './write-pipeline.js';
 
-/** Status writes in flight at once during a pass. */
+export { needsScheduling } from './scheduler-writes.js';
+
+/** Status writes in flight at once. */
 const WRITE_CONCURRENCY = 32;
-/** Checks for maxPendingSeconds and reservation expiry run this often even without events. */
+/** Deadlines (maxPendingSeconds), reservation expiry and deferred reason updates are checked this often. */
 const RESYNC_MS = 2_000;
+/** A pending job's reasons (e.g. "largest free 2") are rewritten at most this often when only they changed. */
+const MESSAGE_REFRESH_MS = 5_000;
+/** Decide for at most this long before letting I/O (informer events, write replies) run. */
+const SLICE_MS = 8;
+/** Scheduled events: a burst of 200, then 50/s; past that they are skipped (counted in a metric). */
+const EVENT_BURST = 200;
+const EVENT_RATE = 50;
 
 export class SchedulerController {
-  private readonly scheduler = new Scheduler();
+  private readonly engine = new Scheduler();
+  private readonly view: CapacityView;
+  private readonly queue = new PendingQueue();
+  /** Queue keys that need a decision although the capacity generation did not move (new or changed jobs). */
+  private readonly fresh = new Set<string>();
+  private readonly pipeline = new WritePipeline(WRITE_CONCURRENCY);
   private readonly trigger = new Trigger();
+  private readonly scheduledEvents: TokenBucket;
   /** job key -> resourceVersion we wrote; a cache copy older than it is stale and skipped. */
   private readonly written = new Map<string, number>();
+  /** Jobs with a status write of ours in flight: never decided or written twice at once. */
   private readonly inflight = new Set<string>();
+  private policies: SchedFilterPolicy[] = [];
+  private lastGen = -1;
+  private lastResync = 0;
   private started = false;
+  private signal: AbortSignal = new AbortController().signal;
 
   constructor(
     private readonly client: SkyShiftClient,
@@ -61,19 +73,18 @@ export class SchedulerController {
     private readonly recorder: EventRecorder,
     private readonly deps: ControllerDeps,
   ) {
+    this.view = new CapacityView(this.engine, reservations);
+    this.scheduledEvents = new TokenBucket(EVENT_RATE, EVENT_BURST, () => deps.clock.now());
     const { jobs, clusters, policies } = informers;
     jobs.onAdd((j) => this.onJob(j));
     jobs.onUpdate((_, j) => this.onJob(j));
-    jobs.onDelete((j) => {
-      if (j.metadata.uid) this.reservations.release(j.metadata.uid);
-      this.written.delete(keyOf(j));
-    });
-    clusters.onAdd(() => this.trigger.kick());
+    jobs.onDelete((j) => this.onJobDeleted(j));
+    clusters.onAdd((c) => this.onCluster(c));
     clusters.onUpdate((_, c) => this.onCluster(c));
-    clusters.onDelete(() => this.trigger.kick());
+    clusters.onDelete((c) => this.onClusterDeleted(c));
     policies.onAdd((p) => this.onPolicy(p));
     policies.onUpdate((_, p) => this.onPolicy(p));
-    policies.onDelete(() => this.trigger.kick());
+    policies.onDelete((p) => this.onPolicy(p));
   }
 
   /** Ask for a scheduling pass (e.g. after an eviction). */
@@ -82,19 +93,22 @@ export class SchedulerController {
   }
 
   async run(signal: AbortSignal): Promise<void> {
+    this.signal = signal;
+    this.policies = this.schedPolicies();
     this.rebuildReservations();
     this.started = true;
+    await this.evictFromDeletedClusters(signal);
     await this.enforcePolicies(signal);
-    let full = true;
     while (!signal.aborted) {
       try {
-        await this.pass(signal, full);
+        await this.pass(signal);
       } catch (err) {
         if (signal.aborted) break;
         this.deps.logger.error({ err: errText(err) }, 'scheduling pass failed');
       }
-      full = await this.trigger.wait(this.deps.clock, RESYNC_MS, signal);
+      await this.trigger.wait(this.deps.clock, RESYNC_MS, signal);
     }
+    await this.pipeline.idle();
   }
 
   /** Placed replicas not yet visible on their cluster hold capacity again (the ledger died with the last process). */
@@ -103,49 +117,100 @@ export class SchedulerController {
     const now = this.deps.clock.now();
     for (const job of this.informers.jobs.list()) {
       if (job.status?.phase !== 'ACTIVE' || !job.metadata.uid) continue;
-      const demand = job.spec.resources ?? {};
+      const demand = toSchedResources(job.spec.resources ?? {});
       for (const [cluster, ranks] of Object.entries(placementsOf(job))) {
-        const nodes = Object.keys(clusters.get(cluster)?.status?.allocatable ?? {}).sort();
-        const node = nodes[0] ?? cluster;
+        const node = Object.keys(clusters.get(cluster)?.status?.allocatable ?? {}).sort()[0] ?? cluster;
         for (const r of ranks) {
           const s = rankState(job, cluster, r);
-          if (s === 'PENDING' || s === 'INIT') this.reservations.reserve(job.metadata.uid, cluster, node, r, toSchedResources(demand), now);
+          if (s === 'PENDING' || s === 'INIT') this.reservations.reserve(job.metadata.uid, cluster, node, r, demand, now);
         }
       }
     }
+    this.view.bump();
   }
 
+  // --- informer events: keep the queue and the capacity view current ---
+
   private onJob(job: JobObj): void {
-    const rv = Number(job.metadata.resourceVersion);
-    const mine = this.written.get(keyOf(job));
-    if (mine !== undefined && rv >= mine) this.written.delete(keyOf(job));
-    if (isTerminal(job.status?.phase) && job.metadata.uid) this.reservations.release(job.metadata.uid);
-    if (needsScheduling(job)) this.trigger.kick();
+    const key = keyOf(job);
+    const mine = this.written.get(key);
+    if (mine !== undefined) {
+      // An event older than our own write shows a state we already moved past.
+      if (Number(job.metadata.resourceVersion) < mine) return;
+      this.written.delete(key);
+    }
+    if (isTerminal(job.status?.phase) && job.metadata.uid && this.reservations.release(job.metadata.uid) > 0) this.capacityFreed();
+    if (!needsScheduling(job)) {
+      this.queue.remove(key);
+      this.fresh.delete(key);
+      return;
+    }
+    const shape = shapeOf(job);
+    const entry = this.queue.upsert(job);
+    if (entry.shape !== shape) {
+      entry.shape = shape;
+      delete entry.failedGen;
+    }
+    if (entry.failedGen !== this.view.generation) {
+      this.fresh.add(key);
+      this.trigger.kick();
+    }
+  }
+
+  private onJobDeleted(job: JobObj): void {
+    const key = keyOf(job);
+    this.queue.remove(key);
+    this.fresh.delete(key);
+    this.written.delete(key);
+    if (job.metadata.uid && this.reservations.release(job.metadata.uid) > 0) this.capacityFreed();
   }
 
   private onCluster(c: ClusterObj): void {
-    const hb = Date.parse(c.status?.lastHeartbeatTime ?? '');
-    // The heartbeat now in our cache was taken after these submissions: their usage is in allocatable.
-    if (!Number.isNaN(hb)) this.reservations.confirmHeartbeat(c.metadata.name, hb);
+    const gen = this.view.generation;
+    // The heartbeat in our cache was taken after these submissions: their usage is in allocatable.
+    this.view.upsert(c, Date.parse(c.status?.lastHeartbeatTime ?? ''));
+    if (this.view.generation !== gen) this.trigger.kick();
+  }
+
+  private onClusterDeleted(c: ClusterObj): void {
+    this.view.remove(c.metadata.name);
+    if (this.started) void this.evictFromDeletedClusters(this.signal).catch((err: unknown) => this.deps.logger.warn({ err: errText(err) }, 'eviction from deleted cluster failed'));
     this.trigger.kick();
   }
 
   private onPolicy(_p: FilterPolicyObj): void {
+    this.policies = this.schedPolicies();
+    this.view.bump();
     if (!this.started) return;
-    void this.enforcePolicies(new AbortController().signal)
+    void this.enforcePolicies(this.signal)
       .catch((err: unknown) => this.deps.logger.error({ err: errText(err) }, 'policy eviction failed'))
       .finally(() => this.trigger.kick());
   }
 
+  private capacityFreed(): void {
+    this.view.bump();
+    this.trigger.kick();
+  }
+
+  // --- evictions (scheduler-owned, so the ledger stays consistent) ---
+
   /** Replicas running where a FilterPolicy now forbids them are EVICTED (the skylet cancels them) and placed again. */
   async enforcePolicies(signal: AbortSignal): Promise<void> {
-    const policies = this.schedPolicies();
-    if (policies.length === 0) return;
+    if (this.policies.length === 0) return;
     for (const job of this.informers.jobs.list()) {
       if (job.status?.phase !== 'ACTIVE') continue;
-      const evictions = evictionsFor(toSchedJob(job), unfinishedPlacements(job), policies);
-      for (const ev of evictions) {
+      for (const ev of evictionsFor(toSchedJob(job), unfinishedPlacements(job), this.policies)) {
         await this.evict(job, ev.cluster, ev.ranks, `replicas ${ev.ranks.join(',')} evicted from cluster '${ev.cluster}': ${ev.reason}`, signal);
+      }
+    }
+  }
+
+  /** Placements on clusters that no longer exist (deleted while we were down, or just now) are evicted. */
+  private async evictFromDeletedClusters(signal: AbortSignal): Promise<void> {
+    for (const job of this.informers.jobs.list()) {
+      if (job.status?.phase !== 'ACTIVE') continue;
+      for (const [cluster, ranks] of Object.entries(placementsOf(job))) {
+        if (!this.view.has(cluster)) await this.evict(job, cluster, ranks, `cluster '${cluster}' no longer exists`, signal);
       }
     }
   }
@@ -166,6 +231,7 @@ export class SchedulerController {
     );
     if (!out || removed === 0) return;
     if (job.metadata.uid) for (const r of ranks) this.reservations.release(job.metadata.uid, r);
+    this.capacityFreed();
     this.recorder.record(out, 'Evicted', message, { source: 'scheduler' });
   }
 
@@ -178,180 +244,171 @@ export class SchedulerController {
     }));
   }
 
-  /**
-   * `full`: something changed (a kick), so every pending job is decided again.
-   * Otherwise (the periodic resync) only deadlines are checked, unless expired
-   * reservations freed capacity — re-deciding 10,000 unchanged pending jobs
-   * every few seconds would only burn CPU.
-   */
-  private async pass(signal: AbortSignal, full: boolean): Promise<void> {
-    const now = this.deps.clock.now();
-    if (this.reservations.expire(now) > 0) full = true;
-    const clusterObjs = this.informers.clusters.list();
-    const known = new Set(clusterObjs.map((c) => c.metadata.name));
-    this.scheduler.capacity.retain(known);
-    const clusters: SchedCluster[] = clusterObjs
-      .map((c) => ({
-        name: c.metadata.name,
-        phase: c.status?.phase ?? 'INIT',
-        ...(c.status?.message ? { message: c.status.message } : {}),
-        labels: c.metadata.labels ?? {},
-        allocatable: c.status?.allocatable ?? EMPTY,
-      }))
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const policies = this.schedPolicies();
+  // --- the pass ---
 
-    const writes: Promise<void>[] = [];
-    const candidates: JobObj[] = [];
-    for (const job of this.informers.jobs.list()) {
-      const key = keyOf(job);
-      if (this.inflight.has(key)) continue;
+  private async pass(signal: AbortSignal): Promise<void> {
+    const now = this.deps.clock.now();
+    if (now - this.lastResync >= RESYNC_MS) {
+      this.lastResync = now;
+      if (this.reservations.expire(now) > 0) this.view.bump();
+      this.resync(now);
+    }
+    const gen = this.view.generation;
+    // Capacity grew (or eligibility changed): everything that did not fit gets another try. Otherwise only new jobs.
+    const entries = gen !== this.lastGen ? this.queue.snapshot() : this.freshEntries();
+    this.lastGen = gen;
+    this.fresh.clear();
+    const clusters = this.view.list();
+    const policies = this.policies;
+    /** Shape -> a "does not fit" decision made in this pass. */
+    const noFit = new Map<string, Decision>();
+    let sliceStart = performance.now();
+    for (const entry of entries) {
+      if (signal.aborted) return;
+      if (performance.now() - sliceStart > SLICE_MS) {
+        await yieldToLoop();
+        sliceStart = performance.now();
+      }
+      const { key } = entry;
+      if (this.queue.get(key) !== entry || this.inflight.has(key) || entry.failedGen === gen) continue;
+      const job = entry.job;
       const mine = this.written.get(key);
       if (mine !== undefined && Number(job.metadata.resourceVersion) < mine) continue;
-      if (job.status?.phase === 'ACTIVE') {
-        // Placements on clusters that no longer exist (deleted while we were down) are evicted.
-        for (const cluster of Object.keys(placementsOf(job))) {
-          if (!known.has(cluster)) {
-            const ranks = placementsOf(job)[cluster] ?? [];
-            writes.push(this.guard(key, () => this.evict(job, cluster, ranks, `cluster '${cluster}' no longer exists`, signal)));
-          }
-        }
+      const ranks = unplacedRanks(job);
+      const shape = entry.shape ?? shapeOf(job);
+      let decision = noFit.get(shape);
+      if (!decision) {
+        const t0 = performance.now();
+        decision = this.engine.schedule({ clusters, policies, job: toSchedJob(job), ranks, reservations: this.reservations });
+        observeDecision((performance.now() - t0) / 1000, decision.kind === 'placed');
       }
-      if (needsScheduling(job)) candidates.push(job);
+      if (decision.kind === 'placed') {
+        commitPlacement(this.reservations, decision, now);
+        this.queue.remove(key);
+        this.startWrite(key, () => this.writePlaced(job, decision), true);
+        continue;
+      }
+      noFit.set(shape, decision);
+      entry.failedGen = gen;
+      entry.decidedMessage = decision.message;
+      this.maybeWritePending(entry, now);
     }
-    await Promise.all(writes);
-    writes.length = 0;
+    pendingGauge.set(this.queue.size);
+  }
 
-    const queue = sortPending(candidates.map((job) => ({ job, namespace: job.metadata.namespace ?? 'default', name: job.metadata.name, priority: job.spec.priority ?? 0, creationTimestamp: job.metadata.creationTimestamp })));
-    let running = 0;
-    const slots: (() => void)[] = [];
-    const limited = async (fn: () => Promise<void>) => {
-      while (running >= WRITE_CONCURRENCY) await new Promise<void>((r) => slots.push(r));
-      running++;
-      try {
-        await fn();
-      } finally {
-        running--;
-        slots.shift()?.();
-      }
-    };
+  private freshEntries(): PendingEntry[] {
+    const out: PendingEntry[] = [];
+    for (const key of this.fresh) {
+      const e = this.queue.get(key);
+      if (e) out.push(e);
+    }
+    // Queue order among the new ones; the others did not fit at this generation and still do not.
+    return out.length > 1 ? this.queue.snapshot().filter((e) => this.fresh.has(e.key)) : out;
+  }
 
-    for (const { job } of queue) {
-      if (signal.aborted) break;
-      const key = keyOf(job);
-      const phase = job.status?.phase ?? 'INIT';
+  /** Deadlines and deferred reason updates: O(queue) but only every RESYNC_MS. */
+  private resync(now: number): void {
+    for (const entry of this.queue.snapshot()) {
+      if (this.inflight.has(entry.key)) continue;
+      const job = entry.job;
       const maxPending = job.spec.maxPendingSeconds;
-      if (maxPending !== undefined && phase !== 'ACTIVE') {
+      if (maxPending !== undefined && job.status?.phase !== 'ACTIVE') {
         const created = Date.parse(job.metadata.creationTimestamp ?? '');
         if (!Number.isNaN(created) && now - created > maxPending * 1000) {
-          writes.push(this.guard(key, () => limited(() => this.failPending(job, maxPending, signal))));
+          const message = `not placed within maxPendingSeconds (${maxPending} s); last reason: ${getCondition(job, 'Scheduled')?.message ?? 'none'}`;
+          this.startWrite(entry.key, async () => {
+            const out = await writePendingTimeout(this.client, job, message, this.nowIso(), this.signal);
+            if (out) this.recorder.record(out, 'Failed', message, { source: 'scheduler' });
+          });
           continue;
         }
       }
-      if (!full) continue;
-      const ranks = unplacedRanks(job);
-      const decision = this.scheduler.schedule({ clusters, policies, job: toSchedJob(job), ranks, reservations: this.reservations });
-      if (decision.kind === 'placed') {
-        commitPlacement(this.reservations, decision, now);
-        writes.push(this.guard(key, () => limited(() => this.writePlaced(job, decision.placed, decision.ranking, signal))));
-      } else {
-        const cond = getCondition(job, 'Scheduled');
-        const wantPhase = phase === 'ACTIVE' ? 'ACTIVE' : 'PENDING';
-        if (cond?.status === 'False' && cond.message === decision.message && phase === wantPhase) continue;
-        writes.push(this.guard(key, () => limited(() => this.writePending(job, wantPhase, decision.message, signal))));
-      }
+      if (entry.decidedMessage !== undefined) this.maybeWritePending(entry, now);
     }
-    await Promise.all(writes);
   }
 
-  /** Runs one write for a job; a job is never written twice at once. */
-  private async guard(key: string, fn: () => Promise<void>): Promise<void> {
+  /** Writes the "why pending" condition, unless it already says so; a changed reason alone is written at most every MESSAGE_REFRESH_MS. */
+  private maybeWritePending(entry: PendingEntry, now: number): void {
+    const job = entry.job;
+    const message = entry.decidedMessage;
+    if (message === undefined || this.inflight.has(entry.key)) return;
+    const phase = job.status?.phase ?? 'INIT';
+    const wantPhase = phase === 'ACTIVE' ? 'ACTIVE' : 'PENDING';
+    const cond = getCondition(job, 'Scheduled');
+    const shown = cond?.status === 'False' && phase === wantPhase;
+    if (shown && cond.message === message) return;
+    if (shown && entry.writtenAt !== undefined && now - entry.writtenAt < MESSAGE_REFRESH_MS) return;
+    entry.writtenAt = now;
+    this.startWrite(entry.key, async () => {
+      const out = await writeUnschedulable(this.client, job, wantPhase, message, this.nowIso(), this.signal);
+      if (!out) return;
+      this.written.set(entry.key, Number(out.metadata.resourceVersion));
+      this.recorder.record(out, 'FailedScheduling', message, { source: 'scheduler' });
+    });
+  }
+
+  /** Queues one status write of a job; a job never has two in flight. */
+  private startWrite(key: string, fn: () => Promise<void>, placement = false): void {
     this.inflight.add(key);
-    try {
-      await fn();
-    } catch (err) {
-      this.deps.logger.warn({ job: key, err: errText(err) }, 'job status write failed; will retry');
-    } finally {
-      this.inflight.delete(key);
+    this.pipeline.push(async () => {
+      try {
+        await fn();
+        statusWrites.inc({ kind: placement ? 'placement' : 'pending', outcome: 'ok' });
+      } catch (err) {
+        statusWrites.inc({ kind: placement ? 'placement' : 'pending', outcome: 'error' });
+        if (!this.signal.aborted) this.deps.logger.warn({ job: key, err: errText(err) }, 'job status write failed; will decide again');
+      } finally {
+        this.inflight.delete(key);
+        this.requeue(key);
+      }
+    });
+  }
+
+  /** After a write: the job goes back in the queue if the cache says it still needs a placement. */
+  private requeue(key: string): void {
+    const job = this.informers.jobs.get(key);
+    if (!job) return;
+    const mine = this.written.get(key);
+    if (mine !== undefined && Number(job.metadata.resourceVersion) < mine) return;
+    if (!needsScheduling(job)) return;
+    const entry = this.queue.upsert(job);
+    entry.shape ??= shapeOf(job);
+    if (entry.failedGen !== this.view.generation) {
+      this.fresh.add(key);
+      this.trigger.kick();
     }
   }
 
-  private async writePlaced(job: JobObj, placed: Record<string, number[]>, ranking: string[], signal: AbortSignal): Promise<void> {
-    const nowIso = new Date(this.deps.clock.now()).toISOString();
-    const copy = structuredClone(job);
-    copy.status ??= {};
-    const placements = { ...(copy.status.placements ?? {}) };
-    for (const [cluster, ranks] of Object.entries(placed)) {
-      placements[cluster] = [...new Set([...(placements[cluster] ?? []), ...ranks])].sort((a, b) => a - b);
-    }
-    copy.status.placements = placements;
-    copy.status.phase = 'ACTIVE';
-    const summary = Object.entries(placed)
-      .map(([c, r]) => `${c}: ${r.length}`)
-      .join(', ');
-    copy.status.conditions = setCondition(copy.status.conditions, { type: 'Scheduled', status: 'True', reason: 'Scheduled', message: `placed ${summary}` }, nowIso);
-    finishStatus(copy);
+  private async writePlaced(job: JobObj, decision: PlacedDecision): Promise<void> {
+    let out: JobObj;
     try {
-      // Written with the cache copy's resourceVersion: if anyone wrote since, we decided on stale data.
-      const out = await this.client.updateStatus<JobObj>('jobs', copy, { signal });
-      this.written.set(keyOf(job), Number(out.metadata.resourceVersion));
-      this.recorder.record(out, 'Scheduled', `placed ${summary} (ranks ${Object.entries(placed).map(([c, r]) => `${c}: ${r.join(',')}`).join('; ')}); candidates best first: ${ranking.join(', ')}`, { source: 'scheduler' });
+      out = await writePlacement(this.client, job, decision.placed, this.nowIso(), this.signal);
     } catch (err) {
-      if (job.metadata.uid) for (const ranks of Object.values(placed)) for (const r of ranks) this.reservations.release(job.metadata.uid, r);
+      // Not written: the capacity it held is free again and the job will be decided again.
+      if (job.metadata.uid) for (const r of decision.reservations) this.reservations.release(job.metadata.uid, r.rank);
+      this.view.bump();
       throw err;
     }
-  }
-
-  private async writePending(job: JobObj, phase: 'PENDING' | 'ACTIVE', message: string, signal: AbortSignal): Promise<void> {
-    const nowIso = new Date(this.deps.clock.now()).toISOString();
-    const out = await mutateStatus(
-      this.client,
-      'jobs',
-      job,
-      (j) => {
-        if (!needsScheduling(j)) return false;
-        j.status.phase = phase;
-        j.status.conditions = setCondition(j.status.conditions, { type: 'Scheduled', status: 'False', reason: 'Unschedulable', message }, nowIso);
-        return true;
-      },
-      { signal, attempts: 2 },
-    );
-    if (out && out !== job) {
-      this.written.set(keyOf(job), Number(out.metadata.resourceVersion));
-      this.recorder.record(out, 'FailedScheduling', message, { source: 'scheduler' });
+    this.written.set(keyOf(job), Number(out.metadata.resourceVersion));
+    if (this.scheduledEvents.take()) {
+      const ranks = Object.entries(decision.placed)
+        .map(([c, r]) => `${c}: ${r.join(',')}`)
+        .join('; ');
+      this.recorder.record(out, 'Scheduled', `placed ${placedSummary(decision.placed)} (ranks ${ranks}); candidates best first: ${decision.ranking.join(', ')}`, { source: 'scheduler' });
+    } else {
+      // The Scheduled condition in the job's status still says where it went.
+      eventsSuppressed.inc();
     }
   }
 
-  private async failPending(job: JobObj, maxPending: number, signal: AbortSignal): Promise<void> {
-    const nowIso = new Date(this.deps.clock.now()).toISOString();
-    const message = `not placed within maxPendingSeconds (${maxPending} s); last reason: ${getCondition(job, 'Scheduled')?.message ?? 'none'}`;
-    const out = await mutateStatus(
-      this.client,
-      'jobs',
-      job,
-      (j) => {
-        if (j.status.phase === 'ACTIVE' || isTerminal(j.status.phase)) return false;
-        j.status.phase = 'FAILED';
-        j.status.conditions = setCondition(j.status.conditions, { type: 'Failed', status: 'True', reason: 'PendingTimeout', message }, nowIso);
-        return true;
-      },
-      { signal },
-    );
-    if (out && out !== job) this.recorder.record(out, 'Failed', message, { source: 'scheduler' });
+  private nowIso(): string {
+    return new Date(this.deps.clock.now()).toISOString();
   }
 }
 
-const EMPTY: Record<string, Record<string, number>> = {};
-
-function keyOf(job: JobObj): string {
-  return `${job.metadata.namespace ?? 'default'}/${job.metadata.name}`;
-}
-
-/** INIT/PENDING jobs, and ACTIVE jobs with replicas not placed anywhere (evicted ones). */
-export function needsScheduling(job: JobObj): boolean {
-  const phase = job.status?.phase ?? 'INIT';
-  if (phase === 'INIT' || phase === 'PENDING') return true;
-  return phase === 'ACTIVE' && unplacedRanks(job).length > 0;
+/** What a decision depends on besides capacity: jobs of one shape get the same "does not fit". */
+function shapeOf(job: JobObj): string {
+  return JSON.stringify([job.spec.resources ?? {}, unplacedRanks(job).length, job.spec.placement ?? null, job.metadata.labels ?? {}]);
 }
 
 function toSchedResources(r: Record<string, number>): Record<string, number> {

@@ -1,0 +1,77 @@
+/**
+ * The scheduler's job status writes, each one read-modify-write with the
+ * resourceVersion it was computed from (a Conflict means re-read and re-apply
+ * or, for placements, decide again — never overwrite).
+ */
+import type { SkyShiftClient } from '../client/index.js';
+import { finishStatus, getCondition, isTerminal, setCondition, unplacedRanks } from './job-status.js';
+import { mutateStatus } from './status-writer.js';
+import type { JobObj } from './types.js';
+
+/** INIT/PENDING jobs, and ACTIVE jobs with replicas not placed anywhere (evicted ones). */
+export function needsScheduling(job: JobObj): boolean {
+  const phase = job.status?.phase ?? 'INIT';
+  if (phase === 'INIT' || phase === 'PENDING') return true;
+  return phase === 'ACTIVE' && unplacedRanks(job).length > 0;
+}
+
+export function placedSummary(placed: Record<string, number[]>): string {
+  return Object.entries(placed)
+    .map(([c, r]) => `${c}: ${r.length}`)
+    .join(', ');
+}
+
+/**
+ * Writes a placement decided on `job` (the informer copy). Deliberately not
+ * retried on Conflict: the decision was made on that copy, so if anyone wrote
+ * since, it must be decided again on the newer one.
+ */
+export async function writePlacement(client: SkyShiftClient, job: JobObj, placed: Record<string, number[]>, nowIso: string, signal: AbortSignal): Promise<JobObj> {
+  const copy = structuredClone(job);
+  copy.status ??= {};
+  const placements = { ...(copy.status.placements ?? {}) };
+  for (const [cluster, ranks] of Object.entries(placed)) {
+    placements[cluster] = [...new Set([...(placements[cluster] ?? []), ...ranks])].sort((a, b) => a - b);
+  }
+  copy.status.placements = placements;
+  copy.status.phase = 'ACTIVE';
+  copy.status.conditions = setCondition(copy.status.conditions, { type: 'Scheduled', status: 'True', reason: 'Scheduled', message: `placed ${placedSummary(placed)}` }, nowIso);
+  finishStatus(copy);
+  return client.updateStatus<JobObj>('jobs', copy, { signal });
+}
+
+/** PENDING (or ACTIVE with evicted replicas) with the per-cluster reasons. Undefined when nothing was written. */
+export async function writeUnschedulable(client: SkyShiftClient, job: JobObj, phase: 'PENDING' | 'ACTIVE', message: string, nowIso: string, signal: AbortSignal): Promise<JobObj | undefined> {
+  const out = await mutateStatus(
+    client,
+    'jobs',
+    job,
+    (j) => {
+      if (!needsScheduling(j)) return false;
+      const cond = getCondition(j, 'Scheduled');
+      if (cond?.status === 'False' && cond.message === message && j.status.phase === phase) return false;
+      j.status.phase = phase;
+      j.status.conditions = setCondition(j.status.conditions, { type: 'Scheduled', status: 'False', reason: 'Unschedulable', message }, nowIso);
+      return true;
+    },
+    { signal, attempts: 2 },
+  );
+  return out && out !== job ? out : undefined;
+}
+
+/** maxPendingSeconds ran out: FAILED with reason PendingTimeout. Undefined when nothing was written. */
+export async function writePendingTimeout(client: SkyShiftClient, job: JobObj, message: string, nowIso: string, signal: AbortSignal): Promise<JobObj | undefined> {
+  const out = await mutateStatus(
+    client,
+    'jobs',
+    job,
+    (j) => {
+      if (j.status.phase === 'ACTIVE' || isTerminal(j.status.phase)) return false;
+      j.status.phase = 'FAILED';
+      j.status.conditions = setCondition(j.status.conditions, { type: 'Failed', status: 'True', reason: 'PendingTimeout', message }, nowIso);
+      return true;
+    },
+    { signal },
+  );
+  return out && out !== job ? out : undefined;
+}
