@@ -18,6 +18,7 @@ export function request(
   url: URL,
   method: string,
   body?: string,
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -25,7 +26,7 @@ export function request(
       {
         method,
         agent,
-        headers: body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {},
+        headers: body ? { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : headers,
       },
       (res) => {
         const chunks: Buffer[] = [];

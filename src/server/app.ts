@@ -133,7 +133,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   app.decorateRequest('skyRoute', '');
   registerBodyParsers(app);
   // The gate goes first so it guards every route below, operational ones included.
-  options.auth?.install(app, (url) => router.resolve(url));
+  options.auth?.install(app, ctx);
 
   app.addHook('onRequest', (request, reply, done) => {
     // HTTP/1.1 requires Host (RFC 9112 3.2); HTTP/1.0 clients may omit it.

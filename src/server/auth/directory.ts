@@ -8,6 +8,12 @@ import { kindForPlural, normalizeObject, storageKey, type KindInfo, type RoleSpe
 import type { JsonObject, KeyValue, Store } from '../store.js';
 import type { RoleView } from './rbac.js';
 
+/** Told of every write, so the gate's cached view waits for it (read-your-writes); see view.ts. */
+export interface WriteTracker {
+  wrote(kind: KindInfo, revision: number): void;
+  deleted(kind: KindInfo, key: string, lastRevision: number): Promise<void>;
+}
+
 function kind(plural: string): KindInfo {
   const k = kindForPlural(plural);
   if (!k) throw new Error(`kind ${plural} is not registered`);
@@ -19,8 +25,10 @@ function isStoreCode(err: unknown, code: string): boolean {
 }
 
 export class Directory {
-  private readonly roles = kind('roles');
-  private readonly users = kind('users');
+  readonly roles = kind('roles');
+  readonly users = kind('users');
+  /** Replaced once the API server exists; before that (bootstrap) nobody reads a cache. */
+  tracker: WriteTracker = { wrote: () => {}, deleted: async () => {} };
 
   constructor(
     private readonly store: Store,
@@ -72,8 +80,11 @@ export class Directory {
   }
 
   async deleteUser(name: string): Promise<boolean> {
+    const key = storageKey(this.users, undefined, name);
     try {
-      await this.store.delete(storageKey(this.users, undefined, name));
+      const kv = await this.store.delete(key);
+      // The deleted user's tokens must fail on the very next request.
+      await this.tracker.deleted(this.users, key, kv.modRevision);
       return true;
     } catch (err) {
       if (isStoreCode(err, 'NotFound')) return false;
@@ -103,7 +114,8 @@ export class Directory {
       obj.spec.users = users;
       obj.metadata.generation = (obj.metadata.generation ?? 1) + 1;
       try {
-        await this.store.update(key, obj as unknown as JsonObject, kv.modRevision);
+        const written = await this.store.update(key, obj as unknown as JsonObject, kv.modRevision);
+        this.tracker.wrote(this.roles, written.modRevision);
         return true;
       } catch (err) {
         if (!isStoreCode(err, 'Conflict')) throw err;
@@ -119,7 +131,8 @@ export class Directory {
     obj.metadata.generation = 1;
     delete obj.metadata.resourceVersion;
     try {
-      await this.store.create(storageKey(k, undefined, name), obj as unknown as JsonObject);
+      const written = await this.store.create(storageKey(k, undefined, name), obj as unknown as JsonObject);
+      this.tracker.wrote(k, written.modRevision);
       return true;
     } catch (err) {
       if (isStoreCode(err, 'AlreadyExists')) return false;

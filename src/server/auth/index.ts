@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { Target } from '../router.js';
+import type { ServerContext } from '../context.js';
 import type { Store } from '../store.js';
 import { ADMIN_USER, ensureAdmin, ensureControllerToken, ensureDefaultRoles } from './bootstrap.js';
 import { installGate } from './hook.js';
@@ -15,6 +15,7 @@ import { loadOrCreateSigningKey } from './keys.js';
 import { warmUpPasswords } from './passwords.js';
 import { installRoutes } from './routes.js';
 import { AuthService } from './service.js';
+import { CacheView } from './view.js';
 
 export { ADMIN_USER, CONTROLLER_USER, DEFAULT_ROLES } from './bootstrap.js';
 export type { Principal } from './service.js';
@@ -39,8 +40,11 @@ export interface Auth {
   readonly controllerToken: string;
   /** A token for the admin without its password: `skyshift up` writes it into the skyctl config. */
   adminToken(ttlSeconds: number): Promise<string>;
-  /** Called by createApiServer before its own routes. */
-  install(app: FastifyInstance, resolve: (url: string) => Target): void;
+  /**
+   * Called by createApiServer before its own routes. From then on the gate
+   * reads roles and users from the server's watch caches (`ctx.caches`).
+   */
+  install(app: FastifyInstance, ctx: ServerContext): void;
 }
 
 export async function createAuth(options: AuthOptions): Promise<Auth> {
@@ -64,8 +68,10 @@ export async function createAuth(options: AuthOptions): Promise<Auth> {
     adminCreated,
     controllerToken,
     adminToken: (ttl) => service.issueToken(ADMIN_USER, ttl),
-    install(app, resolve) {
-      installGate(app, service, resolve);
+    install(app, ctx) {
+      const view = CacheView.of(ctx, service.directory.roles, service.directory.users);
+      if (view) service.attach(view);
+      installGate(app, service, (url) => ctx.router.resolve(url));
       installRoutes(app, service);
     },
   };

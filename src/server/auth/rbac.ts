@@ -64,3 +64,56 @@ export function covers(roles: readonly RoleView[], user: string, target: RoleVie
   }
   return true;
 }
+
+/**
+ * Every role's grants expanded per user, built once per role revision so the
+ * request gate answers in a few map lookups instead of scanning every role.
+ * Same semantics as `allows`: namespace -> resource -> actions, where '*' at a
+ * level matches anything and a request's '*' or absent namespace is matched
+ * only by a granted '*'. Nested maps rather than joined strings, so no value
+ * can forge another's key.
+ */
+export class RuleIndex {
+  private readonly byUser = new Map<string, Map<string, Map<string, Set<string>>>>();
+
+  constructor(readonly roles: readonly RoleView[]) {
+    for (const role of roles) {
+      for (const user of role.spec.users) {
+        let namespaces = this.byUser.get(user);
+        if (!namespaces) this.byUser.set(user, (namespaces = new Map()));
+        for (const namespace of role.spec.namespaces) {
+          let resources = namespaces.get(namespace);
+          if (!resources) namespaces.set(namespace, (resources = new Map()));
+          for (const rule of role.spec.rules) {
+            for (const resource of rule.resources) {
+              let actions = resources.get(resource);
+              if (!actions) resources.set(resource, (actions = new Set()));
+              for (const action of rule.actions) actions.add(action);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  allows(user: string, request: Request): boolean {
+    const namespaces = this.byUser.get(user);
+    if (!namespaces) return false;
+    const { action, resource, namespace } = request;
+    const scoped = namespace !== undefined && namespace !== '*' ? namespaces.get(namespace) : undefined;
+    return grantsIn(scoped, resource, action) || grantsIn(namespaces.get('*'), resource, action);
+  }
+
+  rolesOf(user: string): RoleView[] {
+    return rolesOf(this.roles, user);
+  }
+}
+
+function grantsIn(resources: Map<string, Set<string>> | undefined, resource: string, action: string): boolean {
+  if (!resources) return false;
+  return hasAction(resources.get(resource), action) || (resource !== '*' && hasAction(resources.get('*'), action));
+}
+
+function hasAction(actions: Set<string> | undefined, action: string): boolean {
+  return actions !== undefined && (actions.has(action) || actions.has('*'));
+}

@@ -12,7 +12,9 @@ import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hashPassword, verifyPassword 
 import { allows, covers, rolesOf, type Request, type RoleView } from './rbac.js';
 import { Secrets, type InviteRecord } from './secrets.js';
 import { Throttle, type ThrottleOptions } from './throttle.js';
+import { SERVICE_RECHECK_MS, TokenCache, type CachedToken } from './token-cache.js';
 import { TokenSigner, unverifiedInviteNonce } from './tokens.js';
+import { StoreView, type AccessView } from './view.js';
 
 /** Service-account tokens are random, not JWTs; the prefix tells them apart at a glance. */
 export const SERVICE_TOKEN_PREFIX = 'sks_';
@@ -28,6 +30,8 @@ export interface AuthServiceOptions {
   tokenTtlSeconds?: number;
   /** Lifetime of invites (default 7 days). */
   inviteTtlSeconds?: number;
+  /** Verified tokens kept in memory (default 10,000). */
+  tokenCacheSize?: number;
   throttle?: Partial<ThrottleOptions>;
   now?: () => Date;
 }
@@ -47,6 +51,9 @@ export class AuthService {
   readonly directory: Directory;
   readonly secrets: Secrets;
   readonly signer: TokenSigner;
+  /** What the gate reads roles and users from: the store until `attach` hands it the server's caches. */
+  private view: AccessView;
+  private readonly tokens: TokenCache;
   private readonly userThrottle: Throttle;
   private readonly addressThrottle: Throttle;
   private readonly tokenTtl: number;
@@ -58,6 +65,8 @@ export class AuthService {
     this.directory = new Directory(options.store, this.now);
     this.secrets = new Secrets(options.store);
     this.signer = new TokenSigner(options.signingKey, this.now);
+    this.view = new StoreView(options.store, this.directory.roles, this.directory.users);
+    this.tokens = new TokenCache(options.tokenCacheSize ?? 10_000);
     this.tokenTtl = options.tokenTtlSeconds ?? 24 * 3600;
     this.inviteTtl = options.inviteTtlSeconds ?? 7 * 24 * 3600;
     const base = { free: 3, baseSeconds: 1, maxSeconds: 300, forgetSeconds: 900, maxEntries: 10_000, ...options.throttle };
@@ -66,26 +75,68 @@ export class AuthService {
     this.addressThrottle = new Throttle({ ...base, free: base.free * 5 }, this.now);
   }
 
+  /** From now on the gate reads roles and users through `view`, and the Directory tells it of its writes. */
+  attach(view: AccessView): void {
+    this.view = view;
+    this.directory.tracker = view;
+  }
+
   /** 401 unless `authorization` carries a valid token of a user that still exists. */
   async authenticate(authorization: string | undefined): Promise<Principal> {
     if (!authorization) throw new ApiError('Unauthorized', 'authentication required: log in with skyctl login');
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    const token = match?.[1];
+    const token = bearerToken(authorization);
     if (!token) throw new ApiError('Unauthorized', 'the Authorization header must be "Bearer <token>"');
-    const user = token.startsWith(SERVICE_TOKEN_PREFIX)
-      ? await this.secrets.tokenUser(token)
-      : (await this.signer.verifyAccess(token))?.user;
-    // A deleted user's unexpired token dies with the user.
-    if (user === undefined || !(await this.directory.userExists(user))) throw new ApiError('Unauthorized', BAD_TOKEN);
-    return { user };
+    const snapshot = await this.view.settled();
+    const nowMs = this.now().getTime();
+    const cached = this.tokens.get(token, nowMs);
+    // A deleted user's unexpired token dies with the user (and a re-created namesake is someone else).
+    if (cached && snapshot.user(cached.user)?.uid === cached.uid) return { user: cached.user };
+    let verified: { user: string; expiresAtSeconds: number; recheckAtMs: number } | undefined;
+    if (token.startsWith(SERVICE_TOKEN_PREFIX)) {
+      const user = await this.secrets.tokenUser(token);
+      if (user !== undefined) verified = { user, expiresAtSeconds: Infinity, recheckAtMs: nowMs + SERVICE_RECHECK_MS };
+    } else {
+      const claims = await this.signer.verifyAccess(token);
+      if (claims) verified = { user: claims.user, expiresAtSeconds: claims.expiresAt.getTime() / 1000, recheckAtMs: Infinity };
+    }
+    const record = verified && snapshot.user(verified.user);
+    if (!verified || !record) {
+      this.tokens.delete(token);
+      throw new ApiError('Unauthorized', BAD_TOKEN);
+    }
+    const entry: CachedToken = { ...verified, uid: record.uid };
+    this.tokens.set(token, entry);
+    return { user: entry.user };
+  }
+
+  /**
+   * The gate's fast path: the principal if the token was verified before, its
+   * user still exists, and the caches already reflect this server's writes;
+   * otherwise undefined, and the caller takes `authenticate` (which also gives
+   * the precise 401). Synchronous, so a cached request costs no promise.
+   */
+  authenticateNow(authorization: string | undefined): Principal | undefined {
+    if (!authorization) return undefined;
+    const token = bearerToken(authorization);
+    if (!token) return undefined;
+    const cached = this.tokens.get(token, this.now().getTime());
+    if (!cached) return undefined;
+    const snapshot = this.view.current();
+    return snapshot?.user(cached.user)?.uid === cached.uid ? { user: cached.user } : undefined;
   }
 
   /** 403 unless one of the principal's roles allows the request. */
   async authorize(principal: Principal, request: Request): Promise<void> {
-    if (allows(await this.directory.listRoles(), principal.user, request)) return;
+    if ((await this.view.settled()).rules.allows(principal.user, request)) return;
     throw new ApiError('Forbidden', denial(principal.user, request));
   }
 
+  /** The gate's fast path: true only if allowed by up-to-date roles; false means "ask `authorize`", never a cached denial. */
+  allowedNow(principal: Principal, request: Request): boolean {
+    return this.view.current()?.rules.allows(principal.user, request) === true;
+  }
+
+  /** Straight from the store: used where a grant is decided (invites, registration), not on the hot path. */
   async isAllowed(principal: Principal, request: Request): Promise<boolean> {
     return allows(await this.directory.listRoles(), principal.user, request);
   }
@@ -223,6 +274,8 @@ export class AuthService {
     await this.secrets.forgetUser(name);
     // Otherwise a later user of the same name would inherit the roles.
     await this.directory.removeUserFromRoles(name);
+    // Memory hygiene only: the uid binding already stops these tokens (also on other servers).
+    this.tokens.forgetUser(name);
     return user as unknown as Record<string, unknown>;
   }
 
@@ -232,6 +285,10 @@ export class AuthService {
     const namespaces = [...new Set(roles.flatMap((r) => r.spec.namespaces))].sort();
     return { kind: 'WhoAmI', user: principal.user, type: user?.spec.type ?? 'user', roles: roles.map((r) => r.name).sort(), namespaces };
   }
+}
+
+function bearerToken(authorization: string): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
 }
 
 function denial(user: string, request: Request): string {

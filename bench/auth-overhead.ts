@@ -1,0 +1,124 @@
+/**
+ * node --import tsx bench/auth-overhead.ts [--quick] — what authentication and
+ * authorisation cost on the hot path: creates/s and p50/p99 at concurrency 50
+ * through HTTP on SQLite, against two real `skyshift server` processes started
+ * side by side, one with auth (admin token from POST /login) and one with
+ * --no-auth. Runs alternate on/off inside each round (the machine is shared,
+ * so only interleaved runs are comparable); figures are medians of the rounds.
+ *
+ *   --rounds N        interleaved rounds (default 3)
+ *   --baseline DIR    also an auth-on server from another checkout (e.g. a
+ *                     `git worktree` of an older commit), for before/after
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, waitFor } from '../test/infra/ports.js';
+import { startDaemon } from '../test/infra/process.js';
+import { startServer, type TestServer } from '../test/infra/server.js';
+import { makeAgent, median, percentile, request, runLoad } from './lib/http.js';
+
+const QUICK = process.argv.includes('--quick');
+const arg = (name: string) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+const ROUNDS = Number(arg('--rounds') ?? 3);
+const BASELINE = arg('--baseline');
+const N = QUICK ? 3000 : 10000;
+const WARMUP = QUICK ? 1000 : 3000;
+const CONCURRENCY = 50;
+
+interface Run {
+  perSec: number;
+  p50: number;
+  p99: number;
+}
+
+function jobBody(name: string): string {
+  return JSON.stringify({
+    kind: 'Job',
+    metadata: { name, labels: { app: 'bench' } },
+    spec: { run: 'echo hello', replicas: 1, resources: { cpus: 1, memory: '512Mi' } },
+  });
+}
+
+async function adminToken(server: TestServer): Promise<string> {
+  // The server writes the generated password only to this file under its HOME.
+  const password = readFileSync(join(server.dir, '.skyshift', 'admin-password'), 'utf8').trim();
+  const agent = makeAgent(1);
+  const res = await request(agent, new URL('/login', server.url), 'POST', JSON.stringify({ username: 'admin', password }));
+  agent.destroy();
+  if (res.status !== 200) throw new Error(`login failed: HTTP ${res.status}`);
+  return (JSON.parse(res.body) as { token: string }).token;
+}
+
+async function creates(server: TestServer, headers: Record<string, string>, prefix: string, n: number): Promise<Run> {
+  const agent = makeAgent(CONCURRENCY);
+  const url = new URL('/default/jobs', server.url);
+  const r = await runLoad(n, CONCURRENCY, async (i) => (await request(agent, url, 'POST', jobBody(`${prefix}-${i}`), headers)).status);
+  agent.destroy();
+  if (r.errors > 0) throw new Error(`${r.errors} errors, first: ${r.firstError}`);
+  return { perSec: (n / r.wallMs) * 1000, p50: percentile(r.latencies, 50), p99: percentile(r.latencies, 99) };
+}
+
+/** Like startServer({auth: true}), but running the `skyshift` of another checkout. */
+async function startBaseline(repo: string): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'skyshift-bench-'));
+  const port = await freePort();
+  const bin = join(repo, 'src/bin/skyshift.ts');
+  const args = ['--import', 'tsx', bin, 'server', '--host', '127.0.0.1', '--port', String(port), '--store', `sqlite:${join(dir, 'skyshift.db')}`];
+  const daemon = startDaemon(process.execPath, args, { logFile: join(dir, 'server.log'), env: { HOME: dir }, cwd: repo });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`baseline server on ${url}`, async () => {
+    if (daemon.child.exitCode !== null) throw new Error(`server exited with ${daemon.child.exitCode}`);
+    return (await fetch(`${url}/readyz`)).ok;
+  });
+  return { url, port, dir, daemon, stop: () => daemon.stop() };
+}
+
+function summary(runs: Run[]): Run {
+  return { perSec: median(runs.map((r) => r.perSec)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)) };
+}
+
+const servers: TestServer[] = [];
+try {
+  const on = await startServer({ auth: true });
+  servers.push(on);
+  const off = await startServer({ auth: false });
+  servers.push(off);
+  const auth = { authorization: `Bearer ${await adminToken(on)}` };
+  const variants: { name: string; server: TestServer; headers: Record<string, string> }[] = [
+    { name: 'auth on', server: on, headers: auth },
+    { name: '--no-auth', server: off, headers: {} },
+  ];
+  if (BASELINE) {
+    const base = await startBaseline(BASELINE);
+    servers.push(base);
+    variants.push({ name: 'auth on (baseline)', server: base, headers: { authorization: `Bearer ${await adminToken(base)}` } });
+  }
+  for (const v of variants) await creates(v.server, v.headers, 'warm', WARMUP);
+  const results = new Map<string, Run[]>(variants.map((v) => [v.name, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    // Rotate which goes first so none always gets the quieter slot.
+    const order = variants.map((_, i) => variants[(i + round) % variants.length]!);
+    for (const v of order) {
+      const run = await creates(v.server, v.headers, `r${round}`, N);
+      results.get(v.name)!.push(run);
+      console.error(`  round ${round + 1} ${v.name}: ${run.perSec.toFixed(0)}/s p50 ${run.p50.toFixed(2)} ms p99 ${run.p99.toFixed(2)} ms`);
+    }
+  }
+  console.log(`\ncreates, sqlite, concurrency ${CONCURRENCY}, ${N} per run, median of ${ROUNDS} interleaved rounds\n`);
+  console.log('| server | creates/s | p50 ms | p99 ms |');
+  console.log('|---|---:|---:|---:|');
+  const rows = variants.map((v) => ({ name: v.name, s: summary(results.get(v.name)!) }));
+  for (const { name, s } of rows) console.log(`| ${name} | ${s.perSec.toFixed(0)} | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} |`);
+  // Per-round ratios against the --no-auth run of the same round: steadier than ratios of medians on a noisy machine.
+  const noAuth = results.get('--no-auth')!;
+  for (const v of variants.filter((v) => v.name !== '--no-auth')) {
+    const ratios = results.get(v.name)!.map((r, i) => r.perSec / noAuth[i]!.perSec);
+    console.log(`${v.name}: costs ${((1 - median(ratios)) * 100).toFixed(1)}% of --no-auth create throughput (median of per-round ratios)`);
+  }
+} finally {
+  for (const s of servers) await s.stop();
+}
