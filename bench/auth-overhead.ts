@@ -30,6 +30,8 @@ const WARMUP = QUICK ? 1000 : 3000;
 const CONCURRENCY = 50;
 
 interface Run {
+  /** Server CPU (user+sys) per create: far steadier than wall-clock rates when other work shares the cores. */
+  cpuUs: number;
   perSec: number;
   p50: number;
   p99: number;
@@ -53,13 +55,21 @@ async function adminToken(server: TestServer): Promise<string> {
   return (JSON.parse(res.body) as { token: string }).token;
 }
 
+/** utime+stime of a process in clock ticks (Linux /proc; 100 ticks per second). */
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
 async function creates(server: TestServer, headers: Record<string, string>, prefix: string, n: number): Promise<Run> {
   const agent = makeAgent(CONCURRENCY);
+  const cpu0 = cpuTicks(server.daemon.pid);
   const url = new URL('/default/jobs', server.url);
   const r = await runLoad(n, CONCURRENCY, async (i) => (await request(agent, url, 'POST', jobBody(`${prefix}-${i}`), headers)).status);
   agent.destroy();
   if (r.errors > 0) throw new Error(`${r.errors} errors, first: ${r.firstError}`);
-  return { perSec: (n / r.wallMs) * 1000, p50: percentile(r.latencies, 50), p99: percentile(r.latencies, 99) };
+  const cpuUs = ((cpuTicks(server.daemon.pid) - cpu0) * 10_000) / n;
+  return { cpuUs, perSec: (n / r.wallMs) * 1000, p50: percentile(r.latencies, 50), p99: percentile(r.latencies, 99) };
 }
 
 /** Like startServer({auth: true}), but running the `skyshift` of another checkout. */
@@ -78,7 +88,7 @@ async function startBaseline(repo: string): Promise<TestServer> {
 }
 
 function summary(runs: Run[]): Run {
-  return { perSec: median(runs.map((r) => r.perSec)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)) };
+  return { cpuUs: median(runs.map((r) => r.cpuUs)), perSec: median(runs.map((r) => r.perSec)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)) };
 }
 
 const servers: TestServer[] = [];
@@ -105,19 +115,23 @@ try {
     for (const v of order) {
       const run = await creates(v.server, v.headers, `r${round}`, N);
       results.get(v.name)!.push(run);
-      console.error(`  round ${round + 1} ${v.name}: ${run.perSec.toFixed(0)}/s p50 ${run.p50.toFixed(2)} ms p99 ${run.p99.toFixed(2)} ms`);
+      console.error(`  round ${round + 1} ${v.name}: ${run.perSec.toFixed(0)}/s ${run.cpuUs.toFixed(0)} µs CPU/create p50 ${run.p50.toFixed(2)} ms p99 ${run.p99.toFixed(2)} ms`);
     }
   }
   console.log(`\ncreates, sqlite, concurrency ${CONCURRENCY}, ${N} per run, median of ${ROUNDS} interleaved rounds\n`);
-  console.log('| server | creates/s | p50 ms | p99 ms |');
-  console.log('|---|---:|---:|---:|');
+  console.log('| server | creates/s | server CPU µs/create | p50 ms | p99 ms |');
+  console.log('|---|---:|---:|---:|---:|');
   const rows = variants.map((v) => ({ name: v.name, s: summary(results.get(v.name)!) }));
-  for (const { name, s } of rows) console.log(`| ${name} | ${s.perSec.toFixed(0)} | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} |`);
+  for (const { name, s } of rows) console.log(`| ${name} | ${s.perSec.toFixed(0)} | ${s.cpuUs.toFixed(0)} | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} |`);
   // Per-round ratios against the --no-auth run of the same round: steadier than ratios of medians on a noisy machine.
   const noAuth = results.get('--no-auth')!;
   for (const v of variants.filter((v) => v.name !== '--no-auth')) {
     const ratios = results.get(v.name)!.map((r, i) => r.perSec / noAuth[i]!.perSec);
-    console.log(`${v.name}: costs ${((1 - median(ratios)) * 100).toFixed(1)}% of --no-auth create throughput (median of per-round ratios)`);
+    const cpu = results.get(v.name)!.map((r, i) => r.cpuUs / noAuth[i]!.cpuUs);
+    console.log(
+      `${v.name}: costs ${((1 - median(ratios)) * 100).toFixed(1)}% of --no-auth create throughput, ` +
+        `${((median(cpu) - 1) * 100).toFixed(1)}% more server CPU per create (medians of per-round ratios)`,
+    );
   }
 } finally {
   for (const s of servers) await s.stop();
