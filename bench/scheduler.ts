@@ -185,18 +185,31 @@ async function engineDecisionMetric(url: string): Promise<string | undefined> {
   }
   const lines = text.split('\n').filter((l) => !l.startsWith('#') && /schedul/i.test(l) && /(decision|latency|duration|seconds)/i.test(l));
   if (lines.length === 0) return undefined;
-  // Histogram: estimate p50/p99 from cumulative buckets of the first *_bucket family found.
+  const value = (l: string) => Number(l.trim().split(/\s+/).pop());
+  // Summary with quantiles (exact over its window): preferred.
+  const quantiles = lines.filter((l) => /\{quantile="/.test(l));
+  if (quantiles.length > 0) {
+    const family = quantiles[0]!.split('{')[0]!;
+    const q = (p: string) => value(quantiles.find((l) => l.startsWith(family) && l.includes(`quantile="${p}"`)) ?? 'x NaN');
+    const count = value(lines.find((l) => l.startsWith(`${family}_count`)) ?? 'x NaN');
+    const sum = value(lines.find((l) => l.startsWith(`${family}_sum`)) ?? 'x NaN');
+    const scale = /seconds/.test(family) ? 1000 : 1;
+    return `${family} (summary): n=${count}, mean ${fmt((sum / count) * scale, 3)} ms, p50 ${fmt(q('0.5') * scale, 3)} ms, p99 ${fmt(q('0.99') * scale, 3)} ms, p99.9 ${fmt(q('0.999') * scale, 3)} ms`;
+  }
+  // Histogram: estimate p50/p99 from cumulative buckets of the first *_bucket family, summed over its label sets.
   const bucketLines = lines.filter((l) => /_bucket\{/.test(l));
   if (bucketLines.length > 0) {
     const family = bucketLines[0]!.split('_bucket')[0]!;
-    const buckets = bucketLines
-      .filter((l) => l.startsWith(family + '_bucket'))
-      .map((l) => ({ le: /le="([^"]+)"/.exec(l)?.[1] ?? '+Inf', count: Number(l.trim().split(/\s+/).pop()) }))
-      .map((b) => ({ le: b.le === '+Inf' ? Infinity : Number(b.le), count: b.count }))
-      .sort((a, b) => a.le - b.le);
+    const byLe = new Map<number, number>();
+    for (const l of bucketLines.filter((b) => b.startsWith(family + '_bucket'))) {
+      const raw = /le="([^"]+)"/.exec(l)?.[1] ?? '+Inf';
+      const le = raw === '+Inf' ? Infinity : Number(raw);
+      byLe.set(le, (byLe.get(le) ?? 0) + value(l));
+    }
+    const buckets = [...byLe].map(([le, count]) => ({ le, count })).sort((a, b) => a.le - b.le);
     const total = buckets[buckets.length - 1]?.count ?? 0;
     const q = (p: number) => buckets.find((b) => b.count >= p * total)?.le ?? NaN;
-    const sum = Number(lines.find((l) => l.startsWith(family + '_sum'))?.trim().split(/\s+/).pop());
+    const sum = lines.filter((l) => l.startsWith(family + '_sum')).reduce((a, l) => a + value(l), 0);
     const scale = /seconds/.test(family) ? 1000 : 1;
     return `${family}: n=${total}, mean ${fmt((sum / total) * scale, 3)} ms, p50 ≤ ${fmt(q(0.5) * scale, 3)} ms, p99 ≤ ${fmt(q(0.99) * scale, 3)} ms (bucket bounds)`;
   }

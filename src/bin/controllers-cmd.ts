@@ -1,11 +1,12 @@
 /** `skyshift controllers` and `skyshift up`: the composition root of controllers, server, store and the local cluster. */
 import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import { createLogger } from './logger.js';
 import { ApiError, kindForPlural, normalizeClusterName, parseCpus, parseMemory, storageKey } from '../api/index.js';
 import { configPath, loadConfig, saveConfig } from '../cli/index.js';
 import { SkyShiftClient } from '../client/index.js';
-import { runControllers, type ControllerOptions } from '../controllers/index.js';
+import { controllerRegistry, runControllers, type ControllerOptions } from '../controllers/index.js';
 import type { ClusterRef } from '../managers/index.js';
 import { createApiServer } from '../server/index.js';
 import { openStore } from '../store/index.js';
@@ -24,6 +25,7 @@ export interface ControllersCommandOptions extends ControllerFlags {
   identity?: string;
   token?: string;
   tokenFile?: string;
+  metricsPort?: number;
 }
 
 export interface UpCommandOptions extends ControllerFlags, AuthFlags {
@@ -68,11 +70,41 @@ export async function runControllersCommand(options: ControllersCommandOptions):
   logger.info({ server: client.server, identity }, 'controller manager starting');
   // Runtime timers are unref'd; a standby that only waits for the lease must still not exit.
   const keepAlive = setInterval(() => {}, 1 << 30);
+  const metrics = options.metricsPort !== undefined ? await serveMetrics(options.metricsPort) : undefined;
+  if (metrics) logger.info({ url: `http://127.0.0.1:${options.metricsPort}/metrics` }, 'controller metrics');
   try {
     await runControllers({ client, identity, logger, options: controllerOptions(options), signal: abort.signal });
   } finally {
     clearInterval(keepAlive);
+    await new Promise<void>((resolve) => (metrics ? metrics.close(() => resolve()) : resolve()));
   }
+}
+
+/** A separate controllers process has no API server to carry its metrics: a minimal /metrics of its own. */
+async function serveMetrics(port: number): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    controllerRegistry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': controllerRegistry.contentType }).end(text),
+      (err: unknown) => res.writeHead(500).end(String(err)),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  return server;
+}
+
+/** `skyshift up`: the API server's /metrics also shows the in-process controllers' registry. */
+function appendControllerMetrics(server: ReturnType<typeof createApiServer>): void {
+  server.app.addHook('onSend', async (request, _reply, payload) => {
+    if (request.url !== '/metrics' || typeof payload !== 'string') return payload;
+    return payload + (await controllerRegistry.metrics());
+  });
 }
 
 export async function runUp(options: UpCommandOptions, version: string): Promise<void> {
@@ -88,6 +120,7 @@ export async function runUp(options: UpCommandOptions, version: string): Promise
     throw err;
   });
   const server = createApiServer({ ...security.options, store, logger, version, logs });
+  appendControllerMetrics(server);
   let url: string;
   try {
     url = await server.start({ host: options.host, port: options.port });

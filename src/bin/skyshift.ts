@@ -155,7 +155,8 @@ Examples:
       .requiredOption('--server <url>', 'API server URL, e.g. http://127.0.0.1:50051')
       .option('--identity <name>', 'leader election identity (default: hostname_pid_random)')
       .option('--token <token>', 'bearer token for the API server (prefer --token-file: arguments are visible to other local users)')
-      .option('--token-file <file>', 'file holding the bearer token, e.g. ~/.skyshift/controllers.token written by skyshift server'),
+      .option('--token-file <file>', 'file holding the bearer token, e.g. ~/.skyshift/controllers.token written by skyshift server')
+      .option('--metrics-port <port>', 'serve the controllers\' Prometheus metrics on http://127.0.0.1:<port>/metrics', positive),
   ).action(async (options: ControllersCommandOptions) => runControllersCommand(options));
 
   return program;

@@ -9,3 +9,4 @@ export { SchedulerController, needsScheduling, toSchedJob } from './scheduler-co
 export { ClusterController, Skylet } from './skylet/index.js';
 export { clientLeaseApi } from './lease-api.js';
 export * as jobStatus from './job-status.js';
+export { controllerRegistry } from './metrics.js';

@@ -21,7 +21,8 @@ export interface Condition {
   lastTransitionTime?: string;
 }
 
-export type ReplicaState = 'INIT' | 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'EVICTED';
+/** CANCELLED: a replica still running when its job FAILED, stopped by its skylet (Kubernetes Jobs do the same at backoffLimit). */
+export type ReplicaState = 'INIT' | 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'EVICTED' | 'CANCELLED';
 
 export interface JobStatusView {
   phase?: string;

@@ -8,3 +8,4 @@ export { WorkQueue } from './workqueue.js';
 export type { WorkQueueOptions, Handler, HandlerResult } from './workqueue.js';
 export { LeaderElector } from './leader.js';
 export type { Lease, LeaseSpec, LeaseApi, LeaderElectionOptions } from './leader.js';
+export { forEachLimit } from './limit.js';

@@ -26,11 +26,12 @@ import type { EventRecorder } from '../events.js';
 import { errText } from '../events.js';
 import type { SharedInformers } from '../informers.js';
 import { finishStatus, isTerminal, placementsOf, setCondition, shouldRestart, unfinishedPlacements } from '../job-status.js';
-import { WorkQueue } from '../runtime/index.js';
+import { WorkQueue, forEachLimit, sleep, type TimerHandle } from '../runtime/index.js';
 import type { Reservations } from '../scheduler/index.js';
 import { mutateStatus } from '../status-writer.js';
 import { Trigger } from '../trigger.js';
 import type { ClusterObj, ClusterStatusView, ControllerDeps, JobObj } from '../types.js';
+import { cancelFailedJob, liveRanks } from './failed-job.js';
 
 export interface SkyletDeps extends ControllerDeps {
   client: SkyShiftClient;
@@ -54,8 +55,15 @@ export class Skylet {
   private synced = false;
   /** uid#rank -> when this process last submitted it; a rank still not started after RESUBMIT_MS is submitted again. */
   private readonly submitted = new Map<string, number>();
+  /** Wakes the heartbeat loop. */
   private readonly trigger = new Trigger();
+  /** Wakes the job sync loop (after a submit, so new tasks show up at once rather than at the next heartbeat). */
+  private readonly syncTrigger = new Trigger();
   private readonly flow: WorkQueue<string>;
+  /** ACTIVE jobs with ranks placed here, from informer events: a sync never walks the whole job cache. */
+  private readonly placedHere = new Map<string, JobObj>();
+  private followDelay = FOLLOW_MIN_MS;
+  private followTimer: TimerHandle | undefined;
 
   constructor(
     cluster: ClusterObj,
@@ -73,36 +81,83 @@ export class Skylet {
       clock: deps.clock,
       onError: (key, err) => deps.logger.warn({ cluster: this.name, job: key, err: errText(err) }, 'submit failed; retrying'),
     });
+    for (const job of deps.informers.jobs.list()) this.track(job);
   }
 
   /** A job changed: submit its share here if it has one. */
   jobChanged(job: JobObj): void {
-    if (job.status?.phase === 'ACTIVE' && (placementsOf(job)[this.name]?.length ?? 0) > 0) this.flow.add(keyOf(job));
+    if (!this.track(job)) return;
+    const phase = job.status?.phase;
+    // FAILED: its replicas still running here are cancelled at once (flow), not at the next sync.
+    if (phase === 'ACTIVE' || (phase === 'FAILED' && liveRanks(job, this.name).length > 0)) this.flow.add(keyOf(job));
+  }
+
+  /** Keeps placedHere current; true when the job has ranks placed here. */
+  private track(job: JobObj): boolean {
+    const here = (placementsOf(job)[this.name]?.length ?? 0) > 0;
+    if (here && job.status?.phase === 'ACTIVE') this.placedHere.set(keyOf(job), job);
+    else this.placedHere.delete(keyOf(job));
+    return here;
   }
 
   /** A job is gone: cancel its work here (the periodic sweep catches what this misses). */
   jobDeleted(job: JobObj): void {
+    this.placedHere.delete(keyOf(job));
     if (!this.manager || !job.metadata.uid) return;
     const ref = { uid: job.metadata.uid, namespace: job.metadata.namespace ?? 'default', name: job.metadata.name };
     this.manager.cancel(ref).catch((err: unknown) => this.deps.logger.warn({ cluster: this.name, job: ref.name, err: errText(err) }, 'cancel failed'));
     for (const k of [...this.submitted.keys()]) if (k.startsWith(`${ref.uid}#`)) this.submitted.delete(k);
   }
 
+  /** Heartbeat and job sync run as two loops: a slow heartbeat write never delays noticing a started replica. */
   async run(signal: AbortSignal): Promise<void> {
     const flowDone = this.flow.run(4, (key, s) => this.submitJob(key, s), signal);
+    const syncDone = this.syncLoop(signal);
+    const periodMs = this.deps.options.heartbeatSeconds * 1000;
     while (!signal.aborted) {
+      const startedAt = this.deps.clock.now();
       try {
-        await this.tick(signal);
+        await this.heartbeat(signal);
+        if (this.phase === 'ERROR') await this.evictIfDead(signal);
       } catch (err) {
         if (signal.aborted) break;
-        this.deps.logger.warn({ cluster: this.name, err: errText(err) }, 'skylet tick failed');
+        this.deps.logger.warn({ cluster: this.name, err: errText(err) }, 'skylet heartbeat failed');
       }
-      await this.trigger.wait(this.deps.clock, this.deps.options.heartbeatSeconds * 1000, signal);
+      if (this.phase === 'READY' && !this.synced) this.syncTrigger.kick();
+      const kicked = await this.trigger.wait(this.deps.clock, periodMs, signal);
+      // Kicks (submits) come in bursts: at most one extra heartbeat per MIN_HEARTBEAT_GAP_MS.
+      const gap = MIN_HEARTBEAT_GAP_MS - (this.deps.clock.now() - startedAt);
+      if (kicked && gap > 0 && !signal.aborted) await sleep(this.deps.clock, Math.min(gap, periodMs), signal);
     }
+    if (this.followTimer) this.deps.clock.clearTimeout(this.followTimer);
     this.flow.shutdown();
-    await flowDone;
+    await Promise.all([flowDone, syncDone]);
   }
 
+  private async syncLoop(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        if (this.phase === 'READY') await this.sync(signal);
+      } catch (err) {
+        if (signal.aborted) break;
+        this.deps.logger.warn({ cluster: this.name, err: errText(err) }, 'job sync failed');
+      }
+      await this.syncTrigger.wait(this.deps.clock, this.deps.options.heartbeatSeconds * 1000, signal);
+    }
+  }
+
+  /** Poll the manager again soon (50 ms, doubling up to a heartbeat) while replicas we submitted have not started. */
+  private followUp(): void {
+    if (this.followTimer) return;
+    const delay = this.followDelay;
+    this.followDelay = Math.min(this.followDelay * 2, this.deps.options.heartbeatSeconds * 1000);
+    this.followTimer = this.deps.clock.setTimeout(() => {
+      this.followTimer = undefined;
+      this.syncTrigger.kick();
+    }, delay);
+  }
+
+  /** One heartbeat and, when READY, one job sync (tests). */
   async tick(signal: AbortSignal): Promise<void> {
     await this.heartbeat(signal);
     if (this.phase === 'READY') await this.sync(signal);
@@ -216,6 +271,11 @@ export class Skylet {
 
   private async submitJob(key: string, signal: AbortSignal): Promise<{ requeueAfterMs?: number } | void> {
     const job = this.deps.informers.jobs.get(key);
+    if (job?.status?.phase === 'FAILED' && this.manager) {
+      const cancelled = await cancelFailedJob(this.deps, this.manager, this.name, job, signal);
+      if (cancelled.length > 0 && job.metadata.uid) this.forgetSubmitted(job.metadata.uid, cancelled);
+      return;
+    }
     if (!job || job.status?.phase !== 'ACTIVE' || !job.metadata.uid || !this.manager) return;
     const ranks = placementsOf(job)[this.name] ?? [];
     // Until the first sync we do not know what the manager already has; submit is idempotent, but waiting keeps events honest.
@@ -238,7 +298,10 @@ export class Skylet {
     const fresh = todo.filter((r) => !this.submitted.has(`${job.metadata.uid}#${r}`));
     for (const r of todo) this.submitted.set(`${job.metadata.uid}#${r}`, now);
     if (fresh.length > 0) this.deps.recorder.record(job, 'Submitted', `submitted replicas ${fresh.join(',')} to cluster '${this.name}' (${jobId})`, { source: `skylet/${this.name}` });
-    // Pick up the new tasks soon rather than at the next heartbeat.
+    // Pick up the new tasks at once (and poll shortly after) rather than at the next heartbeat; the heartbeat
+    // that follows shows the new usage, which confirms the scheduler's reservations.
+    this.followDelay = FOLLOW_MIN_MS;
+    this.syncTrigger.kick();
     this.trigger.kick();
   }
 
@@ -271,20 +334,49 @@ export class Skylet {
       this.deps.reservations.markSubmitted(jt.uid, this.name, observedAt);
     }
     this.lastTasks = byUid;
+    const wasSynced = this.synced;
     this.synced = true;
-    for (const [k, at] of this.submitted) if (observedAt - at > RESUBMIT_MS) this.submitted.delete(k);
-
-    for (const job of this.deps.informers.jobs.list()) {
-      if (signal.aborted) return;
-      const ranks = placementsOf(job)[this.name];
-      if (!ranks || ranks.length === 0 || job.status?.phase !== 'ACTIVE' || !job.metadata.uid) continue;
-      try {
-        await this.syncJob(job, ranks, byUid.get(job.metadata.uid), signal);
-      } catch (err) {
-        if (signal.aborted) return;
-        this.deps.logger.warn({ cluster: this.name, job: job.metadata.name, err: errText(err) }, 'job sync failed');
-      }
+    // Submits that waited for the first sync go out now.
+    if (!wasSynced) for (const key of this.placedHere.keys()) this.flow.add(key);
+    let waiting = false;
+    for (const [k, at] of this.submitted) {
+      if (observedAt - at > RESUBMIT_MS) this.submitted.delete(k);
+      else if (observedAt - at < FOLLOW_WINDOW_MS && !waiting) waiting = !this.started(byUid, k);
     }
+
+    // Writes of different jobs are independent: several in flight, so 250 jobs on one cluster do not take 250 round trips.
+    await forEachLimit(
+      [...this.placedHere.values()],
+      SYNC_CONCURRENCY,
+      async (job) => {
+        const ranks = placementsOf(job)[this.name];
+        if (!ranks || ranks.length === 0 || job.status?.phase !== 'ACTIVE' || !job.metadata.uid) return;
+        try {
+          await this.syncJob(job, ranks, byUid.get(job.metadata.uid), signal);
+        } catch (err) {
+          if (signal.aborted) return;
+          this.deps.logger.warn({ cluster: this.name, job: job.metadata.name, err: errText(err) }, 'job sync failed');
+        }
+      },
+      signal,
+    );
+    if (waiting && !signal.aborted) this.followUp();
+    else if (!waiting) this.followDelay = FOLLOW_MIN_MS;
+  }
+
+  /** Whether the rank of a `uid#rank` submitted key has started on the manager. */
+  private started(byUid: Map<string, JobTasks>, key: string): boolean {
+    const i = key.lastIndexOf('#');
+    const jt = byUid.get(key.slice(0, i));
+    const rank = Number(key.slice(i + 1));
+    for (const [task, state] of Object.entries(jt?.tasks ?? {})) {
+      if (jt?.ranks[task] === rank) return state !== 'PENDING' && state !== 'INIT';
+    }
+    return false;
+  }
+
+  private forgetSubmitted(uid: string, ranks: number[]): void {
+    for (const r of ranks) this.submitted.delete(`${uid}#${r}`);
   }
 
   private async syncJob(job: JobObj, ranks: number[], jt: JobTasks | undefined, signal: AbortSignal): Promise<void> {
@@ -383,6 +475,13 @@ export class Skylet {
 
 /** A rank submitted but still not started after this long is submitted again (idempotent). */
 const RESUBMIT_MS = 30_000;
+/** Follow-up polls after a submit start this soon and stop once the ranks submitted this long ago have started. */
+const FOLLOW_MIN_MS = 50;
+const FOLLOW_WINDOW_MS = 10_000;
+/** Job status writes of one sync in flight at once. */
+const SYNC_CONCURRENCY = 8;
+/** Heartbeats kicked by submits come at most this often (the periodic one is unaffected). */
+const MIN_HEARTBEAT_GAP_MS = 200;
 
 function keyOf(job: JobObj): string {
   return `${job.metadata.namespace ?? 'default'}/${job.metadata.name}`;
