@@ -11,6 +11,7 @@ import http from 'node:http';
 import { Etcd3 } from 'etcd3';
 import { startEtcd } from '../test/infra/etcd.js';
 import { startServer, type TestServer } from '../test/infra/server.js';
+import { adminToken } from './lib/auth.js';
 import { describeMachine } from './lib/machine.js';
 import { makeAgent, percentile, request, runLoad } from './lib/http.js';
 
@@ -32,6 +33,9 @@ interface Row {
   errors: number;
 }
 const rows: Row[] = [];
+/** Bearer token of the server under test (auth is on, as users run it). */
+let auth: Record<string, string> = {};
+const call = (agent: http.Agent, url: URL, method: string, body?: string) => request(agent, url, method, body, auth);
 
 function jobBody(name: string, namespace = 'default'): string {
   return JSON.stringify({
@@ -65,17 +69,17 @@ async function crudRounds(server: TestServer, backend: string): Promise<void> {
     const agent = makeAgent(concurrency);
     const prefix = `c${concurrency}-`;
     const url = new URL('/default/jobs', base);
-    const created = await runLoad(n, concurrency, async (i) => (await request(agent, url, 'POST', jobBody(`${prefix}${i}`))).status);
+    const created = await runLoad(n, concurrency, async (i) => (await call(agent, url, 'POST', jobBody(`${prefix}${i}`))).status);
     record(backend, 'create', concurrency, created);
-    const got = await runLoad(n, concurrency, async (i) => (await request(agent, new URL(`/default/jobs/${prefix}${i}`, base), 'GET')).status);
+    const got = await runLoad(n, concurrency, async (i) => (await call(agent, new URL(`/default/jobs/${prefix}${i}`, base), 'GET')).status);
     record(backend, 'get', concurrency, got);
     // A list of a small namespace (100 jobs): the common `skyctl get jobs` case.
     if (concurrency === 1) {
-      await request(agent, new URL('/namespaces', base), 'POST', JSON.stringify({ kind: 'Namespace', metadata: { name: 'bench-small' } }));
-      await runLoad(100, 10, async (i) => (await request(agent, new URL('/bench-small/jobs', base), 'POST', jobBody(`s${i}`, 'bench-small'))).status);
+      await call(agent, new URL('/namespaces', base), 'POST', JSON.stringify({ kind: 'Namespace', metadata: { name: 'bench-small' } }));
+      await runLoad(100, 10, async (i) => (await call(agent, new URL('/bench-small/jobs', base), 'POST', jobBody(`s${i}`, 'bench-small'))).status);
     }
     const listN = concurrency === 1 ? 200 : 2000;
-    const listed = await runLoad(listN, concurrency, async () => (await request(agent, new URL('/bench-small/jobs', base), 'GET')).status);
+    const listed = await runLoad(listN, concurrency, async () => (await call(agent, new URL('/bench-small/jobs', base), 'GET')).status);
     record(backend, 'list (100 jobs)', concurrency, listed);
     agent.destroy();
   }
@@ -100,13 +104,13 @@ async function rawEtcd(endpoint: string): Promise<void> {
 async function largeList(server: TestServer): Promise<{ p50: number; p99: number; bytes: number }> {
   const base = new URL(server.url);
   const agent = makeAgent(50);
-  await request(agent, new URL('/namespaces', base), 'POST', JSON.stringify({ kind: 'Namespace', metadata: { name: 'bench-large' } }));
-  await runLoad(LIST_JOBS, 50, async (i) => (await request(agent, new URL('/bench-large/jobs', base), 'POST', jobBody(`l${i}`, 'bench-large'))).status);
+  await call(agent, new URL('/namespaces', base), 'POST', JSON.stringify({ kind: 'Namespace', metadata: { name: 'bench-large' } }));
+  await runLoad(LIST_JOBS, 50, async (i) => (await call(agent, new URL('/bench-large/jobs', base), 'POST', jobBody(`l${i}`, 'bench-large'))).status);
   const latencies: number[] = [];
   let bytes = 0;
   for (let i = 0; i < 50; i++) {
     const t0 = performance.now();
-    const res = await request(agent, new URL('/bench-large/jobs', base), 'GET');
+    const res = await call(agent, new URL('/bench-large/jobs', base), 'GET');
     latencies.push(performance.now() - t0);
     bytes = res.body.length;
     const items = (JSON.parse(res.body) as { items: unknown[] }).items.length;
@@ -123,7 +127,7 @@ async function largeList(server: TestServer): Promise<{ p50: number; p99: number
 async function fanout(server: TestServer): Promise<{ allP50: number; allP99: number; eachP50: number; eachP99: number; watchers: number }> {
   const base = new URL(server.url);
   const agent = makeAgent(10);
-  await request(agent, new URL('/namespaces', base), 'POST', JSON.stringify({ kind: 'Namespace', metadata: { name: 'bench-fanout' } }));
+  await call(agent, new URL('/namespaces', base), 'POST', JSON.stringify({ kind: 'Namespace', metadata: { name: 'bench-fanout' } }));
   const watchAgent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
   let expected = '';
   let received = 0;
@@ -134,7 +138,7 @@ async function fanout(server: TestServer): Promise<{ allP50: number; allP99: num
   let connected = 0;
   await new Promise<void>((resolveAll, rejectAll) => {
     for (let w = 0; w < WATCHERS; w++) {
-      const req = http.get(new URL('/bench-fanout/jobs?watch=true', base), { agent: watchAgent }, (res) => {
+      const req = http.get(new URL('/bench-fanout/jobs?watch=true', base), { agent: watchAgent, headers: auth }, (res) => {
         if (res.statusCode !== 200) return rejectAll(new Error(`watch answered ${res.statusCode}`));
         if (++connected === WATCHERS) resolveAll();
         res.setEncoding('utf8');
@@ -158,7 +162,7 @@ async function fanout(server: TestServer): Promise<{ allP50: number; allP99: num
     received = 0;
     const done = new Promise<void>((r) => (allDone = r));
     sentAt = performance.now();
-    await request(agent, new URL('/bench-fanout/jobs', base), 'POST', jobBody(`fan-${i}`, 'bench-fanout'));
+    await call(agent, new URL('/bench-fanout/jobs', base), 'POST', jobBody(`fan-${i}`, 'bench-fanout'));
     await Promise.race([done, new Promise((_, rej) => setTimeout(() => rej(new Error(`only ${received}/${WATCHERS} watchers saw write ${i}`)), 10_000))]);
     allLatency.push(performance.now() - sentAt);
     await new Promise((r) => setTimeout(r, 50));
@@ -184,7 +188,8 @@ async function main(): Promise<void> {
   console.error(`bench:api on ${machine}${QUICK ? ' (quick)' : ''}`);
 
   console.error('SQLite store:');
-  const sqliteServer = await startServer();
+  const sqliteServer = await startServer({ auth: true });
+  auth = { authorization: `Bearer ${await adminToken(sqliteServer)}` };
   let list: Awaited<ReturnType<typeof largeList>>;
   let fan: Awaited<ReturnType<typeof fanout>>;
   try {
@@ -201,7 +206,8 @@ async function main(): Promise<void> {
   const etcd = await startEtcd();
   try {
     await rawEtcd(etcd.endpoint);
-    const etcdServer = await startServer({ store: `etcd://${etcd.endpoint}` });
+    const etcdServer = await startServer({ store: `etcd://${etcd.endpoint}`, auth: true });
+    auth = { authorization: `Bearer ${await adminToken(etcdServer)}` };
     try {
       await crudRounds(etcdServer, 'API on etcd');
     } finally {
@@ -213,7 +219,7 @@ async function main(): Promise<void> {
 
   const find = (backend: string, op: string, c: number) => rows.find((r) => r.backend === backend && r.op === op && r.concurrency === c);
   const lines: string[] = [];
-  lines.push(`### bench:api — ${new Date().toISOString().slice(0, 10)}`, '', `Machine: ${machine}`, '');
+  lines.push(`### bench:api — ${new Date().toISOString().slice(0, 10)}`, '', `Machine: ${machine}`, '', 'API servers run with authentication on (bearer token), as users run them.', '');
   lines.push('| backend | operation | concurrency | n | ops/s | p50 ms | p99 ms | errors |', '|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     lines.push(`| ${r.backend} | ${r.op} | ${r.concurrency} | ${r.n} | ${fmt(r.perSec, 0)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${r.errors} |`);

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { freePort, waitFor } from '../test/infra/ports.js';
 import { startDaemon } from '../test/infra/process.js';
 import { startServer, type TestServer } from '../test/infra/server.js';
+import { adminToken } from './lib/auth.js';
 import { makeAgent, median, percentile, request, runLoad } from './lib/http.js';
 
 const QUICK = process.argv.includes('--quick');
@@ -43,16 +44,6 @@ function jobBody(name: string): string {
     metadata: { name, labels: { app: 'bench' } },
     spec: { run: 'echo hello', replicas: 1, resources: { cpus: 1, memory: '512Mi' } },
   });
-}
-
-async function adminToken(server: TestServer): Promise<string> {
-  // The server writes the generated password only to this file under its HOME.
-  const password = readFileSync(join(server.dir, '.skyshift', 'admin-password'), 'utf8').trim();
-  const agent = makeAgent(1);
-  const res = await request(agent, new URL('/login', server.url), 'POST', JSON.stringify({ username: 'admin', password }));
-  agent.destroy();
-  if (res.status !== 200) throw new Error(`login failed: HTTP ${res.status}`);
-  return (JSON.parse(res.body) as { token: string }).token;
 }
 
 /** utime+stime of a process in clock ticks (Linux /proc; 100 ticks per second). */
