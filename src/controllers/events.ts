@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ApiError, type ApiObject, type SkyShiftClient } from '../client/index.js';
+import { eventsSuppressed } from './metrics.js';
 import type { Clock } from './runtime/index.js';
 import type { Logger } from './types.js';
 
@@ -46,6 +47,7 @@ export class EventRecorder {
   private readonly known = new Map<string, EventBody>();
   private active = 0;
   private readonly waiting: (() => void)[] = [];
+  private readonly buckets = new Map<string, TokenBucket>();
 
   constructor(
     private readonly client: SkyShiftClient,
@@ -54,6 +56,15 @@ export class EventRecorder {
   ) {}
 
   record(obj: ApiObject, reason: EventReason, message: string, options: { type?: 'Normal' | 'Warning'; source?: string } = {}): void {
+    if (SAMPLED.has(reason)) {
+      let bucket = this.buckets.get(reason);
+      if (!bucket) this.buckets.set(reason, (bucket = new TokenBucket(SAMPLED_RATE, SAMPLED_BURST, () => this.clock.now())));
+      // Past the rate these routine events are skipped: the job's status still says the same thing.
+      if (!bucket.take()) {
+        eventsSuppressed.inc({ reason });
+        return;
+      }
+    }
     const ns = obj.metadata.namespace ?? 'default';
     const uid = obj.metadata.uid ?? `${obj.kind}/${ns}/${obj.metadata.name}`;
     const digest = createHash('sha256').update(`${uid}\n${reason}\n${message}`).digest('hex').slice(0, 10);
@@ -144,6 +155,14 @@ export class EventRecorder {
 }
 
 const MAX_IN_FLIGHT = 8;
+/**
+ * One Event per job per step doubles the API writes of a burst (10,000 jobs
+ * scheduled, submitted and started within seconds). These routine Normal
+ * events get a burst of 200 and then 50/s each; warnings are never skipped.
+ */
+const SAMPLED = new Set<string>(['Scheduled', 'Submitted', 'Started']);
+const SAMPLED_BURST = 200;
+const SAMPLED_RATE = 50;
 const WARNINGS = new Set<string>(['FailedScheduling', 'Failed', 'Evicted', 'ClusterError']);
 
 export function errText(err: unknown): string {

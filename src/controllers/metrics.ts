@@ -43,8 +43,9 @@ export const statusWrites = new Counter({
 });
 
 export const eventsSuppressed = new Counter({
-  name: 'skyshift_scheduler_events_suppressed_total',
-  help: 'Scheduled events not written because they came faster than the event rate limit',
+  name: 'skyshift_controller_events_suppressed_total',
+  help: 'Routine events (Scheduled, Submitted, Started) not written because they came faster than the event rate limit',
+  labelNames: ['reason'] as const,
   registers: [controllerRegistry],
 });
 

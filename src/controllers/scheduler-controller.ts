@@ -21,10 +21,10 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { SkyShiftClient } from '../client/index.js';
 import { CapacityView } from './capacity-view.js';
-import { TokenBucket, errText, type EventRecorder } from './events.js';
+import { errText, type EventRecorder } from './events.js';
 import type { SharedInformers } from './informers.js';
 import { applyEviction, finishStatus, getCondition, isTerminal, placementsOf, rankState, unfinishedPlacements, unplacedRanks } from './job-status.js';
-import { eventsSuppressed, observeDecision, pendingGauge, statusWrites } from './metrics.js';
+import { observeDecision, pendingGauge, statusWrites } from './metrics.js';
 import { PendingQueue, keyOf, type PendingEntry } from './pending-queue.js';
 import { Scheduler, commitPlacement, evictionsFor, type Decision, type PlacedDecision, type Reservations, type SchedFilterPolicy, type SchedJob } from './scheduler/index.js';
 import { needsScheduling, placedSummary, writePendingTimeout, writePlacement, writeUnschedulable } from './scheduler-writes.js';
@@ -43,9 +43,6 @@ const RESYNC_MS = 2_000;
 const MESSAGE_REFRESH_MS = 5_000;
 /** Decide for at most this long before letting I/O (informer events, write replies) run. */
 const SLICE_MS = 8;
-/** Scheduled events: a burst of 200, then 50/s; past that they are skipped (counted in a metric). */
-const EVENT_BURST = 200;
-const EVENT_RATE = 50;
 
 export class SchedulerController {
   private readonly engine = new Scheduler();
@@ -55,7 +52,6 @@ export class SchedulerController {
   private readonly fresh = new Set<string>();
   private readonly pipeline = new WritePipeline(WRITE_CONCURRENCY);
   private readonly trigger = new Trigger();
-  private readonly scheduledEvents: TokenBucket;
   /** job key -> resourceVersion we wrote; a cache copy older than it is stale and skipped. */
   private readonly written = new Map<string, number>();
   /** Jobs with a status write of ours in flight: never decided or written twice at once. */
@@ -74,7 +70,6 @@ export class SchedulerController {
     private readonly deps: ControllerDeps,
   ) {
     this.view = new CapacityView(this.engine, reservations);
-    this.scheduledEvents = new TokenBucket(EVENT_RATE, EVENT_BURST, () => deps.clock.now());
     const { jobs, clusters, policies } = informers;
     jobs.onAdd((j) => this.onJob(j));
     jobs.onUpdate((_, j) => this.onJob(j));
@@ -390,15 +385,11 @@ export class SchedulerController {
       throw err;
     }
     this.written.set(keyOf(job), Number(out.metadata.resourceVersion));
-    if (this.scheduledEvents.take()) {
-      const ranks = Object.entries(decision.placed)
-        .map(([c, r]) => `${c}: ${r.join(',')}`)
-        .join('; ');
-      this.recorder.record(out, 'Scheduled', `placed ${placedSummary(decision.placed)} (ranks ${ranks}); candidates best first: ${decision.ranking.join(', ')}`, { source: 'scheduler' });
-    } else {
-      // The Scheduled condition in the job's status still says where it went.
-      eventsSuppressed.inc();
-    }
+    const ranks = Object.entries(decision.placed)
+      .map(([c, r]) => `${c}: ${r.join(',')}`)
+      .join('; ');
+    // Rate-limited by the recorder at high rates; the Scheduled condition still says where the job went.
+    this.recorder.record(out, 'Scheduled', `placed ${placedSummary(decision.placed)} (ranks ${ranks}); candidates best first: ${decision.ranking.join(', ')}`, { source: 'scheduler' });
   }
 
   private nowIso(): string {

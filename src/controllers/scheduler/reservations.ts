@@ -42,6 +42,8 @@ const entryKey = (jobUid: string, rank: number) => `${jobUid}#${rank}`;
 export class Reservations {
   readonly ttlMs: number;
   private readonly entries = new Map<string, Reservation>();
+  /** job uid -> its entry keys: per-job operations run on every job sync, so they must not scan the ledger. */
+  private readonly byJob = new Map<string, Set<string>>();
   /** cluster -> node -> summed demand; kept incrementally so reading is O(nodes reserved). */
   private readonly totals = new Map<string, Map<string, Resources>>();
   /** cluster -> change counter; lets capacity caches know when to rebuild. */
@@ -60,19 +62,27 @@ export class Reservations {
     this.releaseOne(entryKey(jobUid, rank));
     const entry: Reservation = { jobUid, rank, cluster, node, resources: { ...resources }, reservedAt: now };
     this.entries.set(entryKey(jobUid, rank), entry);
+    let keys = this.byJob.get(jobUid);
+    if (!keys) this.byJob.set(jobUid, (keys = new Set()));
+    keys.add(entryKey(jobUid, rank));
     this.apply(entry, 1);
   }
 
   /** Release all of a job's reservations, or only one rank's. Returns how many were dropped. */
   release(jobUid: string, rank?: number): number {
     if (rank !== undefined) return this.releaseOne(entryKey(jobUid, rank)) ? 1 : 0;
-    return this.dropWhere((e) => e.jobUid === jobUid);
+    const keys = this.byJob.get(jobUid);
+    if (!keys) return 0;
+    let n = 0;
+    for (const k of [...keys]) if (this.releaseOne(k)) n++;
+    return n;
   }
 
   /** The job's replicas on `cluster` were handed to its manager at `at`. */
   markSubmitted(jobUid: string, cluster: string, at: number): void {
-    for (const e of this.entries.values()) {
-      if (e.jobUid === jobUid && e.cluster === cluster && e.submittedAt === undefined) e.submittedAt = at;
+    for (const k of this.byJob.get(jobUid) ?? []) {
+      const e = this.entries.get(k);
+      if (e && e.cluster === cluster && e.submittedAt === undefined) e.submittedAt = at;
     }
   }
 
@@ -125,6 +135,9 @@ export class Reservations {
     const e = this.entries.get(key);
     if (!e) return false;
     this.entries.delete(key);
+    const keys = this.byJob.get(e.jobUid);
+    keys?.delete(key);
+    if (keys?.size === 0) this.byJob.delete(e.jobUid);
     this.apply(e, -1);
     return true;
   }

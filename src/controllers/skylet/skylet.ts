@@ -62,6 +62,8 @@ export class Skylet {
   private readonly flow: WorkQueue<string>;
   /** ACTIVE jobs with ranks placed here, from informer events: a sync never walks the whole job cache. */
   private readonly placedHere = new Map<string, JobObj>();
+  /** job uid -> (job resourceVersion + the manager's task states) last synced: unchanged on both sides means nothing to do. */
+  private readonly syncedState = new Map<string, string>();
   private followDelay = FOLLOW_MIN_MS;
   private followTimer: TimerHandle | undefined;
 
@@ -96,13 +98,17 @@ export class Skylet {
   private track(job: JobObj): boolean {
     const here = (placementsOf(job)[this.name]?.length ?? 0) > 0;
     if (here && job.status?.phase === 'ACTIVE') this.placedHere.set(keyOf(job), job);
-    else this.placedHere.delete(keyOf(job));
+    else {
+      this.placedHere.delete(keyOf(job));
+      if (job.metadata.uid) this.syncedState.delete(job.metadata.uid);
+    }
     return here;
   }
 
   /** A job is gone: cancel its work here (the periodic sweep catches what this misses). */
   jobDeleted(job: JobObj): void {
     this.placedHere.delete(keyOf(job));
+    if (job.metadata.uid) this.syncedState.delete(job.metadata.uid);
     if (!this.manager || !job.metadata.uid) return;
     const ref = { uid: job.metadata.uid, namespace: job.metadata.namespace ?? 'default', name: job.metadata.name };
     this.manager.cancel(ref).catch((err: unknown) => this.deps.logger.warn({ cluster: this.name, job: ref.name, err: errText(err) }, 'cancel failed'));
@@ -380,6 +386,21 @@ export class Skylet {
   }
 
   private async syncJob(job: JobObj, ranks: number[], jt: JobTasks | undefined, signal: AbortSignal): Promise<void> {
+    const uid = job.metadata.uid as string;
+    // A sync runs after every submit; re-deriving hundreds of unchanged jobs each time would cost O(jobs) per submit.
+    let fp = `${job.metadata.resourceVersion ?? ''}|${jt?.jobId ?? ''}`;
+    for (const [t, st] of Object.entries(jt?.tasks ?? {})) fp += `|${t}=${st}`;
+    if (this.syncedState.get(uid) === fp) return;
+    this.syncedState.set(uid, fp);
+    try {
+      await this.syncJobChanged(job, ranks, jt, signal);
+    } catch (err) {
+      this.syncedState.delete(uid);
+      throw err;
+    }
+  }
+
+  private async syncJobChanged(job: JobObj, ranks: number[], jt: JobTasks | undefined, signal: AbortSignal): Promise<void> {
     const uid = job.metadata.uid as string;
     const ref = { uid, namespace: job.metadata.namespace ?? 'default', name: job.metadata.name };
     const policy = job.spec.restartPolicy ?? 'Never';
