@@ -127,3 +127,58 @@ test('sqlite: the revision survives a reopen even when compaction removed every 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('sqlite: writes of one turn commit together, yet each succeeds or fails on its own, in arrival order', async () => {
+  const store = new SqliteStore(':memory:');
+  try {
+    await store.create('/registry/jobs/default/taken', { v: 0 });
+    const base = await store.create('/registry/jobs/default/cas', { v: 0 });
+    const ac = new AbortController();
+    const events: string[] = [];
+    const watching = (async () => {
+      for await (const e of store.watch('/registry/', base.modRevision, ac.signal)) {
+        events.push(`${e.revision} ${e.type} ${e.key.split('/').pop()}`);
+        if (events.length === 5) ac.abort();
+      }
+    })();
+    // All issued in one turn: one batch transaction.
+    const results = await Promise.allSettled([
+      store.create('/registry/jobs/default/a', { v: 1 }),
+      store.create('/registry/jobs/default/taken', { v: 1 }), // AlreadyExists
+      store.update('/registry/jobs/default/cas', { v: 1 }, base.modRevision), // wins
+      store.update('/registry/jobs/default/cas', { v: 2 }, base.modRevision), // Conflict: decided after the winner
+      store.create('/registry/jobs/default/b', { v: 1 }),
+      store.delete('/registry/jobs/default/missing'), // NotFound
+      store.delete('/registry/jobs/default/a'), // sees the create above
+      store.create('/registry/jobs/default/a', { v: 2 }), // and re-creates after the delete
+    ]);
+    const codes = results.map((r) => (r.status === 'fulfilled' ? r.value.modRevision : (r.reason as StoreError).code));
+    const r = base.modRevision;
+    assert.deepEqual(codes, [r + 1, 'AlreadyExists', r + 2, 'Conflict', r + 3, 'NotFound', r + 1, r + 5]);
+    const deleted = results[6]!;
+    assert.ok(deleted.status === 'fulfilled' && deleted.value.modRevision === r + 1, 'delete returns the last stored state');
+    await watching;
+    assert.deepEqual(events, [`${r + 1} put a`, `${r + 2} put cas`, `${r + 3} put b`, `${r + 4} delete a`, `${r + 5} put a`]);
+    assert.equal(await store.currentRevision(), r + 5);
+    assert.deepEqual((await store.get('/registry/jobs/default/cas'))?.value, { v: 1 });
+    assert.deepEqual((await store.get('/registry/jobs/default/taken'))?.value, { v: 0 });
+  } finally {
+    await store.close();
+  }
+});
+
+test('sqlite: close commits writes already accepted', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'skyshift-store-'));
+  const path = join(dir, 'state.db');
+  try {
+    const first = new SqliteStore(path);
+    const pending = first.create('/registry/namespaces/a', { n: 1 });
+    await first.close();
+    assert.equal((await pending).modRevision, 1);
+    const second = new SqliteStore(path);
+    assert.deepEqual((await second.get('/registry/namespaces/a'))?.value, { n: 1 });
+    await second.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,7 +1,16 @@
 /**
- * SQLite Store (better-sqlite3): one file in WAL mode. Every write is one
- * synchronous transaction (check, write, append event, bump revision), so
- * nothing can interleave with it on the event loop.
+ * SQLite Store (better-sqlite3): one file in WAL mode.
+ *
+ * Writes are group-committed: every create, update and delete that arrives in
+ * one event-loop turn is queued and the queue is written in ONE transaction at
+ * the end of the turn (setImmediate), because the commit, not the statements,
+ * is most of a write's cost. Inside that transaction the ops are decided one
+ * after another in arrival order, each with its own check (exists? at the
+ * expected revision?), so each op succeeds or fails on its own exactly as if it
+ * had its own transaction: a failed check writes nothing and takes no
+ * revision. Revisions, events and promise settlement follow arrival order.
+ * The commit and the publishing of its events happen in one synchronous
+ * callback, so nothing can interleave with them on the event loop.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
@@ -49,6 +58,20 @@ INSERT OR IGNORE INTO meta (id, rev, compact_rev) VALUES (1, 0, 0);
 /** Rows fetched per statement while scanning a list with a selector. */
 const SCAN_BATCH = 500;
 
+type WriteOp =
+  | { type: 'create'; key: string; text: string }
+  | { type: 'update'; key: string; text: string; expected: number | undefined }
+  | { type: 'delete'; key: string; expected: number | undefined };
+
+/** What one op did inside the batch transaction: a revision and the previous row, or its own error. */
+type OpOutcome = { rev: number; prev: ObjectRow | undefined } | { error: unknown };
+
+interface Pending {
+  op: WriteOp;
+  resolve: (outcome: { rev: number; prev: ObjectRow | undefined }) => void;
+  reject: (err: unknown) => void;
+}
+
 export class SqliteStore implements Store, HistorySource {
   readonly backend = 'sqlite' as const;
   private readonly db: Database.Database;
@@ -60,9 +83,10 @@ export class SqliteStore implements Store, HistorySource {
   private closed = false;
 
   private readonly stmts: ReturnType<typeof prepare>;
-  private readonly createTx: (key: string, text: string) => number;
-  private readonly updateTx: (key: string, text: string, expected: number | undefined) => { rev: number; prev: ObjectRow };
-  private readonly deleteTx: (key: string, expected: number | undefined) => { rev: number; prev: ObjectRow };
+  /** Writes waiting for the end of this event-loop turn. */
+  private queue: Pending[] = [];
+  private flushScheduled = false;
+  private readonly batchTx: (ops: WriteOp[]) => { outcomes: OpOutcome[]; revision: number };
   private readonly pruneTx: (upTo: number) => void;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
@@ -81,36 +105,27 @@ export class SqliteStore implements Store, HistorySource {
     this.revision = Math.max(meta.rev, lastEvent);
     this.compacted = meta.compact_rev;
 
-    const s = this.stmts;
-    this.createTx = this.db.transaction((key: string, text: string) => {
-      const rev = this.revision + 1;
-      if (s.insert.run(key, text, rev, rev).changes === 0) {
-        throw new StoreError('AlreadyExists', `key '${key}' already exists`);
+    // this.revision moves only after the commit, so a rolled-back batch leaves it untouched.
+    // The newest event row records the revision, so meta.rev is written only when pruning.
+    this.batchTx = this.db.transaction((ops: WriteOp[]) => {
+      let revision = this.revision;
+      const outcomes: OpOutcome[] = [];
+      for (const op of ops) {
+        try {
+          const prev = this.applyOp(op, revision + 1);
+          revision++;
+          outcomes.push({ rev: revision, prev });
+        } catch (error) {
+          // Only the op's own check throws here (nothing written yet for it); others go on.
+          if (!(error instanceof StoreError)) throw error;
+          outcomes.push({ error });
+        }
       }
-      s.insertEvent.run(rev, key, 'put', text, null, rev);
-      this.commitRevision(rev);
-      return rev;
-    });
-    this.updateTx = this.db.transaction((key: string, text: string, expected: number | undefined) => {
-      const prev = this.check(key, expected);
-      const rev = this.revision + 1;
-      s.update.run(text, rev, key);
-      s.insertEvent.run(rev, key, 'put', text, prev.value, prev.create_rev);
-      this.commitRevision(rev);
-      return { rev, prev };
-    });
-    this.deleteTx = this.db.transaction((key: string, expected: number | undefined) => {
-      const prev = this.check(key, expected);
-      const rev = this.revision + 1;
-      s.remove.run(key);
-      // The deleted value is stored once; readers supply it as both value and prevValue.
-      s.insertEvent.run(rev, key, 'delete', prev.value, null, prev.create_rev);
-      this.commitRevision(rev);
-      return { rev, prev };
+      return { outcomes, revision };
     });
     this.pruneTx = this.db.transaction((upTo: number) => {
-      s.pruneEvents.run(upTo);
-      s.setCompact.run(upTo, this.revision);
+      this.stmts.pruneEvents.run(upTo);
+      this.stmts.setCompact.run(upTo, this.revision);
     });
   }
 
@@ -149,25 +164,20 @@ export class SqliteStore implements Store, HistorySource {
 
   async create(key: string, value: JsonObject): Promise<KeyValue> {
     this.assertOpen();
-    const text = JSON.stringify(value);
-    const rev = this.createTx(key, text);
-    this.afterWrite({ type: 'put', key, text, revision: rev, createRevision: rev });
+    const { rev } = await this.enqueue({ type: 'create', key, text: JSON.stringify(value) });
     return { key, value, createRevision: rev, modRevision: rev };
   }
 
   async update(key: string, value: JsonObject, expectedModRevision?: number): Promise<KeyValue> {
     this.assertOpen();
-    const text = JSON.stringify(value);
-    const { rev, prev } = this.updateTx(key, text, expectedModRevision);
-    this.afterWrite({ type: 'put', key, text, prevText: prev.value, revision: rev, createRevision: prev.create_rev });
-    return { key, value, createRevision: prev.create_rev, modRevision: rev };
+    const { rev, prev } = await this.enqueue({ type: 'update', key, text: JSON.stringify(value), expected: expectedModRevision });
+    return { key, value, createRevision: prev!.create_rev, modRevision: rev };
   }
 
   async delete(key: string, expectedModRevision?: number): Promise<KeyValue> {
     this.assertOpen();
-    const { rev, prev } = this.deleteTx(key, expectedModRevision);
-    this.afterWrite({ type: 'delete', key, text: prev.value, revision: rev, createRevision: prev.create_rev });
-    return toKeyValue(prev);
+    const { prev } = await this.enqueue({ type: 'delete', key, expected: expectedModRevision });
+    return toKeyValue(prev!);
   }
 
   watch(prefix: string, afterRevision: number, signal: AbortSignal): AsyncIterable<StoreEvent> {
@@ -187,6 +197,8 @@ export class SqliteStore implements Store, HistorySource {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // Writes already accepted are committed, not dropped.
+    this.flush();
     this.closed = true;
     this.db.close();
   }
@@ -202,6 +214,81 @@ export class SqliteStore implements Store, HistorySource {
     return this.compacted;
   }
 
+  private enqueue(op: WriteOp): Promise<{ rev: number; prev: ObjectRow | undefined }> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ op, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        // setImmediate, not a microtask: requests parsed in this I/O phase all join the batch.
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Commits the queued writes in one transaction, then publishes and settles them in order. */
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.queue;
+    if (batch.length === 0) return;
+    this.queue = [];
+    if (this.closed) {
+      for (const p of batch) p.reject(new StoreError('Unavailable', 'sqlite store is closed'));
+      return;
+    }
+    const ops = batch.map((p) => p.op);
+    let outcomes: OpOutcome[];
+    try {
+      const done = this.batchTx(ops);
+      this.revision = done.revision;
+      outcomes = done.outcomes;
+    } catch {
+      // The batch rolled back on an unexpected error (I/O, busy): retry op by op so only the op
+      // that causes it fails, and a failure of the database itself fails each op with its own error.
+      outcomes = ops.map((op) => {
+        try {
+          const done = this.batchTx([op]);
+          this.revision = done.revision;
+          return done.outcomes[0]!;
+        } catch (error) {
+          return { error };
+        }
+      });
+    }
+    if (this.revision - this.compacted > this.historyLimit + this.pruneSlack) this.prune(this.revision - this.historyLimit);
+    batch.forEach((p, i) => {
+      const outcome = outcomes[i]!;
+      if ('error' in outcome) return p.reject(outcome.error);
+      this.publish(p.op, outcome.rev, outcome.prev);
+      p.resolve(outcome);
+    });
+  }
+
+  /** One op inside the batch transaction at revision `rev`; throws StoreError before writing if its check fails. */
+  private applyOp(op: WriteOp, rev: number): ObjectRow | undefined {
+    const s = this.stmts;
+    switch (op.type) {
+      case 'create':
+        if (s.insert.run(op.key, op.text, rev, rev).changes === 0) {
+          throw new StoreError('AlreadyExists', `key '${op.key}' already exists`);
+        }
+        s.insertEvent.run(rev, op.key, 'put', op.text, null, rev);
+        return undefined;
+      case 'update': {
+        const prev = this.check(op.key, op.expected);
+        s.update.run(op.text, rev, op.key);
+        s.insertEvent.run(rev, op.key, 'put', op.text, prev.value, prev.create_rev);
+        return prev;
+      }
+      case 'delete': {
+        const prev = this.check(op.key, op.expected);
+        s.remove.run(op.key);
+        // The deleted value is stored once; readers supply it as both value and prevValue.
+        s.insertEvent.run(rev, op.key, 'delete', prev.value, null, prev.create_rev);
+        return prev;
+      }
+    }
+  }
+
   private check(key: string, expected: number | undefined): ObjectRow {
     const row = this.stmts.get.get(key) as ObjectRow | undefined;
     if (row === undefined) throw new StoreError('NotFound', `key '${key}' not found`);
@@ -211,22 +298,14 @@ export class SqliteStore implements Store, HistorySource {
     return row;
   }
 
-  /**
-   * Inside a write transaction. The newest event row already records `rev`, so meta.rev is only
-   * written when pruning could remove that row: one statement less on the hot path.
-   */
-  private commitRevision(rev: number): void {
-    this.revision = rev;
-  }
-
-  private afterWrite(e: { type: 'put' | 'delete'; key: string; text: string; prevText?: string; revision: number; createRevision: number }): void {
-    if (this.revision - this.compacted > this.historyLimit + this.pruneSlack) this.prune(this.revision - this.historyLimit);
+  private publish(op: WriteOp, revision: number, prev: ObjectRow | undefined): void {
     // Parsing costs as much as the write; skip it when nobody watches.
     if (!this.hub.active) return;
-    const value = JSON.parse(e.text) as JsonObject;
-    const event: StoreEvent = { type: e.type, key: e.key, value, revision: e.revision, createRevision: e.createRevision };
-    if (e.type === 'delete') event.prevValue = value;
-    else if (e.prevText !== undefined) event.prevValue = JSON.parse(e.prevText) as JsonObject;
+    const text = op.type === 'delete' ? prev!.value : op.text;
+    const value = JSON.parse(text) as JsonObject;
+    const event: StoreEvent = { type: op.type === 'delete' ? 'delete' : 'put', key: op.key, value, revision, createRevision: prev?.create_rev ?? revision };
+    if (op.type === 'delete') event.prevValue = value;
+    else if (prev !== undefined) event.prevValue = JSON.parse(prev.value) as JsonObject;
     this.hub.publish(event);
   }
 
