@@ -6,6 +6,7 @@
  */
 import type { ApiObject, KindInfo, LabelSelector, WatchEventType } from '../api/index.js';
 import { matchesLabels } from '../api/index.js';
+import { SortedKeys } from './sorted-keys.js';
 import type { JsonObject, Store, StoreEvent } from './store.js';
 
 /** An object as served: resourceVersion filled in, JSON serialised once. */
@@ -75,8 +76,8 @@ export class KindCache {
 
   private readonly store: Store;
   private readonly objects = new Map<string, CachedObject>();
-  /** Keys in sorted order, maintained incrementally so lists never sort. */
-  private readonly keys: string[] = [];
+  /** Keys in sorted order, maintained incrementally (O(log n) per write) so lists never sort. */
+  private readonly keys = new SortedKeys();
   private readonly ring: (CachedEvent | undefined)[];
   private ringHead = 0; // index of the oldest event
   private ringLen = 0;
@@ -151,20 +152,23 @@ export class KindCache {
     more: boolean;
   } {
     const from = options.startAfter !== undefined && options.startAfter >= prefix ? options.startAfter : prefix;
-    let i = lowerBound(this.keys, from);
-    if (options.startAfter !== undefined && this.keys[i] === options.startAfter) i++;
     const items: CachedObject[] = [];
     const limit = options.limit && options.limit > 0 ? options.limit : Infinity;
     const selector = options.selector && options.selector.length > 0 ? options.selector : undefined;
-    for (; i < this.keys.length; i++) {
-      const key = this.keys[i]!;
-      if (!key.startsWith(prefix)) break;
+    let more = false;
+    this.keys.scanFrom(from, (key) => {
+      if (key === options.startAfter) return true;
+      if (!key.startsWith(prefix)) return false;
       const cached = this.objects.get(key)!;
-      if (selector && !matchesLabels(selector, cached.obj.metadata.labels)) continue;
-      if (items.length >= limit) return { items, more: true };
+      if (selector && !matchesLabels(selector, cached.obj.metadata.labels)) return true;
+      if (items.length >= limit) {
+        more = true;
+        return false;
+      }
       items.push(cached);
-    }
-    return { items, more: false };
+      return true;
+    });
+    return { items, more };
   }
 
   /** Offers the serialised form of an object this server wrote; see `primed`. */
@@ -261,12 +265,8 @@ export class KindCache {
 
   private reset(items: CachedObject[], revision: number): void {
     this.objects.clear();
-    this.keys.length = 0;
-    for (const item of items) {
-      this.objects.set(item.key, item);
-      this.keys.push(item.key);
-    }
-    this.keys.sort(compareKeys);
+    for (const item of items) this.objects.set(item.key, item);
+    this.keys.reset([...this.objects.keys()]);
     this.ring.fill(undefined);
     this.primed.clear();
     this.ringHead = 0;
@@ -283,14 +283,14 @@ export class KindCache {
     if (event.type === 'put') {
       const object = this.adoptPrimed(event.key, event.revision) ?? toCached(event.key, event.value, event.revision);
       this.objects.set(event.key, object);
-      if (!prev) insertSorted(this.keys, event.key);
+      if (!prev) this.keys.insert(event.key);
       cached = { type: prev ? 'MODIFIED' : 'ADDED', revision: event.revision, object, prev, lines: {} };
     } else {
       // The DELETED object carries the revision of the deletion, as in Kubernetes.
       const object = toCached(event.key, event.value, event.revision);
       if (prev) {
         this.objects.delete(event.key);
-        removeSorted(this.keys, event.key);
+        this.keys.remove(event.key);
       }
       cached = { type: 'DELETED', revision: event.revision, object, prev, lines: {} };
     }
@@ -398,31 +398,6 @@ export function toCached(key: string, value: JsonObject, revision: number): Cach
   const metadata = (value.metadata ?? {}) as Record<string, unknown>;
   const obj = { ...value, metadata: { ...metadata, resourceVersion: String(revision) } } as unknown as ApiObject;
   return { key, obj, json: JSON.stringify(obj), revision };
-}
-
-function compareKeys(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function lowerBound(keys: string[], key: string): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (keys[mid]! < key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-function insertSorted(keys: string[], key: string): void {
-  const i = lowerBound(keys, key);
-  if (keys[i] !== key) keys.splice(i, 0, key);
-}
-
-function removeSorted(keys: string[], key: string): void {
-  const i = lowerBound(keys, key);
-  if (keys[i] === key) keys.splice(i, 1);
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
