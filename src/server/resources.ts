@@ -161,8 +161,12 @@ async function writeLoop(
 /** After a create or update: note the revision for read-your-writes, serialise once for reply and cache. */
 function written(ctx: ServerContext, kind: KindInfo, kv: KeyValue): CachedObject {
   noteWrite(ctx, kind, kv.modRevision);
+  const cache = ctx.caches.get(kind.plural);
+  // On etcd the watch event often beats the write's reply: reuse what the cache serialised.
+  const applied = cache?.get(kv.key);
+  if (applied !== undefined && applied.revision === kv.modRevision) return applied;
   const cached = toCached(kv.key, kv.value, kv.modRevision);
-  ctx.caches.get(kind.plural)?.prime(cached);
+  cache?.prime(cached);
   return cached;
 }
 
