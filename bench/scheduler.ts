@@ -174,10 +174,11 @@ async function watchPlacements(
 }
 
 /** Scrape /metrics for a scheduler decision-time histogram or summary, if any. */
-async function engineDecisionMetric(url: string): Promise<string | undefined> {
+async function engineDecisionMetric(url: string, token: string | undefined): Promise<string | undefined> {
   let text: string;
   try {
-    const res = await fetch(`${url}/metrics`);
+    // `skyshift up` has auth on: /metrics needs the admin token like every other route.
+    const res = await fetch(`${url}/metrics`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
     if (!res.ok) return undefined;
     text = await res.text();
   } catch {
@@ -320,7 +321,7 @@ async function runPlacement(sky: SkyShiftInstance): Promise<PlacementResult> {
   log(`placed ${placedAt.size}/${JOBS} in ${fmt(allPlacedMs / 1000)} s`);
 
   const latencies = [...placedAt].map(([n, at]) => at - (createdAt.get(n) ?? at));
-  const engineMetric = await engineDecisionMetric(sky.url);
+  const engineMetric = await engineDecisionMetric(sky.url, sky.token);
 
   // Over-commit checks on the final state. Wait for job sync to report what the
   // sim clusters did with every placed replica (RUNNING, or PENDING = no node had room).
