@@ -7,13 +7,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   conditionText,
+  createLocalClusters,
   eventsFor,
   job,
-  localCluster,
   phaseIs,
   placementCounts,
   startSkyShift,
-  waitForCluster,
   waitForJob,
   type SkyShiftInstance,
 } from '../infra/skyshift.js';
@@ -23,10 +22,7 @@ describe('e2e b: spread over two clusters, then queue', { timeout: 150_000 }, ()
 
   before(async () => {
     sky = await startSkyShift({ args: ['--no-local-cluster', '--heartbeat-seconds', '1'] });
-    await sky.client.create('clusters', localCluster(sky.dir, 'c1', 2));
-    await sky.client.create('clusters', localCluster(sky.dir, 'c2', 2));
-    await waitForCluster(sky.client, 'c1');
-    await waitForCluster(sky.client, 'c2');
+    await createLocalClusters(sky, [{ name: 'c1', cpus: 2 }, { name: 'c2', cpus: 2 }]);
   });
   after(async () => {
     await sky?.cleanup();

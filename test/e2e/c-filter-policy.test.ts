@@ -10,14 +10,13 @@ import { after, before, describe, test } from 'node:test';
 import {
   clustersWithState,
   conditionText,
+  createLocalClusters,
   eventsFor,
   job,
-  localCluster,
   phaseIs,
   placementCounts,
   sleep,
   startSkyShift,
-  waitForCluster,
   waitForJob,
   waitForJobs,
   type SkyShiftInstance,
@@ -33,10 +32,7 @@ describe('e2e c: FilterPolicy', { timeout: 180_000 }, () => {
 
   before(async () => {
     sky = await startSkyShift({ args: ['--no-local-cluster', '--heartbeat-seconds', '1'] });
-    await sky.client.create('clusters', localCluster(sky.dir, 'c1', 4, { site: 'one' }));
-    await sky.client.create('clusters', localCluster(sky.dir, 'c2', 4, { site: 'two' }));
-    await waitForCluster(sky.client, 'c1');
-    await waitForCluster(sky.client, 'c2');
+    await createLocalClusters(sky, [{ name: 'c1', cpus: 4, labels: { site: 'one' } }, { name: 'c2', cpus: 4, labels: { site: 'two' } }]);
   });
   after(async () => {
     await sky?.cleanup();

@@ -7,13 +7,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   conditionText,
+  createLocalClusters,
   job,
-  localCluster,
   phaseIs,
   placementCounts,
   sleep,
   startSkyShift,
-  waitForCluster,
   waitForJob,
   type SkyShiftInstance,
 } from '../infra/skyshift.js';
@@ -23,10 +22,10 @@ describe('e2e d: placement filters and preferences', { timeout: 180_000 }, () =>
 
   before(async () => {
     sky = await startSkyShift({ args: ['--no-local-cluster', '--heartbeat-seconds', '1'] });
-    await sky.client.create('clusters', localCluster(sky.dir, 'dev', 4, { env: 'dev' }));
-    await sky.client.create('clusters', localCluster(sky.dir, 'staging', 4, { env: 'staging', tier: 'pre' }));
-    await waitForCluster(sky.client, 'dev');
-    await waitForCluster(sky.client, 'staging');
+    await createLocalClusters(sky, [
+      { name: 'dev', cpus: 4, labels: { env: 'dev' } },
+      { name: 'staging', cpus: 4, labels: { env: 'staging', tier: 'pre' } },
+    ]);
   });
   after(async () => {
     await sky?.cleanup();

@@ -6,13 +6,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   conditionText,
+  createLocalClusters,
   job,
   localCluster,
   phaseIs,
   placementCounts,
   sleep,
   startSkyShift,
-  waitForCluster,
   waitForJob,
   type SkyShiftInstance,
 } from '../infra/skyshift.js';
@@ -22,8 +22,7 @@ describe('e2e e: waits until a cluster that fits appears', { timeout: 120_000 },
 
   before(async () => {
     sky = await startSkyShift({ args: ['--no-local-cluster', '--heartbeat-seconds', '1'] });
-    await sky.client.create('clusters', localCluster(sky.dir, 'small', 2));
-    await waitForCluster(sky.client, 'small');
+    await createLocalClusters(sky, [{ name: 'small', cpus: 2 }]);
   });
   after(async () => {
     await sky?.cleanup();

@@ -8,12 +8,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   countMarkers,
+  createLocalClusters,
   job,
-  localCluster,
   phaseIs,
   sleep,
   startSkyShift,
-  waitForCluster,
   waitForJobs,
   type SkyShiftInstance,
 } from '../infra/skyshift.js';
@@ -26,10 +25,7 @@ describe('e2e f: kill -9 and restart while jobs run', { timeout: 240_000 }, () =
 
   before(async () => {
     sky = await startSkyShift({ args: ['--no-local-cluster', '--heartbeat-seconds', '1'] });
-    await sky.client.create('clusters', localCluster(sky.dir, 'r1', 20));
-    await sky.client.create('clusters', localCluster(sky.dir, 'r2', 20));
-    await waitForCluster(sky.client, 'r1');
-    await waitForCluster(sky.client, 'r2');
+    await createLocalClusters(sky, [{ name: 'r1', cpus: 20 }, { name: 'r2', cpus: 20 }]);
   });
   after(async () => {
     await sky?.cleanup();

@@ -9,9 +9,9 @@ import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
+  createLocalClusters,
   eventsFor,
   job,
-  localCluster,
   phaseIs,
   startSkyShift,
   waitForCluster,
@@ -24,10 +24,7 @@ describe('e2e g: a cluster that stops answering', { timeout: 180_000 }, () => {
 
   before(async () => {
     sky = await startSkyShift({ args: ['--no-local-cluster', '--heartbeat-seconds', '1', '--eviction-grace-seconds', '3'] });
-    await sky.client.create('clusters', localCluster(sky.dir, 'flaky', 4, { pref: 'yes' }));
-    await sky.client.create('clusters', localCluster(sky.dir, 'steady', 4));
-    await waitForCluster(sky.client, 'flaky');
-    await waitForCluster(sky.client, 'steady');
+    await createLocalClusters(sky, [{ name: 'flaky', cpus: 4, labels: { pref: 'yes' } }, { name: 'steady', cpus: 4 }]);
   });
   after(async () => {
     await sky?.cleanup();

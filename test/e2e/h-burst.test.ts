@@ -9,12 +9,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
+  createLocalClusters,
   job,
-  localCluster,
   maxOverlap,
   phaseIs,
   startSkyShift,
-  waitForCluster,
   waitForJobs,
   type SkyShiftInstance,
 } from '../infra/skyshift.js';
@@ -26,10 +25,7 @@ describe('e2e h: a burst never over-commits', { timeout: 300_000 }, () => {
 
   before(async () => {
     sky = await startSkyShift({ args: ['--no-local-cluster', '--heartbeat-seconds', '1'] });
-    await sky.client.create('clusters', localCluster(sky.dir, 'h1', 25));
-    await sky.client.create('clusters', localCluster(sky.dir, 'h2', 25));
-    await waitForCluster(sky.client, 'h1');
-    await waitForCluster(sky.client, 'h2');
+    await createLocalClusters(sky, [{ name: 'h1', cpus: 25 }, { name: 'h2', cpus: 25 }]);
   });
   after(async () => {
     await sky?.cleanup();

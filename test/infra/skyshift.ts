@@ -306,6 +306,22 @@ export function localCluster(dir: string, name: string, cpus: number, labels: Re
   } as Obj;
 }
 
+export interface LocalClusterSpec {
+  name: string;
+  cpus: number;
+  labels?: Record<string, string>;
+}
+
+/**
+ * Create local clusters (workdirs under `sky.dir`) and wait until each is
+ * READY, so a test's first job already sees their capacity. All are created
+ * before any is awaited, so they come up in parallel.
+ */
+export async function createLocalClusters(sky: SkyShiftInstance, clusters: LocalClusterSpec[]): Promise<void> {
+  for (const c of clusters) await sky.client.create('clusters', localCluster(sky.dir, c.name, c.cpus, c.labels));
+  for (const c of clusters) await waitForCluster(sky.client, c.name);
+}
+
 export function job(name: string, run: string, extra: { replicas?: number; cpus?: number; memory?: number; labels?: Record<string, string>; placement?: unknown; priority?: number } = {}): Obj {
   return {
     kind: 'Job',
