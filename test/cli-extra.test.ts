@@ -7,43 +7,19 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT, SKYCTL_BIN, startServer, type TestServer } from './infra/server.js';
+import { startServer, type TestServer } from './infra/server.js';
+import { ok, runSkyctl, spawnSkyctl, type SkyctlRun } from './infra/skyctl.js';
 import { startSkyShift, type SkyShiftInstance } from './infra/skyshift.js';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let server: TestServer;
 let home: string;
 
 /** `server: null` uses the context from HOME's ~/.skyconf/config.yaml (`home` defaults to a private one). */
-function skyctl(args: string[], options: { server?: string | null; home?: string } = {}): Promise<Run> {
-  const serverArgs = options.server === null ? [] : ['--server', options.server ?? server.url];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', SKYCTL_BIN, ...serverArgs, ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, HOME: options.home ?? home, SKYSHIFT_SERVER: '', NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-function ok(r: Run): Run {
-  assert.equal(r.code, 0, `skyctl failed (${r.code}): ${r.stderr}${r.stdout}`);
-  return r;
+function skyctl(args: string[], options: { server?: string | null; home?: string } = {}): Promise<SkyctlRun> {
+  return runSkyctl(args, { home: options.home ?? home, server: options.server === null ? undefined : (options.server ?? server.url) });
 }
 
 async function api(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
@@ -277,11 +253,7 @@ describe('skyctl logs against skyshift up', () => {
       const j = await sky.client.get('jobs', 'ticker', { namespace: 'default' });
       return (j.status as { phase?: string }).phase === 'ACTIVE';
     });
-    const child = spawn(process.execPath, ['--import', 'tsx', SKYCTL_BIN, 'logs', 'ticker', '-f'], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, HOME: sky.dir, SKYSHIFT_SERVER: '', NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawnSkyctl(['logs', 'ticker', '-f'], { home: sky.dir });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -4,43 +4,23 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
-import { REPO_ROOT, SKYCTL_BIN, startServer, type TestServer } from './infra/server.js';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { startServer, type TestServer } from './infra/server.js';
+import { ok, runSkyctl, spawnSkyctl, type SkyctlRun } from './infra/skyctl.js';
 
 let server: TestServer;
 let home: string;
 
-function skyctl(args: string[], options: { env?: NodeJS.ProcessEnv; input?: string; server?: string | null } = {}): Promise<Run> {
-  const serverArgs = options.server === null ? [] : ['--server', options.server ?? server.url];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', SKYCTL_BIN, ...serverArgs, ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, HOME: home, SKYSHIFT_SERVER: '', NO_COLOR: '1', ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.input ?? '');
+function skyctl(args: string[], options: { env?: NodeJS.ProcessEnv; input?: string; server?: string | null } = {}): Promise<SkyctlRun> {
+  return runSkyctl(args, {
+    home,
+    server: options.server === null ? undefined : (options.server ?? server.url),
+    env: options.env,
+    input: options.input,
   });
-}
-
-function ok(r: Run): Run {
-  assert.equal(r.code, 0, `skyctl failed (${r.code}): ${r.stderr}${r.stdout}`);
-  return r;
 }
 
 before(async () => {
@@ -116,11 +96,7 @@ spec:
   });
 
   test('get -w prints a change as it happens and exits 0 on Ctrl-C', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', SKYCTL_BIN, '--server', server.url, 'get', 'jobs', '-w'], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, HOME: home, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawnSkyctl(['get', 'jobs', '-w'], { home, server: server.url });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));

@@ -13,9 +13,11 @@ import { SkyShiftClient } from '../../src/client/index.js';
 import type { ApiObject } from '../../src/api/index.js';
 import { freePort, waitFor } from './ports.js';
 import { startDaemon, type Daemon } from './process.js';
-import { REPO_ROOT, SKYCTL_BIN, SKYSHIFT_BIN } from './server.js';
+import { REPO_ROOT, SKYSHIFT_BIN } from './server.js';
+import { runSkyctl, type SkyctlRun } from './skyctl.js';
 
 export { SKYCTL_BIN, SKYSHIFT_BIN, REPO_ROOT } from './server.js';
+export type { SkyctlRun } from './skyctl.js';
 
 export interface SkyShiftOptions {
   /** Reused across restarts; default a fresh temp dir (removed by `cleanup`). */
@@ -430,35 +432,9 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // --- skyctl ----------------------------------------------------------------
 
-export interface SkyctlRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Run `skyctl --server URL ...args` as a real process with HOME=home. */
-export async function skyctl(url: string, home: string, args: string[], timeoutMs = 30_000): Promise<SkyctlRun> {
-  const { spawn } = await import('node:child_process');
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', SKYCTL_BIN, '--server', url, ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, HOME: home, SKYSHIFT_SERVER: '', NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+export function skyctl(url: string, home: string, args: string[], timeoutMs = 30_000): Promise<SkyctlRun> {
+  return runSkyctl(args, { home, server: url, timeoutMs });
 }
 
 /** The token `skyshift up` wrote into HOME's skyctl config (context admin-default), if any. */
