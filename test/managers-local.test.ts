@@ -10,7 +10,8 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createManager, LocalManager, type JobObject, type JobTasks } from '../src/managers/index.js';
+import { createManager, LocalManager, type JobObject } from '../src/managers/index.js';
+import { collect, ref, taskWaiters, tasksOf } from './support/manager-tasks.js';
 
 const workdirs: string[] = [];
 const extraPids: number[] = [];
@@ -35,36 +36,7 @@ function job(name: string, run: string, opts: { replicas?: number; envs?: Record
 }
 
 const ranks = (n: number) => Array.from({ length: n }, (_, i) => i);
-const ref = (j: JobObject) => ({ uid: j.metadata.uid ?? '', namespace: j.metadata.namespace ?? 'default', name: j.metadata.name });
-
-async function tasksOf(m: LocalManager, j: JobObject): Promise<JobTasks | undefined> {
-  return (await m.tasks()).find((t) => t.uid === j.metadata.uid);
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-async function allDone(m: LocalManager, j: JobObject): Promise<Record<string, string>> {
-  return waitFor(`job ${j.metadata.name} to finish`, async () => {
-    const t = await tasksOf(m, j);
-    if (!t) return undefined;
-    const states = Object.values(t.tasks);
-    return states.length > 0 && states.every((s) => s === 'COMPLETED' || s === 'FAILED') ? t.tasks : undefined;
-  });
-}
-
-async function collect(it: AsyncIterable<string>): Promise<string[]> {
-  const out: string[] = [];
-  for await (const l of it) out.push(l);
-  return out;
-}
+const { waitFor, allDone } = taskWaiters(15_000);
 
 /** process.kill(pid, 0), except that an unreaped zombie counts as gone: it runs nothing and only its parent can reap it. */
 async function alive(pid: number): Promise<boolean> {

@@ -12,9 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createManager, LocalManager, type ClusterManager, type JobObject, type JobTasks } from '../src/managers/index.js';
+import { createManager, LocalManager, type JobObject } from '../src/managers/index.js';
 import { containerName } from '../src/managers/local/podman.js';
 import { MARKER_FILE, MARKER_TEXT, buildBusyboxImage, podmanUnavailable, type PodmanImage } from './infra/podman-image.js';
+import { collect, ref, taskWaiters, tasksOf } from './support/manager-tasks.js';
 
 const unavailable = await podmanUnavailable();
 let img: PodmanImage | undefined;
@@ -46,35 +47,8 @@ function job(name: string, run: string, opts: { replicas?: number; envs?: Record
   };
 }
 
-const ref = (j: JobObject) => ({ uid: j.metadata.uid ?? '', namespace: j.metadata.namespace ?? 'default', name: j.metadata.name });
-
-async function tasksOf(m: ClusterManager, j: JobObject): Promise<JobTasks | undefined> {
-  return (await m.tasks()).find((t) => t.uid === j.metadata.uid);
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-async function allDone(m: ClusterManager, j: JobObject): Promise<Record<string, string>> {
-  return waitFor(`job ${j.metadata.name} to finish`, async () => {
-    const states = (await tasksOf(m, j))?.tasks ?? {};
-    const values = Object.values(states);
-    return values.length > 0 && values.every((s) => s === 'COMPLETED' || s === 'FAILED') ? states : undefined;
-  });
-}
-
-async function collect(it: AsyncIterable<string>): Promise<string[]> {
-  const out: string[] = [];
-  for await (const l of it) out.push(l);
-  return out;
-}
+// Containers start slower than plain processes: a longer deadline than managers-local.
+const { waitFor, allDone } = taskWaiters(30_000);
 
 /** Names of the containers in the test storage (running or not). */
 async function containers(): Promise<string[]> {
