@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createManager, LocalManager, type JobObject } from '../src/managers/index.js';
-import { collect, ref, taskWaiters, tasksOf } from './support/manager-tasks.js';
+import { collect, killRecordedProcessGroups, ref, taskWaiters, tasksOf } from './support/manager-tasks.js';
 
 const workdirs: string[] = [];
 const extraPids: number[] = [];
@@ -55,22 +55,7 @@ async function alive(pid: number): Promise<boolean> {
 
 after(async () => {
   // Kill every process group recorded in any workdir, then remove the dirs.
-  for (const dir of workdirs) {
-    const jobs = join(dir, 'jobs');
-    for (const jd of await readdir(jobs).catch(() => [] as string[])) {
-      for (const rd of await readdir(join(jobs, jd)).catch(() => [] as string[])) {
-        const rec = await readFile(join(jobs, jd, rd, 'record.json'), 'utf8').catch(() => undefined);
-        const pgid = rec ? (JSON.parse(rec) as { pgid?: number }).pgid : undefined;
-        if (pgid) {
-          try {
-            process.kill(-pgid, 'SIGKILL');
-          } catch {
-            /* gone */
-          }
-        }
-      }
-    }
-  }
+  await killRecordedProcessGroups(workdirs);
   for (const pid of extraPids) {
     try {
       process.kill(pid, 'SIGKILL');

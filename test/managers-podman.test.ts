@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createManager, LocalManager, type JobObject } from '../src/managers/index.js';
 import { containerName } from '../src/managers/local/podman.js';
 import { MARKER_FILE, MARKER_TEXT, buildBusyboxImage, podmanUnavailable, type PodmanImage } from './infra/podman-image.js';
-import { collect, ref, taskWaiters, tasksOf } from './support/manager-tasks.js';
+import { collect, killRecordedProcessGroups, ref, taskWaiters, tasksOf } from './support/manager-tasks.js';
 
 const unavailable = await podmanUnavailable();
 let img: PodmanImage | undefined;
@@ -75,22 +75,7 @@ before(async () => {
 
 after(async () => {
   // Kill wrappers recorded on disk, then remove all containers and the storage.
-  for (const dir of workdirs) {
-    const jobs = join(dir, 'jobs');
-    for (const jd of await readdir(jobs).catch(() => [] as string[])) {
-      for (const rd of await readdir(join(jobs, jd)).catch(() => [] as string[])) {
-        const rec = await readFile(join(jobs, jd, rd, 'record.json'), 'utf8').catch(() => undefined);
-        const pgid = rec ? (JSON.parse(rec) as { pgid?: number }).pgid : undefined;
-        if (pgid) {
-          try {
-            process.kill(-pgid, 'SIGKILL');
-          } catch {
-            /* gone */
-          }
-        }
-      }
-    }
-  }
+  await killRecordedProcessGroups(workdirs);
   await img?.cleanup();
   for (const dir of workdirs) await rm(dir, { recursive: true, force: true });
 });

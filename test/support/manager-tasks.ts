@@ -2,6 +2,8 @@
  * Helpers for tests that drive a ClusterManager directly, without an API
  * server: address a job, read its tasks and logs, wait for them to settle.
  */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClusterManager, JobObject, JobTasks } from '../../src/managers/index.js';
 
@@ -44,4 +46,28 @@ export function taskWaiters(defaultTimeoutMs: number) {
   }
 
   return { waitFor, allDone };
+}
+
+/**
+ * SIGKILL the process group of every replica the local manager recorded under
+ * `workdirs` (jobs/<job>/<replica>/record.json). Replicas run in their own
+ * groups and outlive the manager by design, so a test's `after` must do this.
+ */
+export async function killRecordedProcessGroups(workdirs: string[]): Promise<void> {
+  for (const dir of workdirs) {
+    const jobs = join(dir, 'jobs');
+    for (const jd of await readdir(jobs).catch(() => [] as string[])) {
+      for (const rd of await readdir(join(jobs, jd)).catch(() => [] as string[])) {
+        const rec = await readFile(join(jobs, jd, rd, 'record.json'), 'utf8').catch(() => undefined);
+        const pgid = rec ? (JSON.parse(rec) as { pgid?: number }).pgid : undefined;
+        if (pgid) {
+          try {
+            process.kill(-pgid, 'SIGKILL');
+          } catch {
+            /* gone */
+          }
+        }
+      }
+    }
+  }
 }
