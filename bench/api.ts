@@ -73,12 +73,11 @@ async function measured(
 ): Promise<Row> {
   const before = pid === undefined ? 0 : cpuTicks(pid);
   const r = await load();
-  const row = record(backend, op, concurrency, r);
-  if (pid !== undefined && row.n > 0) row.cpuUs = ((cpuTicks(pid) - before) * 10_000) / row.n;
-  return row;
+  const cpuUs = pid === undefined || r.latencies.length === 0 ? undefined : ((cpuTicks(pid) - before) * 10_000) / r.latencies.length;
+  return record(backend, op, concurrency, r, cpuUs);
 }
 
-function record(backend: string, op: string, concurrency: number, r: Awaited<ReturnType<typeof runLoad>>): Row {
+function record(backend: string, op: string, concurrency: number, r: Awaited<ReturnType<typeof runLoad>>, cpuUs?: number): Row {
   const row: Row = {
     backend,
     op,
@@ -88,10 +87,11 @@ function record(backend: string, op: string, concurrency: number, r: Awaited<Ret
     p50: percentile(r.latencies, 50),
     p99: percentile(r.latencies, 99),
     errors: r.errors,
+    ...(cpuUs === undefined ? {} : { cpuUs }),
   };
   rows.push(row);
   const err = r.errors ? ` errors=${r.errors} (${r.firstError})` : '';
-  console.error(`  ${backend} ${op} c=${concurrency}: ${row.perSec.toFixed(0)}/s p50 ${row.p50.toFixed(2)} ms p99 ${row.p99.toFixed(2)} ms${err}`);
+  console.error(`  ${backend} ${op} c=${concurrency}: ${row.perSec.toFixed(0)}/s p50 ${row.p50.toFixed(2)} ms p99 ${row.p99.toFixed(2)} ms${cpuUs === undefined ? '' : ` server CPU ${cpuUs.toFixed(0)} µs/op`}${err}`);
   return row;
 }
 
