@@ -28,6 +28,7 @@ describe('Reservations', () => {
     r.markSubmitted('j', 'a', 50);
     assert.equal(r.confirmHeartbeat('b', 100), 0, 'other cluster untouched');
     assert.equal(r.confirmHeartbeat('a', 40), 0, 'snapshot older than submission');
+    assert.equal(r.confirmHeartbeat('a', 50), 0, 'same millisecond as the submit: not proof the snapshot saw it');
     assert.equal(r.confirmHeartbeat('a', 60), 1);
     assert.equal(r.confirmObserved('a', [{ jobUid: 'j', rank: 1 }]), 0, 'rank 1 lives on b');
     assert.equal(r.confirmObserved('b', [{ jobUid: 'j', rank: 1 }]), 1);

@@ -10,7 +10,7 @@
  *  - markSubmitted(uid, cluster, at): the flow controller has handed the
  *    replicas to the cluster manager at time `at`;
  *  - confirmHeartbeat(cluster, observedAt): a heartbeat whose snapshot was
- *    taken at `observedAt` >= submittedAt already subtracts those replicas;
+ *    taken at `observedAt` > submittedAt already subtracts those replicas;
  *  - confirmObserved(cluster, [{uid, rank}]): job sync saw the replicas on
  *    the cluster (stronger evidence than timing);
  *  - release(uid[, rank]): job deleted, replica evicted or finished;
@@ -44,6 +44,8 @@ export class Reservations {
   private readonly entries = new Map<string, Reservation>();
   /** job uid -> its entry keys: per-job operations run on every job sync, so they must not scan the ledger. */
   private readonly byJob = new Map<string, Set<string>>();
+  /** cluster -> its entry keys: every heartbeat of every cluster confirms, so it must not scan the whole ledger. */
+  private readonly byCluster = new Map<string, Set<string>>();
   /** cluster -> node -> summed demand; kept incrementally so reading is O(nodes reserved). */
   private readonly totals = new Map<string, Map<string, Resources>>();
   /** cluster -> change counter; lets capacity caches know when to rebuild. */
@@ -65,6 +67,9 @@ export class Reservations {
     let keys = this.byJob.get(jobUid);
     if (!keys) this.byJob.set(jobUid, (keys = new Set()));
     keys.add(entryKey(jobUid, rank));
+    let onCluster = this.byCluster.get(cluster);
+    if (!onCluster) this.byCluster.set(cluster, (onCluster = new Set()));
+    onCluster.add(entryKey(jobUid, rank));
     this.apply(entry, 1);
   }
 
@@ -86,9 +91,23 @@ export class Reservations {
     }
   }
 
-  /** A heartbeat observed at `observedAt` reflects every submission made at or before it. */
+  /**
+   * A heartbeat observed at `observedAt` reflects every submission made before it.
+   * Strictly before: times are whole milliseconds, and a submission in the same
+   * millisecond may have come just after the snapshot — dropping its reservation
+   * would let the next decision use capacity the snapshot does not show as taken
+   * (seen as over-commit when a 10,000-job backlog met fresh sim clusters). It is
+   * confirmed by the next heartbeat instead.
+   */
   confirmHeartbeat(cluster: string, observedAt: number): number {
-    return this.dropWhere((e) => e.cluster === cluster && e.submittedAt !== undefined && e.submittedAt <= observedAt);
+    const keys = this.byCluster.get(cluster);
+    if (!keys) return 0;
+    let n = 0;
+    for (const k of [...keys]) {
+      const e = this.entries.get(k);
+      if (e && e.submittedAt !== undefined && e.submittedAt < observedAt && this.releaseOne(k)) n++;
+    }
+    return n;
   }
 
   /** Replicas seen running on the cluster no longer need a reservation there. */
@@ -138,6 +157,9 @@ export class Reservations {
     const keys = this.byJob.get(e.jobUid);
     keys?.delete(key);
     if (keys?.size === 0) this.byJob.delete(e.jobUid);
+    const onCluster = this.byCluster.get(e.cluster);
+    onCluster?.delete(key);
+    if (onCluster?.size === 0) this.byCluster.delete(e.cluster);
     this.apply(e, -1);
     return true;
   }
