@@ -28,6 +28,8 @@ interface SimReplica {
   durationMs: number;
   /** Ranks beyond the cluster's capacity wait for room instead of failing. */
   placed: boolean;
+  /** Its usage has been returned to the node (completed or cancelled). */
+  released?: boolean;
 }
 
 interface SimJob {
@@ -46,6 +48,17 @@ export class SimManager implements ClusterManager {
   private readonly jobs = new Map<string, SimJob>();
   private readonly clock: () => number;
   private readonly defaultMs: number;
+  /**
+   * Kept incrementally: benchmarks submit thousands of replicas to one sim, and
+   * recomputing free capacity from every replica on each placement was
+   * quadratic (a third of `skyshift up`'s CPU while placing a backlog).
+   */
+  private readonly used = new Map<string, Resources>();
+  /** Placed replicas whose usage is still counted, and the earliest time one of them completes. */
+  private readonly running = new Set<SimReplica>();
+  private nextEnd = Infinity;
+  /** Replicas waiting for room, in submit order. */
+  private readonly waiting = new Set<SimReplica>();
 
   constructor(private readonly config: SimManagerConfig) {
     if (!config.name) throw new Error('sim manager: config.name (the cluster name) is required');
@@ -83,7 +96,7 @@ export class SimManager implements ClusterManager {
       if (sj.replicas.has(rank)) continue; // idempotent by uid + rank
       const replica: SimReplica = { rank, node: '', resources, startedAt: 0, durationMs, placed: false };
       sj.replicas.set(rank, replica);
-      this.place(replica);
+      if (!this.place(replica)) this.waiting.add(replica);
     }
     return `sim-${uid}`;
   }
@@ -107,7 +120,13 @@ export class SimManager implements ClusterManager {
   async cancel(job: { uid: string; namespace: string; name: string }, ranks?: number[]): Promise<void> {
     const sj = this.jobs.get(job.uid);
     if (!sj) return;
-    for (const rank of ranks ?? [...sj.replicas.keys()]) sj.replicas.delete(rank);
+    for (const rank of ranks ?? [...sj.replicas.keys()]) {
+      const r = sj.replicas.get(rank);
+      if (!r) continue;
+      sj.replicas.delete(rank);
+      this.waiting.delete(r);
+      this.releaseUsage(r);
+    }
     if (sj.replicas.size === 0) this.jobs.delete(job.uid);
     this.advance(); // freed room may let waiting replicas start
   }
@@ -136,36 +155,53 @@ export class SimManager implements ClusterManager {
   /** Per node, capacity minus what placed, unfinished replicas hold. */
   private free(): NodeResources {
     const free: NodeResources = {};
-    for (const n of this.nodeNames) free[n] = { ...this.config.nodeResources };
-    for (const sj of this.jobs.values()) {
-      for (const r of sj.replicas.values()) {
-        if (!r.placed || this.done(r)) continue;
-        const node = free[r.node];
-        if (!node) continue;
-        for (const [k, v] of Object.entries(r.resources)) node[k] = (node[k] ?? 0) - v;
-      }
+    for (const n of this.nodeNames) {
+      const node = { ...this.config.nodeResources };
+      for (const [k, v] of Object.entries(this.used.get(n) ?? {})) node[k] = (node[k] ?? 0) - v;
+      free[n] = node;
     }
     return free;
   }
 
-  private place(r: SimReplica): void {
-    const free = this.free();
-    for (const n of this.nodeNames) {
-      const avail = free[n];
-      if (!avail) continue;
-      if (Object.entries(r.resources).every(([k, v]) => v <= 0 || (avail[k] ?? 0) >= v)) {
-        r.node = n;
-        r.placed = true;
-        r.startedAt = this.clock();
-        return;
-      }
-    }
+  private fits(node: string, resources: Resources): boolean {
+    const used = this.used.get(node);
+    return Object.entries(resources).every(([k, v]) => v <= 0 || (this.config.nodeResources[k] ?? 0) - (used?.[k] ?? 0) >= v);
   }
 
-  /** Start waiting replicas that now fit (in submit order). */
-  private advance(): void {
-    for (const sj of this.jobs.values()) {
-      for (const r of sj.replicas.values()) if (!r.placed) this.place(r);
+  private place(r: SimReplica): boolean {
+    for (const n of this.nodeNames) {
+      if (!this.fits(n, r.resources)) continue;
+      r.node = n;
+      r.placed = true;
+      r.startedAt = this.clock();
+      const used = this.used.get(n) ?? {};
+      for (const [k, v] of Object.entries(r.resources)) used[k] = (used[k] ?? 0) + v;
+      this.used.set(n, used);
+      this.running.add(r);
+      this.nextEnd = Math.min(this.nextEnd, r.startedAt + r.durationMs);
+      return true;
     }
+    return false;
+  }
+
+  private releaseUsage(r: SimReplica): void {
+    if (!r.placed || r.released) return;
+    r.released = true;
+    this.running.delete(r);
+    const used = this.used.get(r.node);
+    if (used) for (const [k, v] of Object.entries(r.resources)) used[k] = (used[k] ?? 0) - v;
+  }
+
+  /** Return the room of completed replicas, then start waiting replicas that now fit (in submit order). */
+  private advance(): void {
+    const now = this.clock();
+    if (now >= this.nextEnd) {
+      this.nextEnd = Infinity;
+      for (const r of [...this.running]) {
+        if (now - r.startedAt >= r.durationMs) this.releaseUsage(r);
+        else this.nextEnd = Math.min(this.nextEnd, r.startedAt + r.durationMs);
+      }
+    }
+    for (const r of [...this.waiting]) if (this.place(r)) this.waiting.delete(r);
   }
 }
