@@ -14,6 +14,10 @@ import { Reservations } from './scheduler/index.js';
 import { SchedulerController } from './scheduler-controller.js';
 import { ClusterController } from './skylet/index.js';
 import { DEFAULT_OPTIONS, type ControllerOptions, type Logger } from './types.js';
+import { WriteSlots } from './write-slots.js';
+
+/** Job-sync status writes in flight across all skylets (see write-slots.ts). */
+const SYNC_WRITE_SLOTS = 16;
 
 export const LEASE_NAME = 'skyshift-controller-manager';
 
@@ -75,6 +79,7 @@ export async function runLeaderTerm(client: SkyShiftClient, clock: Clock, logger
     informers,
     reservations,
     recorder,
+    syncSlots: new WriteSlots(SYNC_WRITE_SLOTS),
     evict: (job, cluster, ranks, message, s) => scheduler.evict(job, cluster, ranks, message, s),
   });
   const { done, whenSynced } = informers.run(signal);

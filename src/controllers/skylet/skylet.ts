@@ -31,6 +31,7 @@ import type { Reservations } from '../scheduler/index.js';
 import { mutateStatus } from '../status-writer.js';
 import { Trigger } from '../trigger.js';
 import type { ClusterObj, ClusterStatusView, ControllerDeps, JobObj } from '../types.js';
+import { WriteSlots } from '../write-slots.js';
 import { cancelFailedJob, liveRanks } from './failed-job.js';
 
 export interface SkyletDeps extends ControllerDeps {
@@ -40,6 +41,8 @@ export interface SkyletDeps extends ControllerDeps {
   recorder: EventRecorder;
   /** Removes ranks from the job's placement on a cluster (scheduler-owned, so the ledger stays consistent). */
   evict: (job: JobObj, cluster: string, ranks: number[], message: string, signal: AbortSignal) => Promise<void>;
+  /** Job-sync status writes in flight across all skylets (default: SYNC_CONCURRENCY per skylet). */
+  syncSlots?: WriteSlots;
 }
 
 type Phase = 'INIT' | 'READY' | 'ERROR';
@@ -66,6 +69,7 @@ export class Skylet {
   private readonly syncedState = new Map<string, string>();
   private followDelay = FOLLOW_MIN_MS;
   private followTimer: TimerHandle | undefined;
+  private readonly syncSlots: WriteSlots;
 
   constructor(
     cluster: ClusterObj,
@@ -75,6 +79,7 @@ export class Skylet {
     private readonly deps: SkyletDeps,
   ) {
     this.name = cluster.metadata.name;
+    this.syncSlots = deps.syncSlots ?? new WriteSlots(SYNC_CONCURRENCY);
     const p = cluster.status?.phase;
     this.phase = p === 'READY' || p === 'ERROR' ? p : 'INIT';
     // A cluster found in ERROR at startup has been failing for at least as long as we know of.
@@ -305,8 +310,14 @@ export class Skylet {
     for (const r of todo) this.submitted.set(`${job.metadata.uid}#${r}`, now);
     if (fresh.length > 0) this.deps.recorder.record(job, 'Submitted', `submitted replicas ${fresh.join(',')} to cluster '${this.name}' (${jobId})`, { source: `skylet/${this.name}` });
     // Pick up the new tasks at once (and poll shortly after) rather than at the next heartbeat; the heartbeat
-    // that follows shows the new usage, which confirms the scheduler's reservations.
+    // that follows shows the new usage, which confirms the scheduler's reservations. A follow-up timer armed
+    // for an earlier submit may be up to a heartbeat away: it is re-armed short, or this replica would wait
+    // for it (the local create-to-RUNNING p99 was one heartbeat for exactly that reason).
     this.followDelay = FOLLOW_MIN_MS;
+    if (this.followTimer) {
+      this.deps.clock.clearTimeout(this.followTimer);
+      this.followTimer = undefined;
+    }
     this.syncTrigger.kick();
     this.trigger.kick();
   }
@@ -445,30 +456,33 @@ export class Skylet {
     const newlyRunning = Object.entries(taskStatus)
       .filter(([t, s]) => s === 'RUNNING' && old[t] !== 'RUNNING')
       .map(([t]) => t);
-    const out = await mutateStatus(
-      this.deps.client,
-      'jobs',
-      job,
-      (j) => {
-        if (j.metadata.uid !== uid || j.status.phase !== 'ACTIVE') return false;
-        // Merge only this cluster's share, and only for ranks still placed here in the fresh copy.
-        const freshPlaced = new Set(j.status.placements?.[this.name] ?? []);
-        const mine: Record<string, string> = {};
-        for (const [t, s] of Object.entries(taskStatus)) {
-          const r = jt?.ranks[t];
-          if (r !== undefined && freshPlaced.has(r)) mine[t] = s;
-        }
-        j.status.taskStatus = { ...(j.status.taskStatus ?? {}), [this.name]: mine };
-        if (jobId !== undefined) j.status.jobIds = { ...(j.status.jobIds ?? {}), [this.name]: jobId };
-        if (restart.length > 0) {
-          const restarts = { ...(j.status.restarts ?? {}) };
-          for (const r of restart) restarts[String(r)] = (restarts[String(r)] ?? 0) + 1;
-          j.status.restarts = restarts;
-        }
-        finishStatus(j);
-        return true;
-      },
-      { signal },
+    const out = await this.syncSlots.run(() =>
+      mutateStatus(
+        this.deps.client,
+        'jobs',
+        // The slot may have taken a while: start from the newest copy we have, not a sure Conflict.
+        this.newest(job),
+        (j) => {
+          if (j.metadata.uid !== uid || j.status.phase !== 'ACTIVE') return false;
+          // Merge only this cluster's share, and only for ranks still placed here in the fresh copy.
+          const freshPlaced = new Set(j.status.placements?.[this.name] ?? []);
+          const mine: Record<string, string> = {};
+          for (const [t, s] of Object.entries(taskStatus)) {
+            const r = jt?.ranks[t];
+            if (r !== undefined && freshPlaced.has(r)) mine[t] = s;
+          }
+          j.status.taskStatus = { ...(j.status.taskStatus ?? {}), [this.name]: mine };
+          if (jobId !== undefined) j.status.jobIds = { ...(j.status.jobIds ?? {}), [this.name]: jobId };
+          if (restart.length > 0) {
+            const restarts = { ...(j.status.restarts ?? {}) };
+            for (const r of restart) restarts[String(r)] = (restarts[String(r)] ?? 0) + 1;
+            j.status.restarts = restarts;
+          }
+          finishStatus(j);
+          return true;
+        },
+        { signal },
+      ),
     );
     if (!out) return;
     const source = `skylet/${this.name}`;
@@ -481,6 +495,13 @@ export class Skylet {
         .map(([t]) => t);
       this.deps.recorder.record(out, 'Failed', `${failed.join(', ') || 'a replica'} failed on cluster '${this.name}' (restartPolicy Never)`, { source });
     }
+  }
+
+  /** The informer's copy of `job` when it is the same job and not older. */
+  private newest(job: JobObj): JobObj {
+    const cached = this.deps.informers.jobs.get(keyOf(job));
+    if (!cached || cached.metadata.uid !== job.metadata.uid) return job;
+    return Number(cached.metadata.resourceVersion) >= Number(job.metadata.resourceVersion) ? cached : job;
   }
 
   private async cancel(ref: { uid: string; namespace: string; name: string }, ranks: number[] | undefined, why: string): Promise<void> {
@@ -501,8 +522,12 @@ const FOLLOW_MIN_MS = 50;
 const FOLLOW_WINDOW_MS = 10_000;
 /** Job status writes of one sync in flight at once. */
 const SYNC_CONCURRENCY = 8;
-/** Heartbeats kicked by submits come at most this often (the periodic one is unaffected). */
-const MIN_HEARTBEAT_GAP_MS = 200;
+/**
+ * Heartbeats kicked by submits come at most this often (the periodic one is unaffected). They only confirm
+ * reservations sooner; each one rewrites the whole node list, and at 200 ms a burst onto 100 clusters meant
+ * 500 cluster writes/s competing with the placements.
+ */
+const MIN_HEARTBEAT_GAP_MS = 1000;
 
 function keyOf(job: JobObj): string {
   return `${job.metadata.namespace ?? 'default'}/${job.metadata.name}`;
