@@ -2,18 +2,20 @@
  * npm run bench:scheduler [-- --quick] — the scheduler end to end through the API.
  *
  * 1. Baseline: raw SQLite store write rate (openStore on a temp file, 10,000 creates).
- * 2. `skyshift up --no-local-cluster` (SQLite), 100 sim clusters of 100 nodes
- *    (8 cpus, 32 GiB each), then 10,000 jobs (1-4 replicas, mixed sizes, a
- *    deterministic PRNG) created as fast as possible (50 in flight). A watch
- *    timestamps each job's first appearance as placed (status.placements set or
- *    phase ACTIVE): placements per second, create-to-placed p50/p99, time until
- *    all are placed. Jobs run `sleep 3600`, so nothing finishes and frees room
- *    during the run; over-commit is then checked per cluster (sum of placed
- *    replicas' resources vs capacity), per node (every cluster's placed
- *    replicas must pack into its nodes: first-fit decreasing), and by the sim
- *    clusters themselves (a replica the sim could not fit on any node reports
- *    PENDING). The engine's own decision time is read from /metrics when the
- *    controllers export it.
+ * 2. A pending backlog placed: `skyshift up --no-local-cluster` (SQLite); 10,000
+ *    jobs (1-4 replicas, mixed sizes, a deterministic PRNG) are created (50 in
+ *    flight) while no cluster exists, and the bench waits until a watch has
+ *    seen every one PENDING. Then 100 sim clusters of 100 nodes (8 cpus,
+ *    32 GiB each) are created, and placement is timed from the first cluster
+ *    create to the watch event showing the last job placed (status.placements
+ *    set or phase ACTIVE): jobs/s, replicas/s, and — secondary — the same from
+ *    the first job create. Jobs run `sleep 3600`, so nothing finishes and
+ *    frees room during the run; over-commit is then checked per cluster (sum
+ *    of placed replicas' resources vs capacity), per node (every cluster's
+ *    placed replicas must pack into its nodes: first-fit decreasing), and by
+ *    the sim clusters themselves (a replica the sim could not fit on any node
+ *    reports PENDING). The engine's own decision time is read from /metrics.
+ *    SKYSHIFT_BENCH_CPU_PROF=<dir> writes a CPU profile of `skyshift up` there.
  * 3. `skyshift up` with its local cluster: create-to-RUNNING latency of 100
  *    one-replica jobs submitted one after another.
  *
@@ -31,6 +33,8 @@ import http from 'node:http';
 import { makeAgent, percentile, runLoad } from './lib/http.js';
 
 const QUICK = process.argv.includes('--quick');
+/** Skip the local create-to-RUNNING part (profiling runs). */
+const PLACEMENT_ONLY = process.argv.includes('--placement-only');
 const CLUSTERS = QUICK ? 20 : 100;
 const NODES = 100;
 const NODE = { cpus: 8, memory: 32768 };
@@ -123,24 +127,32 @@ async function rawStoreRate(): Promise<{ seqPerSec: number; concPerSec: number }
   }
 }
 
-// --- 2. placement at scale -------------------------------------------------
+// --- 2. placement of a pending backlog -------------------------------------
 
 interface PlacementResult {
   created: number;
   createErrors: number;
   firstCreateError?: string;
   createWallMs: number;
+  /** From the first create until every job showed PENDING (the backlog exists). */
+  backlogMs: number;
   placed: number;
-  allPlacedMs: number;
-  placedPerSec: number;
-  latencies: number[];
+  replicasPlaced: number;
+  /** From the first cluster create (capacity becomes available) to the last job placed. */
+  placeMs: number;
+  /** From the first cluster create until all clusters were READY. */
+  clustersReadyMs: number;
+  /** From the first job create to the last job placed (secondary, includes creating the backlog). */
+  endToEndMs: number;
+  /** Per job: from capacity available to its placement. */
+  sinceCapacity: number[];
   engineMetric?: string;
+  placedEngineMetric?: string;
   clusterOvercommit: string[];
   nodeOvercommit: string[];
   simPendingReplicas: number;
   replicaStates: Record<string, number>;
   pendingJobs: number;
-  readyMs: number;
 }
 
 function placedNow(j: Obj): boolean {
@@ -149,72 +161,64 @@ function placedNow(j: Obj): boolean {
   return j.status?.phase === 'ACTIVE' || j.status?.phase === 'COMPLETED';
 }
 
-async function watchPlacements(
-  client: SkyShiftClient,
-  resourceVersion: string,
-  onPlaced: (name: string, at: number) => void,
-  signal: AbortSignal,
-): Promise<void> {
+/** Follows one kind from `resourceVersion`, reconnecting until `signal` aborts. */
+async function follow(client: SkyShiftClient, kind: 'jobs' | 'clusters', resourceVersion: string, onObject: (obj: Obj, at: number) => void, signal: AbortSignal): Promise<void> {
   let rv = resourceVersion;
   while (!signal.aborted) {
     try {
-      for await (const ev of client.watch<Obj>('jobs', { namespace: 'default', resourceVersion: rv, signal })) {
+      for await (const ev of client.watch<Obj>(kind, { ...(kind === 'jobs' ? { namespace: 'default' } : {}), resourceVersion: rv, signal })) {
         if (ev.type === 'ERROR') throw new Error(`watch error: ${JSON.stringify(ev.object)}`);
         const obj = ev.object as Obj;
         if (obj?.metadata?.resourceVersion) rv = obj.metadata.resourceVersion;
-        if (ev.type === 'BOOKMARK') continue;
-        if (placedNow(obj)) onPlaced(obj.metadata.name, performance.now());
+        if (ev.type === 'BOOKMARK' || ev.type === 'DELETED') continue;
+        onObject(obj, performance.now());
       }
     } catch (err) {
       if (signal.aborted) return;
-      log(`watch restarted: ${(err as Error).message}`);
+      log(`${kind} watch restarted: ${(err as Error).message}`);
       await sleep(200);
     }
   }
 }
 
-/** Scrape /metrics for a scheduler decision-time histogram or summary, if any. */
-async function engineDecisionMetric(url: string, token: string | undefined): Promise<string | undefined> {
-  let text: string;
+async function scrapeMetrics(url: string, token: string | undefined): Promise<string | undefined> {
   try {
     // `skyshift up` has auth on: /metrics needs the admin token like every other route.
     const res = await fetch(`${url}/metrics`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
-    if (!res.ok) return undefined;
-    text = await res.text();
+    return res.ok ? await res.text() : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The scheduler decision-time summary (exact quantiles over its window) from /metrics, if exported. */
+function engineDecisionMetric(text: string): string | undefined {
   const lines = text.split('\n').filter((l) => !l.startsWith('#') && /schedul/i.test(l) && /(decision|latency|duration|seconds)/i.test(l));
-  if (lines.length === 0) return undefined;
   const value = (l: string) => Number(l.trim().split(/\s+/).pop());
-  // Summary with quantiles (exact over its window): preferred.
   const quantiles = lines.filter((l) => /\{quantile="/.test(l));
-  if (quantiles.length > 0) {
-    const family = quantiles[0]!.split('{')[0]!;
-    const q = (p: string) => value(quantiles.find((l) => l.startsWith(family) && l.includes(`quantile="${p}"`)) ?? 'x NaN');
-    const count = value(lines.find((l) => l.startsWith(`${family}_count`)) ?? 'x NaN');
-    const sum = value(lines.find((l) => l.startsWith(`${family}_sum`)) ?? 'x NaN');
-    const scale = /seconds/.test(family) ? 1000 : 1;
-    return `${family} (summary): n=${count}, mean ${fmt((sum / count) * scale, 3)} ms, p50 ${fmt(q('0.5') * scale, 3)} ms, p99 ${fmt(q('0.99') * scale, 3)} ms, p99.9 ${fmt(q('0.999') * scale, 3)} ms`;
-  }
-  // Histogram: estimate p50/p99 from cumulative buckets of the first *_bucket family, summed over its label sets.
-  const bucketLines = lines.filter((l) => /_bucket\{/.test(l));
-  if (bucketLines.length > 0) {
-    const family = bucketLines[0]!.split('_bucket')[0]!;
-    const byLe = new Map<number, number>();
-    for (const l of bucketLines.filter((b) => b.startsWith(family + '_bucket'))) {
+  if (quantiles.length === 0) return lines.length > 0 ? lines.slice(0, 6).join('; ') : undefined;
+  const family = quantiles[0]!.split('{')[0]!;
+  const q = (p: string) => value(quantiles.find((l) => l.startsWith(family) && l.includes(`quantile="${p}"`)) ?? 'x NaN');
+  const count = value(lines.find((l) => l.startsWith(`${family}_count`)) ?? 'x NaN');
+  const sum = value(lines.find((l) => l.startsWith(`${family}_sum`)) ?? 'x NaN');
+  const scale = /seconds/.test(family) ? 1000 : 1;
+  return `n=${count}, mean ${fmt((sum / count) * scale, 3)} ms, p50 ${fmt(q('0.5') * scale, 3)} ms, p99 ${fmt(q('0.99') * scale, 3)} ms, p99.9 ${fmt(q('0.999') * scale, 3)} ms`;
+}
+
+/** p50/p99 upper bounds of the placed decisions only, from the histogram's cumulative buckets. */
+function placedDecisionBuckets(text: string): string | undefined {
+  const family = 'skyshift_scheduler_decision_duration_seconds';
+  const rows = text.split('\n').filter((l) => l.startsWith(`${family}_bucket{`) && l.includes('result="placed"'));
+  if (rows.length === 0) return undefined;
+  const buckets = rows
+    .map((l) => {
       const raw = /le="([^"]+)"/.exec(l)?.[1] ?? '+Inf';
-      const le = raw === '+Inf' ? Infinity : Number(raw);
-      byLe.set(le, (byLe.get(le) ?? 0) + value(l));
-    }
-    const buckets = [...byLe].map(([le, count]) => ({ le, count })).sort((a, b) => a.le - b.le);
-    const total = buckets[buckets.length - 1]?.count ?? 0;
-    const q = (p: number) => buckets.find((b) => b.count >= p * total)?.le ?? NaN;
-    const sum = lines.filter((l) => l.startsWith(family + '_sum')).reduce((a, l) => a + value(l), 0);
-    const scale = /seconds/.test(family) ? 1000 : 1;
-    return `${family}: n=${total}, mean ${fmt((sum / total) * scale, 3)} ms, p50 ≤ ${fmt(q(0.5) * scale, 3)} ms, p99 ≤ ${fmt(q(0.99) * scale, 3)} ms (bucket bounds)`;
-  }
-  return lines.slice(0, 6).join('; ');
+      return { le: raw === '+Inf' ? Infinity : Number(raw), count: Number(l.trim().split(/\s+/).pop()) };
+    })
+    .sort((a, b) => a.le - b.le);
+  const total = buckets[buckets.length - 1]?.count ?? 0;
+  const q = (p: number) => buckets.find((b) => b.count >= p * total)?.le ?? NaN;
+  return `placed decisions only (histogram bounds): n=${total}, p50 ≤ ${fmt(q(0.5) * 1000, 3)} ms, p99 ≤ ${fmt(q(0.99) * 1000, 3)} ms`;
 }
 
 /** First-fit decreasing of replicas into `nodes` nodes of size NODE; returns how many did not fit. */
@@ -233,9 +237,11 @@ function ffdUnplaced(replicas: Array<{ cpus: number; memory: number }>, nodes: n
 }
 
 async function placementBench(): Promise<PlacementResult> {
-  const sky = await startSkyShift({ args: ['--no-local-cluster', '--log-level', 'warn'] }).catch(async () =>
-    startSkyShift({ args: ['--no-local-cluster'] }),
-  );
+  // SKYSHIFT_BENCH_CPU_PROF=<dir>: profile the `skyshift up` process (written when it exits).
+  const profDir = process.env['SKYSHIFT_BENCH_CPU_PROF'];
+  const preload = new URL('./lib/cpu-profile.mjs', import.meta.url).pathname;
+  const env = profDir ? { NODE_OPTIONS: `--import=${preload}`, SKYSHIFT_CPU_PROF_DIR: profDir } : undefined;
+  const sky = await startSkyShift({ args: ['--no-local-cluster', '--log-level', 'warn'], ...(env ? { env } : {}) });
   try {
     return await runPlacement(sky);
   } finally {
@@ -243,155 +249,175 @@ async function placementBench(): Promise<PlacementResult> {
   }
 }
 
-async function runPlacement(sky: SkyShiftInstance): Promise<PlacementResult> {
-  const client = sky.client;
-  log(`creating ${CLUSTERS} sim clusters of ${NODES} nodes`);
-  const tReady = performance.now();
-  const clusterNames = Array.from({ length: CLUSTERS }, (_, i) => `sim-${String(i).padStart(3, '0')}`);
-  for (let i = 0; i < clusterNames.length; i += 10) {
-    await Promise.all(
-      clusterNames.slice(i, i + 10).map((name) =>
-        client.create('clusters', {
-          kind: 'Cluster',
-          metadata: { name, labels: { zone: `z${i % 4}` } },
-          spec: { manager: 'sim', config: { nodes: NODES, nodeResources: NODE } },
-        }),
-      ),
-    );
-  }
-  let clusters: Obj[] = [];
-  const readyDeadline = Date.now() + 180_000;
-  for (;;) {
-    clusters = await listAll(client, 'clusters');
-    const ready = clusters.filter((c) => c.status?.phase === 'READY').length;
-    if (ready === CLUSTERS) break;
-    if (Date.now() > readyDeadline) throw new Error(`only ${ready}/${CLUSTERS} sim clusters READY after 180 s`);
-    await sleep(500);
-  }
-  const readyMs = performance.now() - tReady;
-  log(`all clusters READY in ${fmt(readyMs / 1000)} s`);
-
-  const jobs = makeJobs(JOBS);
-  const byName = new Map(jobs.map((j) => [j.name, j]));
-  const createdAt = new Map<string, number>();
-  const placedAt = new Map<string, number>();
-  const start = await client.list('jobs', { namespace: 'default', limit: 1 });
-  const abort = new AbortController();
-  const watching = watchPlacements(
-    client,
-    start.metadata.resourceVersion,
-    (name, at) => {
-      if (byName.has(name) && !placedAt.has(name)) placedAt.set(name, at);
-    },
-    abort.signal,
-  );
-
-  log(`creating ${JOBS} jobs, ${CONCURRENCY} in flight`);
-  const agent = makeAgent(CONCURRENCY);
-  const url = new URL('/default/jobs', sky.url);
-  const token = sky.token;
-  const t0 = performance.now();
-  const created = await runLoad(JOBS, CONCURRENCY, async (i) => {
-    const j = jobs[i]!;
-    createdAt.set(j.name, performance.now());
-    const body = JSON.stringify({
-      kind: 'Job',
-      metadata: { name: j.name, namespace: 'default', labels: { app: 'bench' } },
-      spec: { run: 'sleep 3600', replicas: j.replicas, resources: { cpus: j.cpus, memory: j.memory } },
-    });
-    return post(agent, url, body, token);
-  });
-  const createWallMs = performance.now() - t0;
-  agent.destroy();
-  log(`created in ${fmt(createWallMs / 1000)} s (${fmt((JOBS / createWallMs) * 1000, 0)}/s), errors ${created.errors}`);
-
-  const deadline = Date.now() + PLACE_TIMEOUT_MS;
+async function waitUntil(what: string, done: () => boolean, progress: () => string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   let lastLog = Date.now();
-  while (placedAt.size < JOBS - created.errors && Date.now() < deadline) {
-    await sleep(200);
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}: ${progress()}`);
+    await sleep(20);
     if (Date.now() - lastLog > 5000) {
-      log(`placed ${placedAt.size}/${JOBS}`);
+      log(`${what}: ${progress()}`);
       lastLog = Date.now();
     }
   }
-  const lastPlaced = Math.max(...placedAt.values());
-  const allPlacedMs = (placedAt.size ? lastPlaced : performance.now()) - t0;
-  abort.abort();
-  await watching;
-  log(`placed ${placedAt.size}/${JOBS} in ${fmt(allPlacedMs / 1000)} s`);
+}
 
-  const latencies = [...placedAt].map(([n, at]) => at - (createdAt.get(n) ?? at));
-  const engineMetric = await engineDecisionMetric(sky.url, sky.token);
+async function runPlacement(sky: SkyShiftInstance): Promise<PlacementResult> {
+  const client = sky.client;
+  const jobs = makeJobs(JOBS);
+  const byName = new Map(jobs.map((j) => [j.name, j]));
+  const pendingSeen = new Set<string>();
+  const placedAt = new Map<string, number>();
+  const readyAt = new Map<string, number>();
+  const abort = new AbortController();
+  const jobsRv = (await client.list('jobs', { namespace: 'default', limit: 1 })).metadata.resourceVersion;
+  const clustersRv = (await client.list('clusters', { limit: 1 })).metadata.resourceVersion;
+  const watching = Promise.all([
+    follow(
+      client,
+      'jobs',
+      jobsRv,
+      (obj, at) => {
+        const name = obj.metadata.name;
+        if (!byName.has(name)) return;
+        if (obj.status?.phase === 'PENDING') pendingSeen.add(name);
+        if (placedNow(obj) && !placedAt.has(name)) placedAt.set(name, at);
+      },
+      abort.signal,
+    ),
+    follow(
+      client,
+      'clusters',
+      clustersRv,
+      (obj, at) => {
+        if (obj.status?.phase === 'READY' && !readyAt.has(obj.metadata.name)) readyAt.set(obj.metadata.name, at);
+      },
+      abort.signal,
+    ),
+  ]);
 
-  // Over-commit checks on the final state. Wait for job sync to report what the
-  // sim clusters did with every placed replica (RUNNING, or PENDING = no node had room).
-  let all: Obj[] = [];
-  const perCluster = new Map<string, Array<{ cpus: number; memory: number }>>();
-  let simPendingReplicas = 0;
-  let pendingJobs = 0;
-  let states: Record<string, number> = {};
-  const settleDeadline = Date.now() + (QUICK ? 30_000 : 60_000);
-  for (let lastPending = -1; ; ) {
-    await sleep(3000);
-    all = (await listAll(client, 'jobs', 'default')).filter((j) => byName.has(j.metadata.name));
-    states = {};
+  try {
+    // 1. The backlog: every job is created while no cluster exists, so each one goes PENDING.
+    log(`creating ${JOBS} jobs (no clusters yet), ${CONCURRENCY} in flight`);
+    const agent = makeAgent(CONCURRENCY);
+    const url = new URL('/default/jobs', sky.url);
+    const t0 = performance.now();
+    const created = await runLoad(JOBS, CONCURRENCY, async (i) => {
+      const j = jobs[i]!;
+      const body = JSON.stringify({
+        kind: 'Job',
+        metadata: { name: j.name, namespace: 'default', labels: { app: 'bench' } },
+        spec: { run: 'sleep 3600', replicas: j.replicas, resources: { cpus: j.cpus, memory: j.memory } },
+      });
+      return post(agent, url, body, sky.token);
+    });
+    const createWallMs = performance.now() - t0;
+    agent.destroy();
+    const expected = JOBS - created.errors;
+    log(`created in ${fmt(createWallMs / 1000)} s (${fmt((JOBS / createWallMs) * 1000, 0)}/s), errors ${created.errors}`);
+    await waitUntil('backlog PENDING', () => pendingSeen.size >= expected, () => `${pendingSeen.size}/${expected} PENDING`, PLACE_TIMEOUT_MS);
+    const backlogMs = performance.now() - t0;
+    log(`all ${expected} jobs PENDING after ${fmt(backlogMs / 1000)} s`);
+    if (placedAt.size > 0) throw new Error(`${placedAt.size} jobs were placed before any cluster existed`);
+    await sleep(1000); // let the pending writes' trailing events drain, so the placement phase starts quiet
+
+    // 2. Capacity: the clusters arrive; time until every job is placed.
+    log(`creating ${CLUSTERS} sim clusters of ${NODES} nodes`);
+    const clusterNames = Array.from({ length: CLUSTERS }, (_, i) => `sim-${String(i).padStart(3, '0')}`);
+    const tCap = performance.now();
+    await runLoad(CLUSTERS, 10, async (i) => {
+      await client.create('clusters', {
+        kind: 'Cluster',
+        metadata: { name: clusterNames[i]!, labels: { zone: `z${i % 4}` } },
+        spec: { manager: 'sim', config: { nodes: NODES, nodeResources: NODE } },
+      });
+      return 201;
+    });
+    await waitUntil('placement', () => placedAt.size >= expected, () => `${placedAt.size}/${expected} placed, ${readyAt.size}/${CLUSTERS} clusters READY`, PLACE_TIMEOUT_MS);
+    const lastPlaced = Math.max(...placedAt.values());
+    const placeMs = lastPlaced - tCap;
+    const clustersReadyMs = readyAt.size > 0 ? Math.max(...readyAt.values()) - tCap : NaN;
+    log(`placed ${placedAt.size}/${expected} in ${fmt(placeMs / 1000, 2)} s after capacity appeared (clusters READY after ${fmt(clustersReadyMs / 1000, 2)} s)`);
+    const metrics = (await scrapeMetrics(sky.url, sky.token)) ?? '';
+    const engineMetric = engineDecisionMetric(metrics);
+    const placedEngineMetric = placedDecisionBuckets(metrics);
+
+    // 3. Over-commit checks on the final state. Wait for job sync to report what the
+    // sim clusters did with every placed replica (RUNNING, or PENDING = no node had room).
+    let all: Obj[] = [];
+    let states: Record<string, number> = {};
+    const settleDeadline = Date.now() + (QUICK ? 30_000 : 60_000);
+    for (let lastPending = -1; ; ) {
+      await sleep(3000);
+      all = (await listAll(client, 'jobs', 'default')).filter((j) => byName.has(j.metadata.name));
+      states = {};
+      for (const j of all) {
+        for (const st of Object.values((j.status?.replicaStatus ?? {}) as Record<string, Record<string, number>>)) {
+          for (const [k, v] of Object.entries(st)) states[k] = (states[k] ?? 0) + v;
+        }
+      }
+      const pendingNow = states['PENDING'] ?? 0;
+      log(`replica states reported by the clusters: ${JSON.stringify(states)}`);
+      if (pendingNow === lastPending || Date.now() > settleDeadline) break;
+      lastPending = pendingNow;
+    }
+    const clusters = await listAll(client, 'clusters');
+    const perCluster = new Map<string, Array<{ cpus: number; memory: number }>>();
+    let pendingJobs = 0;
+    let replicasPlaced = 0;
     for (const j of all) {
-      for (const st of Object.values((j.status?.replicaStatus ?? {}) as Record<string, Record<string, number>>)) {
-        for (const [k, v] of Object.entries(st)) states[k] = (states[k] ?? 0) + v;
+      const spec = byName.get(j.metadata.name)!;
+      const placements = (j.status?.placements ?? {}) as Record<string, number[]>;
+      if (!placedNow(j)) pendingJobs++;
+      for (const [c, ranks] of Object.entries(placements)) {
+        const list = perCluster.get(c) ?? [];
+        for (let k = 0; k < ranks.length; k++) list.push({ cpus: spec.cpus, memory: spec.memory });
+        replicasPlaced += ranks.length;
+        perCluster.set(c, list);
       }
     }
-    const pendingNow = states['PENDING'] ?? 0;
-    log(`replica states reported by the clusters: ${JSON.stringify(states)}`);
-    if (pendingNow === lastPending || Date.now() > settleDeadline) break;
-    lastPending = pendingNow;
-  }
-  simPendingReplicas = states['PENDING'] ?? 0;
-  clusters = await listAll(client, 'clusters');
-  for (const j of all) {
-    const spec = byName.get(j.metadata.name)!;
-    const placements = (j.status?.placements ?? {}) as Record<string, number[]>;
-    if (!placedNow(j)) pendingJobs++;
-    for (const [c, ranks] of Object.entries(placements)) {
-      const list = perCluster.get(c) ?? [];
-      for (let k = 0; k < ranks.length; k++) list.push({ cpus: spec.cpus, memory: spec.memory });
-      perCluster.set(c, list);
+    const clusterOvercommit: string[] = [];
+    const nodeOvercommit: string[] = [];
+    for (const c of clusters) {
+      const name = c.metadata.name;
+      const reps = perCluster.get(name) ?? [];
+      const cap = { cpus: 0, memory: 0 };
+      for (const n of Object.values((c.status?.capacity ?? {}) as Record<string, { cpus?: number; memory?: number }>)) {
+        cap.cpus += n.cpus ?? 0;
+        cap.memory += n.memory ?? 0;
+      }
+      const used = reps.reduce((s, r) => ({ cpus: s.cpus + r.cpus, memory: s.memory + r.memory }), { cpus: 0, memory: 0 });
+      if (used.cpus > cap.cpus || used.memory > cap.memory) {
+        clusterOvercommit.push(`${name}: ${used.cpus}/${cap.cpus} cpus, ${used.memory}/${cap.memory} MiB`);
+      }
+      const unplaced = ffdUnplaced(reps, Object.keys(c.status?.capacity ?? {}).length || NODES);
+      if (unplaced > 0) nodeOvercommit.push(`${name}: ${unplaced} replicas do not pack into its nodes`);
     }
-  }
-  const clusterOvercommit: string[] = [];
-  const nodeOvercommit: string[] = [];
-  for (const c of clusters) {
-    const name = c.metadata.name;
-    const reps = perCluster.get(name) ?? [];
-    const cap = { cpus: 0, memory: 0 };
-    for (const n of Object.values((c.status?.capacity ?? {}) as Record<string, { cpus?: number; memory?: number }>)) {
-      cap.cpus += n.cpus ?? 0;
-      cap.memory += n.memory ?? 0;
-    }
-    const used = reps.reduce((s, r) => ({ cpus: s.cpus + r.cpus, memory: s.memory + r.memory }), { cpus: 0, memory: 0 });
-    if (used.cpus > cap.cpus || used.memory > cap.memory) {
-      clusterOvercommit.push(`${name}: ${used.cpus}/${cap.cpus} cpus, ${used.memory}/${cap.memory} MiB`);
-    }
-    const unplaced = ffdUnplaced(reps, Object.keys(c.status?.capacity ?? {}).length || NODES);
-    if (unplaced > 0) nodeOvercommit.push(`${name}: ${unplaced} replicas do not pack into its nodes`);
-  }
 
-  return {
-    created: JOBS - created.errors,
-    createErrors: created.errors,
-    ...(created.firstError ? { firstCreateError: created.firstError } : {}),
-    createWallMs,
-    placed: placedAt.size,
-    allPlacedMs,
-    placedPerSec: (placedAt.size / allPlacedMs) * 1000,
-    latencies,
-    ...(engineMetric ? { engineMetric } : {}),
-    clusterOvercommit,
-    nodeOvercommit,
-    simPendingReplicas,
-    replicaStates: states,
-    pendingJobs,
-    readyMs,
-  };
+    return {
+      created: expected,
+      createErrors: created.errors,
+      ...(created.firstError ? { firstCreateError: created.firstError } : {}),
+      createWallMs,
+      backlogMs,
+      placed: placedAt.size,
+      replicasPlaced,
+      placeMs,
+      clustersReadyMs,
+      endToEndMs: lastPlaced - t0,
+      sinceCapacity: [...placedAt.values()].map((at) => at - tCap),
+      ...(engineMetric ? { engineMetric } : {}),
+      ...(placedEngineMetric ? { placedEngineMetric } : {}),
+      clusterOvercommit,
+      nodeOvercommit,
+      simPendingReplicas: states['PENDING'] ?? 0,
+      replicaStates: states,
+      pendingJobs,
+    };
+  } finally {
+    abort.abort();
+    await watching;
+  }
 }
 
 // --- 3. create-to-RUNNING on a local cluster -----------------------------------
@@ -463,34 +489,38 @@ async function main(): Promise<void> {
   log(`raw sqlite creates: ${fmt(raw.seqPerSec, 0)}/s sequential, ${fmt(raw.concPerSec, 0)}/s with ${CONCURRENCY} in flight`);
   const p = await placementBench();
   log(`local create-to-RUNNING: ${LOCAL_JOBS} jobs`);
-  const local = await localLatency();
+  const local = PLACEMENT_ONLY ? { latencies: [] as number[], timeouts: 0 } : await localLatency();
 
   const target = (ok: boolean) => (ok ? 'met' : '**not met**');
-  const p50 = percentile(p.latencies, 50);
-  const p99 = percentile(p.latencies, 99);
+  const c50 = percentile(p.sinceCapacity, 50);
+  const c99 = percentile(p.sinceCapacity, 99);
   const l50 = percentile(local.latencies, 50);
   const l99 = percentile(local.latencies, 99);
+  const jobsPerSec = (p.placed / p.placeMs) * 1000;
+  const replicasPerSec = (p.replicasPlaced / p.placeMs) * 1000;
   const out = [
     `### Scheduler benchmark${QUICK ? ' (--quick)' : ''}`,
     '',
     `Machine: ${machine}`,
-    `Run: ${new Date().toISOString()}; \`skyshift up --no-local-cluster\`, SQLite store, ${CLUSTERS} sim clusters × ${NODES} nodes (${NODE.cpus} cpus, ${NODE.memory} MiB each); ${JOBS} jobs of 1–4 replicas (cpus 1/2/4, memory 0.5–8 GiB; PRNG seed 20261122), ${CONCURRENCY} creates in flight.`,
+    `Run: ${new Date().toISOString()}; \`skyshift up --no-local-cluster\`, SQLite store; ${JOBS} jobs of 1–4 replicas (cpus 1/2/4, memory 0.5–8 GiB; PRNG seed 20261122) created first, ${CONCURRENCY} in flight, while no cluster exists, so all are PENDING; then ${CLUSTERS} sim clusters × ${NODES} nodes (${NODE.cpus} cpus, ${NODE.memory} MiB each) are created and placement is timed from the first cluster create.`,
     '',
     '| Measure | Result | Target |',
     '|---|---|---|',
     `| Raw SQLite store creates (baseline, same run) | ${fmt(raw.seqPerSec, 0)}/s sequential, ${fmt(raw.concPerSec, 0)}/s at ${CONCURRENCY} in flight | — |`,
-    `| API job creates | ${fmt((p.created / p.createWallMs) * 1000, 0)}/s (${p.createErrors} errors${p.firstCreateError ? `: ${p.firstCreateError}` : ''}) | — |`,
-    `| Jobs placed end to end | ${p.placed}/${JOBS} in ${fmt(p.allPlacedMs / 1000)} s = **${fmt(p.placedPerSec, 0)} jobs/s** | ≥ 2,000/s: ${target(p.placedPerSec >= 2000 && p.placed === JOBS)} |`,
-    `| Create-to-placed latency (API, per job) | p50 ${fmt(p50)} ms, p99 ${fmt(p99)} ms | — |`,
-    `| Engine decision time | ${p.engineMetric ?? 'not exported by the controllers (/metrics has no scheduler decision histogram)'} | p99 < 10 ms${p.engineMetric ? '' : ': not measurable'} |`,
-    `| Time until all placed | ${fmt(p.allPlacedMs / 1000)} s (clusters READY took ${fmt(p.readyMs / 1000)} s) | — |`,
+    `| API job creates (the backlog) | ${fmt((p.created / p.createWallMs) * 1000, 0)}/s (${p.createErrors} errors${p.firstCreateError ? `: ${p.firstCreateError}` : ''}); all PENDING ${fmt(p.backlogMs / 1000)} s after the first create | — |`,
+    `| **Pending backlog placed** (first cluster create → last job ACTIVE) | ${p.placed}/${p.created} jobs, ${p.replicasPlaced} replicas in ${fmt(p.placeMs / 1000, 2)} s = **${fmt(jobsPerSec, 0)} jobs/s**, ${fmt(replicasPerSec, 0)} replicas/s | ≥ 2,000 jobs/s: ${target(jobsPerSec >= 2000 && p.placed === JOBS)} |`,
+    `| Clusters READY (first cluster create → last READY) | ${fmt(p.clustersReadyMs / 1000, 2)} s (inside the placement time above) | — |`,
+    `| Per job: capacity available → placed | p50 ${fmt(c50 / 1000, 2)} s, p99 ${fmt(c99 / 1000, 2)} s | — |`,
+    `| Time until all placed | ${fmt(p.placeMs / 1000, 2)} s after capacity; ${fmt(p.endToEndMs / 1000, 1)} s after the first job create (= ${fmt((p.placed / p.endToEndMs) * 1000, 0)} jobs/s end to end incl. creating the backlog) | — |`,
+    `| Engine decision time (/metrics summary, all decisions incl. "does not fit") | ${p.engineMetric ?? 'not exported'} | p99 < 10 ms${p.engineMetric ? '' : ': not measurable'} |`,
+    `| Engine decision time, placements | ${p.placedEngineMetric ?? 'not exported'} | — |`,
     `| Over-commit per cluster (placed resources vs capacity) | ${p.clusterOvercommit.length === 0 ? 'none' : `**${p.clusterOvercommit.length} clusters**: ${p.clusterOvercommit.slice(0, 3).join('; ')}`} | zero |`,
-    `| Over-commit per node (placed replicas pack into nodes, FFD) | ${p.nodeOvercommit.length === 0 ? 'none' : `**${p.nodeOvercommit.length} clusters**: ${p.nodeOvercommit.slice(0, 3).join('; ')}`} | zero |`,
-    `| Replicas still PENDING in replicaStatus when the run ended (placed but not yet reported RUNNING by job sync, or not fitted by the sim) | ${p.simPendingReplicas} (all replica states: ${JSON.stringify(p.replicaStates)}) | 0 |`,
+    `| Per node: placed replicas pack into the cluster's nodes by first-fit decreasing (a heuristic: a failure is not proof of over-commit; the sim's own packing is the next row) | ${p.nodeOvercommit.length === 0 ? 'none' : `**${p.nodeOvercommit.length} clusters**: ${p.nodeOvercommit.slice(0, 3).join('; ')}`} | zero |`,
+    `| Replicas still PENDING in replicaStatus when the run ended (placed but not yet reported RUNNING by job sync, or the sim's own first-fit packing, which ignores the scheduler's node choice, found no node) | ${p.simPendingReplicas} (all replica states: ${JSON.stringify(p.replicaStates)}) | 0 |`,
     `| Jobs never placed | ${p.pendingJobs} | 0 |`,
     `| Local create-to-RUNNING (1 replica, \`sleep 1\`, ${LOCAL_JOBS} jobs one at a time) | p50 ${fmt(l50)} ms, p99 ${fmt(l99)} ms${local.timeouts ? `, ${local.timeouts} timed out` : ''} | p50 < 300 ms: ${target(l50 < 300)} |`,
     '',
-    'Create-to-placed is measured by the client: from sending the POST to the watch event that first shows `status.placements` (or phase ACTIVE); it includes API, store, watch fan-out and queueing behind the rest of the burst, so it is far above the engine\'s own decision time.',
+    'Placement is timed by a client watch: from sending the first cluster create to the watch event that shows the last job\'s `status.placements`; it includes the clusters\' first heartbeats, the API, the store and watch fan-out, and the skylets submitting and syncing the placed jobs on the same server meanwhile.',
   ].join('\n');
   console.log(out);
 }

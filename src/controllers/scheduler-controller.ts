@@ -56,6 +56,8 @@ export class SchedulerController {
   private readonly written = new Map<string, number>();
   /** Jobs with a status write of ours in flight: never decided or written twice at once. */
   private readonly inflight = new Set<string>();
+  /** Jobs with a "why pending" write queued but not started; placing the job first drops it. */
+  private readonly queuedPending = new Set<string>();
   private policies: SchedFilterPolicy[] = [];
   private lastGen = -1;
   private lastResync = 0;
@@ -157,6 +159,7 @@ export class SchedulerController {
     this.queue.remove(key);
     this.fresh.delete(key);
     this.written.delete(key);
+    this.queuedPending.delete(key);
     if (job.metadata.uid && this.reservations.release(job.metadata.uid) > 0) this.capacityFreed();
   }
 
@@ -280,6 +283,7 @@ export class SchedulerController {
       if (decision.kind === 'placed') {
         commitPlacement(this.reservations, decision, now);
         this.queue.remove(key);
+        this.queuedPending.delete(key);
         this.startWrite(key, () => this.writePlaced(job, decision), true);
         continue;
       }
@@ -326,7 +330,7 @@ export class SchedulerController {
   private maybeWritePending(entry: PendingEntry, now: number): void {
     const job = entry.job;
     const message = entry.decidedMessage;
-    if (message === undefined || this.inflight.has(entry.key)) return;
+    if (message === undefined || this.inflight.has(entry.key) || this.queuedPending.has(entry.key)) return;
     const phase = job.status?.phase ?? 'INIT';
     const wantPhase = phase === 'ACTIVE' ? 'ACTIVE' : 'PENDING';
     const cond = getCondition(job, 'Scheduled');
@@ -334,29 +338,45 @@ export class SchedulerController {
     if (shown && cond.message === message) return;
     if (shown && entry.writtenAt !== undefined && now - entry.writtenAt < MESSAGE_REFRESH_MS) return;
     entry.writtenAt = now;
-    this.startWrite(entry.key, async () => {
-      const out = await writeUnschedulable(this.client, job, wantPhase, message, this.nowIso(), this.signal);
-      if (!out) return;
-      this.written.set(entry.key, Number(out.metadata.resourceVersion));
-      this.recorder.record(out, 'FailedScheduling', message, { source: 'scheduler' });
-    });
+    const key = entry.key;
+    this.queuedPending.add(key);
+    this.pipeline.push(async () => {
+      // Placed (or another write started) while this waited: nothing to say any more.
+      if (!this.queuedPending.delete(key) || this.inflight.has(key)) return;
+      // The newest decision and copy by now: a write queued behind a burst may have waited a while.
+      const latest = this.queue.get(key);
+      const text = latest?.decidedMessage;
+      if (!latest || text === undefined) return;
+      const copy = latest.job;
+      const phaseNow = copy.status?.phase === 'ACTIVE' ? 'ACTIVE' : 'PENDING';
+      await this.runWrite(key, false, async () => {
+        const out = await writeUnschedulable(this.client, copy, phaseNow, text, this.nowIso(), this.signal);
+        if (!out) return;
+        this.written.set(key, Number(out.metadata.resourceVersion));
+        this.recorder.record(out, 'FailedScheduling', text, { source: 'scheduler' });
+      });
+    }, true);
   }
 
   /** Queues one status write of a job; a job never has two in flight. */
   private startWrite(key: string, fn: () => Promise<void>, placement = false): void {
     this.inflight.add(key);
-    this.pipeline.push(async () => {
-      try {
-        await fn();
-        statusWrites.inc({ kind: placement ? 'placement' : 'pending', outcome: 'ok' });
-      } catch (err) {
-        statusWrites.inc({ kind: placement ? 'placement' : 'pending', outcome: 'error' });
-        if (!this.signal.aborted) this.deps.logger.warn({ job: key, err: errText(err) }, 'job status write failed; will decide again');
-      } finally {
-        this.inflight.delete(key);
-        this.requeue(key);
-      }
-    });
+    this.pipeline.push(() => this.runWrite(key, placement, fn));
+  }
+
+  /** One status write of a job, with `key` marked in flight meanwhile; the job is looked at again afterwards. */
+  private async runWrite(key: string, placement: boolean, fn: () => Promise<void>): Promise<void> {
+    this.inflight.add(key);
+    try {
+      await fn();
+      statusWrites.inc({ kind: placement ? 'placement' : 'pending', outcome: 'ok' });
+    } catch (err) {
+      statusWrites.inc({ kind: placement ? 'placement' : 'pending', outcome: 'error' });
+      if (!this.signal.aborted) this.deps.logger.warn({ job: key, err: errText(err) }, 'job status write failed; will decide again');
+    } finally {
+      this.inflight.delete(key);
+      this.requeue(key);
+    }
   }
 
   /** After a write: the job goes back in the queue if the cache says it still needs a placement. */

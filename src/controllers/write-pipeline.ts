@@ -8,6 +8,8 @@
 export class WritePipeline {
   private active = 0;
   private readonly waiting: (() => Promise<void>)[] = [];
+  /** Background writes (reasons of pending jobs): they start only when no urgent write waits. */
+  private readonly background: (() => Promise<void>)[] = [];
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly limit: number) {}
@@ -17,18 +19,23 @@ export class WritePipeline {
   }
 
   get queued(): number {
-    return this.waiting.length;
+    return this.waiting.length + this.background.length;
   }
 
-  /** Runs `fn` when a slot frees; `fn` must not throw (errors are the caller's to handle inside it). */
-  push(fn: () => Promise<void>): void {
+  /**
+   * Runs `fn` when a slot frees; `fn` must not throw (errors are the caller's to handle inside it).
+   * Background writes queue behind every urgent one: when 100 clusters appear under a 10,000-job
+   * backlog, each job's "why pending" changes, and those rewrites must not delay the placements.
+   */
+  push(fn: () => Promise<void>, background = false): void {
     if (this.active < this.limit) this.start(fn);
+    else if (background) this.background.push(fn);
     else this.waiting.push(fn);
   }
 
   /** Resolves once nothing is running or queued. */
   idle(): Promise<void> {
-    if (this.active === 0 && this.waiting.length === 0) return Promise.resolve();
+    if (this.active === 0 && this.queued === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -38,7 +45,7 @@ export class WritePipeline {
       .catch(() => undefined)
       .finally(() => {
         this.active--;
-        const next = this.waiting.shift();
+        const next = this.waiting.shift() ?? this.background.shift();
         if (next) this.start(next);
         else if (this.active === 0) {
           const w = this.idleWaiters;
