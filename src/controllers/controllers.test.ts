@@ -69,8 +69,9 @@ const options: ControllerOptions = {
   managerFactory: (c: ClusterObj) => {
     let p = probes.get(c.metadata.name);
     if (!p) {
-      const cfg = c.spec.config as { nodes: number; nodeResources: Record<string, number> };
-      p = new Probe(new SimManager({ name: c.metadata.name, nodes: cfg.nodes, nodeResources: cfg.nodeResources, clock: () => simNow }));
+      const cfg = c.spec.config as { nodes: number; nodeResources: Record<string, number>; startDelaySeconds?: number; pendingInAllocatable?: boolean };
+      const { nodes, nodeResources, startDelaySeconds, pendingInAllocatable } = cfg;
+      p = new Probe(new SimManager({ name: c.metadata.name, nodes, nodeResources, clock: () => simNow, ...(startDelaySeconds !== undefined ? { startDelaySeconds } : {}), ...(pendingInAllocatable !== undefined ? { pendingInAllocatable } : {}) }));
       probes.set(c.metadata.name, p);
     }
     return p;
@@ -160,6 +161,54 @@ test('placements are written before anything is submitted; the job completes', a
       return ['Scheduled', 'Submitted', 'Started', 'Completed'].every((x) => r.includes(x)) && r;
     });
     assert.ok(reasons);
+  } finally {
+    await stop();
+    await cleanup();
+  }
+});
+
+test('a burst onto lagging clusters that do not count queued work never places more than capacity', async () => {
+  // Slurm-like sims: a submitted replica stays PENDING until the test moves sim time, and PENDING
+  // replicas are not subtracted from allocatable. Heartbeats after the submits keep showing the room
+  // free; only the reservation ledger stands between the burst and over-commit.
+  const stop = startTerm();
+  const names = ['lag-a', 'lag-b', 'lag-c'];
+  const capacity = 2 * 4;
+  try {
+    for (const name of names) {
+      const config = { nodes: 2, nodeResources: { cpus: 4, memory: 8192 }, startDelaySeconds: 5, pendingInAllocatable: false };
+      await client.create('clusters', { kind: 'Cluster', metadata: { name }, spec: { manager: 'sim', config } });
+    }
+    await waitFor('clusters READY', async () => (await client.list<ClusterObj>('clusters')).items.filter((c) => c.status?.phase === 'READY').length === names.length);
+    const cpusOf = new Map<string, number>();
+    const burst = Array.from({ length: 40 }, (_, i) => {
+      const cpus = 1 + (i % 2);
+      cpusOf.set(`burst-${i}`, cpus);
+      return createJob(`burst-${i}`, { replicas: 1 + (i % 3 === 0 ? 1 : 0), resources: { cpus } });
+    });
+    await Promise.all(burst);
+    let snapshots = 0;
+    let maxPlaced = 0;
+    const check = async () => {
+      const placed = new Map<string, number>();
+      for (const j of (await client.list<JobObj>('jobs', { namespace: 'default' })).items) {
+        for (const [c, ranks] of Object.entries(j.status?.placements ?? {})) placed.set(c, (placed.get(c) ?? 0) + ranks.length * (cpusOf.get(j.metadata.name) ?? 0));
+      }
+      for (const [c, used] of placed) assert.ok(used <= capacity, `${c}: ${used}/${capacity} cpus placed at snapshot ${snapshots}`);
+      snapshots++;
+      maxPlaced = Math.max(maxPlaced, [...placed.values()].reduce((a, b) => a + b, 0));
+    };
+    // Many heartbeats (every 50 ms) pass while everything placed is still queued in the sims.
+    for (const end = Date.now() + 1500; Date.now() < end; await new Promise((r) => setTimeout(r, 30))) await check();
+    assert.equal(maxPlaced, names.length * capacity, 'the burst fills the clusters');
+    simNow += 5000; // the queued replicas start; their reservations give way to heartbeats showing them
+    await waitFor('replicas RUNNING', async () => {
+      await check();
+      const jobs = (await client.list<JobObj>('jobs', { namespace: 'default' })).items;
+      return jobs.some((j) => Object.values(j.status?.replicaStatus ?? {}).some((st) => (st.RUNNING ?? 0) > 0));
+    });
+    for (const end = Date.now() + 1000; Date.now() < end; await new Promise((r) => setTimeout(r, 30))) await check();
+    assert.ok(snapshots > 20, `checked ${snapshots} snapshots`);
   } finally {
     await stop();
     await cleanup();

@@ -248,7 +248,14 @@ export class SchedulerController {
     const now = this.deps.clock.now();
     if (now - this.lastResync >= RESYNC_MS) {
       this.lastResync = now;
-      if (this.reservations.expire(now) > 0) this.view.bump();
+      const expired = this.reservations.expire(now);
+      if (expired.length > 0) {
+        // Should not happen: a replica the manager never showed, or a cluster whose job sync stopped. The room is
+        // handed back to the scheduler on trust in the last heartbeat, which may not show that replica.
+        const sample = expired.slice(0, 5).map((e) => `${e.jobUid}#${e.rank}@${e.cluster}`);
+        this.deps.logger.warn({ count: expired.length, ttlMs: this.reservations.ttlMs, sample }, 'reservations expired without being confirmed by a heartbeat');
+        this.view.bump();
+      }
       this.resync(now);
     }
     const gen = this.view.generation;

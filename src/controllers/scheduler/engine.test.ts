@@ -200,10 +200,13 @@ describe('fit and spread', () => {
         assert.ok((used['cpus'] ?? 0) <= (alloc['cpus'] ?? 0), `${c.name}/${node} over-committed`);
       }
     }
-    // Heartbeat after submission: allocatable now reflects a's jobs; reservations there are dropped, not counted twice.
-    for (const r of ledger.list()) ledger.markSubmitted(r.jobUid, r.cluster, 1000);
+    // A heartbeat after the submit proves nothing (the manager may queue the work); one after job sync saw
+    // the replicas running reflects a's jobs: reservations there are dropped, not counted twice.
+    for (const r of ledger.list()) ledger.markSubmitted(r.jobUid, r.cluster, 900);
+    assert.equal(ledger.confirmHeartbeat('a', 2000), 0);
+    for (const r of ledger.list()) ledger.markSeen(r.jobUid, r.cluster, r.rank, 1000, true);
     assert.equal(ledger.confirmHeartbeat('a', 999), 0);
-    assert.equal(ledger.confirmHeartbeat('a', 1000), 0, 'same millisecond: the snapshot may predate the submit');
+    assert.equal(ledger.confirmHeartbeat('a', 1000), 0, 'same millisecond: the snapshot may predate the start');
     assert.equal(ledger.confirmHeartbeat('a', 1001), 8);
     const after = [cluster('a', { n1: { cpus: 0, memory: 2048 }, n2: { cpus: 1, memory: 2048 } }), clusters[1]!];
     const d = placed(s.schedule({ clusters: after, job: job({ uid: 'late' }), reservations: ledger }));

@@ -20,28 +20,49 @@ describe('Reservations', () => {
     assert.equal(r.reservedOn('a'), undefined);
   });
 
-  it('heartbeat confirms only submitted reservations older than the snapshot; observed replicas confirm directly', () => {
+  it('a heartbeat after the submit but before the replica is seen started releases nothing', () => {
+    const r = new Reservations();
+    r.reserve('j', 'a', 'n1', 0, { cpus: 1 }, 10);
+    r.markSubmitted('j', 'a', 50);
+    // The manager accepted it but queued it (Slurm PENDING, sim with no room): its allocatable does not show it.
+    assert.equal(r.confirmHeartbeat('a', 100), 0, 'submitted is not enough');
+    assert.equal(r.markSeen('j', 'a', 0, 120, false), false);
+    assert.equal(r.confirmable('a', 200), false);
+    assert.equal(r.confirmHeartbeat('a', 200), 0, 'seen PENDING is not enough');
+    assert.deepEqual(r.freeOn('a', 'n1'), { cpus: 1 });
+  });
+
+  it('releases on a heartbeat taken strictly after the replica was seen started, on its cluster only', () => {
     const r = new Reservations();
     r.reserve('j', 'a', 'n1', 0, { cpus: 1 }, 10);
     r.reserve('j', 'b', 'n1', 1, { cpus: 1 }, 10);
-    assert.equal(r.confirmHeartbeat('a', 100), 0, 'not yet submitted: heartbeat cannot reflect it');
     r.markSubmitted('j', 'a', 50);
-    assert.equal(r.confirmHeartbeat('b', 100), 0, 'other cluster untouched');
-    assert.equal(r.confirmHeartbeat('a', 40), 0, 'snapshot older than submission');
-    assert.equal(r.confirmHeartbeat('a', 50), 0, 'same millisecond as the submit: not proof the snapshot saw it');
-    assert.equal(r.confirmHeartbeat('a', 60), 1);
-    assert.equal(r.confirmObserved('a', [{ jobUid: 'j', rank: 1 }]), 0, 'rank 1 lives on b');
-    assert.equal(r.confirmObserved('b', [{ jobUid: 'j', rank: 1 }]), 1);
-    assert.equal(r.size, 0);
+    assert.equal(r.markSeen('j', 'b', 0, 60, true), false, 'rank 0 is reserved on a, not b');
+    assert.equal(r.markSeen('j', 'a', 0, 60, true), true, 'first sighting as started');
+    assert.equal(r.markSeen('j', 'a', 0, 90, true), false, 'later sightings keep the first time');
+    assert.equal(r.confirmHeartbeat('a', 40), 0, 'snapshot before the sighting');
+    assert.equal(r.confirmHeartbeat('a', 60), 0, 'same millisecond: the snapshot may predate the start');
+    assert.equal(r.confirmable('a', 61), true);
+    assert.equal(r.confirmHeartbeat('b', 100), 0, 'other cluster: rank 1 not seen started');
+    assert.equal(r.confirmHeartbeat('a', 61), 1);
+    assert.deepEqual(r.list().map((e) => `${e.jobUid}#${e.rank}@${e.cluster}`), ['j#1@b']);
+    assert.equal(r.confirmable('a', 1000), false);
   });
 
-  it('expires unconfirmed reservations after the TTL', () => {
+  it('expires reservations with no sign of life for longer than the TTL; sightings keep them alive', () => {
     const r = new Reservations({ ttlMs: 1000 });
     r.reserve('j', 'a', 'n1', 0, { cpus: 1 }, 0);
     r.reserve('k', 'a', 'n1', 0, { cpus: 1 }, 900);
-    assert.equal(r.expire(1000), 0);
-    assert.equal(r.expire(1001), 1);
-    assert.deepEqual(r.list().map((e) => e.jobUid), ['k']);
+    r.reserve('q', 'a', 'n1', 0, { cpus: 1 }, 0);
+    r.markSeen('q', 'a', 0, 800, false); // queued on the manager: not lost
+    assert.equal(r.expire(1000).length, 0);
+    assert.deepEqual(r.expire(1001).map((e) => e.jobUid), ['j']);
+    assert.deepEqual(r.list().map((e) => e.jobUid).sort(), ['k', 'q']);
+    assert.deepEqual(r.expire(1801).map((e) => e.jobUid), ['q']);
+  });
+
+  it('defaults to a long TTL (a safety net, not a release path)', () => {
+    assert.ok(new Reservations().ttlMs >= 30 * 60_000);
   });
 
   it('version changes on every mutation of a cluster', () => {

@@ -4,17 +4,26 @@
  * Why: clusters report allocatable every few seconds; without a ledger a burst
  * of jobs placed between two heartbeats would all see the same free capacity
  * and over-commit. Every placed replica reserves its demand on (cluster, node);
- * the reservation is dropped when the capacity it stands for becomes visible
- * in a heartbeat, so it is never counted twice:
+ * the reservation is dropped when the capacity it stands for is visible in a
+ * heartbeat, so it is never counted twice — and never dropped before:
  *
- *  - markSubmitted(uid, cluster, at): the flow controller has handed the
- *    replicas to the cluster manager at time `at`;
- *  - confirmHeartbeat(cluster, observedAt): a heartbeat whose snapshot was
- *    taken at `observedAt` > submittedAt already subtracts those replicas;
- *  - confirmObserved(cluster, [{uid, rank}]): job sync saw the replicas on
- *    the cluster (stronger evidence than timing);
+ *  - markSubmitted(uid, cluster, at): the flow controller handed the replicas
+ *    to the cluster manager at `at` (bookkeeping and TTL only: an accepted
+ *    submission is NOT yet subtracted from allocatable — Slurm subtracts only
+ *    jobs it has started, a manager may queue what it cannot fit);
+ *  - markSeen(uid, cluster, rank, at, started): job sync saw the replica on the
+ *    manager at `at` (taken after tasks() returned); `started` (RUNNING or
+ *    finished) is the state every manager's allocatable accounts for, so the
+ *    first such sighting is recorded as observedAt;
+ *  - confirmHeartbeat(cluster, takenAt): a heartbeat whose snapshot was taken
+ *    at `takenAt` releases the replicas observed started strictly before it.
+ *    Releasing on submit time alone over-committed clusters 2x in the 10,000-
+ *    job benchmark: a snapshot after the submit still showed the room of
+ *    replicas the sim had queued, the scheduler used it again, and so on;
  *  - release(uid[, rank]): job deleted, replica evicted or finished;
- *  - expire(now): safety net so a lost submission cannot pin capacity forever.
+ *  - expire(now): safety net so a lost submission cannot pin capacity forever;
+ *    measured from the last sighting, so work queued on the manager for a long
+ *    time keeps its reservation.
  *
  * All times are plain epoch milliseconds passed in, so the ledger is pure.
  */
@@ -30,10 +39,18 @@ export interface Reservation {
   resources: Resources;
   reservedAt: number;
   submittedAt?: number;
+  /** Last time job sync saw the replica on the manager (any state). */
+  seenAt?: number;
+  /** First time job sync saw it RUNNING or finished: from then on heartbeats show its usage. */
+  observedAt?: number;
 }
 
 export interface ReservationsOptions {
-  /** Drop reservations older than this even if never confirmed. Default 5 minutes. */
+  /**
+   * Drop a reservation not seen on its manager (nor reserved or submitted) for this long.
+   * Default 30 minutes: it only guards against lost submissions, and dropping a live
+   * reservation early is exactly the over-commit the ledger exists to prevent.
+   */
   ttlMs?: number;
 }
 
@@ -52,7 +69,7 @@ export class Reservations {
   private readonly versions = new Map<string, number>();
 
   constructor(options: ReservationsOptions = {}) {
-    this.ttlMs = options.ttlMs ?? 5 * 60_000;
+    this.ttlMs = options.ttlMs ?? 30 * 60_000;
   }
 
   get size(): number {
@@ -92,39 +109,49 @@ export class Reservations {
   }
 
   /**
-   * A heartbeat observed at `observedAt` reflects every submission made before it.
-   * Strictly before: times are whole milliseconds, and a submission in the same
-   * millisecond may have come just after the snapshot — dropping its reservation
-   * would let the next decision use capacity the snapshot does not show as taken
-   * (seen as over-commit when a 10,000-job backlog met fresh sim clusters). It is
-   * confirmed by the next heartbeat instead.
+   * Job sync saw replica `rank` on `cluster` at `at`; `started` when RUNNING or finished.
+   * Returns true when this is the first sighting as started (a heartbeat can now confirm it).
    */
-  confirmHeartbeat(cluster: string, observedAt: number): number {
+  markSeen(jobUid: string, cluster: string, rank: number, at: number, started: boolean): boolean {
+    const e = this.entries.get(entryKey(jobUid, rank));
+    if (!e || e.cluster !== cluster) return false;
+    e.seenAt = Math.max(e.seenAt ?? at, at);
+    if (!started || e.observedAt !== undefined) return false;
+    e.observedAt = at;
+    return true;
+  }
+
+  /** Whether a heartbeat taken at `takenAt` would release anything on `cluster` (worth writing it). */
+  confirmable(cluster: string, takenAt: number): boolean {
+    for (const k of this.byCluster.get(cluster) ?? []) {
+      const at = this.entries.get(k)?.observedAt;
+      if (at !== undefined && at < takenAt) return true;
+    }
+    return false;
+  }
+
+  /**
+   * A heartbeat whose snapshot was taken at `takenAt` shows the usage of every replica
+   * observed started before it. Strictly before: times are whole milliseconds, and an
+   * observation in the same millisecond may have come after the snapshot.
+   */
+  confirmHeartbeat(cluster: string, takenAt: number): number {
     const keys = this.byCluster.get(cluster);
     if (!keys) return 0;
     let n = 0;
     for (const k of [...keys]) {
       const e = this.entries.get(k);
-      if (e && e.submittedAt !== undefined && e.submittedAt < observedAt && this.releaseOne(k)) n++;
+      if (e && e.observedAt !== undefined && e.observedAt < takenAt && this.releaseOne(k)) n++;
     }
     return n;
   }
 
-  /** Replicas seen running on the cluster no longer need a reservation there. */
-  confirmObserved(cluster: string, seen: Iterable<{ jobUid: string; rank: number }>): number {
-    let n = 0;
-    for (const { jobUid, rank } of seen) {
-      const e = this.entries.get(entryKey(jobUid, rank));
-      if (e && e.cluster === cluster && this.releaseOne(entryKey(jobUid, rank))) n++;
-    }
-    return n;
+  /** Drop reservations with no sign of life (reserve, submit, sighting) for longer than the TTL; returns them. */
+  expire(now: number): Reservation[] {
+    const doomed = [...this.entries].filter(([, e]) => now - Math.max(e.reservedAt, e.submittedAt ?? -Infinity, e.seenAt ?? -Infinity) > this.ttlMs);
+    for (const [k] of doomed) this.releaseOne(k);
+    return doomed.map(([, e]) => e);
   }
-
-  /** Drop reservations older than the TTL. */
-  expire(now: number): number {
-    return this.dropWhere((e) => now - e.reservedAt > this.ttlMs);
-  }
-
   /** Everything reserved on one node (a copy; empty when nothing is). */
   freeOn(cluster: string, node: string): Resources {
     return { ...(this.totals.get(cluster)?.get(node) ?? {}) };
@@ -142,12 +169,6 @@ export class Reservations {
   list(jobUid?: string): Reservation[] {
     const all = [...this.entries.values()];
     return (jobUid === undefined ? all : all.filter((e) => e.jobUid === jobUid)).map((e) => ({ ...e, resources: { ...e.resources } }));
-  }
-
-  private dropWhere(pred: (e: Reservation) => boolean): number {
-    const doomed = [...this.entries].filter(([, e]) => pred(e)).map(([k]) => k);
-    for (const k of doomed) this.releaseOne(k);
-    return doomed.length;
   }
 
   private releaseOne(key: string): boolean {

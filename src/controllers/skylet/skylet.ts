@@ -218,7 +218,8 @@ export class Skylet {
     const runtime = state?.runtime ?? current.status?.runtime;
     if (runtime !== undefined) status.runtime = runtime;
     const fingerprint = JSON.stringify(status);
-    const reservationsWaiting = (this.deps.reservations.reservedOn(this.name)?.size ?? 0) > 0;
+    // Reservations of replicas job sync has seen started are released by this snapshot's write; others must wait.
+    const reservationsWaiting = this.deps.reservations.confirmable(this.name, observedAt);
     const stale = observedAt - this.lastWriteAt >= this.deps.options.statusKeepaliveSeconds * 1000;
     if (fingerprint === this.lastFingerprint && !reservationsWaiting && !stale && current.status?.phase === this.phase) return;
     const nowIso = new Date(observedAt).toISOString();
@@ -309,8 +310,8 @@ export class Skylet {
     const fresh = todo.filter((r) => !this.submitted.has(`${job.metadata.uid}#${r}`));
     for (const r of todo) this.submitted.set(`${job.metadata.uid}#${r}`, now);
     if (fresh.length > 0) this.deps.recorder.record(job, 'Submitted', `submitted replicas ${fresh.join(',')} to cluster '${this.name}' (${jobId})`, { source: `skylet/${this.name}` });
-    // Pick up the new tasks at once (and poll shortly after) rather than at the next heartbeat; the heartbeat
-    // that follows shows the new usage, which confirms the scheduler's reservations. A follow-up timer armed
+    // Pick up the new tasks at once (and poll shortly after) rather than at the next heartbeat: once job sync
+    // sees them started, the heartbeat after that confirms the scheduler's reservations. A follow-up timer armed
     // for an earlier submit may be up to a heartbeat away: it is re-armed short, or this replica would wait
     // for it (the local create-to-RUNNING p99 was one heartbeat for exactly that reason).
     this.followDelay = FOLLOW_MIN_MS;
@@ -328,6 +329,9 @@ export class Skylet {
     if (!this.manager || !this.deps.informers.jobs.isSynced) return;
     const observedAt = this.deps.clock.now();
     const tasks = await this.manager.tasks(signal);
+    // After the call: a replica reported started was started by now, so a heartbeat taken later shows its usage.
+    const seenAt = this.deps.clock.now();
+    let newlyStarted = false;
     const byUid = new Map(tasks.map((jt) => [jt.uid, jt]));
     for (const jt of tasks) {
       const ref = { uid: jt.uid, namespace: jt.namespace, name: jt.name };
@@ -348,8 +352,14 @@ export class Skylet {
           .filter((r): r is number => r !== undefined);
         if (live.length > 0) await this.cancel(ref, live, 'job FAILED');
       }
-      this.deps.reservations.markSubmitted(jt.uid, this.name, observedAt);
+      for (const [task, state] of Object.entries(jt.tasks)) {
+        const rank = jt.ranks[task];
+        if (rank === undefined) continue;
+        if (this.deps.reservations.markSeen(jt.uid, this.name, rank, seenAt, state !== 'PENDING' && state !== 'INIT')) newlyStarted = true;
+      }
     }
+    // The next heartbeat releases their reservations (and shows the room they took): do not wait a full period.
+    if (newlyStarted) this.trigger.kick();
     this.lastTasks = byUid;
     const wasSynced = this.synced;
     this.synced = true;
