@@ -6,6 +6,13 @@
  * A replica occupies a node (first fit) from submit until it completes or is
  * cancelled, and "runs" for the seconds of the first `sleep N` in its command,
  * else `defaultDurationSeconds`. Time comes from `clock` so tests need not wait.
+ *
+ * A replica no node has room for (the scheduler picks nodes by its own view,
+ * so packings differ) waits PENDING. Its demand is still charged to
+ * allocatable, greedily node by node and never below 0: a report that showed
+ * promised capacity as free invited the scheduler to promise it again (a
+ * 10,000-job burst over-committed sims 2x). `startDelaySeconds` and
+ * `pendingInAllocatable: false` model a slow, Slurm-like backend for tests.
  */
 import { ManagerError } from '../errors.js';
 import type { ClusterManager, ClusterState, JobObject, JobShare, JobTasks, LogOptions, NodeResources, Resources } from '../types.js';
@@ -18,6 +25,13 @@ export interface SimManagerConfig {
   defaultDurationSeconds?: number;
   /** Milliseconds since some epoch; default Date.now. */
   clock?: () => number;
+  /** A submitted replica stays PENDING at least this long, even with room (a lagging backend). Default 0. */
+  startDelaySeconds?: number;
+  /**
+   * Whether PENDING replicas are subtracted from allocatable. Default true. false is Slurm's
+   * view (queued jobs hold no node), for tests of the scheduler against such a backend.
+   */
+  pendingInAllocatable?: boolean;
 }
 
 interface SimReplica {
@@ -28,6 +42,8 @@ interface SimReplica {
   durationMs: number;
   /** Ranks beyond the cluster's capacity wait for room instead of failing. */
   placed: boolean;
+  /** Not started before this time (startDelaySeconds). */
+  notBefore: number;
   /** Its usage has been returned to the node (completed or cancelled). */
   released?: boolean;
 }
@@ -48,6 +64,7 @@ export class SimManager implements ClusterManager {
   private readonly jobs = new Map<string, SimJob>();
   private readonly clock: () => number;
   private readonly defaultMs: number;
+  private readonly delayMs: number;
   /**
    * Kept incrementally: benchmarks submit thousands of replicas to one sim, and
    * recomputing free capacity from every replica on each placement was
@@ -67,6 +84,7 @@ export class SimManager implements ClusterManager {
     this.name = config.name;
     this.clock = config.clock ?? Date.now;
     this.defaultMs = (config.defaultDurationSeconds ?? 10) * 1000;
+    this.delayMs = (config.startDelaySeconds ?? 0) * 1000;
     const width = String(config.nodes - 1).length;
     this.nodeNames = Array.from({ length: config.nodes }, (_, i) => `${config.name}-node-${String(i).padStart(width, '0')}`);
   }
@@ -92,11 +110,12 @@ export class SimManager implements ClusterManager {
     const match = SLEEP.exec(job.spec.run ?? '');
     const durationMs = match?.[1] !== undefined ? Number(match[1]) * 1000 : this.defaultMs;
     const resources = { ...(job.spec.resources ?? {}) };
+    const notBefore = this.clock() + this.delayMs;
     for (const rank of share.ranks) {
       if (sj.replicas.has(rank)) continue; // idempotent by uid + rank
-      const replica: SimReplica = { rank, node: '', resources, startedAt: 0, durationMs, placed: false };
+      const replica: SimReplica = { rank, node: '', resources, startedAt: 0, durationMs, placed: false, notBefore };
       sj.replicas.set(rank, replica);
-      if (!this.place(replica)) this.waiting.add(replica);
+      if (this.delayMs > 0 || !this.place(replica)) this.waiting.add(replica);
     }
     return `sim-${uid}`;
   }
@@ -152,7 +171,7 @@ export class SimManager implements ClusterManager {
     return r.placed && this.clock() - r.startedAt >= r.durationMs;
   }
 
-  /** Per node, capacity minus what placed, unfinished replicas hold. */
+  /** Per node, capacity minus what placed, unfinished replicas hold, minus what waiting ones will need. */
   private free(): NodeResources {
     const free: NodeResources = {};
     for (const n of this.nodeNames) {
@@ -160,7 +179,29 @@ export class SimManager implements ClusterManager {
       for (const [k, v] of Object.entries(this.used.get(n) ?? {})) node[k] = (node[k] ?? 0) - v;
       free[n] = node;
     }
+    if (this.config.pendingInAllocatable !== false) for (const r of this.waiting) this.charge(free, r.resources);
     return free;
+  }
+
+  /**
+   * Take a waiting replica's demand out of `free`: on the first node it fits whole (where it
+   * would start), else spread over nodes in order, clamping at 0. Either way the cluster's
+   * total free shrinks by the demand (or to 0), so no report shows promised room as free.
+   */
+  private charge(free: NodeResources, demand: Resources): void {
+    const entries = Object.entries(demand).filter(([, v]) => v > 0);
+    const whole = this.nodeNames.find((n) => entries.every(([k, v]) => (free[n]?.[k] ?? 0) >= v));
+    for (const [k, v] of entries) {
+      let left = v;
+      for (const n of whole !== undefined ? [whole] : this.nodeNames) {
+        const node = free[n];
+        if (left <= 0) break;
+        if (!node) continue;
+        const take = Math.min(Math.max(0, node[k] ?? 0), left);
+        node[k] = (node[k] ?? 0) - take;
+        left -= take;
+      }
+    }
   }
 
   private fits(node: string, resources: Resources): boolean {
@@ -202,6 +243,6 @@ export class SimManager implements ClusterManager {
         else this.nextEnd = Math.min(this.nextEnd, r.startedAt + r.durationMs);
       }
     }
-    for (const r of [...this.waiting]) if (this.place(r)) this.waiting.delete(r);
+    for (const r of [...this.waiting]) if (now >= r.notBefore && this.place(r)) this.waiting.delete(r);
   }
 }

@@ -80,6 +80,38 @@ describe('SimManager', () => {
     assert.equal((await sim.status()).allocatable['sim-a-node-0']?.cpus, 3);
   });
 
+  it('charges PENDING replicas to allocatable (whole where they fit, else spread, never below 0)', async () => {
+    const { sim } = fixture(2);
+    // Fragment both nodes: 3 cpus used on each, so a 2-cpu replica fits nowhere although 2 cpus are free in total.
+    await sim.submit(job('a', 'sleep 100', 2, { cpus: 3 }), { ranks: [0, 1] });
+    await sim.submit(job('b', 'sleep 100', 1, { cpus: 2 }), { ranks: [0] });
+    assert.equal((await sim.tasks()).find((t) => t.uid === 'b')?.tasks['job-b-0'], 'PENDING');
+    const st = await sim.status();
+    const total = Object.values(st.allocatable).reduce((s, n) => s + (n.cpus ?? 0), 0);
+    assert.equal(total, 0, 'the queued replica is promised the last 2 cpus');
+    for (const n of Object.values(st.allocatable)) assert.ok((n.cpus ?? 0) >= 0);
+    // Another queued replica: nothing left to charge, clamped at 0.
+    await sim.submit(job('c', 'sleep 100', 1, { cpus: 4 }), { ranks: [0] });
+    for (const n of Object.values((await sim.status()).allocatable)) assert.equal(n.cpus, 0);
+  });
+
+  it('startDelaySeconds keeps replicas PENDING (and charged) for a while; pendingInAllocatable: false shows them as free', async () => {
+    let now = 0;
+    const lagging = (pendingInAllocatable: boolean) =>
+      new SimManager({ name: 's', nodes: 1, nodeResources: { cpus: 4 }, clock: () => now, startDelaySeconds: 2, pendingInAllocatable });
+    const honest = lagging(true);
+    const slurmLike = lagging(false);
+    for (const sim of [honest, slurmLike]) await sim.submit(job('d', 'sleep 100', 1, { cpus: 3 }), { ranks: [0] });
+    assert.equal((await honest.tasks())[0]?.tasks['job-d-0'], 'PENDING');
+    assert.deepEqual((await honest.status()).allocatable['s-node-0'], { cpus: 1 });
+    assert.deepEqual((await slurmLike.status()).allocatable['s-node-0'], { cpus: 4 });
+    now += 2000;
+    for (const sim of [honest, slurmLike]) {
+      assert.equal((await sim.tasks())[0]?.tasks['job-d-0'], 'RUNNING');
+      assert.deepEqual((await sim.status()).allocatable['s-node-0'], { cpus: 1 });
+    }
+  });
+
   it('cancels only the given ranks', async () => {
     const { sim } = fixture();
     await sim.submit(job('u4', 'sleep 100', 3, { cpus: 1 }), { ranks: [0, 1, 2] });
