@@ -1,7 +1,7 @@
 import { ApiError, type ApiObject, type ObjectList, type WatchEvent } from '../api/index.js';
 import { readLines, readNdjson } from './ndjson.js';
 import { kindInfo, objectPath, type KindRef } from './paths.js';
-import { tlsFetch, type TlsOptions } from './tls-fetch.js';
+import { Transport, type BufferedResponse, type Headers, type StreamResponse, type TlsOptions } from './transport.js';
 
 export interface ClientOptions {
   /** Base URL, e.g. http://127.0.0.1:50051 */
@@ -9,9 +9,10 @@ export interface ClientOptions {
   token?: string;
   /** Namespace used when a call does not name one. */
   namespace?: string;
-  fetch?: typeof globalThis.fetch;
   /** HTTPS with a private CA or an explicitly unverified certificate. */
   tls?: TlsOptions;
+  /** Concurrent connections for JSON calls (default 64); watches and log streams are not counted. */
+  maxSockets?: number;
 }
 
 export interface ListOptions {
@@ -68,13 +69,16 @@ export class SkyShiftClient {
   readonly server: string;
   readonly namespace: string;
   private readonly token: string | undefined;
-  private readonly fetchImpl: typeof globalThis.fetch;
+  private readonly transport: Transport;
 
   constructor(options: ClientOptions) {
     this.server = options.server.replace(/\/+$/, '');
     this.token = options.token;
     this.namespace = options.namespace ?? 'default';
-    this.fetchImpl = options.fetch ?? (options.tls && (options.tls.ca || options.tls.insecureSkipTlsVerify) ? tlsFetch(options.tls) : globalThis.fetch);
+    this.transport = new Transport(this.server, {
+      ...(options.tls ? { tls: options.tls } : {}),
+      ...(options.maxSockets !== undefined ? { maxSockets: options.maxSockets } : {}),
+    });
   }
 
   async get<T extends Obj = Obj>(kind: KindRef, name: string, options: CallOptions & { namespace?: string } = {}): Promise<T> {
@@ -154,8 +158,7 @@ export class SkyShiftClient {
     if (options.labelSelector) query.set('labelSelector', options.labelSelector);
     const ns = options.allNamespaces ? undefined : options.namespace;
     const path = this.path(kind, ns, options.name, options.allNamespaces);
-    const res = await this.send('GET', withQuery(path, query), undefined, options.signal);
-    if (!res.body) return;
+    const res = await this.stream(withQuery(path, query), options.signal);
     try {
       for await (const value of readNdjson(res.body, options.signal)) {
         const event = value as WatchEvent<T>;
@@ -168,7 +171,7 @@ export class SkyShiftClient {
       if (options.signal?.aborted) return;
       throw err;
     } finally {
-      await res.body.cancel().catch(() => undefined);
+      res.close();
     }
   }
 
@@ -180,15 +183,14 @@ export class SkyShiftClient {
     if (options.cluster) query.set('cluster', options.cluster);
     if (options.task) query.set('task', options.task);
     const path = `/${encodeURIComponent(namespace)}/jobs/${encodeURIComponent(name)}/logs`;
-    const res = await this.send('GET', withQuery(path, query), undefined, options.signal);
-    if (!res.body) return;
+    const res = await this.stream(withQuery(path, query), options.signal);
     try {
       for await (const line of readLines(res.body, options.signal)) yield line + '\n';
     } catch (err) {
       if (options.signal?.aborted) return;
       throw err;
     } finally {
-      await res.body.cancel().catch(() => undefined);
+      res.close();
     }
   }
 
@@ -204,39 +206,61 @@ export class SkyShiftClient {
   }
 
   private async json(method: string, path: string, body: unknown, signal?: AbortSignal, contentType = 'application/json'): Promise<unknown> {
-    const res = await this.send(method, path, body, signal, contentType);
-    const text = await res.text();
-    return text === '' ? undefined : (JSON.parse(text) as unknown);
-  }
-
-  private async send(method: string, path: string, body: unknown, signal?: AbortSignal, contentType = 'application/json'): Promise<Response> {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (this.token) headers.authorization = `Bearer ${this.token}`;
-    if (body !== undefined) headers['content-type'] = contentType;
-    let res: Response;
+    const headers = this.headers();
+    let payload: string | undefined;
+    if (body !== undefined) {
+      payload = JSON.stringify(body);
+      headers['content-type'] = contentType;
+      headers['content-length'] = String(Buffer.byteLength(payload));
+    }
+    let res: BufferedResponse;
     try {
-      res = await this.fetchImpl(this.server + path, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal,
-      });
+      res = await this.transport.request(method, path, headers, payload, signal);
     } catch (err) {
       if (signal?.aborted) throw err;
       throw new UnreachableError(this.server, err);
     }
-    if (!res.ok) {
-      const text = await res.text().catch(() => '');
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = { message: text || `HTTP ${res.status} ${res.statusText}` };
-      }
-      throw ApiError.fromStatus(parsed, res.status);
-    }
-    return res;
+    if (res.status < 200 || res.status > 299) throw errorOf(res.status, res.statusText, res.body.toString('utf8'));
+    return res.body.length === 0 ? undefined : (JSON.parse(res.body.toString('utf8')) as unknown);
   }
+
+  /** A streaming GET; an HTTP error status is thrown as ApiError before anything is streamed. */
+  private async stream(path: string, signal: AbortSignal | undefined): Promise<StreamResponse> {
+    let res: StreamResponse;
+    try {
+      res = await this.transport.stream(path, this.headers(), signal);
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      throw new UnreachableError(this.server, err);
+    }
+    if (res.status >= 200 && res.status <= 299) return res;
+    const chunks: Buffer[] = [];
+    try {
+      for await (const chunk of res.body) chunks.push(chunk as Buffer);
+    } catch {
+      // The status alone still says what went wrong.
+    } finally {
+      res.close();
+    }
+    throw errorOf(res.status, res.statusText, Buffer.concat(chunks).toString('utf8'));
+  }
+
+  private headers(): Headers {
+    const headers: Headers = { accept: 'application/json' };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    return headers;
+  }
+}
+
+/** The server's Status body as an ApiError; a non-JSON body (a proxy's error page) becomes its message. */
+function errorOf(status: number, statusText: string, text: string): ApiError {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = { message: text || `HTTP ${status} ${statusText}` };
+  }
+  return ApiError.fromStatus(parsed, status);
 }
 
 function withQuery(path: string, query: URLSearchParams): string {

@@ -4,7 +4,7 @@
  * see the world through this module alone.
  */
 export { SkyShiftClient, UnreachableError, DEFAULT_PAGE_SIZE } from './client.js';
-export type { TlsOptions } from './tls-fetch.js';
+export type { TlsOptions } from './transport.js';
 export type { ClientOptions, ListOptions, WatchOptions, LogsOptions, CallOptions, ServerVersion } from './client.js';
 export { Informer, abortableSleep, backoffDelay, DEFAULT_BACKOFF } from './informer.js';
 export type { InformerOptions, Backoff } from './informer.js';
