@@ -63,13 +63,34 @@ export class CapacityIndex {
 function summarize(base: NodeFree[], reserved: ReadonlyMap<string, Readonly<Resources>> | undefined): CapacitySummary {
   const largest: Resources = {};
   const total: Resources = {};
+  // A node can hold more reserved than its heartbeat shows free: the manager put other replicas there (its
+  // packing is its own). Clamping that at 0 lost the excess — reserved replicas the manager does not show
+  // yet vanished from the view, and a 10,000-job burst over-committed clusters 2x. The excess is charged to
+  // the cluster's other nodes instead (in order, never below 0), so the total never counts promised room.
+  const deficit: Resources = {};
   const nodes = base.map((node) => {
     const taken = reserved?.get(node.name);
     if (!taken) return node;
     const free: Resources = { ...node.free };
-    for (const [key, amount] of Object.entries(taken)) free[key] = Math.max(0, (free[key] ?? 0) - amount);
+    for (const [key, amount] of Object.entries(taken)) {
+      const left = (free[key] ?? 0) - amount;
+      if (left < 0) deficit[key] = (deficit[key] ?? 0) - left;
+      free[key] = Math.max(0, left);
+    }
     return { name: node.name, free };
   });
+  for (const [key, owed] of Object.entries(deficit)) {
+    let left = owed;
+    for (let i = 0; i < nodes.length && left > 0; i++) {
+      const node = nodes[i] as NodeFree;
+      const have = node.free[key] ?? 0;
+      if (have <= 0) continue;
+      const take = Math.min(have, left);
+      // Copy-on-write: unreserved nodes are shared with the cached base list.
+      nodes[i] = { name: node.name, free: { ...node.free, [key]: have - take } };
+      left -= take;
+    }
+  }
   for (const node of nodes) {
     for (const [key, amount] of Object.entries(node.free)) {
       if (amount > (largest[key] ?? 0)) largest[key] = amount;
