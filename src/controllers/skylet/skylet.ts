@@ -302,8 +302,12 @@ export class Skylet {
     }
     const now = this.deps.clock.now();
     const recent = (r: number) => now - (this.submitted.get(`${job.metadata.uid}#${r}`) ?? -Infinity) < RESUBMIT_MS;
-    const todo = ranks.filter((r) => !started.has(r) && !recent(r));
-    if (todo.length === 0) return;
+    const notStarted = ranks.filter((r) => !started.has(r));
+    const todo = notStarted.filter((r) => !recent(r));
+    // Nothing may change the job while a replica waits to start (e.g. a start lost to a crash, which the manager
+    // completes only on a later submit), so look again after RESUBMIT_MS instead of waiting for an event.
+    const lookAgain = notStarted.length > 0 ? { requeueAfterMs: RESUBMIT_MS } : undefined;
+    if (todo.length === 0) return lookAgain;
     signal.throwIfAborted();
     const jobId = await this.manager.submit(job as never, { ranks: todo });
     this.deps.reservations.markSubmitted(job.metadata.uid, this.name, this.deps.clock.now());
@@ -321,6 +325,7 @@ export class Skylet {
     }
     this.syncTrigger.kick();
     this.trigger.kick();
+    return lookAgain;
   }
 
   // --- job sync ---
