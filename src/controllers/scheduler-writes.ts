@@ -27,8 +27,9 @@ export function placedSummary(placed: Record<string, number[]>): string {
  * since, it must be decided again on the newer one.
  */
 export async function writePlacement(client: SkyShiftClient, job: JobObj, placed: Record<string, number[]>, nowIso: string, signal: AbortSignal): Promise<JobObj> {
-  const copy = structuredClone(job);
-  copy.status ??= {};
+  // Shallow: every status field changed below is replaced, never edited in place, so the informer's copy
+  // stays untouched without deep-cloning each of 10,000 jobs.
+  const copy: JobObj = { ...job, status: { ...(job.status ?? {}) } };
   const placements = { ...(copy.status.placements ?? {}) };
   for (const [cluster, ranks] of Object.entries(placed)) {
     placements[cluster] = [...new Set([...(placements[cluster] ?? []), ...ranks])].sort((a, b) => a - b);

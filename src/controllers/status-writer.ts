@@ -14,7 +14,8 @@ export interface MutateOptions {
 
 /**
  * Applies `mutate` to a copy of `current` (then to fresh copies after each
- * Conflict) and writes the status. `mutate` returns false when nothing needs
+ * Conflict) and writes the status. The copy is shallow below `status`:
+ * `mutate` replaces fields, it does not edit nested objects in place. `mutate` returns false when nothing needs
  * writing. Resolves to the stored object, `current`-like when unchanged, or
  * undefined when the object is gone.
  */
@@ -28,8 +29,10 @@ export async function mutateStatus<T extends ApiObject>(
   let base: T = current;
   const attempts = options.attempts ?? 5;
   for (let i = 0; ; i++) {
-    const copy = structuredClone(base);
-    copy.status ??= {} as T['status'];
+    // A copy of the object and its status only: `mutate` must replace the status fields it changes (spread,
+    // setCondition, ...) and never edit nested objects in place, which would change the informer's cached copy.
+    // Deep-cloning every job on every write was a large share of the GC load under a 10,000-job burst.
+    const copy = { ...base, status: { ...(base.status ?? {}) } } as T;
     if (!mutate(copy)) return base;
     try {
       return await client.updateStatus<T>(plural, copy, { signal: options.signal });

@@ -5,6 +5,7 @@
  */
 import { createManager, type ClusterManager } from '../../managers/index.js';
 import { errText } from '../events.js';
+import { placementsOf } from '../job-status.js';
 import type { ClusterObj, JobObj } from '../types.js';
 import { Skylet, type SkyletDeps } from './skylet.js';
 
@@ -27,8 +28,12 @@ export class ClusterController {
     clusters.onAdd((c) => this.ensure(c));
     clusters.onUpdate((_, c) => this.ensure(c));
     clusters.onDelete((c) => this.remove(c));
-    jobs.onAdd((j) => this.forEach((s) => s.jobChanged(j)));
-    jobs.onUpdate((_, j) => this.forEach((s) => s.jobChanged(j)));
+    // A job event concerns only the skylets of clusters it is placed on now or was placed on before (those
+    // drop it): telling all 100 skylets of every one of 10,000 placement writes was 10% of `skyshift up`'s
+    // CPU while placing a backlog. A skylet's tracked jobs mirror the informer cache (built from its list,
+    // then these events), so the previous object's placements are exactly the skylets that may track it.
+    jobs.onAdd((j) => this.dispatch(undefined, j));
+    jobs.onUpdate((old, j) => this.dispatch(old, j));
     jobs.onDelete((j: JobObj) => this.forEach((s) => s.jobDeleted(j)));
   }
 
@@ -47,6 +52,13 @@ export class ClusterController {
     });
     await Promise.all([...this.running.values()].map((r) => this.stop(r)));
     await Promise.all([...this.drains]);
+  }
+
+  private dispatch(old: JobObj | undefined, job: JobObj): void {
+    const now = placementsOf(job);
+    for (const name of Object.keys(now)) this.running.get(name)?.skylet.jobChanged(job);
+    if (!old) return;
+    for (const name of Object.keys(placementsOf(old))) if (!(name in now)) this.running.get(name)?.skylet.jobChanged(job);
   }
 
   private forEach(fn: (s: Skylet) => void): void {

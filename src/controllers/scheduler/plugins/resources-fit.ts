@@ -1,5 +1,7 @@
 import { OK, reject, type FilterPlugin, type ScorePlugin } from '../plugin.js';
+import type { CapacitySummary } from '../capacity.js';
 import { formatAmount, replicasFitting } from '../resources.js';
+import type { Resources } from '../types.js';
 
 /**
  * At least one node must fit one replica after reservations. `largest` rejects
@@ -15,11 +17,35 @@ export const resourcesFitFilter: FilterPlugin = {
       const largest = cap.largest[key] ?? 0;
       if (need > largest + 1e-9) return reject(`insufficient ${key} (need ${formatAmount(need)}, largest free ${formatAmount(largest)})`);
     }
-    if (cap.nodes.some((n) => replicasFitting(n.free, ctx.demand, ctx.demandKeys) > 0)) return OK;
+    if (anyNodeFits(cap, ctx.demand, ctx.demandKeys)) return OK;
     const wanted = ctx.demandKeys.map((k) => `${k} ${formatAmount(ctx.demand[k] ?? 0)}`).join(', ');
     return reject(`no single node fits one replica (needs ${wanted})`);
   },
 };
+
+/**
+ * Summaries are rebuilt (new objects) whenever a cluster's heartbeat or reservations change, so the answer
+ * for one demand holds as long as the summary does. Without it every decision scanned up to every node of
+ * every cluster: most jobs of a burst share a few shapes, and nodes fill front to back, so the scan grew as
+ * they filled (the largest share of the scheduler's CPU in bench:scheduler).
+ */
+const fitMemo = new WeakMap<CapacitySummary, Map<string, boolean>>();
+const demandSig = new WeakMap<Resources, string>();
+
+function anyNodeFits(cap: CapacitySummary, demand: Resources, keys: readonly string[]): boolean {
+  let sig = demandSig.get(demand);
+  if (sig === undefined) {
+    sig = keys.map((k) => `${k}=${demand[k] ?? 0}`).join(',');
+    demandSig.set(demand, sig);
+  }
+  let memo = fitMemo.get(cap);
+  const hit = memo?.get(sig);
+  if (hit !== undefined) return hit;
+  const fits = cap.nodes.some((n) => replicasFitting(n.free, demand, keys) > 0);
+  if (!memo) fitMemo.set(cap, (memo = new Map()));
+  memo.set(sig, fits);
+  return fits;
+}
 
 /**
  * Free capacity: free cpus + 10 × free gpus summed over nodes (the reference's
