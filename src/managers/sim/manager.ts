@@ -206,7 +206,12 @@ export class SimManager implements ClusterManager {
 
   private fits(node: string, resources: Resources): boolean {
     const used = this.used.get(node);
-    return Object.entries(resources).every(([k, v]) => v <= 0 || (this.config.nodeResources[k] ?? 0) - (used?.[k] ?? 0) >= v);
+    // A plain loop: first fit calls this for node after full node as a sim fills (no entries arrays per call).
+    for (const k in resources) {
+      const v = resources[k] ?? 0;
+      if (v > 0 && (this.config.nodeResources[k] ?? 0) - (used?.[k] ?? 0) < v) return false;
+    }
+    return true;
   }
 
   private place(r: SimReplica): boolean {
