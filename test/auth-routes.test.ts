@@ -4,7 +4,6 @@
  * failures, throttling, secrets never in a body or the log, file modes, TLS.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -16,6 +15,7 @@ import { SkyShiftClient, login } from '../src/client/index.js';
 import { freePort, waitFor } from './infra/ports.js';
 import { startDaemon } from './infra/process.js';
 import { SKYSHIFT_BIN, startServer, type TestServer } from './infra/server.js';
+import { selfSignedCert } from './infra/tls.js';
 
 let server: TestServer;
 const bodies: string[] = [];
@@ -268,10 +268,7 @@ test('no password, hash or secret in any response body or log line; secret files
 
 test('TLS: the server serves HTTPS with --tls-cert/--tls-key; the client trusts a CA file or an explicit insecure flag', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'skyshift-tls-'));
-  const key = join(dir, 'tls.key');
-  const cert = join(dir, 'tls.crt');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
-    '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  const { key, cert } = selfSignedCert(dir);
   const port = await freePort();
   const daemon = startDaemon(process.execPath, ['--import', 'tsx', SKYSHIFT_BIN, 'server', '--port', String(port), '--store', `sqlite:${join(dir, 'db')}`,
     '--tls-cert', cert, '--tls-key', key], { logFile: join(dir, 'server.log'), env: { HOME: dir } });

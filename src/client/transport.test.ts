@@ -5,7 +5,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -15,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SkyShiftClient, UnreachableError } from './client.js';
 import { ApiError } from '../api/index.js';
+import { selfSignedCert } from '../../test/infra/tls.js';
 
 const job = { kind: 'Job', metadata: { name: 'a', namespace: 'default', resourceVersion: '1' }, spec: {}, status: {} };
 
@@ -192,10 +192,7 @@ test('connection refused is an UnreachableError naming the server', async () => 
 
 test('HTTPS: a CA file is trusted, an unknown CA is unreachable, insecure skips verification', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'skyshift-transport-tls-'));
-  const key = join(dir, 'tls.key');
-  const cert = join(dir, 'tls.crt');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
-    '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  const { key, cert } = selfSignedCert(dir);
   const s = await listen(createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, handler), 'https');
   try {
     const trusted = new SkyShiftClient({ server: s.url, tls: { ca: readFileSync(cert) } });
