@@ -28,6 +28,7 @@ import { join } from 'node:path';
 import { openStore } from '../src/store/index.js';
 import type { SkyShiftClient } from '../src/client/index.js';
 import { listAll, startSkyShift, type Obj, type SkyShiftInstance } from '../test/infra/skyshift.js';
+import { prng } from '../test/support/hostile.js';
 import { describeMachine } from './lib/machine.js';
 import http from 'node:http';
 import { makeAgent, percentile, runLoad } from './lib/http.js';
@@ -50,17 +51,6 @@ const log = (msg: string) => console.error(`[bench:scheduler] ${msg}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 
-/** mulberry32: small, fast, deterministic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface BenchJob {
   name: string;
