@@ -1,4 +1,4 @@
-import { OK, reject, type FilterPlugin, type ScorePlugin } from '../plugin.js';
+import { OK, reject, type FilterPlugin, type FilterResult, type ScorePlugin } from '../plugin.js';
 import type { CapacitySummary } from '../capacity.js';
 import { formatAmount, replicasFitting } from '../resources.js';
 import type { Resources } from '../types.js';
@@ -12,39 +12,40 @@ export const resourcesFitFilter: FilterPlugin = {
   name: 'ResourcesFit',
   filter(ctx, cluster) {
     const cap = ctx.capacity(cluster);
-    for (const key of ctx.demandKeys) {
-      const need = ctx.demand[key] ?? 0;
-      const largest = cap.largest[key] ?? 0;
-      if (need > largest + 1e-9) return reject(`insufficient ${key} (need ${formatAmount(need)}, largest free ${formatAmount(largest)})`);
+    let sig = demandSig.get(ctx.demand);
+    if (sig === undefined) {
+      sig = ctx.demandKeys.map((k) => `${k}=${ctx.demand[k] ?? 0}`).join(',');
+      demandSig.set(ctx.demand, sig);
     }
-    if (anyNodeFits(cap, ctx.demand, ctx.demandKeys)) return OK;
-    const wanted = ctx.demandKeys.map((k) => `${k} ${formatAmount(ctx.demand[k] ?? 0)}`).join(', ');
-    return reject(`no single node fits one replica (needs ${wanted})`);
+    let memo = fitMemo.get(cap);
+    const hit = memo?.get(sig);
+    if (hit !== undefined) return hit;
+    const result = fitResult(cap, ctx.demand, ctx.demandKeys);
+    if (!memo) fitMemo.set(cap, (memo = new Map()));
+    memo.set(sig, result);
+    return result;
   },
 };
 
 /**
  * Summaries are rebuilt (new objects) whenever a cluster's heartbeat or reservations change, so the answer
- * for one demand holds as long as the summary does. Without it every decision scanned up to every node of
+ * (and its reason text) for one demand holds as long as the summary does. Without it every decision scanned up to every node of
  * every cluster: most jobs of a burst share a few shapes, and nodes fill front to back, so the scan grew as
  * they filled (the largest share of the scheduler's CPU in bench:scheduler).
  */
-const fitMemo = new WeakMap<CapacitySummary, Map<string, boolean>>();
+const fitMemo = new WeakMap<CapacitySummary, Map<string, FilterResult>>();
 const demandSig = new WeakMap<Resources, string>();
 
-function anyNodeFits(cap: CapacitySummary, demand: Resources, keys: readonly string[]): boolean {
-  let sig = demandSig.get(demand);
-  if (sig === undefined) {
-    sig = keys.map((k) => `${k}=${demand[k] ?? 0}`).join(',');
-    demandSig.set(demand, sig);
+/** The answer for one demand on one summary: depends on nothing else. */
+function fitResult(cap: CapacitySummary, demand: Resources, keys: readonly string[]): FilterResult {
+  for (const key of keys) {
+    const need = demand[key] ?? 0;
+    const largest = cap.largest[key] ?? 0;
+    if (need > largest + 1e-9) return reject(`insufficient ${key} (need ${formatAmount(need)}, largest free ${formatAmount(largest)})`);
   }
-  let memo = fitMemo.get(cap);
-  const hit = memo?.get(sig);
-  if (hit !== undefined) return hit;
-  const fits = cap.nodes.some((n) => replicasFitting(n.free, demand, keys) > 0);
-  if (!memo) fitMemo.set(cap, (memo = new Map()));
-  memo.set(sig, fits);
-  return fits;
+  if (cap.nodes.some((n) => replicasFitting(n.free, demand, keys) > 0)) return OK;
+  const wanted = keys.map((k) => `${k} ${formatAmount(demand[k] ?? 0)}`).join(', ');
+  return reject(`no single node fits one replica (needs ${wanted})`);
 }
 
 /**
