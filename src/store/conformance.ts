@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test, type TestContext } from 'node:test';
-import { matchesLabels, type LabelSelector } from '../api/index.js';
+import type { LabelSelector } from '../api/index.js';
 import { StoreError, type JsonObject, type Store, type StoreEvent } from './types.js';
 
 export interface ConformanceSubject {
@@ -130,12 +130,7 @@ export function storeConformance(name: string, open: () => Promise<ConformanceSu
     assert.equal((await store.list(`${root}/nothing/`)).items.length, 0);
   });
 
-  withStore('list: label selectors', async ({ store }, root, t) => {
-    if (!selectorsImplemented()) {
-      // matchesLabels is a placeholder until src/api lands; this test then runs for real.
-      t.skip('matchesLabels is still the placeholder');
-      return;
-    }
+  withStore('list: label selectors', async ({ store }, root) => {
     const prefix = `${root}/jobs/default/`;
     await store.create(`${prefix}a`, obj('a', {}, { app: 'web', tier: 'front' }));
     await store.create(`${prefix}b`, obj('b', {}, { app: 'web', tier: 'back' }));
@@ -298,15 +293,6 @@ export function storeConformance(name: string, open: () => Promise<ConformanceSu
       ],
     );
   });
-}
-
-/** Is matchesLabels real yet (not the placeholder that only accepts the empty selector)? */
-function selectorsImplemented(): boolean {
-  try {
-    return matchesLabels([{ key: 'a', operator: 'Exists', values: [] }], { a: '1' });
-  } catch {
-    return false;
-  }
 }
 
 function obj(name: string, spec: JsonObject = {}, labels?: Record<string, string>): JsonObject {
