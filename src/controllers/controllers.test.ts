@@ -265,7 +265,8 @@ test('a cluster ERROR past the grace period has its replicas evicted and resched
     });
     assert.deepEqual(moved.status.placements, { [alive]: [0, 1] });
     assert.equal(moved.status.replicaStatus?.[dead]?.EVICTED, 2);
-    assert.ok((await events('moving')).some((e) => e.reason === 'Evicted'));
+    // Events are recorded after the writes they describe: wait for it rather than expect it already there.
+    await waitFor('Evicted event', async () => (await events('moving')).some((e) => e.reason === 'Evicted'));
     probe(dead).down = false;
     await waitFor('READY again', async () => (await client.get<ClusterObj>('clusters', dead)).status.phase === 'READY');
     await waitFor('old copies cancelled', async () => probe(dead).cancels.some((c) => c.uid === job.metadata.uid));

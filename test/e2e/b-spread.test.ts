@@ -8,11 +8,11 @@ import { after, before, describe, test } from 'node:test';
 import {
   conditionText,
   createLocalClusters,
-  eventsFor,
   job,
   phaseIs,
   placementCounts,
   startSkyShift,
+  waitForEvent,
   waitForJob,
   type SkyShiftInstance,
 } from '../infra/skyshift.js';
@@ -53,11 +53,7 @@ describe('e2e b: spread over two clusters, then queue', { timeout: 150_000 }, ()
     const reasons = conditionText(pending);
     assert.match(reasons, /c1: [^\n]*(insufficient|cpus)/i, reasons);
     assert.match(reasons, /c2: [^\n]*(insufficient|cpus)/i, reasons);
-    const failed = await eventsFor(sky.client, 'default', 'fifth');
-    assert.ok(
-      failed.some((e) => e.spec.reason === 'FailedScheduling'),
-      `expected a FailedScheduling event, got ${JSON.stringify(failed.map((e) => e.spec.reason))}`,
-    );
+    await waitForEvent(sky.client, 'default', 'fifth', 'FailedScheduling');
 
     // While `spread` holds every cpu, the fifth job must not start.
     const still = await sky.client.get<any>('jobs', 'fifth');

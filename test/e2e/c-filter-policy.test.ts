@@ -11,12 +11,12 @@ import {
   clustersWithState,
   conditionText,
   createLocalClusters,
-  eventsFor,
   job,
   phaseIs,
   placementCounts,
   sleep,
   startSkyShift,
+  waitForEvent,
   waitForJob,
   waitForJobs,
   type SkyShiftInstance,
@@ -93,8 +93,7 @@ describe('e2e c: FilterPolicy', { timeout: 180_000 }, () => {
     assert.equal(done.status.replicaStatus?.c2?.COMPLETED, 2, `replicas should complete on c2: ${JSON.stringify(done.status.replicaStatus)}`);
     assert.ok(!(done.status.replicaStatus?.c1?.COMPLETED > 0), `nothing may complete on c1: ${JSON.stringify(done.status.replicaStatus)}`);
 
-    const events = await eventsFor(sky.client, 'default', 'mover');
-    assert.ok(events.some((e) => e.spec.reason === 'Evicted'), `expected an Evicted event, got ${JSON.stringify(events.map((e) => e.spec.reason))}`);
+    await waitForEvent(sky.client, 'default', 'mover', 'Evicted');
 
     const lines = readFileSync(marks, 'utf8').trim().split('\n');
     const ends = lines.filter((l) => l.startsWith('end '));

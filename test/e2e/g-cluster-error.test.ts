@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   createLocalClusters,
-  eventsFor,
   job,
   phaseIs,
   startSkyShift,
   waitForCluster,
+  waitForEvent,
   waitForJob,
   type SkyShiftInstance,
 } from '../infra/skyshift.js';
@@ -47,8 +47,7 @@ describe('e2e g: a cluster that stops answering', { timeout: 180_000 }, () => {
     const done = await waitForJob(sky.client, 'default', 'victim', phaseIs('COMPLETED', 'FAILED'), 60_000, 'finished');
     assert.equal(done.status.phase, 'COMPLETED', JSON.stringify(done.status));
     assert.equal(done.status.replicaStatus?.steady?.COMPLETED, 2, JSON.stringify(done.status.replicaStatus));
-    const events = await eventsFor(sky.client, 'default', 'victim');
-    assert.ok(events.some((e) => e.spec.reason === 'Evicted'), `expected an Evicted event: ${JSON.stringify(events.map((e) => e.spec.reason))}`);
+    await waitForEvent(sky.client, 'default', 'victim', 'Evicted');
 
     const ends = readFileSync(marks, 'utf8')
       .trim()

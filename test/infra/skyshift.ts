@@ -391,6 +391,24 @@ export async function eventsFor(client: SkyShiftClient, namespace: string, name:
   return all.filter((e) => e.spec?.involvedObject?.name === name && e.spec?.involvedObject?.kind === kind);
 }
 
+/**
+ * Events are recorded after the write they describe, so a test that saw the
+ * status change waits for the Event rather than expecting it already there.
+ * Resolves to the object's events once one has `reason`; fails with the reasons seen.
+ */
+export async function waitForEvent(client: SkyShiftClient, namespace: string, name: string, reason: string, timeoutMs = 10_000): Promise<Obj[]> {
+  let events: Obj[] = [];
+  try {
+    await waitFor(`a ${reason} event for ${namespace}/${name}`, async () => {
+      events = await eventsFor(client, namespace, name);
+      return events.some((e) => e.spec?.reason === reason);
+    }, timeoutMs, 100);
+  } catch {
+    throw new Error(`expected a ${reason} event for ${namespace}/${name}, got ${JSON.stringify(events.map((e) => e.spec?.reason))}`);
+  }
+  return events;
+}
+
 // --- marker files ----------------------------------------------------------
 
 /** Lines of a marker file counted: line -> occurrences. */
