@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the integration tests start for real (etcd;
 # Slurm with munge and slurmrestd + JWT; sshd for the Slurm-over-SSH path;
-# podman + runc + busybox-static for the local manager's container runtime).
+# podman + runc + busybox-static for the local manager's container runtime;
+# openssl for the TLS tests' throwaway certificates).
 # Idempotent; needs root (or sudo).
 set -euo pipefail
 packages=(etcd-server etcd-client
   slurmctld slurmd slurm-client munge slurmrestd slurm-wlm-jwt-plugin
   openssh-server openssh-client
-  podman runc busybox-static)
+  podman runc busybox-static
+  openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
