@@ -89,7 +89,9 @@ describe('slurm manager, cli interface, real Slurm', { timeout: 300_000 }, () =>
     await m.cancel(ref(j));
     assert.equal(await tasksOf(m, j), undefined);
     await waitFor('GPU released', async () => (await m.status()).allocatable[slurm.nodeName]?.['A100'] === 2);
-    assert.match(await squeue('--states=all', '-o', '%k %T'), new RegExp(`skyshift:${j.metadata.uid}:default/gpu CANCELLED`));
+    // Slurm passes through COMPLETING on its way to CANCELLED.
+    const cancelled = new RegExp(`skyshift:${j.metadata.uid}:default/gpu CANCELLED`);
+    await waitFor('Slurm shows the job CANCELLED', async () => cancelled.test(await squeue('--states=all', '-o', '%k %T')), 15_000);
   });
 
   it('cancel of some ranks keeps the others', async () => {
