@@ -1,12 +1,12 @@
 /**
  * Quick create-throughput probe for the store backends (not a timed test):
- *   node --import tsx src/store/create-bench.ts [sqlite|etcd://host:port|memory:] [count] [concurrency]
+ *   node --import tsx bench/store-create.ts [sqlite|etcd://host:port|memory:] [count] [concurrency]
  * Values are ~300-byte JSON objects like a small Job.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore } from './index.js';
+import { openStore } from '../src/store/index.js';
 
 const target = process.argv[2] ?? 'sqlite';
 const count = Number(process.argv[3] ?? 20_000);
