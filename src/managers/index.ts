@@ -18,7 +18,7 @@ export { SlurmManager, type SlurmManagerConfig } from './slurm/index.js';
 
 /** The part of a Cluster object a manager is built from. */
 export interface ClusterRef {
-  metadata: { name: string };
+  metadata: { name: string; uid?: string };
   spec: { manager: string; config?: Record<string, unknown> };
 }
 
@@ -64,6 +64,8 @@ export function createManager(cluster: ClusterRef, options: CreateManagerOptions
       }
       const cfg: SlurmManagerConfig = {
         name,
+        // With the name, marks this cluster's Slurm jobs: two SkyShift clusters on one Slurm never touch each other's.
+        clusterUid: cluster.metadata.uid,
         interface: iface,
         host: optString(name, config, 'host'),
         user: optString(name, config, 'user'),

@@ -59,7 +59,7 @@ describe('slurm manager, cli interface, real Slurm', { timeout: 300_000 }, () =>
     assert.deepEqual(one, [`hello from 1 of default/sim rank=1 x=it's quoted; $(nope)`]);
     // The Slurm job carries namespace, name and uid.
     const names = await squeue('--states=all', '-o', '%j %k');
-    assert.match(names, new RegExp(`skyshift-default-sim-${j.metadata.uid?.slice(0, 8)} skyshift:${j.metadata.uid}:default/sim`));
+    assert.match(names, new RegExp(`skyshift-default-sim-${j.metadata.uid?.slice(0, 8)} skyshift@hpc:${j.metadata.uid}:default/sim`));
   });
 
   it('submit is idempotent: same id, one Slurm job, also from a new manager (restart)', async () => {
@@ -90,7 +90,7 @@ describe('slurm manager, cli interface, real Slurm', { timeout: 300_000 }, () =>
     assert.equal(await tasksOf(m, j), undefined);
     await waitFor('GPU released', async () => (await m.status()).allocatable[slurm.nodeName]?.['A100'] === 2);
     // Slurm passes through COMPLETING on its way to CANCELLED.
-    const cancelled = new RegExp(`skyshift:${j.metadata.uid}:default/gpu CANCELLED`);
+    const cancelled = new RegExp(`skyshift@hpc:${j.metadata.uid}:default/gpu CANCELLED`);
     await waitFor('Slurm shows the job CANCELLED', async () => cancelled.test(await squeue('--states=all', '-o', '%k %T')), 15_000);
   });
 
@@ -118,7 +118,7 @@ describe('slurm manager, cli interface, real Slurm', { timeout: 300_000 }, () =>
     const j = job('quick', 'echo quick');
     await m.submit(j, { ranks: [0] });
     // No poll while it runs: wait until Slurm says it is done, then ask once.
-    await waitFor('squeue COMPLETED', async () => (await squeue('--states=all', '-o', '%k %T')).includes(`skyshift:${j.metadata.uid}:default/quick COMPLETED`));
+    await waitFor('squeue COMPLETED', async () => (await squeue('--states=all', '-o', '%k %T')).includes(`skyshift@hpc:${j.metadata.uid}:default/quick COMPLETED`));
     assert.deepEqual((await tasksOf(m, j))?.tasks, { 'quick-0': 'COMPLETED' });
     // Make slurmctld forget it (MinJobAge elapsed = purged): the exit file still answers.
     await run('scontrol', ['update', `jobid=${(await tasksOf(m, j))?.jobId}`, 'comment=forgotten'], { env: { ...process.env, ...slurm.env } }).catch(() => undefined);

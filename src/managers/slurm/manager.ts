@@ -6,8 +6,14 @@
  * - One job array per submit, array index = rank (see script.ts).
  * - The source of truth for "which Slurm jobs are SkyShift's" is the record
  *   dir on the Slurm side (records.ts), backed up by the job comment
- *   `skyshift:<uid>:<ns>/<name>` for the window between sbatch and the record
- *   write: a job found by comment is adopted, never submitted twice.
+ *   `skyshift@<owner>:<uid>:<ns>/<name>` for the window between sbatch and the
+ *   record write: a job found by comment is adopted, never submitted twice.
+ * - Ownership: `<owner>` is this SkyShift cluster (name + Cluster uid). Several
+ *   SkyShift clusters may share one Slurm (and one SkyShift job may have
+ *   replicas on two of them), so every look at Slurm's job list keeps only jobs
+ *   carrying our owner; a job without it (another cluster's, a user's own, or
+ *   one from before comments carried an owner) is never listed, adopted or
+ *   cancelled by comment. Ids from our own records stay ours.
  * - Task state: slurmctld's view while it remembers the task (squeue --states=all
  *   / REST /jobs, MinJobAge after the end), then the exit file the script wrote.
  *   Neither needs accounting storage (slurmdbd), which many sites do not give
@@ -26,12 +32,14 @@ import { nodeResources, parseGpuGres } from './nodes.js';
 import { Records, type JobRecord, type JobRef } from './records.js';
 import { SlurmRest } from './rest.js';
 import { Runner, stdinWatchdog } from './runner.js';
-import { parseComment, renderScript, resourceRequest, slurmComment, slurmJobName, type Runtime } from './script.js';
+import { clusterOwner, parseComment, renderScript, resourceRequest, slurmComment, slurmJobName, type Runtime } from './script.js';
 import { isTerminal, taskState } from './states.js';
 
 export interface SlurmManagerConfig {
   /** Cluster name. */
   name: string;
+  /** The Cluster object's uid: with the name, the owner mark on every Slurm job (see clusterOwner). */
+  clusterUid?: string;
   interface: 'cli' | 'rest';
   /** Login node for SSH (cli commands; files for both interfaces). Unset: this host. */
   host?: string;
@@ -64,6 +72,8 @@ export class SlurmManager implements ClusterManager {
   private readonly backend: SlurmBackend;
   private records: Records | undefined;
   private runtime: Runtime | undefined;
+  /** Marks our Slurm jobs (comment) and our records (job.json). */
+  private readonly owner: string;
 
   constructor(private readonly config: SlurmManagerConfig) {
     if (!config.name) throw new Error('slurm manager: config.name (the cluster name) is required');
@@ -74,6 +84,7 @@ export class SlurmManager implements ClusterManager {
       throw new ManagerError('Invalid', `cluster '${config.name}': unsupported runtime '${String(config.runtime)}' (supported: ${RUNTIMES.join(', ')})`);
     }
     this.name = config.name;
+    this.owner = clusterOwner(config.name, config.clusterUid);
     this.runner = new Runner({ host: config.host, user: config.user, port: config.port, sshKey: config.sshKey, knownHostsFile: config.knownHostsFile, env: config.env });
     if (config.interface === 'rest') {
       if (!config.url) throw new ManagerError('Invalid', `cluster '${config.name}': interface 'rest' needs config.url (slurmrestd, e.g. http://127.0.0.1:6820)`);
@@ -120,7 +131,7 @@ export class SlurmManager implements ClusterManager {
     const covered = new Map<number, string>(record?.ranks ?? []);
     // Adopt submissions that reached Slurm but not the record (crash between sbatch and the write).
     const adopted = new Map<string, number[]>();
-    for (const t of await this.backend.jobs()) {
+    for (const t of await this.ownJobs()) {
       if (parseComment(t.comment)?.uid !== ref.uid || t.taskId === undefined || covered.has(t.taskId)) continue;
       // Only live work is adopted: a finished or cancelled Slurm job of this uid (an earlier, cancelled placement) is history.
       if (isTerminal(taskState(t.state))) continue;
@@ -147,7 +158,7 @@ export class SlurmManager implements ClusterManager {
         script,
         scriptPath,
         name: slurmJobName(ref.namespace, ref.name, ref.uid),
-        comment: slurmComment(ref.namespace, ref.name, ref.uid),
+        comment: slurmComment(this.owner, ref.namespace, ref.name, ref.uid),
         array: missing,
         ...req,
         output: `${dir}/%a.out`,
@@ -163,6 +174,7 @@ export class SlurmManager implements ClusterManager {
   async tasks(signal?: AbortSignal): Promise<JobTasks[]> {
     const records = await this.workdir();
     // Slurm first, records second: a task that ends between the two reads has its exit file by then.
+    // Every job: the ids in our records are ours whatever their comment (jobs submitted before comments carried an owner).
     const slurm = await this.backend.jobs(signal);
     const { records: list, cancelled } = await records.scan(signal);
     const byTask = new Map<string, SlurmTask>();
@@ -183,9 +195,9 @@ export class SlurmManager implements ClusterManager {
     const orphans = new Map<string, JobTasks>();
     for (const t of slurm) {
       const who = parseComment(t.comment);
-      if (!who || known.has(who.uid) || cancelled.has(who.uid.replace(/[^A-Za-z0-9_.-]/g, '-')) || t.taskId === undefined || /CANCEL/i.test(t.state)) continue;
+      if (!who || who.owner !== this.owner || known.has(who.uid) || cancelled.has(who.uid.replace(/[^A-Za-z0-9_.-]/g, '-')) || t.taskId === undefined || /CANCEL/i.test(t.state)) continue;
       let jt = orphans.get(who.uid);
-      if (!jt) orphans.set(who.uid, (jt = { ...who, jobId: t.arrayJobId, tasks: {}, ranks: {} }));
+      if (!jt) orphans.set(who.uid, (jt = { uid: who.uid, namespace: who.namespace, name: who.name, jobId: t.arrayJobId, tasks: {}, ranks: {} }));
       jt.tasks[`${who.name}-${t.taskId}`] = taskState(t.state);
       jt.ranks[`${who.name}-${t.taskId}`] = t.taskId;
     }
@@ -197,7 +209,7 @@ export class SlurmManager implements ClusterManager {
     const rec = (await records.list()).find((r) => r.uid === job.uid);
     const ids = new Set<string>();
     for (const [rank, id] of rec?.ranks ?? []) if (ranks === undefined || ranks.includes(rank)) ids.add(ranks === undefined ? id : `${id}_${rank}`);
-    for (const t of await this.backend.jobs()) {
+    for (const t of await this.ownJobs()) {
       if (parseComment(t.comment)?.uid !== job.uid) continue;
       if (ranks === undefined) ids.add(t.arrayJobId);
       else if (t.taskId !== undefined && ranks.includes(t.taskId)) ids.add(`${t.arrayJobId}_${t.taskId}`);
@@ -216,6 +228,11 @@ export class SlurmManager implements ClusterManager {
   }
 
   // --- internals ---
+
+  /** Slurm jobs marked with this cluster's owner; everyone else's are not ours to see or cancel. */
+  private async ownJobs(signal?: AbortSignal): Promise<SlurmTask[]> {
+    return (await this.backend.jobs(signal)).filter((t) => parseComment(t.comment)?.owner === this.owner);
+  }
 
   private async *streamLogs(job: JobRef, options: LogOptions): AsyncGenerator<string> {
     const records = await this.workdir();
@@ -283,7 +300,7 @@ export class SlurmManager implements ClusterManager {
     }
     if (!dir.startsWith('/')) throw new ManagerError('Invalid', `cluster '${this.name}': config.workdir must be absolute or start with ~/, got ${dir}`);
     await this.runner.check(['mkdir', '-p', '--', dir]);
-    this.records = new Records(this.runner, dir);
+    this.records = new Records(this.runner, dir, this.owner);
     return this.records;
   }
 

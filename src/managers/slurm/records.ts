@@ -3,7 +3,9 @@
  * through the Runner (so it lives next to the outputs, also over SSH):
  *
  *   <workdir>/<namespace>_<name>_<uid>/
- *       job.json       {uid, namespace, name}
+ *       job.json       {uid, namespace, name, owner}: owner is the SkyShift cluster
+ *                      (script.ts clusterOwner); a dir of another owner (two clusters
+ *                      given one workdir) is skipped, one without (older) is ours
  *       submissions    one line per sbatch: `<arrayJobId> <rank,rank,...>`
  *       script-<id>.sh the batch script of a submission
  *       <rank>.out     stdout+stderr of replica <rank>
@@ -48,6 +50,7 @@ export class Records {
   constructor(
     private readonly runner: Runner,
     readonly workdir: string,
+    private readonly owner?: string,
   ) {}
 
   dir(ref: JobRef): string {
@@ -56,7 +59,7 @@ export class Records {
 
   async ensure(ref: JobRef): Promise<string> {
     const dir = this.dir(ref);
-    const meta = JSON.stringify({ uid: ref.uid, namespace: ref.namespace, name: ref.name });
+    const meta = JSON.stringify({ uid: ref.uid, namespace: ref.namespace, name: ref.name, ...(this.owner ? { owner: this.owner } : {}) });
     // A new submit of a cancelled uid (a replica rescheduled back here) lifts its tombstone.
     await this.runner.check(['sh', '-c', 'rm -f "$2/.cancelled/$3"; mkdir -p "$1" && [ -f "$1/job.json" ] || cat > "$1/job.json"', 'sh', dir, this.workdir, tombstone(ref.uid)], { input: meta });
     return dir;
@@ -113,8 +116,10 @@ export class Records {
       if (!cur) continue;
       if (line === '@@S') {
         try {
-          Object.assign(cur, JSON.parse(meta) as JobRef);
-          records.push(cur);
+          const { uid, namespace, name, owner } = JSON.parse(meta) as JobRef & { owner?: unknown };
+          Object.assign(cur, { uid, namespace, name });
+          if (owner === undefined || this.owner === undefined || owner === this.owner) records.push(cur);
+          else cur = undefined; // another SkyShift cluster's job: not ours to report or cancel
         } catch {
           cur = undefined; // half-written job.json: ignore the dir this round
         }

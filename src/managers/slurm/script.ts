@@ -55,15 +55,40 @@ export function slurmJobName(ns: string, name: string, uid: string): string {
   return `skyshift-${clean(ns)}-${clean(name)}-${clean(uid).slice(0, 8)}`.slice(0, 200);
 }
 
-/** `skyshift:<uid>:<ns>/<name>`: the full identity, which the name only abbreviates. */
-export function slurmComment(ns: string, name: string, uid: string): string {
-  return `skyshift:${uid}:${ns}/${name}`;
+/**
+ * Which SkyShift cluster a Slurm job belongs to: the Cluster's name and uid
+ * (name alone when the uid is not known, e.g. a manager built by hand). Two
+ * SkyShift clusters registered on one Slurm differ here, so neither ever lists
+ * or cancels the other's jobs, even for the same SkyShift job split across both.
+ */
+export function clusterOwner(cluster: string, clusterUid?: string): string {
+  return clusterUid ? `${cluster}/${clusterUid}` : cluster;
 }
 
-export function parseComment(comment: string): { uid: string; namespace: string; name: string } | undefined {
-  const m = /^skyshift:([^:]+):([^/]+)\/(.+)$/.exec(comment.trim());
-  if (!m?.[1] || !m[2] || !m[3]) return undefined;
-  return { uid: m[1], namespace: m[2], name: m[3] };
+/**
+ * `skyshift@<owner>:<uid>:<ns>/<name>`: the full identity, which the name only abbreviates.
+ * `@` rather than the old `skyshift:` prefix so an older SkyShift on the same Slurm does
+ * not take these jobs for its own.
+ */
+export function slurmComment(owner: string, ns: string, name: string, uid: string): string {
+  return `skyshift@${owner}:${uid}:${ns}/${name}`;
+}
+
+export interface CommentIdentity {
+  /** Undefined for jobs written before comments carried the owner (`skyshift:<uid>:<ns>/<name>`). */
+  owner?: string;
+  uid: string;
+  namespace: string;
+  name: string;
+}
+
+export function parseComment(comment: string): CommentIdentity | undefined {
+  const text = comment.trim();
+  const m = /^skyshift@([^:]+):([^:]+):([^/]+)\/(.+)$/.exec(text);
+  if (m?.[1] && m[2] && m[3] && m[4]) return { owner: m[1], uid: m[2], namespace: m[3], name: m[4] };
+  const legacy = /^skyshift:([^:]+):([^/]+)\/(.+)$/.exec(text);
+  if (!legacy?.[1] || !legacy[2] || !legacy[3]) return undefined;
+  return { uid: legacy[1], namespace: legacy[2], name: legacy[3] };
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

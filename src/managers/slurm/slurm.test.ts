@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { expandArray } from './backend.js';
 import { nodeResources, parseGpuGres, parseScontrolNodes } from './nodes.js';
 import { quote } from './runner.js';
-import { parseComment, renderScript, resourceRequest, slurmComment, slurmJobName } from './script.js';
+import { clusterOwner, parseComment, renderScript, resourceRequest, slurmComment, slurmJobName } from './script.js';
 import { nodeAvailable, taskState } from './states.js';
 
 describe('slurm pure helpers', () => {
@@ -46,7 +46,13 @@ describe('slurm pure helpers', () => {
 
   it('names and comments carry the identity', () => {
     assert.equal(slurmJobName('ns', 'a b', '0123456789'), 'skyshift-ns-a-b-01234567');
-    assert.deepEqual(parseComment(slurmComment('ns', 'job', 'u-1')), { uid: 'u-1', namespace: 'ns', name: 'job' });
+    const owner = clusterOwner('hpc-a', '5f0c-uid');
+    assert.equal(owner, 'hpc-a/5f0c-uid');
+    assert.deepEqual(parseComment(slurmComment(owner, 'ns', 'job', 'u-1')), { owner, uid: 'u-1', namespace: 'ns', name: 'job' });
+    assert.equal(parseComment(slurmComment('hpc-b', 'ns', 'job', 'u-1'))?.owner, 'hpc-b');
+    // Jobs written before comments carried an owner parse without one (so no cluster claims them by comment).
+    assert.deepEqual(parseComment('skyshift:u-1:ns/job'), { uid: 'u-1', namespace: 'ns', name: 'job' });
+    assert.equal(parseComment('some user job'), undefined);
     assert.deepEqual(expandArray('0-3,7%2'), [0, 1, 2, 3, 7]);
   });
 
