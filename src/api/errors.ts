@@ -104,9 +104,17 @@ export const notFound = (what: string) => new ApiError('NotFound', `${what} not 
 export const alreadyExists = (what: string) => new ApiError('AlreadyExists', `${what} already exists`);
 export const conflict = (message: string) => new ApiError('Conflict', message);
 export const badRequest = (message: string) => new ApiError('BadRequest', message);
-export const invalid = (what: string, causes: Cause[]) =>
-  new ApiError(
-    'Invalid',
-    `${what} is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join('; ')}`,
-    { causes },
-  );
+/** Causes kept in an Invalid error: a body with 100,000 bad entries gets a short answer, not a long one. */
+export const MAX_CAUSES = 50;
+/** Field paths hold client keys; a long one is cut so errors and logs stay small. */
+function clip(s: string, max = 256): string {
+  return s.length > max ? `${s.slice(0, max)}…` : s;
+}
+
+export const invalid = (what: string, causes: Cause[]) => {
+  const kept = causes.slice(0, MAX_CAUSES).map((c) => ({ ...c, field: clip(c.field), message: clip(c.message, 1024) }));
+  const more = causes.length > kept.length ? `; and ${causes.length - kept.length} more` : '';
+  return new ApiError('Invalid', `${clip(what)} is invalid: ${kept.map((c) => `${c.field}: ${c.message}`).join('; ')}${more}`, {
+    causes: kept,
+  });
+};

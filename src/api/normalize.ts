@@ -13,6 +13,7 @@ import { ApiError, badRequest, invalid, type Cause } from './errors.js';
 import type { KindInfo } from './kinds.js';
 import { KIND_DEFS, type KindDef } from './kinds/index.js';
 import { isLabelKey, isLabelValue, LABEL_KEY_RULE, LABEL_VALUE_RULE } from './labels.js';
+import { formatBytes, limits, utf8Bytes, type Limits } from './limits.js';
 import { errorsToCauses } from './messages.js';
 import { validateName, validateSubdomainName } from './names.js';
 import type { ApiObject } from './object.js';
@@ -63,17 +64,50 @@ function checkMetadata(def: KindDef, meta: unknown, causes: Cause[]): void {
     const why = validateName(meta.namespace);
     if (why) causes.push({ field: 'metadata.namespace', message: why });
   }
-  if (isPlainObject(meta.labels)) {
-    for (const [k, v] of Object.entries(meta.labels)) {
-      if (!isLabelKey(k)) causes.push({ field: `metadata.labels.${k}`, message: `invalid key: ${LABEL_KEY_RULE}` });
-      else if (typeof v === 'string' && !isLabelValue(v)) causes.push({ field: `metadata.labels.${k}`, message: LABEL_VALUE_RULE });
-    }
-  }
+  checkLabels(meta.labels, causes);
   if (isPlainObject(meta.annotations)) {
     for (const k of Object.keys(meta.annotations)) {
       if (!isLabelKey(k)) causes.push({ field: `metadata.annotations.${k}`, message: `invalid key: ${LABEL_KEY_RULE}` });
     }
   }
+}
+
+function checkLabels(labels: unknown, causes: Cause[]): void {
+  if (!isPlainObject(labels)) return;
+  for (const [k, v] of Object.entries(labels)) {
+    if (!isLabelKey(k)) causes.push({ field: `metadata.labels.${k}`, message: `invalid key: ${LABEL_KEY_RULE}` });
+    else if (typeof v === 'string' && !isLabelValue(v)) causes.push({ field: `metadata.labels.${k}`, message: LABEL_VALUE_RULE });
+  }
+}
+
+/**
+ * Size limits every kind shares, on the raw input: they run before the walk and
+ * the per-entry checks, so an oversized map costs one count, not one cause per entry.
+ * Returns false when a limit is exceeded (the rest of validation is skipped).
+ */
+function checkEnvelopeLimits(input: Record<string, unknown>, lim: Readonly<Limits>, causes: Cause[]): boolean {
+  const meta = input.metadata;
+  if (!isPlainObject(meta)) return true;
+  let ok = true;
+  if (isPlainObject(meta.labels)) {
+    const n = Object.keys(meta.labels).length;
+    if (n > lim.maxLabels) {
+      causes.push({ field: 'metadata.labels', message: `must have at most ${lim.maxLabels} entries, got ${n}` });
+      ok = false;
+    }
+  }
+  if (isPlainObject(meta.annotations)) {
+    let bytes = 0;
+    for (const [k, v] of Object.entries(meta.annotations)) bytes += utf8Bytes(k) + (typeof v === 'string' ? utf8Bytes(v) : 0);
+    if (bytes > lim.maxAnnotationsBytes) {
+      causes.push({
+        field: 'metadata.annotations',
+        message: `keys and values must total at most ${formatBytes(lim.maxAnnotationsBytes)}, got ${bytes} bytes`,
+      });
+      ok = false;
+    }
+  }
+  return ok;
 }
 
 function dedupe(causes: Cause[]): Cause[] {
@@ -91,13 +125,24 @@ function dedupe(causes: Cause[]): Cause[] {
  * fields rejected with their path, defaults applied, units converted. Throws
  * ApiError('Invalid') with details.causes (field paths) or ApiError('BadRequest').
  */
-export function normalizeObject(kind: KindInfo | string, input: unknown): ApiObject {
+export interface NormalizeOptions {
+  /**
+   * Skip the size limits (replicas, env, labels...): for a status write, whose
+   * spec and metadata are the stored ones, accepted under the limits of their
+   * day. Lowering a limit must not make controllers unable to report status.
+   */
+  skipLimits?: boolean;
+}
+
+export function normalizeObject(kind: KindInfo | string, input: unknown, options: NormalizeOptions = {}): ApiObject {
   const c = compiledFor(kind);
   const def = c.def;
   if (!isPlainObject(input)) {
     throw badRequest(`a ${def.singular} must be an object, got ${Array.isArray(input) ? 'a list' : input === null ? 'null' : typeof input}`);
   }
   const causes: Cause[] = [];
+  const lim = limits();
+  if (!options.skipLimits && !checkEnvelopeLimits(input, lim, causes)) throw invalid(describe(def, input), causes);
   if (input.kind !== undefined && input.kind !== null && input.kind !== def.kind) {
     causes.push({ field: 'kind', message: `expected "${def.kind}", got ${JSON.stringify(input.kind)}` });
   }
@@ -118,6 +163,7 @@ export function normalizeObject(kind: KindInfo | string, input: unknown): ApiObj
   if (!c.validator.Check(obj)) causes.push(...errorsToCauses(c.validator.Errors(obj), obj, def.schema));
   checkMetadata(def, obj.metadata, causes);
   def.check?.(obj, causes);
+  if (!options.skipLimits) def.limits?.(obj, causes, lim);
   if (causes.length > 0) throw invalid(describe(def, obj), dedupe(causes));
   return {
     kind: def.kind,

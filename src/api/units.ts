@@ -8,21 +8,33 @@
  * Unlike the original, a bare numeric string is MiB, the same as a number.
  */
 import { ApiError, type Cause } from './errors.js';
+import { limits } from './limits.js';
 
 /** Resource keys with a fixed meaning; anything else that looks like a name is an accelerator type. */
 export const CANONICAL_RESOURCES = ['cpus', 'memory', 'disk', 'gpus'] as const;
 export type CanonicalResource = (typeof CANONICAL_RESOURCES)[number];
 
-const ALIASES: Record<string, CanonicalResource> = {
-  cpus: 'cpus',
-  cpu: 'cpus',
-  memory: 'memory',
-  disk: 'disk',
-  gpus: 'gpus',
-  gpu: 'gpus',
-};
+// A Map, not an object literal: `ALIASES['constructor']` on a literal finds Object's own.
+const ALIASES = new Map<string, CanonicalResource>([
+  ['cpus', 'cpus'],
+  ['cpu', 'cpus'],
+  ['memory', 'memory'],
+  ['disk', 'disk'],
+  ['gpus', 'gpus'],
+  ['gpu', 'gpus'],
+]);
 
-const ACCELERATOR_KEY = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+/** An accelerator type: a name of at most 63 characters, as a GPU model is written (A100, T4, RTX_4090). */
+const ACCELERATOR_KEY = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+
+/**
+ * Names that would reach Object.prototype (`constructor`, `toString`...) where
+ * resources are kept in plain objects downstream: never a resource.
+ */
+const RESERVED_KEYS = new Set([...Object.getOwnPropertyNames(Object.prototype), 'prototype'].map((k) => k.toLowerCase()));
+
+/** Quantity strings longer than this are not quantities; they are not parsed or echoed. */
+const MAX_QUANTITY_CHARS = 64;
 
 function unitError(field: string, message: string): ApiError {
   return new ApiError('Invalid', `${field}: ${message}`, { causes: [{ field, message }] });
@@ -118,17 +130,28 @@ function parseCount(value: unknown, field: string): number {
  * (`A100`, `T4`). Undefined when the key cannot be a resource name.
  */
 export function canonicalResourceKey(key: string): string | undefined {
-  const alias = ALIASES[key.toLowerCase()];
+  const alias = ALIASES.get(key.toLowerCase());
   if (alias) return alias;
-  return ACCELERATOR_KEY.test(key) ? key : undefined;
+  return isAcceleratorKey(key) ? key : undefined;
 }
 
 export function isAcceleratorKey(key: string): boolean {
-  return ALIASES[key.toLowerCase()] === undefined && ACCELERATOR_KEY.test(key);
+  const lower = key.toLowerCase();
+  return !ALIASES.has(lower) && ACCELERATOR_KEY.test(key) && !RESERVED_KEYS.has(lower);
 }
 
 /** One resource amount in canonical units. */
 export function parseResource(key: CanonicalResource | string, value: unknown, field: string): number {
+  if (typeof value === 'string' && value.length > MAX_QUANTITY_CHARS) {
+    throw unitError(field, `must be a quantity of at most ${MAX_QUANTITY_CHARS} characters, got ${value.length}`);
+  }
+  const amount = parseAmount(key, value, field);
+  const max = limits().maxResourceAmount;
+  if (amount > max) throw unitError(field, `must be at most ${max}${key === 'memory' || key === 'disk' ? ' MiB' : ''}`);
+  return amount;
+}
+
+function parseAmount(key: string, value: unknown, field: string): number {
   if (key === 'memory' || key === 'disk') {
     if (typeof value !== 'number' && typeof value !== 'string') throw unitError(field, MEMORY_HINT);
     return parseMemory(value, field);
@@ -150,22 +173,25 @@ export function normalizeResources(input: unknown, field: string): Record<string
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw unitError(field, 'must be an object of resource amounts, e.g. {cpus: 2, memory: 4Gi}');
   }
+  const entries = Object.entries(input as Record<string, unknown>);
+  const maxKeys = limits().maxResourceKeys;
+  if (entries.length > maxKeys) throw unitError(field, `must have at most ${maxKeys} entries, got ${entries.length}`);
   const out: Record<string, number> = {};
-  const seen: Record<string, string> = {};
+  const seen = new Map<string, string>();
   const causes: Cause[] = [];
-  for (const [rawKey, value] of Object.entries(input as Record<string, unknown>)) {
+  for (const [rawKey, value] of entries) {
     const path = `${field}.${rawKey}`;
     const key = canonicalResourceKey(rawKey);
     if (key === undefined) {
       causes.push({ field: path, message: 'invalid resource name: use cpus, memory, disk, gpus or a GPU type such as A100' });
       continue;
     }
-    const before = seen[key];
+    const before = seen.get(key);
     if (before !== undefined) {
       causes.push({ field: path, message: `specified twice (${before} and ${rawKey})` });
       continue;
     }
-    seen[key] = rawKey;
+    seen.set(key, rawKey);
     try {
       const amount = parseResource(key, value, path);
       if (amount !== 0) out[key] = amount;

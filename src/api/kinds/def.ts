@@ -1,6 +1,7 @@
 /** What each kind module declares; kinds.ts turns these into KindInfo and compiled validators. */
 import Type, { type TObject, type TSchema } from 'typebox';
 import type { Cause } from '../errors.js';
+import type { Limits } from '../limits.js';
 import { GlobalMeta, NamespacedMeta, Obj } from '../schema.js';
 
 export interface KindDef {
@@ -17,6 +18,8 @@ export interface KindDef {
   status: TSchema;
   /** Cross-field rules JSON Schema cannot say readably; push one cause per problem. */
   check?: (obj: Record<string, any>, causes: Cause[]) => void;
+  /** Size limits on client-controlled amounts (DESIGN section 17); skipped for status writes. */
+  limits?: (obj: Record<string, any>, causes: Cause[], limits: Readonly<Limits>) => void;
   /** Adjust the renamed, defaulted input before validation (e.g. defaults that depend on siblings). */
   prepare?: (obj: Record<string, any>) => void;
 }

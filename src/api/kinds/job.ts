@@ -17,6 +17,7 @@ import {
   StrMap,
 } from '../schema.js';
 import { Envelope, type KindDef } from './def.js';
+import { checkJobLimits } from './job-limits.js';
 
 export const MATCH_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
 
@@ -150,11 +151,13 @@ export const jobKind: KindDef = {
   namespaced: true,
   schema: JobSchema,
   status: JobStatus,
+  limits: checkJobLimits,
   check(obj, causes) {
     const spec = obj.spec;
     if (spec === null || typeof spec !== 'object') return;
     if (spec.envs && typeof spec.envs === 'object') {
       for (const key of Object.keys(spec.envs)) {
+        // NUL and '=' are excluded by the pattern: they would split or cut the entry.
         if (!ENV_NAME.test(key)) {
           causes.push({
             field: `spec.envs.${key}`,
