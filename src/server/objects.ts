@@ -5,7 +5,7 @@
  * on the way out), so it can never be stale.
  */
 import { randomUUID } from 'node:crypto';
-import { badRequest, invalid, normalizeObject, type ApiObject, type KindInfo } from '../api/index.js';
+import { badRequest, invalid, normalizeObject, normalizeStatus, type ApiObject, type KindInfo } from '../api/index.js';
 import { isPlainObject } from './body.js';
 import type { JsonObject } from './store.js';
 
@@ -93,12 +93,32 @@ export function forUpdate(kind: KindInfo, body: Record<string, unknown>, current
 /** A status update: only status from the client; everything else stays. */
 export function forStatus(kind: KindInfo, body: Record<string, unknown>, current: ApiObject): JsonObject {
   if (body.status !== undefined && !isPlainObject(body.status)) throw badRequest('status must be an object');
-  const obj = normalizeObject(kind, { ...stripServerFields(current as unknown as Record<string, unknown>), status: body.status ?? {} });
+  let obj: ApiObject;
+  try {
+    obj = normalizeObject(kind, { ...stripServerFields(current as unknown as Record<string, unknown>), status: body.status ?? {} });
+  } catch (err) {
+    // A stored object that no longer passes validation (stored before a limit existed, or written straight
+    // into the store) must still take a status write, or no controller could mark it Failed (DESIGN 17):
+    // then only the status is validated, and the stored spec is kept as it is.
+    if (!storedPartInvalid(kind, current)) throw err;
+    const metadata = { ...current.metadata };
+    delete metadata.resourceVersion;
+    return { ...current, metadata, status: normalizeStatus(kind, body.status ?? {}, current.metadata.name) } as unknown as JsonObject;
+  }
   obj.spec = current.spec;
   obj.metadata = { ...current.metadata };
   keepIdentity(obj, current);
   obj.metadata.generation = current.metadata.generation ?? 1;
   return obj as unknown as JsonObject;
+}
+
+function storedPartInvalid(kind: KindInfo, current: ApiObject): boolean {
+  try {
+    normalizeObject(kind, { ...stripServerFields(current as unknown as Record<string, unknown>), status: {} });
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 function keepIdentity(obj: ApiObject, current: ApiObject): void {
