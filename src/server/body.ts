@@ -5,8 +5,10 @@
  */
 import type { FastifyInstance } from 'fastify';
 import fastJsonPatch from 'fast-json-patch';
-import YAML from 'yaml';
 import { ApiError, badRequest } from '../api/index.js';
+import { DEFAULT_LIMITS } from '../api/limits.js';
+import { checkDecoded } from './body-limits.js';
+import { decodeYaml } from './yaml-body.js';
 
 /** 1.5 MiB, DESIGN section 4. */
 export const BODY_LIMIT = 1.5 * 1024 * 1024;
@@ -41,18 +43,19 @@ export function decodeBody(raw: unknown, contentType: string | undefined): { for
   const format = formatOf(contentType);
   if (format === undefined) throw new ApiError('UnsupportedMediaType', `unsupported content type '${contentType ?? ''}'`);
   if (typeof raw !== 'string' || raw.trim() === '') throw badRequest('request body is empty');
-  const value = format === 'yaml' ? decodeYaml(raw) : decodeJson(raw);
-  // Everything downstream (validation, merge, patch) recurses; a body nested
-  // thousands deep would overflow the stack there and surface as a 500.
-  if (tooDeep(value, 1)) throw badRequest(`request body is nested deeper than ${MAX_DEPTH} levels`);
+  if (format === 'yaml') {
+    // Checks depth, key counts, numbers and alias expansion while converting.
+    return { format, value: decodeYaml(raw) };
+  }
+  const value = decodeJson(raw);
+  // Everything downstream (validation, merge, patch) recurses and allocates in
+  // proportion to the body: depth, node count and numbers are checked first.
+  checkDecoded(value);
   return { format, value };
 }
 
 /** Deeper than any real manifest (a Job is about 7 levels), far below the stack limit. */
-export const MAX_DEPTH = 64;
-
-/** Aliases a YAML body may expand; a billion-laughs bomb needs vastly more. */
-const MAX_YAML_ALIASES = 100;
+export const MAX_DEPTH = DEFAULT_LIMITS.maxDepth;
 
 function decodeJson(raw: string): unknown {
   try {
@@ -62,37 +65,6 @@ function decodeJson(raw: string): unknown {
   } catch (err) {
     throw badRequest(`invalid JSON body: ${firstLine((err as Error).message)}`);
   }
-}
-
-function decodeYaml(raw: string): unknown {
-  try {
-    const docs = YAML.parseAllDocuments(raw);
-    const list = Array.isArray(docs) ? docs : [docs];
-    if (list.length !== 1) throw badRequest(`request body must hold exactly one YAML document, found ${list.length}`);
-    const doc = list[0]!;
-    const err = doc.errors[0];
-    if (err) throw badRequest(`invalid YAML body: ${firstLine(err.message)}`);
-    // toJS throws for an alias to an undefined anchor and once aliases expand
-    // past the limit (entity-expansion bombs).
-    return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) as unknown;
-  } catch (err) {
-    if (err instanceof ApiError) throw err;
-    throw badRequest(`invalid YAML body: ${firstLine(err instanceof Error ? err.message : String(err))}`);
-  }
-}
-
-/** Whether `value` nests objects/arrays deeper than MAX_DEPTH; recursion stops at the limit. */
-function tooDeep(value: unknown, depth: number): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  if (depth > MAX_DEPTH) return true;
-  if (Array.isArray(value)) {
-    for (const item of value) if (tooDeep(item, depth + 1)) return true;
-    return false;
-  }
-  for (const key of Object.keys(value)) {
-    if (tooDeep((value as Record<string, unknown>)[key], depth + 1)) return true;
-  }
-  return false;
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
