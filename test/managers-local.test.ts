@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm, stat, symlink } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -16,8 +16,13 @@ import { collect, killRecordedProcessGroups, ref, taskWaiters, tasksOf } from '.
 const workdirs: string[] = [];
 const extraPids: number[] = [];
 
-async function tempDir(prefix = 'skyshift-local-'): Promise<string> {
+/**
+ * A temp dir the replicas can reach: as root they run as an unprivileged user,
+ * who may enter a workdir (0711) and write into a markers dir (0777).
+ */
+async function tempDir(prefix = 'skyshift-local-', mode = 0o711): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
+  await chmod(dir, mode);
   workdirs.push(dir);
   return dir;
 }
@@ -85,7 +90,7 @@ describe('LocalManager (real processes)', () => {
     const lines = await collect(m.logs(ref(j), {}));
     for (const r of ranks(3)) {
       const dir = join(workdir, 'jobs', id, String(r));
-      assert.ok(lines.includes(`replica=${r} rank=${r} of=3 job=default/hello foo=bar baz dir=${dir}`), `line of rank ${r} in ${JSON.stringify(lines)}`);
+      assert.ok(lines.includes(`replica=${r} rank=${r} of=3 job=default/hello foo=bar baz dir=${join(dir, 'work')}`), `line of rank ${r} in ${JSON.stringify(lines)}`);
       assert.equal((await readFile(join(dir, 'exitcode'), 'utf8')).trim(), r === 2 ? '3' : '0');
     }
     const one = await collect(m.logs(ref(j), { task: 'hello-1' }));
@@ -129,7 +134,7 @@ describe('LocalManager (real processes)', () => {
 
   it('starts each replica once, however often and however concurrently submit is called', async () => {
     const workdir = await tempDir();
-    const markers = join(await tempDir('skyshift-markers-'), 'starts');
+    const markers = join(await tempDir('skyshift-markers-', 0o777), 'starts');
     const a = new LocalManager({ name: 'dup', workdir });
     const b = new LocalManager({ name: 'dup', workdir }); // a second SkyShift on the same host
     const j = job('dup', 'echo "start $POD_RANK" >> "$MARKERS"; sleep 0.3', { replicas: 3, envs: { MARKERS: markers } });
@@ -146,7 +151,7 @@ describe('LocalManager (real processes)', () => {
 
   it('replicas outlive the SkyShift process that started them and are adopted by a new one', async () => {
     const workdir = await tempDir();
-    const markers = join(await tempDir('skyshift-markers-'), 'starts');
+    const markers = join(await tempDir('skyshift-markers-', 0o777), 'starts');
     const j = job('adopt', 'echo "start $POD_RANK" >> "$MARKERS"; sleep 2; echo finished; exit $POD_RANK', { replicas: 2, envs: { MARKERS: markers } });
     // A separate node process plays the SkyShift that submits and then exits.
     const indexUrl = new URL('../src/managers/index.ts', import.meta.url).href;
@@ -170,6 +175,83 @@ describe('LocalManager (real processes)', () => {
     assert.deepEqual((await readFile(markers, 'utf8')).trim().split('\n').sort(), ['start 0', 'start 1']);
   });
 
+  it('a replica sees nothing of SkyShift: own HOME, an environment built from nothing, and (as root) an unprivileged user', async () => {
+    const workdir = await tempDir();
+    const secretDir = await tempDir('skyshift-secret-', 0o700);
+    await writeFile(join(secretDir, 'signing.key'), 'TOP-SECRET-KEY', { mode: 0o600 });
+    process.env['SKYSHIFT_TEST_SECRET'] = 'leaked-if-you-see-this';
+    try {
+      const m = new LocalManager({ name: 'iso', workdir });
+      await m.connect();
+      const j = job('iso', `echo "uid=$(id -u) home=$HOME pwd=$(pwd)"; env | sort; cat ${secretDir}/signing.key 2>&1; touch "$HOME/mine" && echo wrote-home`, { envs: { MINE: 'yes' } });
+      const id = await m.submit(j, { ranks: [0] });
+      assert.deepEqual(await allDone(m, j), { 'iso-0': 'COMPLETED' });
+      const lines = await collect(m.logs(ref(j), {}));
+      const text = lines.join('\n');
+      const home = join(workdir, 'jobs', id, '0', 'work');
+      const root = process.getuid?.() === 0;
+      assert.ok(lines.includes(`uid=${root ? 65534 : process.getuid?.()} home=${home} pwd=${home}`), text);
+      assert.ok(lines.includes('wrote-home'), text);
+      assert.ok(lines.includes('MINE=yes'), text);
+      assert.ok(!text.includes('leaked-if-you-see-this'), 'SkyShift environment leaked');
+      // Everything but what bash sets for itself comes from the job or from SkyShift's short, fixed list.
+      const bashOwn = new Set(['OLDPWD', 'PWD', 'SHLVL', '_']);
+      const names = lines.filter((l) => /^[A-Z_][A-Z0-9_]*=/.test(l)).map((l) => l.split('=', 1)[0]!).filter((n) => !bashOwn.has(n)).sort();
+      assert.deepEqual(names, ['HOME', 'LANG', 'LOGNAME', 'MINE', 'PATH', 'POD_RANK', 'SHELL', 'SKYSHIFT_JOB', 'SKYSHIFT_JOB_UID', 'SKYSHIFT_REPLICA', 'SKYSHIFT_REPLICAS', 'USER']);
+      if (root) {
+        assert.ok(!text.includes('TOP-SECRET-KEY'), 'replica read a 0600 file of SkyShift');
+        const work = await stat(home);
+        assert.equal(work.uid, 65534);
+        assert.equal(work.mode & 0o777, 0o700);
+        const log = await stat(join(workdir, 'jobs', id, '0', 'output.log'));
+        assert.equal(log.mode & 0o077, 0, 'log readable by others');
+      }
+      await m.cancel(ref(j));
+    } finally {
+      delete process.env['SKYSHIFT_TEST_SECRET'];
+    }
+  });
+
+  it('one live process owns a workdir: another process may not connect or cancel there; the lock of a released or crashed holder is taken', async () => {
+    const workdir = await tempDir();
+    const indexUrl = new URL('../src/managers/index.ts', import.meta.url).href;
+    // A separate node process plays a second SkyShift pointed at the same workdir.
+    const script = (action: string) => `import { LocalManager } from ${JSON.stringify(indexUrl)};
+      const m = new LocalManager({ name: 'owned', workdir: ${JSON.stringify(workdir)} });
+      try { ${action}; console.log('ok'); } catch (err) { console.log('refused: ' + err.message); }
+      process.exit(0);`;
+    const other = async (action: string) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script(action)], { cwd: resolve(import.meta.dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      await new Promise((res) => child.once('exit', res));
+      return out.trim();
+    };
+    const m = new LocalManager({ name: 'owned', workdir });
+    await m.connect();
+    const j = job('owned', 'sleep 30');
+    await m.submit(j, { ranks: [0] });
+    const refused = await other(`await m.cancel(${JSON.stringify(ref(j))})`);
+    assert.match(refused, new RegExp(`^refused: cluster 'owned': workdir .* is in use by process ${process.pid} \\(local cluster 'owned'`));
+    assert.deepEqual((await tasksOf(m, j))?.tasks, { 'owned-0': 'RUNNING' });
+    assert.match(await other('await m.connect()'), /^refused: /);
+    const st = await other('const s = await m.status(); if (s.phase !== "ERROR") throw new Error(s.phase)');
+    assert.equal(st, 'ok');
+    await m.cancel(ref(j));
+    await m.close();
+    // Released: another process may take it, and after that process is gone (it exited), so may we.
+    assert.equal(await other('await m.connect()'), 'ok');
+    await m.connect();
+    await m.close();
+    // A holder that crashed (a pid that no longer runs) does not block: its lock is taken over.
+    const dead = spawn('true');
+    await new Promise((res) => dead.once('exit', res));
+    await writeFile(join(workdir, 'skyshift.lock'), JSON.stringify({ pid: dead.pid, startTime: '1', purpose: 'crashed', acquiredAt: 'then' }));
+    await m.connect();
+    assert.match(await readFile(join(workdir, 'skyshift.lock'), 'utf8'), new RegExp(`"pid":${process.pid},`));
+    await m.close();
+  });
+
   it('a recorded process that vanished without an exit code is FAILED', async () => {
     const workdir = await tempDir();
     const m = new LocalManager({ name: 'k', workdir });
@@ -184,7 +266,7 @@ describe('LocalManager (real processes)', () => {
 
   it('cancel kills the whole process tree, grandchildren included', async () => {
     const workdir = await tempDir();
-    const pidDir = await tempDir('skyshift-pids-');
+    const pidDir = await tempDir('skyshift-pids-', 0o777);
     const m = new LocalManager({ name: 'tree', workdir, killGraceMs: 1000 });
     const j = job('tree', `bash -c 'sleep 100 & echo $! > "$PIDS/bg-$POD_RANK"; sleep 100' & echo $! > "$PIDS/inner-$POD_RANK"; wait`, { replicas: 2, envs: { PIDS: pidDir } });
     const id = await m.submit(j, { ranks: [0, 1] });

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { access, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -31,6 +31,8 @@ function image(): PodmanImage {
 
 async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'skyshift-podman-wd-'));
+  // As root, the local manager insists its replica user could reach the workdir.
+  await chmod(dir, 0o711);
   workdirs.push(dir);
   return dir;
 }
@@ -96,7 +98,7 @@ describe('LocalManager with runtime podman (real containers)', { skip: unavailab
     assert.equal(st.phase, 'READY');
     assert.equal(st.runtime, 'podman');
     assert.deepEqual(st.capacity, { edge: { cpus: 2, memory: 2048 } });
-    const j = job('boxed', `cat ${MARKER_FILE}; echo "rank=$SKYSHIFT_REPLICA pod=$POD_RANK job=$SKYSHIFT_JOB foo=$FOO pwd=$(pwd)"; test -f /workdir/command.sh && echo mounted; exit $(( POD_RANK * 3 ))`, {
+    const j = job('boxed', `cat ${MARKER_FILE}; echo "rank=$SKYSHIFT_REPLICA pod=$POD_RANK job=$SKYSHIFT_JOB foo=$FOO pwd=$(pwd)"; test -f /.skyshift-command.sh && echo mounted; test -e /workdir/record.json || echo private; exit $(( POD_RANK * 3 ))`, {
       replicas: 2,
       envs: { FOO: "it's \"quoted\" ; $HOME" },
     });
@@ -104,7 +106,7 @@ describe('LocalManager with runtime podman (real containers)', { skip: unavailab
     assert.deepEqual(await allDone(m, j), { 'boxed-0': 'COMPLETED', 'boxed-1': 'FAILED' });
     for (const r of [0, 1]) {
       const lines = await collect(m.logs(ref(j), { task: `boxed-${r}` }));
-      assert.deepEqual(lines, [MARKER_TEXT, `rank=${r} pod=${r} job=default/boxed foo=it's "quoted" ; $HOME pwd=/workdir`, 'mounted']);
+      assert.deepEqual(lines, [MARKER_TEXT, `rank=${r} pod=${r} job=default/boxed foo=it's "quoted" ; $HOME pwd=/workdir`, 'mounted', 'private']);
     }
     assert.deepEqual(await containers(), [], '--rm leaves no container behind');
     await m.cancel(ref(j));
@@ -159,7 +161,7 @@ describe('LocalManager with runtime podman (real containers)', { skip: unavailab
     const rankDir = join(workdir, 'jobs', `default_adopt_${j.metadata.uid}`, '0');
     for await (const line of second.logs(ref(j), { follow: true, signal: ac.signal })) {
       seen.push(line);
-      if (line === 'start 0') await writeFile(join(rankDir, 'stop'), '');
+      if (line === 'start 0') await writeFile(join(rankDir, 'work', 'stop'), '');
     }
     clearTimeout(guard);
     assert.equal(ac.signal.aborted, false, 'follow ends by itself when the container exits');

@@ -8,6 +8,7 @@ import { createLogger } from './logger.js';
 import { createApiServer } from '../server/index.js';
 import { openStore } from '../store/index.js';
 import { storeLogsProvider } from './logs-provider.js';
+import { claimDataDir, dataDirOf } from './data-dir.js';
 import { addAuthFlags, setupSecurity, type AuthFlags } from './auth-setup.js';
 import { runControllersCommand, runUp, type ControllersCommandOptions, type UpCommandOptions } from './controllers-cmd.js';
 
@@ -43,6 +44,7 @@ export interface ServerCommandOptions extends AuthFlags {
 /** Runs the API server until SIGTERM/SIGINT, then stops accepting, ends watches, closes the store. */
 async function runServer(options: ServerCommandOptions): Promise<void> {
   const logger = createLogger(options.logLevel, 'skyshift-server');
+  const releaseDataDir = claimDataDir(dataDirOf(options), `skyshift server on port ${options.port}`);
   const store = await openStore(options.store);
   const security = await setupSecurity(store, options, logger).catch(async (err: unknown) => {
     await store.close().catch(() => {});
@@ -70,6 +72,7 @@ async function runServer(options: ServerCommandOptions): Promise<void> {
       try {
         await server.close();
         await store.close();
+        releaseDataDir();
       } catch (err) {
         logger.error({ err: err instanceof Error ? err.message : String(err) }, 'error during shutdown');
         process.exitCode = 1;

@@ -12,7 +12,7 @@ import type { ClusterManager, Resources } from './types.js';
 
 export * from './types.js';
 export { ManagerError } from './errors.js';
-export { LocalManager, type LocalManagerConfig } from './local/index.js';
+export { LocalManager, type LocalManagerConfig, DirLockedError, lockDirectory, lockHolder, type LockHolder } from './local/index.js';
 export { SimManager, type SimManagerConfig } from './sim/index.js';
 export { SlurmManager, type SlurmManagerConfig } from './slurm/index.js';
 
@@ -41,6 +41,7 @@ export function createManager(cluster: ClusterRef, options: CreateManagerOptions
         cpus: optQuantity(name, config, 'cpus', parseCpus),
         memory: optQuantity(name, config, 'memory', parseMemory),
         workdir: optString(name, config, 'workdir'),
+        runAs: optString(name, config, 'runAs'),
         runtime: optString(name, config, 'runtime') as LocalManagerConfig['runtime'],
         // Isolated podman storage (rootless setups, tests); unset means podman's default storage.
         podmanRoot: optString(name, config, 'podmanRoot'),

@@ -7,8 +7,12 @@
  *   With `runtime: podman`, jobs without an image still run as plain processes.
  * - All state lives on disk under the workdir (records.ts), so a restarted
  *   SkyShift adopts running replicas; nothing is kept in memory.
- * - Replicas get a small allow-list of the host environment (PATH, HOME...)
- *   rather than all of SkyShift's, which may hold credentials.
+ * - Replicas never see SkyShift's identity (identity.ts): as root, SkyShift
+ *   runs them as an unprivileged user; their environment is built from
+ *   nothing; their HOME and working directory is `<rank>/work`, which holds
+ *   only what the job writes (SkyShift's bookkeeping stays one level up).
+ * - One live process owns a workdir (dir-lock.ts): a second SkyShift pointed
+ *   at it refuses to start or cancel anything there.
  * - submit does not check capacity: placing is the scheduler's job; status()
  *   reports what is left.
  * - cancel kills the replica's process group and then DELETES its directory,
@@ -18,14 +22,17 @@
  *   directory would block. Logs of cancelled replicas are therefore gone;
  *   archiving them is left to a later issue.
  */
-import { stat, writeFile, access, unlink } from 'node:fs/promises';
+import { stat, writeFile, access, unlink, chmod } from 'node:fs/promises';
 import { constants } from 'node:fs';
-import { homedir, cpus, totalmem } from 'node:os';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ManagerError } from '../errors.js';
 import type { ClusterManager, ClusterState, JobObject, JobShare, JobTasks, LogOptions, Resources, TaskState } from '../types.js';
+import { DirLockedError, lockDirectory, lockHolder } from './dir-lock.js';
+import { defaultWorkRoot, resolveRunAs, unreachableAncestor, type RunAs } from './identity.js';
+import { prepareReplicaDir, replicaLaunch } from './launch.js';
 import { isAlive, killGroup, procStat, spawnDetached, wrapperScript, groupExists } from './process.js';
-import { containerName, podmanCommand, podmanProblem, removeContainer, type PodmanStorage } from './podman.js';
+import { podmanProblem, removeContainer, type PodmanStorage } from './podman.js';
 import { FILES, JobStore, ensureDir, jobDirName, readJson, readText, writeJsonAtomic, type JobMeta, type ReplicaRecord } from './records.js';
 import { readLogs } from './tail.js';
 
@@ -35,8 +42,10 @@ export interface LocalManagerConfig {
   cpus?: number;
   /** MiB. */
   memory?: number;
-  /** Default ~/.skyshift/clusters/<name>. */
+  /** Default <work root>/<name>: $SKYSHIFT_WORK_ROOT, else /var/lib/skyshift/work as root, else ~/.skyshift/clusters. */
   workdir?: string;
+  /** The user replicas run as when SkyShift runs as root (default `nobody`). */
+  runAs?: string;
   runtime?: 'podman';
   /** `podman --root` for every podman call of this cluster: isolated or rootless setups, tests. Default: podman's own. */
   podmanRoot?: string;
@@ -51,10 +60,6 @@ export interface LocalManagerConfig {
 type ReplicaView = TaskState | 'CANCELLED' | 'GONE';
 type JobRef = { uid: string; namespace: string; name: string };
 
-/** Host variables a replica needs to behave like a shell started by the user. */
-const HOST_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'XDG_RUNTIME_DIR'];
-/** Also passed to the podman client (not into the container): how the host's podman is configured. */
-const PODMAN_HOST_ENV = ['CONTAINERS_CONF', 'CONTAINERS_STORAGE_CONF', 'CONTAINERS_REGISTRIES_CONF'];
 /** A claim with no record for this long was lost by a crashed starter (see lostStart). */
 const LOST_CLAIM_MS = 5_000;
 
@@ -66,6 +71,8 @@ export class LocalManager implements ClusterManager {
   private readonly capacity: Resources;
   private readonly podmanStorage: PodmanStorage;
   private self: { pid: number; startTime: string | null } | undefined;
+  private runAs: Promise<RunAs> | undefined;
+  private releaseWorkdir: (() => void) | undefined;
 
   constructor(private readonly config: LocalManagerConfig) {
     if (!config.name) throw new Error('local manager: config.name (the cluster name) is required');
@@ -79,7 +86,7 @@ export class LocalManager implements ClusterManager {
       throw new Error(`cluster '${config.name}': unsupported runtime '${String(config.runtime)}' (supported: podman)`);
     }
     this.name = config.name;
-    this.workdir = config.workdir ?? join(homedir(), '.skyshift', 'clusters', config.name);
+    this.workdir = config.workdir ?? join(defaultWorkRoot(), config.name);
     this.store = new JobStore(this.workdir);
     this.podmanStorage = { root: config.podmanRoot, runroot: config.podmanRunroot };
     this.capacity = { cpus: config.cpus ?? cpus().length, memory: config.memory ?? Math.floor(totalmem() / (1024 * 1024)) };
@@ -89,6 +96,15 @@ export class LocalManager implements ClusterManager {
     signal?.throwIfAborted();
     const problem = (await this.workdirProblem()) ?? (await this.runtimeProblem());
     if (problem) throw new ManagerError('ServiceUnavailable', problem);
+    this.ownWorkdir();
+    const runAs = await this.identity();
+    const blocked = await unreachableAncestor(this.store.jobsDir, runAs);
+    if (blocked) {
+      throw new ManagerError(
+        'Invalid',
+        `cluster '${this.name}': replicas run as '${runAs.name}', who may not enter ${blocked.dir} (mode ${blocked.mode}) on the way to workdir ${this.workdir}; choose a workdir elsewhere or allow traversal (chmod o+x)`,
+      );
+    }
   }
 
   async status(signal?: AbortSignal): Promise<ClusterState> {
@@ -115,6 +131,7 @@ export class LocalManager implements ClusterManager {
 
   async submit(job: JobObject, share: JobShare): Promise<string> {
     const ref = jobRef(job);
+    this.ownWorkdir();
     if (this.config.runtime === 'podman' && job.spec.image) {
       const problem = await podmanProblem(this.name);
       if (problem) throw new ManagerError('ServiceUnavailable', problem);
@@ -148,6 +165,7 @@ export class LocalManager implements ClusterManager {
   }
 
   async cancel(job: JobRef, ranks?: number[]): Promise<void> {
+    this.ownWorkdir();
     const all = await this.store.listRanks(this.store.jobDir(job));
     const targets = ranks === undefined ? all : all.filter((r) => ranks.includes(r));
     await Promise.all(targets.map((rank) => this.stopReplica(job, rank)));
@@ -160,6 +178,8 @@ export class LocalManager implements ClusterManager {
 
   async close(): Promise<void> {
     // Replicas deliberately keep running: they belong to the cluster, not to this process.
+    this.releaseWorkdir?.();
+    this.releaseWorkdir = undefined;
   }
 
   // --- internals ---
@@ -243,9 +263,16 @@ export class LocalManager implements ClusterManager {
     let pid: number;
     try {
       await writeJsonAtomic(join(dir, FILES.record), record);
-      const { inner, env } = this.commandFor(job, meta, rank, dir, record);
-      await writeFile(join(dir, FILES.command), job.spec.run.endsWith('\n') ? job.spec.run : job.spec.run + '\n');
-      await writeFile(join(dir, FILES.wrapper), wrapperScript(inner), { mode: 0o755 });
+      const runAs = await this.identity();
+      await prepareReplicaDir([this.workdir, this.store.jobsDir, this.store.jobDir(meta)], dir, runAs);
+      const launch = replicaLaunch({ job, meta, rank, dir, runAs, podman: this.config.runtime === 'podman' ? this.podmanStorage : undefined });
+      if (launch.container) record.container = launch.container;
+      const { inner, env } = launch;
+      const command = join(dir, FILES.command);
+      await writeFile(command, job.spec.run.endsWith('\n') ? job.spec.run : job.spec.run + '\n');
+      // Readable by the replica user (it is the job's own command); SkyShift's umask may be 077.
+      await chmod(command, 0o644);
+      await writeFile(join(dir, FILES.wrapper), wrapperScript(inner), { mode: 0o700 });
       pid = await spawnDetached(join(dir, FILES.wrapper), dir, join(dir, FILES.log), env);
     } catch (err) {
       // Nothing runs yet, so releasing the claim is safe and lets the caller's retry start the replica.
@@ -257,40 +284,24 @@ export class LocalManager implements ClusterManager {
     await writeJsonAtomic(join(dir, FILES.record), record);
   }
 
-  /** The wrapper's inner command line and the environment to spawn it with. */
-  private commandFor(job: JobObject, meta: JobMeta, rank: number, dir: string, record: ReplicaRecord): { inner: string; env: Record<string, string> } {
-    const replicaEnv: Record<string, string> = {
-      ...(job.spec.envs ?? {}),
-      SKYSHIFT_JOB: `${meta.namespace}/${meta.name}`,
-      SKYSHIFT_JOB_UID: meta.uid,
-      SKYSHIFT_REPLICA: String(rank),
-      POD_RANK: String(rank),
-      SKYSHIFT_REPLICAS: String(meta.replicas),
-    };
-    const hostEnv: Record<string, string> = {};
-    for (const k of HOST_ENV) {
-      const v = process.env[k];
-      if (v !== undefined) hostEnv[k] = v;
-    }
-    if (this.config.runtime === 'podman' && job.spec.image) {
-      record.container = containerName(meta.uid, rank);
-      for (const k of PODMAN_HOST_ENV) {
-        const v = process.env[k];
-        if (v !== undefined) hostEnv[k] = v;
+  private identity(): Promise<RunAs> {
+    this.runAs ??= resolveRunAs(this.name, this.config.runAs);
+    // A failed lookup is retried next time (the user may be created meanwhile).
+    this.runAs.catch(() => (this.runAs = undefined));
+    return this.runAs;
+  }
+
+  /** Takes this process's ownership of the workdir; throws naming the live process that owns it instead. */
+  private ownWorkdir(): void {
+    if (this.releaseWorkdir) return;
+    try {
+      this.releaseWorkdir = lockDirectory(this.workdir, `local cluster '${this.name}'`);
+    } catch (err) {
+      if (err instanceof DirLockedError) {
+        throw new ManagerError('ServiceUnavailable', `cluster '${this.name}': workdir ${err.message}`);
       }
-      // The job's variables go into the container (-e), not into the podman client.
-      const inner = podmanCommand({
-        container: record.container,
-        uid: meta.uid,
-        image: job.spec.image,
-        hostDir: dir,
-        env: replicaEnv,
-        commandFile: FILES.command,
-        storage: this.podmanStorage,
-      });
-      return { inner, env: hostEnv };
+      throw err;
     }
-    return { inner: `/bin/bash ${FILES.command}`, env: { ...hostEnv, ...replicaEnv } };
   }
 
   private async stopReplica(job: JobRef, rank: number): Promise<void> {
@@ -319,6 +330,10 @@ export class LocalManager implements ClusterManager {
   }
 
   private async workdirProblem(): Promise<string | undefined> {
+    const holder = lockHolder(this.workdir);
+    if (holder && holder.pid !== process.pid) {
+      return `cluster '${this.name}': workdir ${this.workdir} is in use by process ${holder.pid} (${holder.purpose}, since ${holder.acquiredAt})`;
+    }
     try {
       await ensureDir(this.store.jobsDir);
       await access(this.store.jobsDir, constants.W_OK);

@@ -64,16 +64,19 @@ export function containerName(uid: string, rank: number): string {
 }
 
 /**
- * The shell line the wrapper runs for a containerised replica. The replica
- * directory is mounted as /workdir; the command file is run with bash when
- * the image has it, else sh (busybox-style images).
+ * The shell line the wrapper runs for a containerised replica. Only the
+ * replica's work dir (as /workdir) and its command file (read-only) are
+ * mounted; the command is run with bash when the image has it, else sh
+ * (busybox-style images).
  */
 export function podmanCommand(opts: {
   container: string;
   uid: string;
   image: string;
+  /** The replica's work dir on the host. */
   hostDir: string;
   env: Record<string, string>;
+  /** Host path of the job's command file. */
   commandFile: string;
   storage?: PodmanStorage;
 }): string {
@@ -95,11 +98,13 @@ export function podmanCommand(opts: {
     'nproc=1024:1024',
     '-v',
     `${opts.hostDir}:/workdir`,
+    '-v',
+    `${opts.commandFile}:/.skyshift-command.sh:ro`,
     '-w',
     '/workdir',
   ];
   for (const [k, v] of Object.entries(opts.env)) args.push('-e', `${k}=${v}`);
-  const inner = `if command -v bash >/dev/null 2>&1; then exec bash /workdir/${opts.commandFile}; else exec sh /workdir/${opts.commandFile}; fi`;
+  const inner = 'if command -v bash >/dev/null 2>&1; then exec bash /.skyshift-command.sh; else exec sh /.skyshift-command.sh; fi';
   args.push(opts.image, 'sh', '-c', inner);
   return args.map(shellQuote).join(' ');
 }

@@ -4,7 +4,7 @@
  * stdio going to files rather than pipes we would have to keep reading.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -22,6 +22,19 @@ export async function procStat(pid: number): Promise<ProcStat | undefined> {
   } catch {
     return undefined;
   }
+  return parseProcStat(text);
+}
+
+/** procStat for start-up paths that must decide before anything else runs (directory locks). */
+export function procStatSync(pid: number): ProcStat | undefined {
+  try {
+    return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function parseProcStat(text: string): ProcStat | undefined {
   // comm (field 2) may contain spaces and ')', so split after the last ')'; rest[0] is field 3.
   const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
   const state = rest[0];

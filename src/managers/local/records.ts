@@ -12,6 +12,7 @@
  *       command.sh    the job's `run`
  *       exitcode      written by the wrapper when the command ends
  *       cancelled     marker: cancel is in progress, the replica no longer counts
+ *       work/         the replica's cwd and HOME, owned by the user it runs as (identity.ts)
  */
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -54,6 +55,8 @@ export const FILES = {
   started: 'started',
   /** The running wrapper's pid, written by the wrapper itself (the record may miss it after a crash right after spawn). */
   pid: 'pid',
+  /** The replica's own directory: its cwd and HOME, owned by the replica user. */
+  work: 'work',
 } as const;
 
 /** Names are DNS-1123 labels (no `_`), so `_` separates the parts unambiguously. */

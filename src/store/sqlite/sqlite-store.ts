@@ -13,7 +13,7 @@
  * callback, so nothing can interleave with them on the event loop.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { prefixEnd, selectorAccepts } from '../keys.js';
 import { EventHub, replayThenLive, type HistorySource } from '../watch-hub.js';
@@ -90,7 +90,7 @@ export class SqliteStore implements Store, HistorySource {
   private readonly pruneTx: (upTo: number) => void;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     this.historyLimit = options.historyLimit ?? 100_000;
     this.pruneSlack = Math.max(1, Math.min(1000, Math.floor(this.historyLimit / 10)));
     this.db = new Database(path);
@@ -99,6 +99,7 @@ export class SqliteStore implements Store, HistorySource {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    if (path !== ':memory:') makePrivate(path);
     this.stmts = prepare(this.db);
     const meta = this.stmts.meta.get() as { rev: number; compact_rev: number };
     const lastEvent = (this.stmts.lastEventRev.get() as { rev: number | null }).rev ?? 0;
@@ -350,4 +351,19 @@ function toEvent(row: EventRow): StoreEvent {
   if (row.type === 'delete') event.prevValue = value;
   else if (row.prev !== null) event.prevValue = JSON.parse(row.prev) as JsonObject;
   return event;
+}
+
+/**
+ * The store holds password hashes and every object: readable by SkyShift
+ * only, whatever the umask, including files an older version made 0644.
+ * SQLite gives the -wal and -shm files the database file's mode.
+ */
+function makePrivate(path: string): void {
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      chmodSync(file, 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
 }
