@@ -99,14 +99,6 @@ async function serveMetrics(port: number): Promise<Server> {
   return server;
 }
 
-/** `skyshift up`: the API server's /metrics also shows the in-process controllers' registry. */
-function appendControllerMetrics(server: ReturnType<typeof createApiServer>): void {
-  server.app.addHook('onSend', async (request, _reply, payload) => {
-    if (request.url !== '/metrics' || typeof payload !== 'string') return payload;
-    return payload + (await controllerRegistry.metrics());
-  });
-}
-
 export async function runUp(options: UpCommandOptions, version: string): Promise<void> {
   const logger = createLogger(options.logLevel, 'skyshift');
   const store = await openStore(options.store);
@@ -119,8 +111,9 @@ export async function runUp(options: UpCommandOptions, version: string): Promise
     await store.close().catch(() => {});
     throw err;
   });
-  const server = createApiServer({ ...security.options, store, logger, version, logs });
-  appendControllerMetrics(server);
+  // The API server's /metrics also shows the in-process controllers' registry (merged
+  // per scrape, so only an authorised 200 ever carries it).
+  const server = createApiServer({ ...security.options, store, logger, version, logs, metricsRegistries: [controllerRegistry] });
   let url: string;
   try {
     url = await server.start({ host: options.host, port: options.port });

@@ -3,6 +3,7 @@
  * the Router maps onto the generic resource handlers.
  */
 import { setMaxListeners } from 'node:events';
+import type { Registry } from 'prom-client';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { ApiError, badRequest, KINDS, storageKey, type KindInfo } from '../api/index.js';
@@ -13,7 +14,7 @@ import { isServerFault, toApiError } from './errors.js';
 import { prepareLogs } from './logs.js';
 import { createMetrics } from './metrics.js';
 import { ensureDefaultNamespace } from './namespaces.js';
-import { buildOpenApi } from './openapi.js';
+import { createOperations } from './operations.js';
 import {
   createObject,
   deleteObject,
@@ -24,8 +25,8 @@ import {
   type Query,
   type Reply,
 } from './resources.js';
-import type { Auth } from './auth/index.js';
-import { Router, type Target } from './router.js';
+import type { AccountRoutes, Auth } from './auth/index.js';
+import { Router, type Resolved, type Target } from './router.js';
 import type { Store } from './store.js';
 import { isWatch, prepareWatch } from './watch.js';
 import { KindCache } from './watch-cache.js';
@@ -52,6 +53,8 @@ export interface ApiServerOptions {
   auth?: Auth;
   /** Serve HTTPS with this PEM key and certificate. */
   https?: { key: string | Buffer; cert: string | Buffer };
+  /** More registries /metrics shows with the server's own (`skyshift up`: the in-process controllers'). */
+  metricsRegistries?: readonly Registry[];
 }
 
 export interface ApiServer {
@@ -67,6 +70,13 @@ export interface ApiServer {
 declare module 'fastify' {
   interface FastifyRequest {
     skyRoute: string;
+    /**
+     * The path resolved once, before any other hook (or why it names nothing):
+     * the gate, the role guard and the handler all act on this one value.
+     */
+    skyTarget: Resolved | ApiError | undefined;
+    /** The role guard's precondition for a role PATCH (auth/role-guard.ts): the revision its check saw. */
+    skyPinnedRevision: number | undefined;
   }
 }
 
@@ -131,9 +141,29 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       : { http: { requireHostHeader: false } }),
   }) as unknown as FastifyInstance;
   app.decorateRequest('skyRoute', '');
+  app.decorateRequest('skyTarget', undefined);
+  app.decorateRequest('skyPinnedRevision', undefined);
   registerBodyParsers(app);
-  // The gate goes first so it guards every route below, operational ones included.
-  options.auth?.install(app, ctx);
+  // First of all hooks: every later decision reads this one resolution, never the raw path.
+  app.addHook('onRequest', (request, _reply, done) => {
+    try {
+      request.skyTarget = router.resolve(request.raw.url ?? request.url);
+    } catch (err) {
+      // Answered by the handler, after the gate: an anonymous client learns nothing about paths.
+      request.skyTarget = toApiError(err);
+    }
+    done();
+  });
+  // The gate goes next so it guards every route below, operational ones included.
+  const accounts: AccountRoutes | undefined = options.auth?.install(app, ctx);
+  const operation = createOperations({
+    store,
+    caches,
+    kinds,
+    version,
+    backend: options.store.backend,
+    registries: () => [metrics.registry, ...(options.auth ? [options.auth.registry] : []), ...(options.metricsRegistries ?? [])],
+  });
 
   app.addHook('onRequest', (request, reply, done) => {
     // HTTP/1.1 requires Host (RFC 9112 3.2); HTTP/1.0 clients may omit it.
@@ -161,41 +191,24 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     void sendStatus(reply, new ApiError('NotFound', `no such path: ${request.url.split('?', 1)[0]}`));
   });
 
-  app.get('/healthz', async (request, reply) => {
-    request.skyRoute = '/healthz';
-    return reply.type('text/plain').send('ok');
-  });
-  app.get('/readyz', async (request, reply) => {
-    request.skyRoute = '/readyz';
-    const unsynced = [...caches.values()].filter((c) => !c.synced).map((c) => c.kind.plural);
-    if (unsynced.length > 0) throw new ApiError('ServiceUnavailable', `caches not synced: ${unsynced.join(', ')}`);
-    try {
-      await withTimeout(store.currentRevision(), 2_000);
-    } catch {
-      throw new ApiError('ServiceUnavailable', 'store is not reachable');
-    }
-    return reply.type('text/plain').send('ok');
-  });
-  app.get('/version', async (request, reply) => {
-    request.skyRoute = '/version';
-    return reply.send({ version, node: process.version, store: options.store.backend });
-  });
-  app.get('/metrics', async (request, reply) => {
-    request.skyRoute = '/metrics';
-    const text = await metrics.registry.metrics();
-    return reply.type(metrics.registry.contentType).send(text);
-  });
-  let openapi: string | undefined;
-  app.get('/openapi.json', async (request, reply) => {
-    request.skyRoute = '/openapi.json';
-    openapi ??= JSON.stringify(buildOpenApi(kinds, version));
-    return reply.type('application/json').send(openapi);
-  });
-
+  // The only route: Fastify's own matching (which decodes paths its own way) never picks a handler.
   app.all('/*', async (request, reply) => {
-    const target = router.resolve(request.raw.url ?? request.url);
-    request.skyRoute = target.route;
+    const resolved = request.skyTarget;
+    if (resolved === undefined) throw new ApiError('InternalError', 'the request path was not resolved');
+    if (resolved instanceof ApiError) throw resolved;
+    request.skyRoute = resolved.route;
+    if (resolved.type === 'operation') return operation(resolved.route, request.method, reply);
+    if (resolved.type === 'account') {
+      if (!accounts) throw new ApiError('NotFound', `no such path: ${resolved.route} (authentication is off)`);
+      return accounts.account(resolved, request, reply);
+    }
+    const target: Target = resolved;
+    // A user's credentials and role memberships go with it, whichever spelling named it.
+    if (accounts && request.method === 'DELETE' && target.type === 'object' && target.kind.plural === 'users') {
+      return accounts.deleteUser(target.name, request, reply);
+    }
     const query = flatQuery(request.query);
+    if (request.skyPinnedRevision !== undefined) query.resourceVersion ??= String(request.skyPinnedRevision);
     const contentType = request.headers['content-type'];
 
     if (request.method === 'GET' && (target.type === 'collection' || target.type === 'object') && isWatch(query)) {
@@ -298,16 +311,6 @@ function flatQuery(query: unknown): Query {
     else if (Array.isArray(value) && typeof value[0] === 'string') out[key] = value[0];
   }
   return out;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('timeout')), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 /** Logs must not carry object contents or credentials: name and message only. */

@@ -1,7 +1,12 @@
 /**
- * Maps a request path onto a resource target. One catch-all route hands every
- * resource path here, so the rule "a first segment that is a global plural is
- * global, otherwise it is a namespace" lives in one place with no ambiguity.
+ * Maps a request path onto its one canonical target: a resource, an account
+ * route or an operational route. Every request is resolved here exactly once
+ * (app.ts, before any other hook), and the auth gate, the role guard and the
+ * handler all act on that same target, so no spelling of a path (percent-
+ * encoding, trailing slash, double slash, dot segments) can reach a handler
+ * the authorisation decision did not see. It also keeps the rule "a first
+ * segment that is a global plural is global, otherwise it is a namespace" in
+ * one place.
  */
 import { ApiError, badRequest, type KindInfo } from '../api/index.js';
 
@@ -10,6 +15,15 @@ export type Target =
   | { type: 'object'; kind: KindInfo; namespace?: string; name: string; route: string }
   | { type: 'status'; kind: KindInfo; namespace?: string; name: string; route: string }
   | { type: 'logs'; kind: KindInfo; namespace: string; name: string; route: string };
+
+/** What a path resolves to: a resource target, or one of the fixed operational and account routes. */
+export type Resolved = Target | { type: 'operation'; route: OperationRoute } | { type: 'account'; route: AccountRoute; id?: string };
+
+export type OperationRoute = '/healthz' | '/readyz' | '/version' | '/metrics' | '/openapi.json';
+export type AccountRoute = '/login' | '/register' | '/invites' | '/invites/{id}' | '/whoami';
+
+const OPERATIONS = new Set<string>(['healthz', 'readyz', 'version', 'metrics', 'openapi.json']);
+const ACCOUNTS = new Set<string>(['login', 'register', 'invites', 'whoami']);
 
 /** Path segments that can never be namespace names (they would shadow routes). */
 export const RESERVED_NAMESPACES = new Set([
@@ -30,7 +44,7 @@ export class Router {
   }
 
   /** Throws 400 for malformed paths and 404 for paths naming nothing. */
-  resolve(url: string): Target {
+  resolve(url: string): Resolved {
     const query = url.indexOf('?');
     const path = query < 0 ? url : url.slice(0, query);
     // Every request comes through here: plain paths (the common case) skip the regex and decoding.
@@ -57,6 +71,7 @@ export class Router {
     if (segments.some((s) => s === '')) throw notFound(path);
 
     const [first, second, third, fourth] = segments;
+    if (first !== undefined && RESERVED_NAMESPACES.has(first)) return special(segments, path);
     const global = first !== undefined ? this.byPlural.get(first) : undefined;
     if (global && !global.namespaced) {
       if (segments.length === 1) return { type: 'collection', kind: global, route: `/${global.plural}` };
@@ -83,6 +98,15 @@ export class Router {
       return { type: 'logs', kind, namespace, name: third!, route: `${base}/{name}/logs` };
     throw notFound(path);
   }
+}
+
+/** Operational and account routes: exact names only (after decoding), at most an id below /invites. */
+function special(segments: string[], path: string): Resolved {
+  const [first, second] = segments as [string, string | undefined];
+  if (segments.length === 1 && OPERATIONS.has(first)) return { type: 'operation', route: `/${first}` as OperationRoute };
+  if (segments.length === 1 && ACCOUNTS.has(first)) return { type: 'account', route: `/${first}` as AccountRoute };
+  if (segments.length === 2 && first === 'invites') return { type: 'account', route: '/invites/{id}', id: second! };
+  throw notFound(path);
 }
 
 function notFound(path: string): ApiError {

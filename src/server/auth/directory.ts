@@ -4,7 +4,7 @@
  * access for login, invites and bootstrap).
  */
 import { randomUUID } from 'node:crypto';
-import { kindForPlural, normalizeObject, storageKey, type KindInfo, type RoleSpec, type UserSpec } from '../../api/index.js';
+import { kindForPlural, normalizeObject, type ApiObject, storageKey, type KindInfo, type RoleSpec, type UserSpec } from '../../api/index.js';
 import type { JsonObject, KeyValue, Store } from '../store.js';
 import type { RoleView } from './rbac.js';
 
@@ -53,6 +53,12 @@ export class Directory {
     const kv = await this.store.get(storageKey(this.roles, undefined, name));
     const obj = kv?.value as { spec?: RoleSpec } | undefined;
     return obj?.spec ? { name, spec: obj.spec } : undefined;
+  }
+
+  /** The stored Role object and its revision (the role guard computes a write's outcome from it). */
+  async roleRecord(name: string): Promise<{ value: ApiObject; revision: number } | undefined> {
+    const kv = await this.store.get(storageKey(this.roles, undefined, name));
+    return kv ? { value: kv.value as unknown as ApiObject, revision: kv.modRevision } : undefined;
   }
 
   async userExists(name: string): Promise<boolean> {

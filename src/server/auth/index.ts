@@ -7,18 +7,20 @@
  */
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
 import type { ServerContext } from '../context.js';
 import type { Store } from '../store.js';
 import { ADMIN_USER, ensureAdmin, ensureControllerToken, ensureDefaultRoles } from './bootstrap.js';
 import { installGate } from './hook.js';
 import { loadOrCreateSigningKey } from './keys.js';
 import { warmUpPasswords } from './passwords.js';
-import { installRoutes } from './routes.js';
+import { accountRoutes, type AccountRoutes } from './routes.js';
 import { AuthService } from './service.js';
 import { CacheView } from './view.js';
 
 export { ADMIN_USER, CONTROLLER_USER, DEFAULT_ROLES } from './bootstrap.js';
 export type { Principal } from './service.js';
+export type { AccountRoutes } from './routes.js';
 
 export interface AuthOptions {
   store: Store;
@@ -40,11 +42,16 @@ export interface Auth {
   readonly controllerToken: string;
   /** A token for the admin without its password: `skyshift up` writes it into the skyctl config. */
   adminToken(ttlSeconds: number): Promise<string>;
+  /** Login metrics (attempts, password verifications); /metrics shows them. */
+  readonly registry: Registry;
   /**
-   * Called by createApiServer before its own routes. From then on the gate
-   * reads roles and users from the server's watch caches (`ctx.caches`).
+   * Called by createApiServer after the hook that resolves each request's
+   * path (request.skyTarget) and before its other hooks: installs the gate
+   * and the role guard, which decide on that target, and returns the account
+   * routes for the server to dispatch. From then on the gate reads roles and
+   * users from the server's watch caches (`ctx.caches`).
    */
-  install(app: FastifyInstance, ctx: ServerContext): void;
+  install(app: FastifyInstance, ctx: ServerContext): AccountRoutes;
 }
 
 export async function createAuth(options: AuthOptions): Promise<Auth> {
@@ -68,11 +75,12 @@ export async function createAuth(options: AuthOptions): Promise<Auth> {
     adminCreated,
     controllerToken,
     adminToken: (ttl) => service.issueToken(ADMIN_USER, ttl),
+    registry: service.metrics.registry,
     install(app, ctx) {
       const view = CacheView.of(ctx, service.directory.roles, service.directory.users);
       if (view) service.attach(view);
-      installGate(app, service, (url) => ctx.router.resolve(url));
-      installRoutes(app, service);
+      installGate(app, service);
+      return accountRoutes(service);
     },
   };
 }

@@ -29,24 +29,38 @@ test('covers: nobody grants more than they hold', () => {
   assert.ok(!covers(roles, 'r', { name: 'x', spec: { namespaces: ['*'], rules: [{ resources: ['jobs'], actions: ['*'] }], users: [] } }), "'*' needs '*'");
 });
 
-test('throttle: free failures, then a doubling lockout, forgotten after a quiet period', () => {
+test('throttle: free attempts, then a doubling lockout, forgotten after a quiet period', () => {
   let now = 0;
   const t = new Throttle({ free: 2, baseSeconds: 1, maxSeconds: 4, forgetSeconds: 60, maxEntries: 2 }, () => new Date(now));
-  t.fail('u');
-  t.fail('u');
+  t.reserve('u');
+  t.reserve('u');
   assert.equal(t.retryAfter('u'), 0);
-  t.fail('u');
+  t.reserve('u');
   assert.equal(t.retryAfter('u'), 1);
-  t.fail('u');
+  t.reserve('u');
   assert.equal(t.retryAfter('u'), 2);
-  t.fail('u');
-  t.fail('u');
+  t.reserve('u');
+  t.reserve('u');
   assert.equal(t.retryAfter('u'), 4, 'capped');
   now += 61_000;
   assert.equal(t.retryAfter('u'), 0);
-  for (let i = 0; i < 3; i++) t.fail('a');
+  for (let i = 0; i < 3; i++) t.reserve('a');
   assert.equal(t.retryAfter('a'), 1);
-  t.fail('b');
-  t.fail('c');
+  t.reserve('b');
+  t.reserve('c');
   assert.equal(t.retryAfter('a'), 0, 'bounded memory: the oldest key is dropped');
+});
+
+test('throttle: a success forgets the key, a refund gives back one attempt and the lockout it started', () => {
+  const t = new Throttle({ free: 2, baseSeconds: 1, maxSeconds: 4, forgetSeconds: 60, maxEntries: 10 }, () => new Date(0));
+  for (let i = 0; i < 3; i++) t.reserve('u');
+  assert.equal(t.retryAfter('u'), 1);
+  t.succeed('u');
+  assert.equal(t.retryAfter('u'), 0);
+  for (let i = 0; i < 3; i++) t.reserve('a');
+  assert.equal(t.retryAfter('a'), 1);
+  t.refund('a');
+  assert.equal(t.retryAfter('a'), 0, 'back at the free count');
+  t.reserve('a');
+  assert.equal(t.retryAfter('a'), 1, 'the other attempts still count');
 });

@@ -72,13 +72,16 @@ export class Secrets {
     return kv ? { record: kv.value as unknown as InviteRecord, revision: kv.modRevision } : undefined;
   }
 
-  /** Compare-and-swap, so two registrations racing on one invite cannot both win. */
-  async updateInvite(nonce: string, record: InviteRecord, revision: number): Promise<boolean> {
+  /**
+   * Compare-and-swap, so two registrations racing on one invite cannot both
+   * win. The new revision (to undo the change with), or undefined if the
+   * invite changed or vanished since `revision`.
+   */
+  async updateInvite(nonce: string, record: InviteRecord, revision: number): Promise<number | undefined> {
     try {
-      await this.store.update(`${PREFIX}/invites/${nonce}`, { ...record } as unknown as JsonObject, revision);
-      return true;
+      return (await this.store.update(`${PREFIX}/invites/${nonce}`, { ...record } as unknown as JsonObject, revision)).modRevision;
     } catch (err) {
-      if (isStoreCode(err, 'Conflict') || isStoreCode(err, 'NotFound')) return false;
+      if (isStoreCode(err, 'Conflict') || isStoreCode(err, 'NotFound')) return undefined;
       throw err;
     }
   }

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { ApiError, invalid, type UserSpec } from '../../api/index.js';
 import type { Store } from '../store.js';
 import { Directory } from './directory.js';
+import { createAuthMetrics, type AuthMetrics } from './metrics.js';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hashPassword, verifyPassword } from './passwords.js';
 import { allows, covers, rolesOf, type Request, type RoleView } from './rbac.js';
 import { Secrets, type InviteRecord } from './secrets.js';
@@ -51,6 +52,7 @@ export class AuthService {
   readonly directory: Directory;
   readonly secrets: Secrets;
   readonly signer: TokenSigner;
+  readonly metrics: AuthMetrics = createAuthMetrics();
   /** What the gate reads roles and users from: the store until `attach` hands it the server's caches. */
   private view: AccessView;
   private readonly tokens: TokenCache;
@@ -152,16 +154,26 @@ export class AuthService {
     }
     const userKey = username.toLowerCase();
     const wait = Math.max(this.userThrottle.retryAfter(userKey), this.addressThrottle.retryAfter(address));
-    if (wait > 0) throw new LoginThrottled(wait);
+    if (wait > 0) {
+      this.metrics.attempt('throttled');
+      throw new LoginThrottled(wait);
+    }
+    // Counted now, before the first await: every concurrent attempt sees this one, so
+    // parallel connections get no more password checks than sequential ones.
+    this.userThrottle.reserve(userKey);
+    this.addressThrottle.reserve(address);
     // Always one full argon2 verification, whether or not the user exists.
+    this.metrics.verified();
     const hash = await this.secrets.passwordHash(username);
     const ok = (await verifyPassword(hash, password)) && (await this.directory.userExists(username));
     if (!ok) {
-      this.userThrottle.fail(userKey);
-      this.addressThrottle.fail(address);
+      this.metrics.attempt('failed');
       throw new ApiError('Unauthorized', BAD_LOGIN);
     }
+    this.metrics.attempt('ok');
     this.userThrottle.succeed(userKey);
+    // The address may be shared (NAT): a success returns its own attempt, not the others'.
+    this.addressThrottle.refund(address);
     const { token, expiresAt } = await this.signer.signAccess(username, this.tokenTtl);
     return { user: username, token, expiresAt: expiresAt.toISOString() };
   }
@@ -211,7 +223,7 @@ export class AuthService {
       throw new ApiError('NotFound', 'invite not found');
     }
     if (!found.record.revoked) {
-      if (!(await this.secrets.updateInvite(nonce, { ...found.record, revoked: true }, found.revision))) {
+      if ((await this.secrets.updateInvite(nonce, { ...found.record, revoked: true }, found.revision)) === undefined) {
         throw new ApiError('Conflict', 'the invite changed while revoking it; retry');
       }
     }
@@ -249,10 +261,18 @@ export class AuthService {
     // Check the name before burning the invite, so a taken name does not waste it.
     if (await this.directory.userExists(username)) throw new ApiError('AlreadyExists', `user '${username}' already exists`);
     const passwordHash = await hashPassword(password);
-    if (!(await this.secrets.updateInvite(claims.nonce, { ...record, used: true, usedBy: username }, found.revision))) {
-      throw new ApiError('Forbidden', BAD_INVITE);
+    // Claimed first (compare-and-swap: one invite, one user), then given back if
+    // the name is lost to a concurrent registration, so the loser keeps its invite.
+    const claimed = await this.secrets.updateInvite(claims.nonce, { ...record, used: true, usedBy: username }, found.revision);
+    if (claimed === undefined) throw new ApiError('Forbidden', BAD_INVITE);
+    let created = false;
+    try {
+      created = await this.directory.createUser(username, spec);
+    } finally {
+      // Also on a store error: the invite did not make a user. If it changed meanwhile (revoked), it stays as it is.
+      if (!created) await this.secrets.updateInvite(claims.nonce, record, claimed);
     }
-    if (!(await this.directory.createUser(username, spec))) throw new ApiError('AlreadyExists', `user '${username}' already exists`);
+    if (!created) throw new ApiError('AlreadyExists', `user '${username}' already exists`);
     await this.secrets.setPasswordHash(username, passwordHash);
     const granted: string[] = [];
     const skipped: string[] = [];
