@@ -24,7 +24,10 @@ export type EventReason =
   | 'Cancelled'
   | 'ClusterReady'
   | 'ClusterError'
-  | 'ClusterDeleted';
+  | 'ClusterDeleted'
+  | 'InvalidObject'
+  | 'ReconcileFailed'
+  | 'SubmitFailed';
 
 interface EventBody {
   kind: 'Event';
@@ -163,7 +166,7 @@ const MAX_IN_FLIGHT = 8;
 const SAMPLED = new Set<string>(['Scheduled', 'Submitted', 'Started']);
 const SAMPLED_BURST = 200;
 const SAMPLED_RATE = 50;
-const WARNINGS = new Set<string>(['FailedScheduling', 'Failed', 'Evicted', 'ClusterError']);
+const WARNINGS = new Set<string>(['FailedScheduling', 'Failed', 'Evicted', 'ClusterError', 'InvalidObject', 'ReconcileFailed', 'SubmitFailed']);
 
 export function errText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -39,8 +39,15 @@ export function placedRanks(job: JobObj): Set<number> {
   return out;
 }
 
+/**
+ * Bounded whatever the object says: controllers ask sanity.ts before working on a job, and this cap
+ * turns a path that forgot to into a bounded loop instead of an allocation that aborts the process.
+ */
+const REPLICAS_HARD_CAP = 1_000_000;
+
 export function replicasOf(job: JobObj): number {
-  return Math.max(1, job.spec?.replicas ?? 1);
+  const n = job.spec?.replicas ?? 1;
+  return Number.isInteger(n) && n >= 1 ? Math.min(n, REPLICAS_HARD_CAP) : 1;
 }
 
 /** Ranks 0..replicas-1 not placed anywhere: new jobs, or replicas that were evicted. */

@@ -18,6 +18,10 @@
  * ledger is memory only; at startup every placed-but-not-yet-observed replica
  * is reserved again. A write that fails releases its reservations and puts
  * the job back in the queue.
+ *
+ * Poison jobs (scheduler-poison.ts): a job that is invalid, or that made a
+ * decision throw, is taken out of the queue and marked FAILED; it never
+ * stops a pass or holds capacity.
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { SkyShiftClient } from '../client/index.js';
@@ -27,7 +31,10 @@ import type { SharedInformers } from './informers.js';
 import { applyEviction, finishStatus, getCondition, isTerminal, placementsOf, rankState, unfinishedPlacements, unplacedRanks } from './job-status.js';
 import { observeDecision, pendingGauge, statusWrites } from './metrics.js';
 import { PendingQueue, keyOf, type PendingEntry } from './pending-queue.js';
-import { Scheduler, commitPlacement, evictionsFor, type Decision, type PlacedDecision, type Reservations, type SchedFilterPolicy, type SchedJob } from './scheduler/index.js';
+import { jobProblem } from './sanity.js';
+import { shapeOf, toSchedJob, toSchedResources } from './sched-job.js';
+import { Scheduler, commitPlacement, evictionsFor, type Decision, type PlacedDecision, type Reservations, type SchedFilterPolicy } from './scheduler/index.js';
+import { PoisonJobs } from './scheduler-poison.js';
 import { needsScheduling, placedSummary, writePendingTimeout, writePlacement, writeUnschedulable } from './scheduler-writes.js';
 import { mutateStatus } from './status-writer.js';
 import { Trigger } from './trigger.js';
@@ -35,6 +42,7 @@ import type { ClusterObj, ControllerDeps, FilterPolicyObj, JobObj } from './type
 import { WritePipeline } from './write-pipeline.js';
 
 export { needsScheduling } from './scheduler-writes.js';
+export { toSchedJob } from './sched-job.js';
 
 /** Status writes in flight at once. */
 const WRITE_CONCURRENCY = 32;
@@ -59,6 +67,7 @@ export class SchedulerController {
   private readonly inflight = new Set<string>();
   /** Jobs with a "why pending" write queued but not started; placing the job first drops it. */
   private readonly queuedPending = new Set<string>();
+  private readonly poison: PoisonJobs;
   private policies: SchedFilterPolicy[] = [];
   private lastGen = -1;
   private lastResync = 0;
@@ -73,10 +82,12 @@ export class SchedulerController {
     private readonly deps: ControllerDeps,
   ) {
     this.view = new CapacityView(this.engine, reservations);
+    this.poison = new PoisonJobs(client, recorder, deps, () => this.signal);
     const { jobs, clusters, policies } = informers;
-    jobs.onAdd((j) => this.onJob(j));
-    jobs.onUpdate((_, j) => this.onJob(j));
-    jobs.onDelete((j) => this.onJobDeleted(j));
+    // A handler that throws would abort the informer's relist on every retry: caught per job here.
+    jobs.onAdd((j) => this.guarded(j, () => this.onJob(j)));
+    jobs.onUpdate((_, j) => this.guarded(j, () => this.onJob(j)));
+    jobs.onDelete((j) => this.guarded(j, () => this.onJobDeleted(j)));
     clusters.onAdd((c) => this.onCluster(c));
     clusters.onUpdate((_, c) => this.onCluster(c));
     clusters.onDelete((c) => this.onClusterDeleted(c));
@@ -114,7 +125,7 @@ export class SchedulerController {
     const clusters = new Map(this.informers.clusters.list().map((c) => [c.metadata.name, c]));
     const now = this.deps.clock.now();
     for (const job of this.informers.jobs.list()) {
-      if (job.status?.phase !== 'ACTIVE' || !job.metadata.uid) continue;
+      if (job.status?.phase !== 'ACTIVE' || !job.metadata.uid || jobProblem(job) !== undefined) continue;
       const demand = toSchedResources(job.spec.resources ?? {});
       for (const [cluster, ranks] of Object.entries(placementsOf(job))) {
         const node = Object.keys(clusters.get(cluster)?.status?.allocatable ?? {}).sort()[0] ?? cluster;
@@ -137,8 +148,11 @@ export class SchedulerController {
       if (Number(job.metadata.resourceVersion) < mine) return;
       this.written.delete(key);
     }
-    if (isTerminal(job.status?.phase) && job.metadata.uid && this.reservations.release(job.metadata.uid) > 0) this.capacityFreed();
-    if (!needsScheduling(job)) {
+    const terminal = isTerminal(job.status?.phase);
+    if (terminal && job.metadata.uid && this.reservations.release(job.metadata.uid) > 0) this.capacityFreed();
+    const poisoned = !terminal && this.poison.check(job);
+    if (poisoned && job.metadata.uid && this.reservations.release(job.metadata.uid) > 0) this.capacityFreed();
+    if (terminal || poisoned || !needsScheduling(job)) {
       this.queue.remove(key);
       this.fresh.delete(key);
       return;
@@ -161,7 +175,30 @@ export class SchedulerController {
     this.fresh.delete(key);
     this.written.delete(key);
     this.queuedPending.delete(key);
+    this.poison.forget(key);
     if (job.metadata.uid && this.reservations.release(job.metadata.uid) > 0) this.capacityFreed();
+  }
+
+  /** Runs an informer handler; a throw marks that job (ReconcileFailed) instead of reaching the informer. */
+  private guarded(job: JobObj, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.dropFailed(job, err);
+    }
+  }
+
+  /** Deciding on `job` threw: out of the queue until it changes, marked FAILED, capacity released. */
+  private dropFailed(job: JobObj, err: unknown): void {
+    try {
+      const key = keyOf(job);
+      this.queue.remove(key);
+      this.fresh.delete(key);
+      this.poison.failed(job, err);
+      if (job.metadata?.uid && this.reservations.release(job.metadata.uid) > 0) this.capacityFreed();
+    } catch (inner) {
+      this.deps.logger.error({ job: job?.metadata?.name, err: errText(inner) }, 'could not set aside a job the scheduler failed on');
+    }
   }
 
   private onCluster(c: ClusterObj): void {
@@ -197,7 +234,7 @@ export class SchedulerController {
   async enforcePolicies(signal: AbortSignal): Promise<void> {
     if (this.policies.length === 0) return;
     for (const job of this.informers.jobs.list()) {
-      if (job.status?.phase !== 'ACTIVE') continue;
+      if (job.status?.phase !== 'ACTIVE' || jobProblem(job) !== undefined) continue;
       for (const ev of evictionsFor(toSchedJob(job), unfinishedPlacements(job), this.policies)) {
         await this.evict(job, ev.cluster, ev.ranks, `replicas ${ev.ranks.join(',')} evicted from cluster '${ev.cluster}': ${ev.reason}`, signal);
       }
@@ -207,7 +244,7 @@ export class SchedulerController {
   /** Placements on clusters that no longer exist (deleted while we were down, or just now) are evicted. */
   private async evictFromDeletedClusters(signal: AbortSignal): Promise<void> {
     for (const job of this.informers.jobs.list()) {
-      if (job.status?.phase !== 'ACTIVE') continue;
+      if (job.status?.phase !== 'ACTIVE' || jobProblem(job) !== undefined) continue;
       for (const [cluster, ranks] of Object.entries(placementsOf(job))) {
         if (!this.view.has(cluster)) await this.evict(job, cluster, ranks, `cluster '${cluster}' no longer exists`, signal);
       }
@@ -258,6 +295,7 @@ export class SchedulerController {
         this.view.bump();
       }
       this.resync(now);
+      this.poison.retry(now);
     }
     const gen = this.view.generation;
     // Capacity grew (or eligibility changed): everything that did not fit gets another try. Otherwise only new jobs.
@@ -281,18 +319,26 @@ export class SchedulerController {
       const job = entry.job;
       const mine = this.written.get(key);
       if (mine !== undefined && Number(job.metadata.resourceVersion) < mine) continue;
-      const ranks = unplacedRanks(job);
-      const shape = entry.shape ?? shapeOf(job);
-      let decision = noFit.get(shape);
-      if (!decision) {
-        const t0 = performance.now();
-        // The view's current list, never one taken at the start of the pass: the pass yields to I/O, and a
-        // heartbeat handled meanwhile releases the reservations its snapshot shows. Deciding on the older
-        // cluster object (allocatable from before those replicas started) minus the smaller ledger counted
-        // their room as free again: sims over-committed ~1.8x in the 10,000-job bench.
-        const clusters = this.view.list();
-        decision = this.engine.schedule({ clusters, policies: this.policies, job: toSchedJob(job), ranks, reservations: this.reservations });
-        observeDecision((performance.now() - t0) / 1000, decision.kind === 'placed');
+      let shape: string;
+      let decision: Decision | undefined;
+      try {
+        const ranks = unplacedRanks(job);
+        shape = entry.shape ?? shapeOf(job);
+        decision = noFit.get(shape);
+        if (!decision) {
+          const t0 = performance.now();
+          // The view's current list, never one taken at the start of the pass: the pass yields to I/O, and a
+          // heartbeat handled meanwhile releases the reservations its snapshot shows. Deciding on the older
+          // cluster object (allocatable from before those replicas started) minus the smaller ledger counted
+          // their room as free again: sims over-committed ~1.8x in the 10,000-job bench.
+          const clusters = this.view.list();
+          decision = this.engine.schedule({ clusters, policies: this.policies, job: toSchedJob(job), ranks, reservations: this.reservations });
+          observeDecision((performance.now() - t0) / 1000, decision.kind === 'placed');
+        }
+      } catch (err) {
+        // One job that breaks a decision must not break every pass after it.
+        this.dropFailed(job, err);
+        continue;
       }
       if (decision.kind === 'placed') {
         commitPlacement(this.reservations, decision, now);
@@ -399,7 +445,7 @@ export class SchedulerController {
     if (!job) return;
     const mine = this.written.get(key);
     if (mine !== undefined && Number(job.metadata.resourceVersion) < mine) return;
-    if (!needsScheduling(job)) return;
+    if (this.poison.check(job) || !needsScheduling(job)) return;
     const entry = this.queue.upsert(job);
     entry.shape ??= shapeOf(job);
     if (entry.failedGen !== this.view.generation) {
@@ -429,33 +475,4 @@ export class SchedulerController {
   private nowIso(): string {
     return new Date(this.deps.clock.now()).toISOString();
   }
-}
-
-/** What a decision depends on besides capacity: jobs of one shape get the same "does not fit". */
-function shapeOf(job: JobObj): string {
-  return JSON.stringify([job.spec.resources ?? {}, unplacedRanks(job).length, job.spec.placement ?? null, job.metadata.labels ?? {}]);
-}
-
-function toSchedResources(r: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(r)) if (typeof v === 'number') out[k] = v;
-  return out;
-}
-
-export function toSchedJob(job: JobObj): SchedJob {
-  const placement = (job.spec.placement ?? {}) as { filters?: any[]; preferences?: any[] };
-  return {
-    namespace: job.metadata.namespace ?? 'default',
-    name: job.metadata.name,
-    uid: job.metadata.uid ?? `${job.metadata.namespace}/${job.metadata.name}`,
-    labels: job.metadata.labels ?? {},
-    replicas: Math.max(1, job.spec.replicas ?? 1),
-    resources: toSchedResources(job.spec.resources ?? {}),
-    placement: {
-      filters: (placement.filters ?? []).map((f, i) => ({ ...f, name: f.name ?? `filter-${i}` })),
-      preferences: (placement.preferences ?? []).map((p, i) => ({ ...p, name: p.name ?? `preference-${i}`, weight: p.weight ?? 1 })),
-    },
-    priority: job.spec.priority ?? 0,
-    ...(job.metadata.creationTimestamp ? { creationTimestamp: job.metadata.creationTimestamp } : {}),
-  };
 }

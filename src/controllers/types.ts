@@ -73,6 +73,12 @@ export interface ControllerOptions {
   statusKeepaliveSeconds: number;
   /** Leader lease duration. Default 15. */
   leaseDurationSeconds: number;
+  /** Largest spec.replicas a controller works on (the API's limit); a stored job above it is marked FAILED. Default 10,000. */
+  maxReplicas?: number;
+  /** Failed submits of one job to one cluster before the job is marked FAILED (SubmitFailed). Default 8. */
+  maxSubmitFailures?: number;
+  /** Backoff of the first retry of a failed submit, doubling up to 30 s. Default 500 ms. */
+  submitRetryBaseMs?: number;
   /** Builds the manager of a cluster; tests inject fakes. */
   managerFactory?: (cluster: ClusterObj) => ClusterManager;
 }

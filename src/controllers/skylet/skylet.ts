@@ -33,6 +33,9 @@ import { Trigger } from '../trigger.js';
 import type { ClusterObj, ClusterStatusView, ControllerDeps, JobObj } from '../types.js';
 import { WriteSlots } from '../write-slots.js';
 import { cancelFailedJob, liveRanks } from './failed-job.js';
+import { boundedSubmit } from './bounded-submit.js';
+import { safeErrorText } from '../poison.js';
+import { jobProblem } from '../sanity.js';
 
 export interface SkyletDeps extends ControllerDeps {
   client: SkyShiftClient;
@@ -86,7 +89,10 @@ export class Skylet {
     if (this.phase === 'ERROR') this.errorSince = deps.clock.now();
     this.flow = new WorkQueue<string>({
       clock: deps.clock,
-      onError: (key, err) => deps.logger.warn({ cluster: this.name, job: key, err: errText(err) }, 'submit failed; retrying'),
+      baseMs: deps.options.submitRetryBaseMs ?? 500,
+      maxMs: 30_000,
+      // Name and a scrubbed message only: a manager's error may quote the job's env.
+      onError: (key, err) => deps.logger.warn({ cluster: this.name, job: key, err: safeErrorText(err, deps.informers.jobs.get(String(key))) }, 'submit failed; retrying'),
     });
     for (const job of deps.informers.jobs.list()) this.track(job);
   }
@@ -102,7 +108,8 @@ export class Skylet {
   /** Keeps placedHere current; true when the job has ranks placed here. */
   private track(job: JobObj): boolean {
     const here = (placementsOf(job)[this.name]?.length ?? 0) > 0;
-    if (here && job.status?.phase === 'ACTIVE') this.placedHere.set(keyOf(job), job);
+    // An invalid job is never synced or submitted; the scheduler marks it FAILED, then its work here is cancelled.
+    if (here && job.status?.phase === 'ACTIVE' && jobProblem(job) === undefined) this.placedHere.set(keyOf(job), job);
     else {
       this.placedHere.delete(keyOf(job));
       if (job.metadata.uid) this.syncedState.delete(job.metadata.uid);
@@ -122,7 +129,7 @@ export class Skylet {
 
   /** Heartbeat and job sync run as two loops: a slow heartbeat write never delays noticing a started replica. */
   async run(signal: AbortSignal): Promise<void> {
-    const flowDone = this.flow.run(4, (key, s) => this.submitJob(key, s), signal);
+    const flowDone = this.flow.run(4, (key, s) => boundedSubmit({ cluster: this.name, deps: this.deps, failuresOf: (k) => this.flow.numRequeues(k) }, key, s, () => this.submitJob(key, s)), signal);
     const syncDone = this.syncLoop(signal);
     const periodMs = this.deps.options.heartbeatSeconds * 1000;
     while (!signal.aborted) {
@@ -288,7 +295,7 @@ export class Skylet {
       if (cancelled.length > 0 && job.metadata.uid) this.forgetSubmitted(job.metadata.uid, cancelled);
       return;
     }
-    if (!job || job.status?.phase !== 'ACTIVE' || !job.metadata.uid || !this.manager) return;
+    if (!job || job.status?.phase !== 'ACTIVE' || !job.metadata.uid || !this.manager || jobProblem(job) !== undefined) return;
     const ranks = placementsOf(job)[this.name] ?? [];
     // Until the first sync we do not know what the manager already has; submit is idempotent, but waiting keeps events honest.
     if (!this.synced || this.phase !== 'READY') return { requeueAfterMs: this.deps.options.heartbeatSeconds * 1000 };
@@ -339,29 +346,14 @@ export class Skylet {
     let newlyStarted = false;
     const byUid = new Map(tasks.map((jt) => [jt.uid, jt]));
     for (const jt of tasks) {
-      const ref = { uid: jt.uid, namespace: jt.namespace, name: jt.name };
-      const job = this.deps.informers.jobByUid(jt.uid);
-      if (!job) {
-        // The job was deleted (maybe while we were down): its work must not linger.
-        await this.cancel(ref, undefined, 'job no longer exists');
-        byUid.delete(jt.uid);
-        continue;
+      // One job whose sweep throws (a broken object, a cancel the manager refuses) must not stop the others'.
+      try {
+        if (await this.sweep(jt, seenAt)) newlyStarted = true;
+      } catch (err) {
+        if (signal.aborted) throw err;
+        this.deps.logger.warn({ cluster: this.name, job: `${jt.namespace}/${jt.name}`, err: safeErrorText(err, this.deps.informers.jobByUid(jt.uid)) }, 'task sweep failed');
       }
-      const placed = new Set(placementsOf(job)[this.name] ?? []);
-      const extra = Object.values(jt.ranks).filter((r) => !placed.has(r));
-      if (extra.length > 0 && !isTerminal(job.status?.phase)) await this.cancel(ref, extra, 'replicas no longer placed here (evicted)');
-      if (job.status?.phase === 'FAILED') {
-        const live = Object.entries(jt.tasks)
-          .filter(([, s]) => s === 'RUNNING' || s === 'PENDING')
-          .map(([t]) => jt.ranks[t])
-          .filter((r): r is number => r !== undefined);
-        if (live.length > 0) await this.cancel(ref, live, 'job FAILED');
-      }
-      for (const [task, state] of Object.entries(jt.tasks)) {
-        const rank = jt.ranks[task];
-        if (rank === undefined) continue;
-        if (this.deps.reservations.markSeen(jt.uid, this.name, rank, seenAt, state !== 'PENDING' && state !== 'INIT')) newlyStarted = true;
-      }
+      if (!this.deps.informers.jobByUid(jt.uid)) byUid.delete(jt.uid);
     }
     // The next heartbeat releases their reservations (and shows the room they took): do not wait a full period.
     if (newlyStarted) this.trigger.kick();
@@ -375,8 +367,41 @@ export class Skylet {
       if (observedAt - at > RESUBMIT_MS) this.submitted.delete(k);
       else if (observedAt - at < FOLLOW_WINDOW_MS && !waiting) waiting = !this.started(byUid, k);
     }
+    await this.syncPlaced(byUid, signal);
+    if (waiting && !signal.aborted) this.followUp();
+    else if (!waiting) this.followDelay = FOLLOW_MIN_MS;
+  }
 
-    // Writes of different jobs are independent: several in flight, so 250 jobs on one cluster do not take 250 round trips.
+  /** One manager-side job: cancel what must not run, note sightings. True when a replica was first seen started. */
+  private async sweep(jt: JobTasks, seenAt: number): Promise<boolean> {
+    let newlyStarted = false;
+    const ref = { uid: jt.uid, namespace: jt.namespace, name: jt.name };
+    const job = this.deps.informers.jobByUid(jt.uid);
+    if (!job) {
+      // The job was deleted (maybe while we were down): its work must not linger.
+      await this.cancel(ref, undefined, 'job no longer exists');
+      return false;
+    }
+    const placed = new Set(placementsOf(job)[this.name] ?? []);
+    const extra = Object.values(jt.ranks).filter((r) => !placed.has(r));
+    if (extra.length > 0 && !isTerminal(job.status?.phase)) await this.cancel(ref, extra, 'replicas no longer placed here (evicted)');
+    if (job.status?.phase === 'FAILED') {
+      const live = Object.entries(jt.tasks)
+        .filter(([, s]) => s === 'RUNNING' || s === 'PENDING')
+        .map(([t]) => jt.ranks[t])
+        .filter((r): r is number => r !== undefined);
+      if (live.length > 0) await this.cancel(ref, live, 'job FAILED');
+    }
+    for (const [task, state] of Object.entries(jt.tasks)) {
+      const rank = jt.ranks[task];
+      if (rank === undefined) continue;
+      if (this.deps.reservations.markSeen(jt.uid, this.name, rank, seenAt, state !== 'PENDING' && state !== 'INIT')) newlyStarted = true;
+    }
+    return newlyStarted;
+  }
+
+  /** Writes of different jobs are independent: several in flight, so 250 jobs on one cluster do not take 250 round trips. */
+  private async syncPlaced(byUid: Map<string, JobTasks>, signal: AbortSignal): Promise<void> {
     await forEachLimit(
       [...this.placedHere.values()],
       SYNC_CONCURRENCY,
@@ -387,13 +412,11 @@ export class Skylet {
           await this.syncJob(job, ranks, byUid.get(job.metadata.uid), signal);
         } catch (err) {
           if (signal.aborted) return;
-          this.deps.logger.warn({ cluster: this.name, job: job.metadata.name, err: errText(err) }, 'job sync failed');
+          this.deps.logger.warn({ cluster: this.name, job: job.metadata.name, err: safeErrorText(err, job) }, 'job sync failed');
         }
       },
       signal,
     );
-    if (waiting && !signal.aborted) this.followUp();
-    else if (!waiting) this.followDelay = FOLLOW_MIN_MS;
   }
 
   /** Whether the rank of a `uid#rank` submitted key has started on the manager. */

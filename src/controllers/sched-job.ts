@@ -1,0 +1,36 @@
+/**
+ * API Job -> the scheduler's view of it (src/controllers/scheduler works on
+ * plain SchedJob values and never sees API objects).
+ */
+import { replicasOf, unplacedRanks } from './job-status.js';
+import type { SchedJob } from './scheduler/index.js';
+import type { JobObj } from './types.js';
+
+/** What a decision depends on besides capacity: jobs of one shape get the same "does not fit". */
+export function shapeOf(job: JobObj): string {
+  return JSON.stringify([job.spec.resources ?? {}, unplacedRanks(job).length, job.spec.placement ?? null, job.metadata.labels ?? {}]);
+}
+
+export function toSchedResources(r: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(r)) if (typeof v === 'number') out[k] = v;
+  return out;
+}
+
+export function toSchedJob(job: JobObj): SchedJob {
+  const placement = (job.spec.placement ?? {}) as { filters?: any[]; preferences?: any[] };
+  return {
+    namespace: job.metadata.namespace ?? 'default',
+    name: job.metadata.name,
+    uid: job.metadata.uid ?? `${job.metadata.namespace}/${job.metadata.name}`,
+    labels: job.metadata.labels ?? {},
+    replicas: replicasOf(job),
+    resources: toSchedResources(job.spec.resources ?? {}),
+    placement: {
+      filters: (placement.filters ?? []).map((f, i) => ({ ...f, name: f.name ?? `filter-${i}` })),
+      preferences: (placement.preferences ?? []).map((p, i) => ({ ...p, name: p.name ?? `preference-${i}`, weight: p.weight ?? 1 })),
+    },
+    priority: job.spec.priority ?? 0,
+    ...(job.metadata.creationTimestamp ? { creationTimestamp: job.metadata.creationTimestamp } : {}),
+  };
+}
