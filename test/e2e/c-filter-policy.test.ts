@@ -70,7 +70,7 @@ describe('e2e c: FilterPolicy', { timeout: 180_000 }, () => {
   });
 
   test('a new policy evicts matching replicas from the excluded cluster; they finish elsewhere', async () => {
-    const marks = join(sky.dir, 'mover-marks');
+    const marks = join(sky.shared, 'mover-marks');
     const run = `echo "start $SKYSHIFT_REPLICA $PWD" >> ${marks}; sleep 8; echo "end $SKYSHIFT_REPLICA $PWD" >> ${marks}`;
     await sky.client.create(
       'jobs',

@@ -32,8 +32,8 @@ describe('e2e f: kill -9 and restart while jobs run', { timeout: 240_000 }, () =
   });
 
   test('every job completes; every replica started and ended exactly once', async () => {
-    const starts = join(sky.dir, 'starts');
-    const ends = join(sky.dir, 'ends');
+    const starts = join(sky.shared, 'starts');
+    const ends = join(sky.shared, 'ends');
     const names = Array.from({ length: JOBS }, (_, i) => `rj-${i}`);
     const run = `echo "$SKYSHIFT_JOB-$SKYSHIFT_REPLICA" >> ${starts}; sleep 6; echo "$SKYSHIFT_JOB-$SKYSHIFT_REPLICA" >> ${ends}`;
     await Promise.all(names.map((n, i) => sky.client.create('jobs', job(n, run, { replicas: replicasOf(i) }))));

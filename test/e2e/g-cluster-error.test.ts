@@ -31,7 +31,7 @@ describe('e2e g: a cluster that stops answering', { timeout: 180_000 }, () => {
   });
 
   test('ERROR, eviction, rescheduling, completion elsewhere, READY on recovery', async () => {
-    const marks = join(sky.dir, 'marks');
+    const marks = join(sky.shared, 'marks');
     const run = `echo "start $SKYSHIFT_REPLICA $PWD" >> ${marks}; sleep 10; echo "end $SKYSHIFT_REPLICA $PWD" >> ${marks}`;
     await sky.client.create('jobs', job('victim', run, { replicas: 2, placement: { preferences: [{ name: 'p', matchLabels: { pref: 'yes' }, weight: 100 }] } }));
     await waitForJob(sky.client, 'default', 'victim', (j) => (j.status?.replicaStatus?.flaky?.RUNNING ?? 0) === 2, 30_000, '2 RUNNING on flaky');

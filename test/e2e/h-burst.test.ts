@@ -32,7 +32,7 @@ describe('e2e h: a burst never over-commits', { timeout: 300_000 }, () => {
   });
 
   test(`${N} jobs, capacity 50: max overlap <= 50, all complete once`, async () => {
-    const marks = join(sky.dir, 'marks');
+    const marks = join(sky.shared, 'marks');
     // One line per event: <job>-<rank> <s|e> <ns since epoch> <cwd>
     const run = `echo "$SKYSHIFT_JOB-$SKYSHIFT_REPLICA s $(date +%s%N) $PWD" >> ${marks}; sleep 1; echo "$SKYSHIFT_JOB-$SKYSHIFT_REPLICA e $(date +%s%N) $PWD" >> ${marks}`;
     const names = Array.from({ length: N }, (_, i) => `burst-${i}`);

@@ -5,7 +5,7 @@
  * replicas (their own process groups, they outlive skyshift by design) are
  * found by their working directory under the test directory and stopped too.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/cli/index.js';
@@ -34,6 +34,8 @@ export interface SkyShiftInstance {
   readonly url: string;
   readonly port: number;
   readonly dir: string;
+  /** A directory every replica may write to (like a shared filesystem): markers tests count. */
+  readonly shared: string;
   readonly logFile: string;
   readonly client: SkyShiftClient;
   /** The admin bearer token `skyshift up` wrote (undefined with --no-auth). */
@@ -55,6 +57,12 @@ export interface SkyShiftInstance {
 export async function startSkyShift(options: SkyShiftOptions = {}): Promise<SkyShiftInstance> {
   const owned = options.dir === undefined;
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'skyshift-e2e-'));
+  // Local replicas run as an unprivileged user when the tests run as root: they must be able
+  // to enter (not list) the test dir to reach their work dirs under it (SKYSHIFT_WORK_ROOT).
+  chmodSync(dir, 0o711);
+  const shared = join(dir, 'shared');
+  mkdirSync(shared, { recursive: true });
+  chmodSync(shared, 0o777);
   const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const logFile = join(dir, 'skyshift.log');
@@ -71,7 +79,7 @@ export async function startSkyShift(options: SkyShiftOptions = {}): Promise<SkyS
   let adminBearer: string | undefined;
 
   const launch = async () => {
-    const d = startDaemon(process.execPath, args, { logFile, env: { HOME: dir, ...options.env }, cwd: REPO_ROOT });
+    const d = startDaemon(process.execPath, args, { logFile, env: { HOME: dir, SKYSHIFT_WORK_ROOT: join(dir, 'work'), ...options.env }, cwd: REPO_ROOT });
     daemon = d;
     const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
     for (;;) {
@@ -96,6 +104,7 @@ export async function startSkyShift(options: SkyShiftOptions = {}): Promise<SkyS
     url,
     port,
     dir,
+    shared,
     logFile,
     get client() {
       return client;
