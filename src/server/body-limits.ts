@@ -99,8 +99,9 @@ export function sizeWithin(value: unknown, budget: number): number {
   return size;
 }
 
-/** A patched object must stay within what a body may expand to. */
-export function checkPatchedSize(value: unknown): void {
+/** A patched object must stay within what a body may be: size, depth, key count. */
+export function checkPatched(value: unknown): void {
   const max = limits().maxExpandedBytes;
   if (sizeWithin(value, max) > max) throw tooLarge(`the patched object would be larger than ${formatBytes(max)}`);
+  checkDecoded(value);
 }

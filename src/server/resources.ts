@@ -4,6 +4,7 @@
  */
 import { ApiError, badRequest, parseLabelSelector, type ApiObject, type KindInfo, type LabelSelector } from '../api/index.js';
 import { storageKey } from '../api/index.js';
+import { checkPatched } from './body-limits.js';
 import { decodeBody, jsonPatch, mergePatch, patchPrecondition, requireObject, type BodyFormat } from './body.js';
 import { cacheFor, caughtUp, noteWrite, type ServerContext } from './context.js';
 import { assertNamespaceExists, checkNamespaceCreate, deleteNamespaceContents, isNamespaceKind } from './namespaces.js';
@@ -117,6 +118,8 @@ export async function patchObject(
   return writeLoop(ctx, target, precondition, (current, revision) => {
     const currentWithRv = { ...current, metadata: { ...current.metadata, resourceVersion: String(revision) } };
     const patched = format === 'merge-patch' ? mergePatch(currentWithRv, value) : jsonPatch(currentWithRv as never, value);
+    // The result is a new body: bounded like one before validation walks it.
+    checkPatched(patched);
     const body = bindToPath(target.kind, requireObject(patched), target.namespace, target.name);
     checkIdentity(target.kind, body, current, 'patch');
     if (patchSetsVersion) {
