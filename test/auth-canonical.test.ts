@@ -27,8 +27,8 @@ interface Answer {
   json(): Record<string, any>;
 }
 
-/** One request with `path` exactly as given. */
-function raw(method: string, path: string, token?: string, body?: unknown, contentType = 'application/json'): Promise<Answer> {
+/** One request with `path` exactly as given; `from`: the client's loopback address (the throttle keys on it). */
+function raw(method: string, path: string, token?: string, body?: unknown, contentType = 'application/json', from?: string): Promise<Answer> {
   const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
   const headers: Record<string, string> = {};
   if (token) headers.authorization = `Bearer ${token}`;
@@ -37,7 +37,7 @@ function raw(method: string, path: string, token?: string, body?: unknown, conte
     headers['content-length'] = String(Buffer.byteLength(data));
   }
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port: server.port, method, path, headers }, (res) => {
+    const req = httpRequest({ host: '127.0.0.1', port: server.port, method, path, headers, ...(from ? { localAddress: from } : {}) }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -229,6 +229,47 @@ test('/login and /register take JSON only', async () => {
     }
   }
   assert.equal((await raw('POST', '/login', undefined, { username: 'mallory', password: 'pw-of-mallory-1' })).status, 200);
+});
+
+/** Password checks the server made for logins so far (its own counter, on /metrics). */
+async function verifications(): Promise<number> {
+  const text = (await raw('GET', '/metrics', admin)).text;
+  const line = /^skyshift_login_verifications_total (\d+)$/m.exec(text);
+  assert.ok(line, 'no verification counter on /metrics');
+  return Number(line[1]);
+}
+
+test('200 parallel wrong logins for one user get at most the free attempts checked; the rest 429 with Retry-After', async () => {
+  await register('target', []);
+  const before = await verifications();
+  // From an address of their own, so the per-address count of the other tests does not interfere.
+  const tries = await Promise.all(
+    Array.from({ length: 200 }, () => raw('POST', '/login', undefined, { username: 'target', password: 'wrong-guess' }, 'application/json', '127.0.0.2')),
+  );
+  const checked = (await verifications()) - before;
+  const counts = new Map<number, number>();
+  for (const t of tries) counts.set(t.status, (counts.get(t.status) ?? 0) + 1);
+  console.log(`one user, 200 parallel wrong logins: ${checked} password checks, answers ${JSON.stringify(Object.fromEntries(counts))}`);
+  assert.ok(checked <= 4, `${checked} password checks for 3 free attempts`);
+  assert.equal(counts.get(401), checked);
+  assert.equal(counts.get(429), 200 - checked);
+  for (const t of tries.filter((x) => x.status === 429)) assert.ok(Number(t.headers['retry-after']) >= 1);
+  // The right password is refused during the lockout too: no check happens at all.
+  const locked = await raw('POST', '/login', undefined, { username: 'target', password: 'pw-of-target-1' }, 'application/json', '127.0.0.4');
+  assert.equal(locked.status, 429);
+});
+
+test('200 parallel wrong logins from one address for different users get at most the address allowance checked', async () => {
+  const before = await verifications();
+  const tries = await Promise.all(
+    Array.from({ length: 200 }, (_, i) => raw('POST', '/login', undefined, { username: `guess-${i}`, password: 'wrong-guess' }, 'application/json', '127.0.0.3')),
+  );
+  const checked = (await verifications()) - before;
+  console.log(`one address, 200 parallel wrong logins: ${checked} password checks`);
+  assert.ok(checked <= 16, `${checked} password checks for an address allowance of 15`);
+  assert.equal(tries.filter((t) => t.status === 429).length, 200 - checked);
+  // Another address is not affected.
+  assert.equal((await raw('POST', '/login', undefined, { username: 'mallory', password: 'pw-of-mallory-1' }, 'application/json', '127.0.0.5')).status, 200);
 });
 
 test('no request in this file got a 5xx', () => {
