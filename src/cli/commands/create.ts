@@ -51,6 +51,7 @@ Examples:
     .option('--nodes <n>', 'sim: number of simulated nodes', intArg('--nodes'))
     .option('--workdir <dir>', 'local, slurm: work directory for replicas')
     .option('--runtime <runtime>', 'local: podman; slurm: podman|apptainer|singularity|none (default: detected)')
+    .option('--run-as <user>', 'local: the user replicas run as when SkyShift runs as root (default: nobody)')
     .addOption(alias('-k, --ssh_key_path <path>'))
     .addOption(alias('--hostname <host>'))
     .addOption(alias('-u, --username <user>'))
@@ -86,6 +87,7 @@ Examples:
         nodes: o.nodes,
         workdir: o.workdir,
         runtime: o.runtime,
+        runAs: o.runAs,
       });
       const labels = pairs(o.labels, '--labels');
       await send(io, cmd, 'cluster', {
