@@ -215,6 +215,11 @@ test('account and operational routes answer the same for every spelling', async 
     assert.equal(r.status, 200, path);
     assert.equal(r.json().user, 'mallory');
   }
+  assert.equal((await raw('HEAD', '/healthz')).status, 200);
+  assert.equal((await raw('POST', '/healthz')).status, 401, 'only GET and HEAD of a probe are open');
+  assert.equal((await raw('POST', '/healthz', mallory)).status, 405);
+  assert.equal((await raw('GET', '/login')).status, 401, 'only POST of /login is open');
+  assert.equal((await raw('GET', '/login', mallory)).status, 405);
   assert.equal((await raw('POST', '/invites/', mallory, { roles: [] })).status, 403);
   assert.equal((await raw('POST', '/inv%69tes', mallory, { roles: [] })).status, 403);
 });
