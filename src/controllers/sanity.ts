@@ -24,6 +24,8 @@ const MAX_ENV_VALUE_BYTES = 128 * 1024;
 const MAX_ENV_COUNT = 1_000;
 const MAX_ENV_TOTAL_BYTES = 1024 * 1024;
 const MAX_RESOURCE_KEYS = 64;
+/** Far above any machine (1e12 cpus, or MiB = 1 EiB); keeps sums of many replicas' demands finite and exact enough. */
+const MAX_RESOURCE_AMOUNT = 1e12;
 /** Placement terms walked per decision; far above any real job. */
 const MAX_TERMS = 1_000;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -76,7 +78,7 @@ function resourcesProblem(resources: unknown): string | undefined {
   for (const k of keys) {
     if (FORBIDDEN_KEYS.has(k)) return `spec.resources: key '${k}' is not allowed`;
     const v = resources[k];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) return `spec.resources.${short(k)}: must be a finite number >= 0`;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_RESOURCE_AMOUNT) return `spec.resources.${short(k)}: must be a number from 0 to ${MAX_RESOURCE_AMOUNT}`;
   }
   return undefined;
 }
