@@ -37,6 +37,34 @@ describe('WorkQueue', () => {
     assert.equal(q.length, 0, 'two re-adds while processing collapse to one');
   });
 
+  it('run(): a key whose handler throws (and whose error callback throws too) does not stop the others', async () => {
+    const q = new WorkQueue<string>({
+      baseMs: 1,
+      onError: () => {
+        throw new Error('logger broke');
+      },
+    });
+    const done: string[] = [];
+    const ac = new AbortController();
+    const running = q.run(
+      1,
+      (key) => {
+        if (key === 'poison') throw new Error('cannot handle');
+        done.push(key);
+      },
+      ac.signal,
+    );
+    q.add('poison');
+    q.add('a');
+    q.add('b');
+    while (done.length < 2) await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.ok(q.numRequeues('poison') >= 2, 'the poison key is retried with backoff');
+    ac.abort();
+    await running;
+    assert.deepEqual(done, ['a', 'b']);
+  });
+
   it('run(): concurrent workers never overlap on a key, and process every add', async () => {
     const q = new WorkQueue<string>();
     const active = new Set<string>();

@@ -127,7 +127,12 @@ export class WorkQueue<K = string> {
           this.forget(key);
           if (result && result.requeueAfterMs !== undefined) this.addAfter(key, result.requeueAfterMs);
         } catch (error) {
-          this.onError?.(key, error);
+          // A throwing error callback must not end the worker: every later key would wait forever.
+          try {
+            this.onError?.(key, error);
+          } catch {
+            /* reported nowhere better; the key is retried all the same */
+          }
           this.addRateLimited(key);
         } finally {
           this.done(key);
