@@ -21,8 +21,10 @@ declare module 'fastify' {
 }
 
 /** Open without a token: probes, version, the API schema (no data in any of them), and the two ways to get a token. */
+const OPEN_OPERATIONS = new Set(['/healthz', '/readyz', '/version', '/openapi.json']);
+
 function isOpen(target: Resolved, method: string): boolean {
-  if (target.type === 'operation') return target.route !== '/metrics' && (method === 'GET' || method === 'HEAD');
+  if (target.type === 'operation') return OPEN_OPERATIONS.has(target.route) && (method === 'GET' || method === 'HEAD');
   return target.type === 'account' && (target.route === '/login' || target.route === '/register') && method === 'POST';
 }
 
