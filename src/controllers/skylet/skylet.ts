@@ -25,7 +25,7 @@ import type { ClusterManager, JobTasks } from '../../managers/index.js';
 import type { EventRecorder } from '../events.js';
 import { errText } from '../events.js';
 import type { SharedInformers } from '../informers.js';
-import { finishStatus, isTerminal, placementsOf, setCondition, shouldRestart, unfinishedPlacements } from '../job-status.js';
+import { finishStatus, isTerminal, placementsOf, shouldRestart, unfinishedPlacements } from '../job-status.js';
 import { WorkQueue, forEachLimit, sleep, type TimerHandle } from '../runtime/index.js';
 import type { Reservations } from '../scheduler/index.js';
 import { mutateStatus } from '../status-writer.js';
@@ -34,6 +34,7 @@ import type { ClusterObj, ClusterStatusView, ControllerDeps, JobObj } from '../t
 import { WriteSlots } from '../write-slots.js';
 import { cancelFailedJob, liveRanks } from './failed-job.js';
 import { boundedSubmit } from './bounded-submit.js';
+import { FOLLOW_MIN_MS, FOLLOW_WINDOW_MS, MIN_HEARTBEAT_GAP_MS, RESUBMIT_MS, SYNC_CONCURRENCY, keyOf, sortKeys, writeHeartbeat } from './parts.js';
 import { safeErrorText } from '../poison.js';
 import { jobProblem } from '../sanity.js';
 
@@ -229,29 +230,7 @@ export class Skylet {
     const reservationsWaiting = this.deps.reservations.confirmable(this.name, observedAt);
     const stale = observedAt - this.lastWriteAt >= this.deps.options.statusKeepaliveSeconds * 1000;
     if (fingerprint === this.lastFingerprint && !reservationsWaiting && !stale && current.status?.phase === this.phase) return;
-    const nowIso = new Date(observedAt).toISOString();
-    const out = await mutateStatus<ClusterObj>(
-      this.deps.client,
-      'clusters',
-      current,
-      (c) => {
-        const ready = this.phase === 'READY';
-        c.status = {
-          ...c.status,
-          ...status,
-          // The snapshot time, not the write time: reservations made before it are visible in allocatable.
-          lastHeartbeatTime: nowIso,
-          conditions: setCondition(
-            c.status?.conditions,
-            { type: 'Ready', status: ready ? 'True' : 'False', reason: ready ? 'HeartbeatOK' : 'HeartbeatFailed', ...(message !== undefined ? { message } : {}) },
-            nowIso,
-          ),
-        };
-        if (message === undefined) delete c.status.message;
-        return true;
-      },
-      { signal },
-    );
+    const out = await writeHeartbeat(this.deps.client, current, status, this.phase === 'READY', message, new Date(observedAt).toISOString(), signal);
     this.lastWriteAt = observedAt;
     this.lastFingerprint = fingerprint;
     if (out && before !== this.phase) {
@@ -553,26 +532,4 @@ export class Skylet {
       if (ranks === undefined || ranks.includes(Number(k.slice(ref.uid.length + 1)))) this.submitted.delete(k);
     }
   }
-}
-
-/** A rank submitted but still not started after this long is submitted again (idempotent). */
-const RESUBMIT_MS = 30_000;
-/** Follow-up polls after a submit start this soon and stop once the ranks submitted this long ago have started. */
-const FOLLOW_MIN_MS = 50;
-const FOLLOW_WINDOW_MS = 10_000;
-/** Job status writes of one sync in flight at once. */
-const SYNC_CONCURRENCY = 8;
-/**
- * Heartbeats kicked by submits come at most this often (the periodic one is unaffected). They only confirm
- * reservations sooner; each one rewrites the whole node list, and at 200 ms a burst onto 100 clusters meant
- * 500 cluster writes/s competing with the placements.
- */
-const MIN_HEARTBEAT_GAP_MS = 1000;
-
-function keyOf(job: JobObj): string {
-  return `${job.metadata.namespace ?? 'default'}/${job.metadata.name}`;
-}
-
-function sortKeys(o: Record<string, string>): [string, string][] {
-  return Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
