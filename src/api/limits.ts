@@ -34,7 +34,8 @@ export interface Limits {
   maxBodyNodes: number;
   /**
    * Lexical tokens in a YAML body. YAML parsing costs about 1 µs a token, so
-   * this keeps the parse itself short; a Job manifest is a few hundred tokens.
+   * this keeps the parse under ~50 ms; a Job manifest is a few hundred tokens,
+   * a key-value line about 8 (so roughly 6,000 keys).
    */
   maxYamlTokens: number;
   /** Size of a decoded body with YAML aliases expanded, and of a patched object (JSON characters). */
@@ -57,7 +58,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxResourceAmount: 1e9,
   maxDepth: 64,
   maxBodyNodes: 100_000,
-  maxYamlTokens: 100_000,
+  maxYamlTokens: 50_000,
   maxExpandedBytes: 3 * MiB,
   maxPatchOps: 1_000,
 });

@@ -83,31 +83,30 @@ function checkLabels(labels: unknown, causes: Cause[]): void {
 /**
  * Size limits every kind shares, on the raw input: they run before the walk and
  * the per-entry checks, so an oversized map costs one count, not one cause per entry.
- * Returns false when a limit is exceeded (the rest of validation is skipped).
  */
-function checkEnvelopeLimits(input: Record<string, unknown>, lim: Readonly<Limits>, causes: Cause[]): boolean {
+function checkEnvelopeLimits(input: Record<string, unknown>, lim: Readonly<Limits>, causes: Cause[]): void {
   const meta = input.metadata;
-  if (!isPlainObject(meta)) return true;
-  let ok = true;
+  if (!isPlainObject(meta)) return;
   if (isPlainObject(meta.labels)) {
     const n = Object.keys(meta.labels).length;
     if (n > lim.maxLabels) {
       causes.push({ field: 'metadata.labels', message: `must have at most ${lim.maxLabels} entries, got ${n}` });
-      ok = false;
     }
   }
   if (isPlainObject(meta.annotations)) {
     let bytes = 0;
-    for (const [k, v] of Object.entries(meta.annotations)) bytes += utf8Bytes(k) + (typeof v === 'string' ? utf8Bytes(v) : 0);
+    const annotations = meta.annotations;
+    for (const k in annotations) {
+      const v = annotations[k];
+      bytes += utf8Bytes(k) + (typeof v === 'string' ? utf8Bytes(v) : 0);
+    }
     if (bytes > lim.maxAnnotationsBytes) {
       causes.push({
         field: 'metadata.annotations',
         message: `keys and values must total at most ${formatBytes(lim.maxAnnotationsBytes)}, got ${bytes} bytes`,
       });
-      ok = false;
     }
   }
-  return ok;
 }
 
 function dedupe(causes: Cause[]): Cause[] {
@@ -142,7 +141,11 @@ export function normalizeObject(kind: KindInfo | string, input: unknown, options
   }
   const causes: Cause[] = [];
   const lim = limits();
-  if (!options.skipLimits && !checkEnvelopeLimits(input, lim, causes)) throw invalid(describe(def, input), causes);
+  if (!options.skipLimits) {
+    checkEnvelopeLimits(input, lim, causes);
+    def.countLimits?.(input, causes, lim);
+    if (causes.length > 0) throw invalid(describe(def, input), causes);
+  }
   if (input.kind !== undefined && input.kind !== null && input.kind !== def.kind) {
     causes.push({ field: 'kind', message: `expected "${def.kind}", got ${JSON.stringify(input.kind)}` });
   }

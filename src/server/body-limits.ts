@@ -33,43 +33,52 @@ function join(path: string, key: string | number): string {
 }
 
 /**
- * Depth, node count and finite numbers of a JSON value in one pass. Paths are
- * only built on the way out of an error, so the common case allocates nothing.
+ * Depth, node count and finite numbers of a JSON value in one pass. Recursion
+ * stops at maxDepth, so it cannot overflow the stack; the path is a stack of
+ * keys, turned into text only for an error.
  */
-export function checkDecoded(value: unknown): void {
+export function checkDecoded(value: unknown, maxSize = Infinity): void {
   const lim = limits();
+  const path: (string | number)[] = [];
   let nodes = 0;
-  // Iterative, so a deep body cannot overflow the stack before it is refused.
-  const stack: { v: unknown; depth: number; parent: number; key: string | number }[] = [{ v: value, depth: 1, parent: -1, key: '' }];
-  const seen: { parent: number; key: string | number }[] = [];
-  const pathOf = (index: number): string => {
-    const keys: (string | number)[] = [];
-    for (let i = index; i > 0; i = seen[i]!.parent) keys.push(seen[i]!.key);
-    return keys.reverse().reduce<string>((p, k) => join(p, k), '');
-  };
-  while (stack.length > 0) {
-    const { v, depth, parent, key } = stack.pop()!;
-    const index = seen.length;
-    seen.push({ parent, key });
-    if (typeof v === 'number') {
-      if (!Number.isFinite(v)) throw notFinite(pathOf(index));
-      continue;
+  // Estimated JSON characters, as sizeWithin counts them; only checked when maxSize is given.
+  let size = 0;
+  const pathText = () => path.reduce<string>((p, k) => join(p, k), '');
+  const visit = (v: unknown, depth: number): void => {
+    if (typeof v === 'string') {
+      size += v.length + 3;
+      if (size > maxSize) throw patchedTooLarge(maxSize);
+      return;
     }
-    if (typeof v !== 'object' || v === null) continue;
-    if (depth > lim.maxDepth) throw tooDeepError(pathOf(index));
+    size += 8;
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) throw notFinite(pathText());
+      return;
+    }
+    if (typeof v !== 'object' || v === null) return;
+    if (depth > lim.maxDepth) throw tooDeepError(pathText());
     if (Array.isArray(v)) {
       nodes += v.length;
+      size += v.length;
       if (nodes > lim.maxBodyNodes) throw tooManyNodes();
-      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], depth: depth + 1, parent: index, key: i });
-    } else {
-      const keys = Object.keys(v);
-      nodes += keys.length;
-      if (nodes > lim.maxBodyNodes) throw tooManyNodes();
-      for (let i = keys.length - 1; i >= 0; i--) {
-        stack.push({ v: (v as Record<string, unknown>)[keys[i]!], depth: depth + 1, parent: index, key: keys[i]! });
+      for (let i = 0; i < v.length; i++) {
+        path.push(i);
+        visit(v[i], depth + 1);
+        path.pop();
       }
+      return;
     }
-  }
+    const keys = Object.keys(v);
+    nodes += keys.length;
+    if (nodes > lim.maxBodyNodes) throw tooManyNodes();
+    for (const key of keys) {
+      size += key.length + 4;
+      path.push(key);
+      visit((v as Record<string, unknown>)[key], depth + 1);
+      path.pop();
+    }
+  };
+  visit(value, 1);
 }
 
 /**
@@ -99,9 +108,11 @@ export function sizeWithin(value: unknown, budget: number): number {
   return size;
 }
 
-/** A patched object must stay within what a body may be: size, depth, key count. */
+function patchedTooLarge(max: number): ApiError {
+  return tooLarge(`the patched object would be larger than ${formatBytes(max)}`);
+}
+
+/** A patched object must stay within what a body may be: size, depth, key count (one walk). */
 export function checkPatched(value: unknown): void {
-  const max = limits().maxExpandedBytes;
-  if (sizeWithin(value, max) > max) throw tooLarge(`the patched object would be larger than ${formatBytes(max)}`);
-  checkDecoded(value);
+  checkDecoded(value, limits().maxExpandedBytes);
 }

@@ -50,10 +50,15 @@ function parseOne(raw: string): Document.Parsed {
   };
   lines.addNewLine(0);
   let tokens = 0;
+  let flow = 0;
   for (const lexeme of new Lexer().lex(raw)) {
     if (++tokens > lim.maxYamlTokens) {
       throw tooLarge(`YAML body has more than ${lim.maxYamlTokens} tokens; send large objects as JSON`);
     }
+    // The parser slows down with flow nesting ([[[...); stop at the depth limit, not the token limit.
+    if (lexeme === '[' || lexeme === '{') {
+      if (++flow > lim.maxDepth) throw badRequest(`request body is nested deeper than ${lim.maxDepth} levels`);
+    } else if (lexeme === ']' || lexeme === '}') flow = Math.max(0, flow - 1);
     for (const token of parser.next(lexeme)) for (const doc of composer.next(token)) take(doc);
   }
   for (const token of parser.end()) for (const doc of composer.next(token)) take(doc);

@@ -18,6 +18,8 @@ export interface KindDef {
   status: TSchema;
   /** Cross-field rules JSON Schema cannot say readably; push one cause per problem. */
   check?: (obj: Record<string, any>, causes: Cause[]) => void;
+  /** Entry counts checked on the raw input before the walk copies and sorts it; skipped for status writes. */
+  countLimits?: (input: Record<string, any>, causes: Cause[], limits: Readonly<Limits>) => void;
   /** Size limits on client-controlled amounts (DESIGN section 17); skipped for status writes. */
   limits?: (obj: Record<string, any>, causes: Cause[], limits: Readonly<Limits>) => void;
   /** Adjust the renamed, defaulted input before validation (e.g. defaults that depend on siblings). */

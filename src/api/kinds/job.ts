@@ -17,7 +17,7 @@ import {
   StrMap,
 } from '../schema.js';
 import { Envelope, type KindDef } from './def.js';
-import { checkJobLimits } from './job-limits.js';
+import { checkJobCounts, checkJobLimits } from './job-limits.js';
 
 export const MATCH_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
 
@@ -151,6 +151,7 @@ export const jobKind: KindDef = {
   namespaced: true,
   schema: JobSchema,
   status: JobStatus,
+  countLimits: checkJobCounts,
   limits: checkJobLimits,
   check(obj, causes) {
     const spec = obj.spec;
