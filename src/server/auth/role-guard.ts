@@ -66,6 +66,11 @@ async function checkRoleWrite(auth: AuthService, request: FastifyRequest, princi
   const base = { ...current.value, metadata: { ...current.value.metadata, resourceVersion: String(current.revision) } };
   const patched = format === 'merge-patch' ? mergePatch(base, value) : jsonPatch(base as never, value);
   const after = specOf(forUpdate(kind, bind(kind, patched, name), current.value));
+  // A client precondition other than the checked revision would let the handler patch a role this check never saw.
+  const asked = (request.query as Record<string, unknown> | undefined)?.resourceVersion;
+  if (asked !== undefined && asked !== '' && String(asked) !== String(current.revision)) {
+    throw new ApiError('Conflict', `role '${name}' has been modified since it was read (resourceVersion mismatch); get it again and retry`);
+  }
   request.skyPinnedRevision = current.revision;
   await requireCovered(auth, principal, name, after.spec, 'write');
 }
