@@ -34,7 +34,15 @@ export class ClusterController {
     // then these events), so the previous object's placements are exactly the skylets that may track it.
     jobs.onAdd((j) => this.dispatch(undefined, j));
     jobs.onUpdate((old, j) => this.dispatch(old, j));
-    jobs.onDelete((j: JobObj) => this.forEach((s) => s.jobDeleted(j)));
+    jobs.onDelete((j: JobObj) =>
+      this.forEach((s) => {
+        try {
+          s.jobDeleted(j);
+        } catch (err) {
+          this.deps.logger.warn({ cluster: s.name, job: j?.metadata?.name, err: errText(err) }, 'job deletion not handled');
+        }
+      }),
+    );
   }
 
   skylet(name: string): Skylet | undefined {
@@ -55,6 +63,15 @@ export class ClusterController {
   }
 
   private dispatch(old: JobObj | undefined, job: JobObj): void {
+    // A throw here would reach the informer and abort its relist on every retry: one broken job, logged by name.
+    try {
+      this.dispatchUnguarded(old, job);
+    } catch (err) {
+      this.deps.logger.warn({ job: `${job?.metadata?.namespace ?? 'default'}/${job?.metadata?.name}`, err: errText(err) }, 'job event not handled');
+    }
+  }
+
+  private dispatchUnguarded(old: JobObj | undefined, job: JobObj): void {
     const now = placementsOf(job);
     for (const name of Object.keys(now)) this.running.get(name)?.skylet.jobChanged(job);
     if (!old) return;
