@@ -121,3 +121,20 @@ test('normalizeResources reports every bad entry', () => {
 test('formatResources', () => {
   assert.equal(formatResources({ cpus: 2, memory: 4096, A100: 1 }), 'cpus: 2, memory: 4Gi, A100: 1');
 });
+
+test('resource keys never name Object.prototype members; names and amounts are bounded', () => {
+  for (const key of ['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty', 'prototype', 'A'.repeat(64)]) {
+    assert.equal(canonicalResourceKey(key), undefined, key);
+  }
+  assert.equal(canonicalResourceKey('A'.repeat(63)), 'A'.repeat(63));
+  assert.throws(() => normalizeResources(JSON.parse('{"__proto__": 1, "constructor": 1}'), 'r'), (err: unknown) => {
+    assert.ok(err instanceof ApiError);
+    assert.deepEqual(err.details?.causes?.map((c) => c.field), ['r.__proto__', 'r.constructor']);
+    return true;
+  });
+  unitError(() => normalizeResources({ cpus: 1e10 }, 'r'), 'r.cpus', 'must be at most 1000000000');
+  unitError(() => normalizeResources({ memory: '9'.repeat(65) }, 'r'), 'r.memory', 'must be a quantity of at most 64 characters, got 65');
+  unitError(() => normalizeResources({ gpus: Infinity }, 'r'), 'r.gpus', 'must be a number');
+  const many = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`T${i}`, 1]));
+  unitError(() => normalizeResources(many, 'r'), 'r', 'must have at most 32 entries, got 33');
+});
