@@ -18,7 +18,7 @@
  * $TMPDIR/skyshift-security-results.json) and printed at the end.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
@@ -35,7 +35,6 @@ const ROOT = process.getuid?.() === 0;
 let sky: SkyShiftInstance;
 let dir: string;
 let dataDir: string;
-let workRoot: string;
 const tokens: Record<string, string> = {};
 const recorder = new Recorder();
 
@@ -64,6 +63,8 @@ interface ClassContext {
   attack(who: string | undefined, r: Omit<Req, 'token'>, label: string): Promise<Res>;
   fail(message: string): void;
   check(ok: boolean, message: string): void;
+  /** Another kind of attack (a process started): counted. */
+  start<T>(fn: () => T): Promise<T>;
 }
 
 /**
@@ -87,6 +88,10 @@ async function attackClass(t: TestContext, name: string, body: (c: ClassContext)
       return res;
     },
     fail: (m) => void failures.push(m),
+    async start(fn) {
+      requests++;
+      return fn();
+    },
     check: (ok, m) => {
       if (!ok) failures.push(m);
     },
@@ -183,15 +188,12 @@ describe('attack suite: a tenant stays a tenant, and no request takes SkyShift d
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'skyshift-attack-'));
     dataDir = join(dir, '.skyshift');
-    // Local replicas' work dirs: private to this run, and traversable (not readable) by an unprivileged replica user.
-    workRoot = mkdtempSync(join(tmpdir(), 'skyshift-attack-work-'));
-    chmodSync(workRoot, 0o711);
     // The default layout (store inside the data dir), so the data dir's protection covers the store too.
     sky = await startSkyShift({
       dir,
       args: ['--store', `sqlite:${join(dataDir, 'skyshift.db')}`, '--heartbeat-seconds', '1', '--local-cpus', '2', '--local-memory', '4Gi'],
       // A variable of SkyShift's own environment that no replica may ever see.
-      env: { SKYSHIFT_ATTACK_CANARY: CANARY, SKYSHIFT_WORK_ROOT: workRoot },
+      env: { SKYSHIFT_ATTACK_CANARY: CANARY },
       readyTimeoutMs: 90_000,
     });
     assert.ok(sky.token, 'skyshift up wrote an admin token');
@@ -229,10 +231,9 @@ describe('attack suite: a tenant stays a tenant, and no request takes SkyShift d
       console.log(`\nAttack suite figures (${file}):\n${recorder.table()}\n`);
     }
     await sky?.cleanup();
-    for (const d of [dir, workRoot]) {
-      if (!d) continue;
-      await killProcessesUnder(d);
-      if (!process.env['SKYSHIFT_E2E_KEEP']) rmSync(d, { recursive: true, force: true });
+    if (dir) {
+      await killProcessesUnder(dir);
+      if (!process.env['SKYSHIFT_E2E_KEEP']) rmSync(dir, { recursive: true, force: true });
     }
   });
 
@@ -433,6 +434,25 @@ describe('attack suite: a tenant stays a tenant, and no request takes SkyShift d
         await noTwoXX('tenant', { method: 'GET', path: p }, `global list ${p}`);
         await noTwoXX('tenant', { method: 'POST', path: p, body: { kind: 'Cluster', metadata: { name: 'escaped' }, spec: { manager: 'local' } } }, `global create ${p}`);
       }
+      // Another namespace's job logs.
+      const other = await admin({ method: 'POST', path: `/${OTHER_NS}/jobs`, body: jobBody('other-job', { run: 'echo other-namespace-output' }) });
+      c.check(other.status === 201, `admin's job in ${OTHER_NS}: ${short(other)}`);
+      await waitJob(OTHER_NS, 'other-job', ['COMPLETED', 'FAILED'], 30_000).catch((e: Error) => c.fail(e.message));
+      for (const p of ['/team-b/jobs/other-job/logs', '/team-b/jobs/other-job/logs/', '//team-b/jobs/other-job/logs', '/team-b//jobs/other-job/logs', `/${NS}/../team-b/jobs/other-job/logs`, '/team-b/jobs/other-job/%6Cogs', '/team-b/jobs/other-job/LOGS', '/TEAM-B/jobs/other-job/logs', '/team-b/jobs/./other-job/logs', '/jobs/other-job/logs']) {
+        const r = await noTwoXX('tenant', { method: 'GET', path: p, keep: 1024 * 1024 }, `logs ${p}`);
+        c.check(!r.body.includes('other-namespace-output'), `${p}: the tenant read another namespace's log`);
+      }
+      // Revoking an invite the tenant does not own, and the anonymous account routes.
+      const adminInvite = await invite([]);
+      for (const p of [`/invites/${adminInvite}`, `/invites/${adminInvite}/`, `//invites/${adminInvite}`, `/INVITES/${adminInvite}`, `/%69nvites/${adminInvite}`, `/invites/./${adminInvite}`]) {
+        await noTwoXX('tenant', { method: 'DELETE', path: p }, `revoke ${p.slice(0, 20)}`);
+        await noTwoXX(undefined, { method: 'DELETE', path: p }, `anonymous revoke ${p.slice(0, 20)}`);
+      }
+      const invitee = await http(sky.url, { method: 'POST', path: '/register', body: { username: 'invitee', password: 'pw-invitee-123456', invite: adminInvite } });
+      c.check(invitee.status === 201, `the admin's invite survived the tenant's spelled revocations: ${short(invitee)}`);
+      for (const p of ['/whoami', '/whoami/', '//whoami', '/WHOAMI', '/%77hoami', '/users', '/users/', '/roles/', '/%6Aobs', '/team-a/jobs/']) {
+        await noTwoXX(undefined, { method: 'GET', path: p }, `anonymous ${p}`);
+      }
       const spelledJob = `/${NS}/jobs/spelled`;
       for (const s of ['/status', '/status/', '/%73tatus', '/STATUS', '//status', '/./status']) {
         const cur = json(await admin({ method: 'GET', path: spelledJob }));
@@ -496,7 +516,7 @@ describe('attack suite: a tenant stays a tenant, and no request takes SkyShift d
           c.check(r.status === 403, `${who} ${m} ${p} after the attacks: ${short(r)} (want 403)`);
         }
       }
-      const otherJobs = json(await admin({ method: 'GET', path: `/${OTHER_NS}/jobs` }))?.items ?? [];
+      const otherJobs = (json(await admin({ method: 'GET', path: `/${OTHER_NS}/jobs` }))?.items ?? []).filter((j: any) => j.metadata.name !== 'other-job');
       c.check(otherJobs.length === 0, `jobs appeared in ${OTHER_NS}: ${otherJobs.map((j: any) => j.metadata.name).join(', ')}`);
       const clusters = json(await admin({ method: 'GET', path: '/clusters/escaped' }));
       c.check(clusters?.kind !== 'Cluster', 'the tenant created a cluster');
@@ -541,16 +561,17 @@ describe('attack suite: a tenant stays a tenant, and no request takes SkyShift d
       for (let i = 0; i < 100_000; i++) manyJson[`k${i}`] = '';
       const victim = await as('tenant', { method: 'POST', path: base, body: jobBody('amp-victim', { placement: { filters: [{ matchLabels: { nowhere: 'x' } }] } }) });
       c.check(victim.status === 201, `victim: ${short(victim)}`);
-      const cases: { label: string; who: string | undefined; req: Omit<Req, 'token'>; okIf2xx?: string }[] = [
+      // limit: the answer must come from a limit (413/422), not from whatever broke after the work was done.
+      const cases: { label: string; who: string | undefined; req: Omit<Req, 'token'>; okIf2xx?: string; limit?: boolean }[] = [
         { label: 'YAML 80,000 keys on anonymous /login', who: undefined, req: { method: 'POST', path: '/login', contentType: 'application/yaml', body: yamlKeys, from: '127.0.0.40' } },
         { label: 'YAML 80,000 keys on anonymous /register', who: undefined, req: { method: 'POST', path: '/register', contentType: 'application/yaml', body: yamlKeys } },
         { label: 'YAML 80,000 annotation keys (job)', who: 'tenant', req: { method: 'POST', path: base, contentType: 'application/yaml', body: `kind: Job\nmetadata:\n  name: many-keys\n  annotations:\n${keys.replace(/: v$/gm, ': "v"').replace(/^ {2}/gm, '    ')}spec: {run: "true"}\n` }, okIf2xx: 'many-keys' },
-        { label: 'YAML alias bomb 1.4 MB -> 140 MB (lists)', who: 'tenant', req: { method: 'POST', path: base, contentType: 'application/yaml', body: aliasBomb }, okIf2xx: 'alias-bomb' },
-        { label: 'YAML alias bomb 1.4 MB -> 120 MB (env strings)', who: 'tenant', req: { method: 'POST', path: base, contentType: 'application/yaml', body: envBomb }, okIf2xx: 'env-bomb' },
-        { label: 'YAML alias bomb as merge body (PUT)', who: 'tenant', req: { method: 'PUT', path: `${base}/amp-victim`, contentType: 'application/yaml', body: envBomb.replace('name: env-bomb', 'name: amp-victim') }, okIf2xx: 'amp-victim' },
-        { label: 'JSON patch: 26 chained nested copies', who: 'tenant', req: { method: 'PATCH', path: `${base}/amp-victim`, contentType: 'application/json-patch+json', body: ops }, okIf2xx: 'amp-victim' },
-        { label: 'JSON patch: 60 chained flat copies', who: 'tenant', req: { method: 'PATCH', path: `${base}/amp-victim`, contentType: 'application/json-patch+json', body: flatOps }, okIf2xx: 'amp-victim' },
-        { label: 'JSON patch: 20,000 ops', who: 'tenant', req: { method: 'PATCH', path: `${base}/amp-victim`, contentType: 'application/json-patch+json', body: manyOps }, okIf2xx: 'amp-victim' },
+        { label: 'YAML alias bomb 1.4 MB -> 140 MB (lists)', who: 'tenant', req: { method: 'POST', path: base, contentType: 'application/yaml', body: aliasBomb }, okIf2xx: 'alias-bomb', limit: true },
+        { label: 'YAML alias bomb 1.4 MB -> 120 MB (env strings)', who: 'tenant', req: { method: 'POST', path: base, contentType: 'application/yaml', body: envBomb }, okIf2xx: 'env-bomb', limit: true },
+        { label: 'YAML alias bomb as merge body (PUT)', who: 'tenant', req: { method: 'PUT', path: `${base}/amp-victim`, contentType: 'application/yaml', body: envBomb.replace('name: env-bomb', 'name: amp-victim') }, okIf2xx: 'amp-victim', limit: true },
+        { label: 'JSON patch: 26 chained nested copies', who: 'tenant', req: { method: 'PATCH', path: `${base}/amp-victim`, contentType: 'application/json-patch+json', body: ops }, okIf2xx: 'amp-victim', limit: true },
+        { label: 'JSON patch: 60 chained flat copies', who: 'tenant', req: { method: 'PATCH', path: `${base}/amp-victim`, contentType: 'application/json-patch+json', body: flatOps }, okIf2xx: 'amp-victim', limit: true },
+        { label: 'JSON patch: 20,000 ops', who: 'tenant', req: { method: 'PATCH', path: `${base}/amp-victim`, contentType: 'application/json-patch+json', body: manyOps }, okIf2xx: 'amp-victim', limit: true },
         { label: 'JSON nested 100,000 deep', who: 'tenant', req: { method: 'POST', path: base, body: deepJson } },
         { label: 'JSON objects nested 50,000 deep', who: 'tenant', req: { method: 'POST', path: base, body: deepObj } },
         { label: 'JSON nested 100,000 deep on anonymous /login', who: undefined, req: { method: 'POST', path: '/login', body: deepJson, from: '127.0.0.41' } },
@@ -565,11 +586,14 @@ describe('attack suite: a tenant stays a tenant, and no request takes SkyShift d
         const res = await c.attack(k.who, { timeoutMs: 60_000, ...k.req }, k.label);
         const bytes = typeof k.req.body === 'string' ? Buffer.byteLength(k.req.body) : Buffer.byteLength(JSON.stringify(k.req.body));
         results.push(`${k.label} (${Math.round(bytes / 1024)} KiB): ${res.status} in ${Math.round(res.ms)} ms`);
-        t.diagnostic(results.at(-1)!);
+        t.diagnostic(`${results.at(-1)!} ${json(res)?.message?.slice(0, 140) ?? ''}`);
         if (is2xx(res.status) && k.okIf2xx) {
           const stored = await admin({ method: 'GET', path: `${base}/${k.okIf2xx}`, keep: 1 });
           c.check(stored.bytes < 256 * 1024, `${k.label}: accepted and stored ${stored.bytes} bytes`);
         } else c.check(is4xx(res.status), `${k.label}: want 4xx, got ${short(res)}`);
+        if (k.limit) c.check(res.status === 413 || res.status === 422, `${k.label}: want a limit's 413/422, got ${short(res)}`);
+        // A refusal must come from a limit checked before the work, not from the work blowing up.
+        c.check(!/call stack|RangeError|out of memory|heap/i.test(res.body), `${k.label}: refused only after the work overflowed: ${short(res)}`);
       }
       // Every list of the kind still answers, and small.
       const list = await as('tenant', { method: 'GET', path: base, keep: 1 });
@@ -649,11 +673,11 @@ describe('attack suite: a tenant stays a tenant, and no request takes SkyShift d
       // The second process: same HOME, data dir and store, another port.
       const port = await freePort();
       const logFile = join(dir, 'second.log');
-      const second = startDaemon(
+      const second = await c.start(() => startDaemon(
         process.execPath,
         ['--import', 'tsx', SKYSHIFT_BIN, 'up', '--host', '127.0.0.1', '--port', String(port), '--store', `sqlite:${join(dataDir, 'skyshift.db')}`, '--heartbeat-seconds', '1'],
         { logFile, env: { HOME: dir }, cwd: REPO_ROOT },
-      );
+      ));
       const exited = new Promise<void>((r) => {
         if (second.child.exitCode !== null || second.child.signalCode !== null) r();
         else second.child.once('exit', () => r());
@@ -664,17 +688,20 @@ describe('attack suite: a tenant stays a tenant, and no request takes SkyShift d
       const message = readFileSync(logFile, 'utf8');
       c.check(gone, `the second skyshift up was still running after 30 s (serving: ${served}); its log:\n${message.slice(-600)}`);
       c.check(!gone || (second.child.exitCode ?? 0) !== 0, `the second skyshift up exited ${second.child.exitCode} (want non-zero)`);
-      c.check(message.includes(String(sky.daemon.pid)), `the refusal names the holder (pid ${sky.daemon.pid}): ${message.slice(-400)}`);
+      const names = new RegExp(`\\b${sky.daemon.pid}\\b`).test(message);
+      const refusal = message.split('\n').find((l) => l.includes(String(sky.daemon.pid)))?.trim() ?? message.trim().split('\n').at(-1) ?? '';
+      c.check(names, `the refusal names the holder (pid ${sky.daemon.pid}): ${message.slice(-400)}`);
       // The first one's work is untouched: the job still runs and its log keeps growing from the start.
       await new Promise((r) => setTimeout(r, 1500));
-      const later = await logsOf('tenant', NS, 'long-runner');
+      const later = await c.attack('tenant', { method: 'GET', path: `/${NS}/jobs/long-runner/logs`, keep: 64 * 1024 * 1024, timeoutMs: 20_000 }, 'logs after the second process');
       c.check(later.status === 200 && later.body.startsWith(before.body.slice(0, 40)), `the job's log was replaced or lost: ${short(later)}`);
       c.check(ticks(later.body) > ticks(before.body), `the job stopped writing: ${ticks(before.body)} ticks before, ${ticks(later.body)} after`);
-      const job = json(await admin({ method: 'GET', path: `/${NS}/jobs/long-runner` }));
+      const job = json(await c.attack('admin', { method: 'GET', path: `/${NS}/jobs/long-runner` }, 'job after the second process'));
       c.check(job?.status?.phase === 'ACTIVE', `the job is ${job?.status?.phase} (want ACTIVE)`);
       const h = await http(sky.url, { method: 'GET', path: '/healthz', timeoutMs: 5000 });
       c.check(h.status === 200, `the first skyshift still answers: ${short(h)}`);
-      return `second process ${gone ? `exited ${second.child.exitCode}` : 'kept running'}${message.includes(String(sky.daemon.pid)) ? ', naming the holder\'s pid' : ''}; job still ${job?.status?.phase}, log ${ticks(before.body)} -> ${ticks(later.body)} ticks`;
+      t.diagnostic(`the second process said: ${refusal}`);
+      return `second process ${gone ? `exited ${second.child.exitCode}` : 'kept running'}${names ? ', naming the holder\'s pid' : ''}; job still ${job?.status?.phase}, log ${ticks(before.body)} -> ${ticks(later.body)} ticks`;
     });
   });
 
