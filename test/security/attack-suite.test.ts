@@ -649,10 +649,17 @@ describe('attack suite: a tenant stays a tenant, and no request takes SkyShift d
         c.check(ok.status === 200, `the right password after the ${retry} s lockout: ${short(ok)}`);
         relogin = `${ok.status} after ${retry} s`;
       } else if (locked.status === 429) c.check(retry <= 300, `lockout of ${retry} s is over the 5 min maximum`);
+      // 200 parallel wrong logins from one address, each for another name: the per-address count holds too.
+      const spray = await Promise.all(
+        Array.from({ length: N }, (_, i) => c.attack(undefined, { method: 'POST', path: '/login', body: { username: `spray${i}`, password: 'wrong-password' }, from: '127.0.0.55', timeoutMs: 60_000 }, 'parallel spray login')),
+      );
+      const sprayChecked = spray.filter((g) => g.status === 401).length;
+      const sprayThrottled = spray.filter((g) => g.status === 429).length;
+      c.check(sprayThrottled >= N - 25 && sprayChecked <= 20, `${N} parallel wrong logins for ${N} names from one address: ${sprayThrottled}×429, ${sprayChecked}×401 (the address gets 15 free failures)`);
       // Other users are not locked out by the attack on one name.
       const other = await c.attack(undefined, { method: 'POST', path: '/login', body: { username: 'tenant', password: 'pw-tenant-123456' }, from: '127.0.0.54' }, 'another user');
       c.check(other.status === 200, `another user logs in meanwhile: ${short(other)}`);
-      return `${N} parallel wrong logins: ${throttled}×429, ${checked}×401; right password ${relogin}; YAML/text/form /login and YAML /register: 415; name race 201+409, loser's invite still good`;
+      return `${N} parallel wrong logins for one user: ${throttled}×429, ${checked}×401; ${N} for ${N} names from one address: ${sprayThrottled}×429, ${sprayChecked}×401; right password ${relogin}; YAML/text/form /login and YAML /register: 415; name race 201+409, loser's invite still good`;
     });
   });
 
