@@ -39,6 +39,7 @@ export interface ServerCommandOptions extends AuthFlags {
   logLevel: string;
   watchBookmarkSeconds: number;
   watchHistory: number;
+  maxReplicas: number;
 }
 
 /** Runs the API server until SIGTERM/SIGINT, then stops accepting, ends watches, closes the store. */
@@ -59,6 +60,7 @@ async function runServer(options: ServerCommandOptions): Promise<void> {
     logs: storeLogsProvider(store),
     bookmarkIntervalMs: options.watchBookmarkSeconds * 1000,
     watchHistory: options.watchHistory,
+    limits: { maxReplicas: options.maxReplicas },
   });
   let stopping: Promise<void> | undefined;
   const stop = (signal: string) => {
@@ -106,6 +108,7 @@ export function buildProgram(): Command {
     .option('--log-level <level>', `log level (${LEVELS.join(', ')})`, parseLevel, 'info')
     .option('--watch-bookmark-seconds <n>', 'interval of BOOKMARK events on idle watches', parseCount, 30)
     .option('--watch-history <n>', 'watch events kept per kind so clients can resume', parseCount, 20_000)
+    .option('--max-replicas <n>', 'largest spec.replicas a job may ask for', parseCount, 10_000)
     .addHelpText(
       'after',
       `

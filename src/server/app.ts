@@ -7,6 +7,7 @@ import type { Registry } from 'prom-client';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { ApiError, badRequest, KINDS, storageKey, type KindInfo } from '../api/index.js';
+import { setLimits, type Limits } from '../api/limits.js';
 import { BODY_LIMIT, registerBodyParsers } from './body.js';
 import { clientErrorHandler } from './client-errors.js';
 import type { LogsProvider, ServerContext } from './context.js';
@@ -53,6 +54,8 @@ export interface ApiServerOptions {
   auth?: Auth;
   /** Serve HTTPS with this PEM key and certificate. */
   https?: { key: string | Buffer; cert: string | Buffer };
+  /** Size limits (DESIGN section 17), e.g. `{maxReplicas}`; the rest keep their defaults. Process-wide. */
+  limits?: Partial<Limits>;
   /** More registries /metrics shows with the server's own (`skyshift up`: the in-process controllers'). */
   metricsRegistries?: readonly Registry[];
 }
@@ -81,6 +84,7 @@ declare module 'fastify' {
 }
 
 export function createApiServer(options: ApiServerOptions): ApiServer {
+  if (options.limits) setLimits(options.limits);
   const logger = options.logger ?? pino({ level: 'silent' });
   const version = options.version ?? '0.0.0';
   const kinds = options.kinds ?? KINDS;
