@@ -11,12 +11,14 @@ import type { ClusterRef } from '../managers/index.js';
 import { createApiServer } from '../server/index.js';
 import { openStore } from '../store/index.js';
 import { controllerToken, setupSecurity, writeAdminContext, type AuthFlags } from './auth-setup.js';
+import { claimDataDir, dataDirOf } from './data-dir.js';
 import { createLogsProvider } from './logs-provider.js';
 
 export interface ControllerFlags {
   heartbeatSeconds: number;
   evictionGraceSeconds: number;
   leaseDurationSeconds: number;
+  maxReplicas: number;
   logLevel: string;
 }
 
@@ -42,6 +44,7 @@ function controllerOptions(flags: ControllerFlags): Partial<ControllerOptions> {
     heartbeatSeconds: flags.heartbeatSeconds,
     evictionGraceSeconds: flags.evictionGraceSeconds,
     leaseDurationSeconds: flags.leaseDurationSeconds,
+    maxReplicas: flags.maxReplicas,
   };
 }
 
@@ -101,6 +104,8 @@ async function serveMetrics(port: number): Promise<Server> {
 
 export async function runUp(options: UpCommandOptions, version: string): Promise<void> {
   const logger = createLogger(options.logLevel, 'skyshift');
+  // Before anything is opened or written: a second `up` on this data dir stops here, touching nothing.
+  const releaseDataDir = claimDataDir(dataDirOf(options), `skyshift up on port ${options.port}`);
   const store = await openStore(options.store);
   const clusters = kindForPlural('clusters');
   if (!clusters) throw new Error('cluster kind missing');
@@ -113,7 +118,7 @@ export async function runUp(options: UpCommandOptions, version: string): Promise
   });
   // The API server's /metrics also shows the in-process controllers' registry (merged
   // per scrape, so only an authorised 200 ever carries it).
-  const server = createApiServer({ ...security.options, store, logger, version, logs, metricsRegistries: [controllerRegistry] });
+  const server = createApiServer({ ...security.options, store, logger, version, logs, metricsRegistries: [controllerRegistry], limits: { maxReplicas: options.maxReplicas } });
   let url: string;
   try {
     url = await server.start({ host: options.host, port: options.port });
@@ -141,6 +146,7 @@ export async function runUp(options: UpCommandOptions, version: string): Promise
       await controllersDone.catch(() => {});
       await server.close().catch(() => {});
       await store.close().catch(() => {});
+      releaseDataDir();
       clearTimeout(force);
     })();
   };

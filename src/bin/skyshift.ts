@@ -131,6 +131,7 @@ Examples:
       .option('--heartbeat-seconds <n>', 'seconds between cluster heartbeats and job syncs', positive, 3)
       .option('--eviction-grace-seconds <n>', 'an ERROR cluster has its replicas evicted after this long', positive, 30)
       .option('--lease-duration-seconds <n>', 'leader lease duration; a standby takes over this long after the leader dies', positive, 15)
+      .option('--max-replicas <n>', 'largest spec.replicas a job may ask for (give the API server the same)', parseCount, 10_000)
       .option('--log-level <level>', `log level (${LEVELS.join(', ')})`, parseLevel, 'info');
 
   controllerFlags(
