@@ -272,3 +272,9 @@ test('defaults are the documented ones', () => {
   assert.equal(DEFAULT_LIMITS.maxEnvEntryBytes, 128 * 1024);
   assert.throws(() => setLimits({ maxReplicas: 0 }), /positive integer/);
 });
+
+test('YAML nested in blocks is refused while lexing, before the parser recurses', async () => {
+  const block = Array.from({ length: 1000 }, (_, i) => `${' '.repeat(i)}k:`).join('\n') + ' v\n';
+  assertStatus(await call('POST', '/default/jobs', block, 'application/yaml'), 400, /nested deeper than 64 levels/);
+  assertStatus(await call('POST', '/default/jobs', `${'- '.repeat(5000)}x\n`, 'application/yaml'), 400, /nested deeper than 64 levels/);
+});

@@ -32,7 +32,8 @@ export function decodeYaml(raw: string): unknown {
     doc = parseOne(raw);
   } catch (err) {
     if (err instanceof ApiError) throw err;
-    // The yaml package recurses per level; thousands of `[` can overflow the stack.
+    // The yaml package recurses per level; the gauge should stop deep bodies first.
+    if (err instanceof RangeError) throw badRequest('request body is nested too deeply');
     throw badRequest(`invalid YAML body: ${firstLine(err instanceof Error ? err.message : String(err))}`);
   }
   return new Converter().convert(doc.contents as Node | null, '', 1).value;
@@ -50,15 +51,12 @@ function parseOne(raw: string): Document.Parsed {
   };
   lines.addNewLine(0);
   let tokens = 0;
-  let flow = 0;
+  const depth = new NestingGauge(lim.maxDepth);
   for (const lexeme of new Lexer().lex(raw)) {
     if (++tokens > lim.maxYamlTokens) {
       throw tooLarge(`YAML body has more than ${lim.maxYamlTokens} tokens; send large objects as JSON`);
     }
-    // The parser slows down with flow nesting ([[[...); stop at the depth limit, not the token limit.
-    if (lexeme === '[' || lexeme === '{') {
-      if (++flow > lim.maxDepth) throw badRequest(`request body is nested deeper than ${lim.maxDepth} levels`);
-    } else if (lexeme === ']' || lexeme === '}') flow = Math.max(0, flow - 1);
+    depth.see(lexeme);
     for (const token of parser.next(lexeme)) for (const doc of composer.next(token)) take(doc);
   }
   for (const token of parser.end()) for (const doc of composer.next(token)) take(doc);
@@ -68,9 +66,56 @@ function parseOne(raw: string): Document.Parsed {
   const err = doc.errors[0];
   if (err) {
     const at = lines.linePos(err.pos[0]);
+    // The composer records its own stack overflow as a document error.
+    if (/call stack/i.test(err.message)) throw badRequest(`request body is nested too deeply (line ${at.line})`);
     throw badRequest(`invalid YAML body: ${firstLine(err.message)} at line ${at.line}, column ${at.col}`);
   }
   return doc;
+}
+
+/**
+ * Estimates nesting from the lexemes, so a deep body is refused before the
+ * parser and composer recurse into it (they overflow the stack near 1,000
+ * levels and slow down with depth): flow brackets, plus block levels as a
+ * stack of indentations and the `- `/`? ` indicators on the current line.
+ * The exact depth is checked again on conversion.
+ */
+class NestingGauge {
+  private flow = 0;
+  private readonly indents: number[] = [];
+  private lineStart = true;
+  private indent = 0;
+  private onLine = 0;
+
+  constructor(private readonly max: number) {}
+
+  see(lexeme: string): void {
+    if (lexeme === '\n') {
+      this.lineStart = true;
+      this.indent = 0;
+      this.onLine = 0;
+      return;
+    }
+    const c = lexeme.charCodeAt(0);
+    if (c < 0x20 || lexeme[0] === '#') return; // stream/scalar markers and comments
+    if (this.lineStart && /^ +$/.test(lexeme)) {
+      this.indent = lexeme.length;
+      return;
+    }
+    if (lexeme === '[' || lexeme === '{') this.flow++;
+    else if (lexeme === ']' || lexeme === '}') this.flow = Math.max(0, this.flow - 1);
+    if (this.flow === 0 || (this.flow === 1 && (lexeme === '[' || lexeme === '{'))) {
+      if (this.lineStart && !lexeme.includes('\n')) {
+        while (this.indents.length > 0 && this.indents[this.indents.length - 1]! >= this.indent) this.indents.pop();
+        this.indents.push(this.indent);
+      }
+      if (lexeme === '-' || lexeme === '?') this.onLine++;
+    }
+    this.lineStart = false;
+    if (this.indents.length + this.onLine + this.flow > this.max) {
+      throw badRequest(`request body is nested deeper than ${this.max} levels`);
+    }
+  }
 }
 
 function firstLine(message: string): string {
