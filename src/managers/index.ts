@@ -22,6 +22,9 @@ export interface ClusterRef {
   spec: { manager: string; config?: Record<string, unknown> };
 }
 
+/** Largest simulated cluster: far beyond any benchmark (100 x 100 nodes), far below memory trouble. */
+const MAX_SIM_NODES = 100_000;
+
 /** Options for tests and embedding, not part of the Cluster object. */
 export interface CreateManagerOptions {
   /** Injected clock for the sim manager (ms). */
@@ -51,6 +54,10 @@ export function createManager(cluster: ClusterRef, options: CreateManagerOptions
       const nodes = optNumber(name, config, 'nodes');
       const nodeResources = config.nodeResources;
       if (nodes === undefined) throw new ManagerError('Invalid', `cluster '${name}': sim manager needs config.nodes`);
+      // The simulator builds one record per node: bounded before anything is allocated.
+      if (!Number.isInteger(nodes) || nodes < 1 || nodes > MAX_SIM_NODES) {
+        throw new ManagerError('Invalid', `cluster '${name}': config.nodes must be an integer from 1 to ${MAX_SIM_NODES}`);
+      }
       if (!isResources(nodeResources)) throw new ManagerError('Invalid', `cluster '${name}': sim manager needs config.nodeResources, e.g. {cpus: 8, memory: 16384}`);
       const cfg: SimManagerConfig = { name, nodes, nodeResources, defaultDurationSeconds: optNumber(name, config, 'defaultDurationSeconds') };
       if (options.clock) cfg.clock = options.clock;

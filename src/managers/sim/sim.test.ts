@@ -144,6 +144,9 @@ describe('createManager', () => {
     assert.throws(() => createManager({ metadata: { name: 'k' }, spec: { manager: 'kubernetes' } }), /cluster 'k': manager 'kubernetes' is not available yet/);
     assert.throws(() => createManager({ metadata: { name: 'z' }, spec: { manager: 'bogus' } }), /cluster 'z': unknown manager 'bogus'/);
     assert.throws(() => createManager({ metadata: { name: 's' }, spec: { manager: 'sim', config: { nodes: 2 } } }), /cluster 's'.*nodeResources/);
+    for (const nodes of [1e308, 1e8, 0, 2.5]) {
+      assert.throws(() => createManager({ metadata: { name: 's' }, spec: { manager: 'sim', config: { nodes, nodeResources: { cpus: 1 } } } }), /cluster 's': config.nodes must be an integer from 1 to 100000/);
+    }
     assert.throws(() => createManager({ metadata: { name: 'l' }, spec: { manager: 'local', config: { cpus: 'many' } } }), /cluster 'l': config.cpus/);
   });
 });
