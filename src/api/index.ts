@@ -1,8 +1,7 @@
 /**
  * Public face of src/api: kinds, their schemas (TypeBox: type = validator =
- * OpenAPI), units, label selectors, names and errors. Depends on nothing of ours.
- *
- * CONTRACT (filled in by the api module; signatures are fixed, others code against them):
+ * OpenAPI), units, label selectors, names, errors, limits and the task
+ * vocabulary. Depends on nothing of ours.
  */
 export * from './errors.js';
 export * from './object.js';
@@ -14,3 +13,4 @@ export * from './names.js';
 export * from './labels.js';
 export * from './openapi.js';
 export type { Condition } from './schema.js';
+export * from './tasks.js';

@@ -1,0 +1,22 @@
+/**
+ * The replica vocabulary every part shares. A job's replica is a *task*,
+ * named `<job>-<rank>` everywhere (managers, status, logs, CLI); its rank is
+ * 0..replicas-1. One function builds the name and one reads the rank back,
+ * so the spelling lives here only.
+ */
+
+/** States of a task (one replica on one cluster); CANCELLED: stopped because its job FAILED. */
+export const REPLICA_STATES = ['INIT', 'PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'EVICTED', 'CANCELLED'] as const;
+export type ReplicaState = (typeof REPLICA_STATES)[number];
+
+export function taskName(jobName: string, rank: number): string {
+  return `${jobName}-${rank}`;
+}
+
+const TASK_RANK = /-(\d+)$/;
+
+/** The rank a task name carries as its last `-N`; undefined for a name that carries none. */
+export function rankOfTask(task: string): number | undefined {
+  const m = TASK_RANK.exec(task);
+  return m ? Number(m[1]) : undefined;
+}

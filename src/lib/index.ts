@@ -1,0 +1,8 @@
+/**
+ * Small async building blocks every part may use (it depends on nothing of
+ * ours): the one clock and abortable sleep, the one backoff, the one
+ * concurrency limiter.
+ */
+export { systemClock, sleep, type Clock, type TimerHandle } from './clock.js';
+export { backoffDelay, KeyedBackoff, type BackoffOptions } from './backoff.js';
+export { createLimiter, forEachLimit, type Limiter } from './limit.js';
