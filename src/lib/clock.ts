@@ -20,12 +20,19 @@ export const systemClock: Clock = {
   clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
 };
 
+/** Like systemClock, but its timers keep the process alive: a plain `await sleep(ms)` must not let Node exit mid-wait. */
+const foregroundClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
+
 /**
  * The one abortable sleep: resolves true after `ms`, or early with false when
  * `signal` aborts. Never rejects, so a loop checks the result (or the signal)
- * instead of catching.
+ * instead of catching. Background loops pass their (unref'd) clock.
  */
-export function sleep(ms: number, signal?: AbortSignal, clock: Clock = systemClock): Promise<boolean> {
+export function sleep(ms: number, signal?: AbortSignal, clock: Clock = foregroundClock): Promise<boolean> {
   if (signal?.aborted) return Promise.resolve(false);
   return new Promise((resolve) => {
     const onAbort = () => {

@@ -28,7 +28,9 @@ describe('podmanCommand', () => {
     assert.ok(argv.includes('POD_RANK=0'));
     const img = argv.indexOf('localhost/bb:1');
     assert.deepEqual(argv.slice(img + 1, img + 3), ['sh', '-c']);
-    assert.match(argv[img + 3] ?? '', /bash \/workdir\/command\.sh.*sh \/workdir\/command\.sh/);
+    // Only the work dir and the command file (read-only) are mounted.
+    assert.deepEqual(argv.filter((_, i) => argv[i - 1] === '-v'), ['/tmp/dir with space:/workdir', 'command.sh:/.skyshift-command.sh:ro']);
+    assert.match(argv[img + 3] ?? '', /bash \/\.skyshift-command\.sh.*sh \/\.skyshift-command\.sh/);
   });
 
   it('omits storage flags when none are configured', () => {
