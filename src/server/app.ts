@@ -163,7 +163,6 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   const operation = createOperations({
     store,
     caches,
-    kinds,
     version,
     backend: options.store.backend,
     registries: () => [metrics.registry, ...(options.auth ? [options.auth.registry] : []), ...(options.metricsRegistries ?? [])],

@@ -7,8 +7,7 @@
  */
 import type { FastifyReply } from 'fastify';
 import { Registry } from 'prom-client';
-import { ApiError, type KindInfo } from '../api/index.js';
-import { buildOpenApi } from './openapi.js';
+import { ApiError, buildOpenApiDocument } from '../api/index.js';
 import type { OperationRoute } from './router.js';
 import type { Store } from './store.js';
 import type { KindCache } from './watch-cache.js';
@@ -16,7 +15,6 @@ import type { KindCache } from './watch-cache.js';
 export interface OperationsOptions {
   store: Store;
   caches: ReadonlyMap<string, KindCache>;
-  kinds: readonly KindInfo[];
   version: string;
   backend: string;
   /** The server's own registry first, then any other (auth, in-process controllers), merged per scrape. */
@@ -53,7 +51,7 @@ export function createOperations(options: OperationsOptions): Operation {
         return reply.type(registry.contentType).send(text);
       }
       case '/openapi.json':
-        openapi ??= JSON.stringify(buildOpenApi(options.kinds, options.version));
+        openapi ??= JSON.stringify(buildOpenApiDocument(options.version));
         return reply.type('application/json').send(openapi);
     }
   };

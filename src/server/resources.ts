@@ -11,7 +11,7 @@ import { assertNamespaceExists, checkNamespaceCreate, deleteNamespaceContents, i
 import { bindToPath, checkIdentity, describe, forCreate, forStatus, forUpdate, preconditionOf } from './objects.js';
 import type { Target } from './router.js';
 import type { KeyValue } from './store.js';
-import { toCached, type CachedObject } from './watch-cache.js';
+import { toCached, type CachedObject } from './cached-object.js';
 
 /** What a handler answers: a status code and a JSON string (serialised once, never re-encoded). */
 export interface Reply {

@@ -4,42 +4,13 @@
  * watches are all served from here, so N watchers cost one store watch and a
  * list of 10k objects is a string join of pre-serialised JSON.
  */
-import type { ApiObject, KindInfo, LabelSelector, WatchEventType } from '../api/index.js';
-import { matchesLabels } from '../api/index.js';
+import { matchesLabels, type KindInfo, type LabelSelector } from '../api/index.js';
+import { backoffDelay, sleep, systemClock } from '../lib/index.js';
+import { toCached, type CachedObject } from './cached-object.js';
+import { EventRing, type CachedEvent } from './event-ring.js';
 import { SortedKeys } from './sorted-keys.js';
-import type { JsonObject, Store, StoreEvent } from './store.js';
-
-/** An object as served: resourceVersion filled in, JSON serialised once. */
-export interface CachedObject {
-  readonly key: string;
-  readonly obj: ApiObject;
-  readonly json: string;
-  readonly revision: number;
-}
-
-interface CachedEvent {
-  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED';
-  readonly revision: number;
-  readonly object: CachedObject;
-  readonly prev: CachedObject | undefined;
-  /** Serialised lines by the type a watcher sees, built once and shared by every watcher. */
-  lines: Partial<Record<WatchEventType, string>>;
-}
-
-export interface WatchFilter {
-  /** Keys must start with this (namespace prefix), or equal `key`. */
-  prefix: string;
-  key?: string;
-  selector?: LabelSelector;
-}
-
-/** A client watch as the cache sees it: somewhere to write lines. */
-export interface WatchSink {
-  /** Returns false when the client cannot keep up; the cache then closes it. */
-  write(line: string): boolean;
-  /** Ends the stream; `reason` is for logs. Called at most once by the cache. */
-  close(reason: string): void;
-}
+import type { Store, StoreEvent } from './store.js';
+import { lineFor, Watchers, type WatchFilter, type WatchSink } from './watchers.js';
 
 export interface WatchCacheOptions {
   /** Events kept for resuming watches. */
@@ -54,11 +25,6 @@ export type WatchStart =
   | { ok: true; stop: () => void }
   | { ok: false; expired: true; oldest: number };
 
-interface Registered {
-  filter: WatchFilter;
-  sink: WatchSink;
-}
-
 interface Waiter {
   check: () => boolean;
   resolve: (ok: boolean) => void;
@@ -70,18 +36,14 @@ export class KindCache {
   readonly prefix: string;
   /** Revision of the last event applied (or of the initial list). */
   revision = 0;
-  /** Watches from a revision below this cannot be served exactly (410). */
-  floor = 0;
   synced = false;
 
   private readonly store: Store;
   private readonly objects = new Map<string, CachedObject>();
   /** Keys in sorted order, maintained incrementally (O(log n) per write) so lists never sort. */
   private readonly keys = new SortedKeys();
-  private readonly ring: (CachedEvent | undefined)[];
-  private ringHead = 0; // index of the oldest event
-  private ringLen = 0;
-  private readonly watchers = new Set<Registered>();
+  private readonly ring: EventRing;
+  private readonly watchers: Watchers;
   private waiters: Waiter[] = [];
   private readonly options: WatchCacheOptions;
   private bookmarkTimer: NodeJS.Timeout | undefined;
@@ -98,7 +60,8 @@ export class KindCache {
     this.kind = kind;
     this.prefix = prefix;
     this.options = options;
-    this.ring = new Array<CachedEvent | undefined>(Math.max(16, options.ringSize ?? 20_000));
+    this.ring = new EventRing(Math.max(16, options.ringSize ?? 20_000));
+    this.watchers = new Watchers(options.onWatchers);
     this.bookmarkPrefix = `{"type":"BOOKMARK","object":{"kind":${JSON.stringify(kind.kind)},"apiVersion":"v1","metadata":{"resourceVersion":"`;
   }
 
@@ -108,14 +71,14 @@ export class KindCache {
     this.bookmarkTimer = setInterval(() => this.bookmark(), interval);
     this.bookmarkTimer.unref();
     signal.addEventListener('abort', () => this.shutdown('server shutting down'), { once: true });
-    let backoff = 100;
+    let failures = 0;
     while (!signal.aborted) {
       try {
         const listed = await this.store.list(this.prefix);
         this.reset(listed.items.map((kv) => toCached(kv.key, kv.value, kv.modRevision)), listed.revision);
         for await (const event of this.store.watch(this.prefix, listed.revision, signal)) {
           this.apply(event);
-          backoff = 100;
+          failures = 0;
         }
       } catch (err) {
         if (signal.aborted) break;
@@ -125,14 +88,18 @@ export class KindCache {
       // Events may have been missed: clients must resume (and relist on 410).
       this.synced = false;
       this.closeWatchers('watch cache resynchronising');
-      await sleep(backoff, signal);
-      backoff = Math.min(backoff * 2, 5_000);
+      await sleep(backoffDelay(++failures, RESYNC_BACKOFF), signal, systemClock);
     }
     this.shutdown('server shutting down');
   }
 
   get size(): number {
     return this.objects.size;
+  }
+
+  /** Watches from a revision below this cannot be served exactly (410). */
+  get floor(): number {
+    return this.ring.floor;
   }
 
   get watcherCount(): number {
@@ -218,7 +185,7 @@ export class KindCache {
       }
     } else {
       if (fromRevision < this.floor) return { ok: false, expired: true, oldest: this.floor };
-      for (const event of this.eventsAfter(fromRevision)) {
+      for (const event of this.ring.after(fromRevision)) {
         const line = lineFor(event, filter);
         if (line !== undefined && !sink.write(line)) {
           sink.close('client too slow');
@@ -226,23 +193,12 @@ export class KindCache {
         }
       }
     }
-    const registered: Registered = { filter, sink };
-    this.watchers.add(registered);
-    this.options.onWatchers?.(this.watchers.size);
-    return {
-      ok: true,
-      stop: () => {
-        if (this.watchers.delete(registered)) this.options.onWatchers?.(this.watchers.size);
-      },
-    };
+    return { ok: true, stop: this.watchers.add(filter, sink) };
   }
 
   /** Ends every client watch, e.g. on shutdown or after a resync. */
   closeWatchers(reason: string): void {
-    const all = [...this.watchers];
-    this.watchers.clear();
-    this.options.onWatchers?.(0);
-    for (const w of all) w.sink.close(reason);
+    this.watchers.closeAll(reason);
   }
 
   private shutdown(reason: string): void {
@@ -260,19 +216,16 @@ export class KindCache {
   private bookmark(): void {
     if (this.watchers.size === 0 || !this.synced) return;
     const line = `${this.bookmarkPrefix}${this.revision}"}}}\n`;
-    this.fanOut(() => line);
+    this.watchers.fanOut(() => line);
   }
 
   private reset(items: CachedObject[], revision: number): void {
     this.objects.clear();
     for (const item of items) this.objects.set(item.key, item);
     this.keys.reset([...this.objects.keys()]);
-    this.ring.fill(undefined);
+    this.ring.reset(revision);
     this.primed.clear();
-    this.ringHead = 0;
-    this.ringLen = 0;
     this.revision = revision;
-    this.floor = revision;
     this.synced = true;
     this.notifyWaiters();
   }
@@ -295,8 +248,8 @@ export class KindCache {
       cached = { type: 'DELETED', revision: event.revision, object, prev, lines: {} };
     }
     this.revision = Math.max(this.revision, event.revision);
-    this.push(cached);
-    if (this.watchers.size > 0) this.fanOut((w) => lineFor(cached, w.filter));
+    this.ring.push(cached);
+    if (this.watchers.size > 0) this.watchers.fanOut((filter) => lineFor(cached, filter));
     this.notifyWaiters();
   }
 
@@ -306,46 +259,6 @@ export class KindCache {
     if (primed === undefined || primed.revision > revision) return undefined;
     this.primed.delete(key);
     return primed.revision === revision ? primed : undefined;
-  }
-
-  private fanOut(lineOf: (w: Registered) => string | undefined): void {
-    let slow: Registered[] | undefined;
-    for (const w of this.watchers) {
-      const line = lineOf(w);
-      if (line === undefined) continue;
-      if (!w.sink.write(line)) (slow ??= []).push(w);
-    }
-    if (slow) {
-      for (const w of slow) this.watchers.delete(w);
-      this.options.onWatchers?.(this.watchers.size);
-      for (const w of slow) w.sink.close('client too slow');
-    }
-  }
-
-  private push(event: CachedEvent): void {
-    const size = this.ring.length;
-    if (this.ringLen === size) {
-      const dropped = this.ring[this.ringHead]!;
-      this.floor = dropped.revision;
-      this.ring[this.ringHead] = event;
-      this.ringHead = (this.ringHead + 1) % size;
-    } else {
-      this.ring[(this.ringHead + this.ringLen) % size] = event;
-      this.ringLen++;
-    }
-  }
-
-  private *eventsAfter(revision: number): Generator<CachedEvent> {
-    const size = this.ring.length;
-    // Binary search over the ring (revisions increase from head to tail).
-    let lo = 0;
-    let hi = this.ringLen;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.ring[(this.ringHead + mid) % size]!.revision <= revision) lo = mid + 1;
-      else hi = mid;
-    }
-    for (let i = lo; i < this.ringLen; i++) yield this.ring[(this.ringHead + i) % size]!;
   }
 
   private notifyWaiters(): void {
@@ -363,52 +276,9 @@ export class KindCache {
 
 /** Primed objects waiting for their event; beyond this the cache is lagging and priming stops. */
 const MAX_PRIMED = 10_000;
+/** Between store relists after a failed store watch. */
+const RESYNC_BACKOFF = { baseMs: 100, maxMs: 5_000 };
 
 function optional<T>(value: T | undefined): T[] {
   return value === undefined ? [] : [value];
-}
-
-function matches(filter: WatchFilter, object: CachedObject): boolean {
-  if (filter.key !== undefined ? object.key !== filter.key : !object.key.startsWith(filter.prefix)) return false;
-  return !filter.selector || filter.selector.length === 0 || matchesLabels(filter.selector, object.obj.metadata.labels);
-}
-
-/**
- * The line a watcher with `filter` sees for `event`, or undefined. A MODIFIED
- * that moves an object into or out of a selector becomes ADDED or DELETED,
- * as in Kubernetes.
- */
-function lineFor(event: CachedEvent, filter: WatchFilter): string | undefined {
-  const now = matches(filter, event.object);
-  let type: WatchEventType;
-  if (event.type === 'MODIFIED') {
-    const before = event.prev !== undefined && matches(filter, event.prev);
-    if (now && before) type = 'MODIFIED';
-    else if (now) type = 'ADDED';
-    else if (before) type = 'DELETED';
-    else return undefined;
-  } else {
-    if (!now) return undefined;
-    type = event.type;
-  }
-  return (event.lines[type] ??= `{"type":"${type}","object":${event.object.json}}\n`);
-}
-
-export function toCached(key: string, value: JsonObject, revision: number): CachedObject {
-  const metadata = (value.metadata ?? {}) as Record<string, unknown>;
-  const obj = { ...value, metadata: { ...metadata, resourceVersion: String(revision) } } as unknown as ApiObject;
-  return { key, obj, json: JSON.stringify(obj), revision };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -9,7 +9,7 @@ import { ApiError, badRequest, storageKey } from '../api/index.js';
 import { caughtUp, type ServerContext } from './context.js';
 import { selectorOf, type Query } from './resources.js';
 import type { Target } from './router.js';
-import type { WatchFilter } from './watch-cache.js';
+import type { WatchFilter } from './watchers.js';
 
 /** Validates everything that can fail before the response starts, then streams until done. */
 export async function prepareWatch(
