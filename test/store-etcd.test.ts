@@ -1,7 +1,7 @@
 /** The Store conformance suite against a real etcd process, plus etcd-only failure modes. */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { storeConformance } from '../src/store/conformance.js';
+import { storeConformance } from './support/store-conformance.js';
 import { EtcdStore } from '../src/store/etcd/index.js';
 import { openStore, StoreError, type Store } from '../src/store/index.js';
 import { startEtcd, type EtcdInstance } from './infra/etcd.js';

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { StoreError, type Store } from './types.js';
 
 export * from './types.js';
-// conformance.ts is imported directly by tests: exporting it here would load node:test in production.
+// The conformance suite every backend passes lives in test/support/store-conformance.ts (tests only).
 
 /**
  * Open a store from a URL: `sqlite:PATH` (`~` expanded, parent directories

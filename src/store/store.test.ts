@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { storeConformance } from './conformance.js';
+import { storeConformance } from '../../test/support/store-conformance.js';
 import { MemoryStore } from './memory/index.js';
 import { SqliteStore } from './sqlite/index.js';
 import { openStore, StoreError } from './index.js';
