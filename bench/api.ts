@@ -8,8 +8,12 @@
  * rounds where cheap; the machine is shared and noisy, so compare ratios and
  * the API server's CPU time per operation (from /proc), which load on other
  * cores barely moves.
+ *
+ * For bench/compare.ts: --sqlite-create-only measures just the SQLite create
+ * row at concurrency 50 (after the same warm-up); --root DIR runs
+ * DIR/src/bin/skyshift.ts (another commit's tree) under this harness; --json
+ * prints that row as one line.
  */
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { Etcd3 } from 'etcd3';
 import { startEtcd } from '../test/infra/etcd.js';
@@ -17,8 +21,14 @@ import { startServer, type TestServer } from '../test/infra/server.js';
 import { adminToken } from './lib/auth.js';
 import { describeMachine } from './lib/machine.js';
 import { makeAgent, percentile, request, runLoad } from './lib/http.js';
+import { flag, printJson, stringOption } from './lib/args.js';
+import { cpuTicks } from './lib/proc.js';
 
-const QUICK = process.argv.includes('--quick');
+const QUICK = flag('quick');
+const SQLITE_CREATE_ONLY = flag('sqlite-create-only');
+const JSON_OUT = flag('json');
+/** The source tree whose `skyshift server` is measured; default this repo. */
+const ROOT = stringOption('root');
 const N_C1 = QUICK ? 300 : 1000;
 const N_C50 = QUICK ? 2000 : 10000;
 const LIST_JOBS = QUICK ? 2000 : 10000;
@@ -55,12 +65,6 @@ function jobBody(name: string, namespace = 'default'): string {
     metadata: { name, namespace, labels: { app: 'bench', tier: name.length % 2 ? 'a' : 'b' } },
     spec: { run: 'echo hello; sleep 1', replicas: 2, resources: { cpus: 1, memory: '512Mi' } },
   });
-}
-
-/** utime+stime of a process in clock ticks (Linux /proc; 100 ticks per second). */
-function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return Number(fields[11]) + Number(fields[12]);
 }
 
 /** Runs `load` and records it; with `pid`, also that process's CPU time per operation. */
@@ -250,12 +254,32 @@ function fmt(n: number, digits = 1): string {
   return Number.isFinite(n) ? n.toFixed(digits) : 'n/a';
 }
 
+/** The SQLite create row alone (bench/compare.ts runs it once per round). */
+async function sqliteCreateRow(): Promise<void> {
+  const server = await startServer({ auth: true, root: ROOT });
+  try {
+    auth = { authorization: `Bearer ${await adminToken(server)}` };
+    await warmUp(server);
+    const agent = makeAgent(50);
+    const url = new URL('/default/jobs', server.url);
+    const row = await measured(server.daemon.pid, 'API on sqlite', 'create', 50, () =>
+      runLoad(N_C50, 50, async (i) => (await call(agent, url, 'POST', jobBody(`c50-${i}`))).status),
+    );
+    agent.destroy();
+    if (JSON_OUT) printJson(row);
+    else console.log(`creates on sqlite at concurrency 50: ${fmt(row.perSec, 0)}/s, server CPU ${fmt(row.cpuUs ?? NaN, 0)} µs/op, ${row.errors} errors`);
+  } finally {
+    await server.stop();
+  }
+}
+
 async function main(): Promise<void> {
+  if (SQLITE_CREATE_ONLY) return sqliteCreateRow();
   const machine = describeMachine();
   console.error(`bench:api on ${machine}${QUICK ? ' (quick)' : ''}`);
 
   console.error('SQLite store:');
-  const sqliteServer = await startServer({ auth: true });
+  const sqliteServer = await startServer({ auth: true, root: ROOT });
   auth = { authorization: `Bearer ${await adminToken(sqliteServer)}` };
   let list: Awaited<ReturnType<typeof largeList>>;
   let fan: Awaited<ReturnType<typeof fanout>>;
@@ -273,7 +297,7 @@ async function main(): Promise<void> {
   const etcd = await startEtcd();
   try {
     await rawEtcd(etcd.endpoint);
-    const etcdServer = await startServer({ store: `etcd://${etcd.endpoint}`, auth: true });
+    const etcdServer = await startServer({ store: `etcd://${etcd.endpoint}`, auth: true, root: ROOT });
     auth = { authorization: `Bearer ${await adminToken(etcdServer)}` };
     try {
       await crudRounds(etcdServer, 'API on etcd');

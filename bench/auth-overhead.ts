@@ -10,22 +10,15 @@
  *   --baseline DIR    also an auth-on server from another checkout (e.g. a
  *                     `git worktree` of an older commit), for before/after
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { freePort, waitFor } from '../test/infra/ports.js';
-import { startDaemon } from '../test/infra/process.js';
 import { startServer, type TestServer } from '../test/infra/server.js';
+import { flag, numberOption, stringOption } from './lib/args.js';
 import { adminToken } from './lib/auth.js';
 import { makeAgent, median, percentile, request, runLoad } from './lib/http.js';
+import { cpuTicks } from './lib/proc.js';
 
-const QUICK = process.argv.includes('--quick');
-const arg = (name: string) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-};
-const ROUNDS = Number(arg('--rounds') ?? 3);
-const BASELINE = arg('--baseline');
+const QUICK = flag('quick');
+const ROUNDS = numberOption('rounds', 3);
+const BASELINE = stringOption('baseline');
 const N = QUICK ? 3000 : 10000;
 const WARMUP = QUICK ? 1000 : 3000;
 const CONCURRENCY = 50;
@@ -46,12 +39,6 @@ function jobBody(name: string): string {
   });
 }
 
-/** utime+stime of a process in clock ticks (Linux /proc; 100 ticks per second). */
-function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
-
 async function creates(server: TestServer, headers: Record<string, string>, prefix: string, n: number): Promise<Run> {
   const agent = makeAgent(CONCURRENCY);
   const cpu0 = cpuTicks(server.daemon.pid);
@@ -61,21 +48,6 @@ async function creates(server: TestServer, headers: Record<string, string>, pref
   if (r.errors > 0) throw new Error(`${r.errors} errors, first: ${r.firstError}`);
   const cpuUs = ((cpuTicks(server.daemon.pid) - cpu0) * 10_000) / n;
   return { cpuUs, perSec: (n / r.wallMs) * 1000, p50: percentile(r.latencies, 50), p99: percentile(r.latencies, 99) };
-}
-
-/** Like startServer({auth: true}), but running the `skyshift` of another checkout. */
-async function startBaseline(repo: string): Promise<TestServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'skyshift-bench-'));
-  const port = await freePort();
-  const bin = join(repo, 'src/bin/skyshift.ts');
-  const args = ['--import', 'tsx', bin, 'server', '--host', '127.0.0.1', '--port', String(port), '--store', `sqlite:${join(dir, 'skyshift.db')}`];
-  const daemon = startDaemon(process.execPath, args, { logFile: join(dir, 'server.log'), env: { HOME: dir }, cwd: repo });
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(`baseline server on ${url}`, async () => {
-    if (daemon.child.exitCode !== null) throw new Error(`server exited with ${daemon.child.exitCode}`);
-    return (await fetch(`${url}/readyz`)).ok;
-  });
-  return { url, port, dir, daemon, stop: () => daemon.stop() };
 }
 
 function summary(runs: Run[]): Run {
@@ -94,7 +66,7 @@ try {
     { name: '--no-auth', server: off, headers: {} },
   ];
   if (BASELINE) {
-    const base = await startBaseline(BASELINE);
+    const base = await startServer({ auth: true, root: BASELINE });
     servers.push(base);
     variants.push({ name: 'auth on (baseline)', server: base, headers: { authorization: `Bearer ${await adminToken(base)}` } });
   }

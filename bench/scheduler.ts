@@ -21,6 +21,10 @@
  *
  * Prints a Markdown report (paste into docs/benchmarks.md). Every process it
  * starts is stopped at the end, by PID.
+ *
+ * For bench/compare.ts: --backlog-only runs part 2 alone; --jobs N and
+ * --clusters N size it; --root DIR runs DIR/src/bin/skyshift.ts (another
+ * commit's tree) under this harness; --json prints the result as one line.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,16 +36,24 @@ import { prng } from '../test/support/hostile.js';
 import { describeMachine } from './lib/machine.js';
 import http from 'node:http';
 import { makeAgent, percentile, runLoad } from './lib/http.js';
+import { flag, numberOption, printJson, stringOption } from './lib/args.js';
+import { cpuTicks, ticksToMs } from './lib/proc.js';
 
-const QUICK = process.argv.includes('--quick');
+const QUICK = flag('quick');
 /** Skip the local create-to-RUNNING part (profiling runs). */
-const PLACEMENT_ONLY = process.argv.includes('--placement-only');
+const PLACEMENT_ONLY = flag('placement-only');
 /** Only the local create-to-RUNNING part. */
-const LOCAL_ONLY = process.argv.includes('--local-only');
-const CLUSTERS = QUICK ? 20 : 100;
+const LOCAL_ONLY = flag('local-only');
+/** Only the pending backlog (part 2): no raw store baseline, no local cluster. */
+const BACKLOG_ONLY = flag('backlog-only');
+/** Print the backlog result as one JSON line (with --backlog-only). */
+const JSON_OUT = flag('json');
+/** The source tree whose `skyshift up` is measured; default this repo. */
+const ROOT = stringOption('root');
+const CLUSTERS = numberOption('clusters', QUICK ? 20 : 100);
 const NODES = 100;
 const NODE = { cpus: 8, memory: 32768 };
-const JOBS = QUICK ? 2000 : 10_000;
+const JOBS = numberOption('jobs', QUICK ? 2000 : 10_000);
 const RAW_WRITES = QUICK ? 2000 : 10_000;
 const LOCAL_JOBS = QUICK ? 20 : 100;
 const CONCURRENCY = 50;
@@ -134,6 +146,8 @@ interface PlacementResult {
   placeMs: number;
   /** From the first cluster create until all clusters were READY. */
   clustersReadyMs: number;
+  /** CPU (user+sys) `skyshift up` spent from the first cluster create until the bench saw the last job placed. */
+  placeCpuMs: number;
   /** From the first job create to the last job placed (secondary, includes creating the backlog). */
   endToEndMs: number;
   /** Per job: from capacity available to its placement. */
@@ -233,7 +247,7 @@ async function placementBench(): Promise<PlacementResult> {
   const profDir = process.env['SKYSHIFT_BENCH_CPU_PROF'];
   const preload = new URL('./lib/cpu-profile.mjs', import.meta.url).pathname;
   const env = profDir ? { NODE_OPTIONS: `--import=${preload}`, SKYSHIFT_CPU_PROF_DIR: profDir } : undefined;
-  const sky = await startSkyShift({ args: ['--no-local-cluster', '--log-level', 'warn'], ...(env ? { env } : {}) });
+  const sky = await startSkyShift({ args: ['--no-local-cluster', '--log-level', 'warn'], ...(env ? { env } : {}), root: ROOT });
   try {
     return await runPlacement(sky);
   } finally {
@@ -317,6 +331,7 @@ async function runPlacement(sky: SkyShiftInstance): Promise<PlacementResult> {
     log(`creating ${CLUSTERS} sim clusters of ${NODES} nodes`);
     const clusterNames = Array.from({ length: CLUSTERS }, (_, i) => `sim-${String(i).padStart(3, '0')}`);
     const tCap = performance.now();
+    const cpuAtCap = cpuTicks(sky.daemon.pid);
     await runLoad(CLUSTERS, 10, async (i) => {
       await client.create('clusters', {
         kind: 'Cluster',
@@ -326,6 +341,7 @@ async function runPlacement(sky: SkyShiftInstance): Promise<PlacementResult> {
       return 201;
     });
     await waitUntil('placement', () => placedAt.size >= expected, () => `${placedAt.size}/${expected} placed, ${readyAt.size}/${CLUSTERS} clusters READY`, PLACE_TIMEOUT_MS);
+    const placeCpuMs = ticksToMs(cpuTicks(sky.daemon.pid) - cpuAtCap);
     const lastPlaced = Math.max(...placedAt.values());
     const placeMs = lastPlaced - tCap;
     const clustersReadyMs = readyAt.size > 0 ? Math.max(...readyAt.values()) - tCap : NaN;
@@ -396,6 +412,7 @@ async function runPlacement(sky: SkyShiftInstance): Promise<PlacementResult> {
       replicasPlaced,
       placeMs,
       clustersReadyMs,
+      placeCpuMs,
       endToEndMs: lastPlaced - t0,
       sinceCapacity: [...placedAt.values()].map((at) => at - tCap),
       ...(engineMetric ? { engineMetric } : {}),
@@ -476,7 +493,41 @@ async function localLatency(): Promise<{ latencies: number[]; timeouts: number }
 
 // --- report ------------------------------------------------------------------
 
+/** What bench/compare.ts reads from one --backlog-only run. */
+export interface BacklogFigures {
+  jobs: number;
+  placed: number;
+  jobsPerSec: number;
+  replicasPerSec: number;
+  placeMs: number;
+  /** `skyshift up` CPU per placed job, ms: steadier than jobs/s when other work shares the cores. */
+  cpuMsPerJob: number;
+  clusterOvercommit: number;
+  nodeOvercommit: number;
+  simPendingReplicas: number;
+  neverPlaced: number;
+}
+
+async function backlogOnly(): Promise<void> {
+  const p = await placementBench();
+  const figures: BacklogFigures = {
+    jobs: p.created,
+    placed: p.placed,
+    jobsPerSec: (p.placed / p.placeMs) * 1000,
+    replicasPerSec: (p.replicasPlaced / p.placeMs) * 1000,
+    placeMs: p.placeMs,
+    cpuMsPerJob: p.placeCpuMs / p.placed,
+    clusterOvercommit: p.clusterOvercommit.length,
+    nodeOvercommit: p.nodeOvercommit.length,
+    simPendingReplicas: p.simPendingReplicas,
+    neverPlaced: p.pendingJobs,
+  };
+  if (JSON_OUT) printJson(figures);
+  else console.log(JSON.stringify(figures, null, 2));
+}
+
 async function main(): Promise<void> {
+  if (BACKLOG_ONLY) return backlogOnly();
   const machine = describeMachine();
   log(`raw store baseline: ${RAW_WRITES} creates`);
   if (LOCAL_ONLY) {

@@ -23,15 +23,17 @@ export interface TestServer {
  * tests authentication and authorisation.
  */
 export async function startServer(
-  options: { store?: string; dir?: string; port?: number; extraArgs?: string[]; auth?: boolean } = {},
+  /** `root`: the source tree whose src/bin/skyshift.ts runs (bench/compare.ts: a worktree of an older commit); default this repo. */
+  options: { store?: string; dir?: string; port?: number; extraArgs?: string[]; auth?: boolean; root?: string } = {},
 ): Promise<TestServer> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'skyshift-test-'));
   const port = options.port ?? (await freePort());
   const store = options.store ?? `sqlite:${join(dir, 'skyshift.db')}`;
+  const bin = options.root ? join(options.root, 'src/bin/skyshift.ts') : SKYSHIFT_BIN;
   const daemon = startDaemon(
     process.execPath,
-    ['--import', 'tsx', SKYSHIFT_BIN, 'server', '--host', '127.0.0.1', '--port', String(port), '--store', store, ...(options.auth ? [] : ['--no-auth']), ...(options.extraArgs ?? [])],
-    { logFile: join(dir, 'server.log'), env: { HOME: dir } },
+    ['--import', 'tsx', bin, 'server', '--host', '127.0.0.1', '--port', String(port), '--store', store, ...(options.auth ? [] : ['--no-auth']), ...(options.extraArgs ?? [])],
+    { logFile: join(dir, 'server.log'), env: { HOME: dir }, ...(options.root ? { cwd: options.root } : {}) },
   );
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`skyshift server on ${url} (log: ${join(dir, 'server.log')})`, async () => {

@@ -13,7 +13,7 @@ import { SkyShiftClient } from '../../src/client/index.js';
 import type { ApiObject } from '../../src/api/index.js';
 import { freePort, waitFor } from './ports.js';
 import { startDaemon, type Daemon } from './process.js';
-import { REPO_ROOT, SKYSHIFT_BIN } from './server.js';
+import { REPO_ROOT } from './server.js';
 import { runSkyctl, type SkyctlRun } from './skyctl.js';
 
 export { SKYCTL_BIN, SKYSHIFT_BIN, REPO_ROOT } from './server.js';
@@ -28,6 +28,8 @@ export interface SkyShiftOptions {
   env?: NodeJS.ProcessEnv;
   /** How long to wait for /readyz. */
   readyTimeoutMs?: number;
+  /** The source tree whose src/bin/skyshift.ts runs (bench/compare.ts points it at a worktree of an older commit); default this repo. */
+  root?: string;
 }
 
 export interface SkyShiftInstance {
@@ -66,8 +68,9 @@ export async function startSkyShift(options: SkyShiftOptions = {}): Promise<SkyS
   const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const logFile = join(dir, 'skyshift.log');
+  const root = options.root ?? REPO_ROOT;
   const args = [
-    '--import', 'tsx', SKYSHIFT_BIN, 'up',
+    '--import', 'tsx', join(root, 'src/bin/skyshift.ts'), 'up',
     '--host', '127.0.0.1',
     '--port', String(port),
     '--store', `sqlite:${join(dir, 'db')}`,
@@ -79,7 +82,7 @@ export async function startSkyShift(options: SkyShiftOptions = {}): Promise<SkyS
   let adminBearer: string | undefined;
 
   const launch = async () => {
-    const d = startDaemon(process.execPath, args, { logFile, env: { HOME: dir, SKYSHIFT_WORK_ROOT: join(dir, 'work'), ...options.env }, cwd: REPO_ROOT });
+    const d = startDaemon(process.execPath, args, { logFile, env: { HOME: dir, SKYSHIFT_WORK_ROOT: join(dir, 'work'), ...options.env }, cwd: root });
     daemon = d;
     const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
     for (;;) {
