@@ -17,7 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { SlurmManager, type JobObject } from '../src/managers/index.js';
+import { SlurmManager } from '../src/managers/index.js';
+import { testJob } from '../test/support/jobs.js';
 import { startSlurm, type SlurmInstance } from '../test/infra/slurm.js';
 import { describeMachine } from './lib/machine.js';
 
@@ -56,12 +57,7 @@ async function direct(slurm: SlurmInstance, dir: string): Promise<number> {
 }
 
 async function viaManager(m: SlurmManager, i: number): Promise<number> {
-  const job: JobObject = {
-    kind: 'Job',
-    metadata: { name: `bench-${i}`, namespace: 'default', uid: `bench-${i}-${Date.now()}` },
-    spec: { run: 'sleep 30', envs: {}, ports: [], replicas: 1, resources: { cpus: 1, memory: 64 }, restartPolicy: 'Never' },
-    status: {},
-  };
+  const job = testJob(`bench-${i}`, { run: 'sleep 30', resources: { cpus: 1, memory: 64 } }, { uid: `bench-${i}-${Date.now()}` });
   const t0 = performance.now();
   await m.submit(job, { ranks: [0] });
   for (;;) {

@@ -10,7 +10,9 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createManager, LocalManager, type JobObject } from '../src/managers/index.js';
+import type { Job } from '../src/api/index.js';
+import { createManager, LocalManager } from '../src/managers/index.js';
+import { testJob } from './support/jobs.js';
 import { collect, killRecordedProcessGroups, ref, taskWaiters, tasksOf } from './support/manager-tasks.js';
 
 const workdirs: string[] = [];
@@ -27,17 +29,12 @@ async function tempDir(prefix = 'skyshift-local-', mode = 0o711): Promise<string
   return dir;
 }
 
-function job(name: string, run: string, opts: { replicas?: number; envs?: Record<string, string>; resources?: Record<string, number>; image?: string; uid?: string } = {}): JobObject {
-  const spec: JobObject['spec'] = {
-    run,
-    envs: opts.envs ?? {},
-    ports: [],
-    replicas: opts.replicas ?? 1,
-    resources: opts.resources ?? { cpus: 1 },
-    restartPolicy: 'Never',
-  };
-  if (opts.image) spec.image = opts.image;
-  return { kind: 'Job', metadata: { name, namespace: 'default', uid: opts.uid ?? `uid-${name}-${Math.random().toString(36).slice(2, 8)}` }, spec, status: {} };
+function job(name: string, run: string, opts: { replicas?: number; envs?: Record<string, string>; resources?: Record<string, number>; image?: string; uid?: string } = {}): Job {
+  return testJob(
+    name,
+    { run, envs: opts.envs ?? {}, replicas: opts.replicas ?? 1, resources: opts.resources ?? { cpus: 1 }, ...(opts.image ? { image: opts.image } : {}) },
+    opts.uid ? { uid: opts.uid } : {},
+  );
 }
 
 const ranks = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -128,8 +125,8 @@ describe('LocalManager (real processes)', () => {
     const workdir = await tempDir();
     const m = createManager({ metadata: { name: 'edge' }, spec: { manager: 'local', config: { workdir, cpus: '1500m', memory: '2Gi' } } });
     assert.deepEqual((await m.status()).capacity, { edge: { cpus: 1.5, memory: 2048 } });
-    assert.throws(() => createManager({ metadata: { name: 'edge' }, spec: { manager: 'local', config: { memory: 'lots' } } }), /cluster 'edge': config\.memory: invalid quantity "lots"/);
-    assert.throws(() => createManager({ metadata: { name: 'edge' }, spec: { manager: 'local', config: { podmanRoot: 7 } } }), /cluster 'edge': config\.podmanRoot must be a string/);
+    assert.throws(() => createManager({ metadata: { name: 'edge' }, spec: { manager: 'local', config: { memory: 'lots' } } }), /cluster 'edge': config\.memory: must be a number of MiB or a quantity like 512Mi/);
+    assert.throws(() => createManager({ metadata: { name: 'edge' }, spec: { manager: 'local', config: { podmanRoot: 7 } } }), /cluster 'edge': config\.podmanRoot: must be a string/);
   });
 
   it('starts each replica once, however often and however concurrently submit is called', async () => {

@@ -12,7 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createManager, LocalManager, type JobObject } from '../src/managers/index.js';
+import type { Job } from '../src/api/index.js';
+import { createManager, LocalManager } from '../src/managers/index.js';
+import { testJob } from './support/jobs.js';
 import { containerName } from '../src/managers/local/podman.js';
 import { MARKER_FILE, MARKER_TEXT, buildBusyboxImage, podmanUnavailable, type PodmanImage } from './infra/podman-image.js';
 import { collect, killRecordedProcessGroups, ref, taskWaiters, tasksOf } from './support/manager-tasks.js';
@@ -42,14 +44,9 @@ function manager(workdir: string, name = 'edge'): LocalManager {
   return new LocalManager({ name, workdir, runtime: 'podman', podmanRoot: i.root, podmanRunroot: i.runroot, killGraceMs: 1000, pollMs: 50 });
 }
 
-function job(name: string, run: string, opts: { replicas?: number; envs?: Record<string, string>; image?: string } = {}): JobObject {
-  return {
-    kind: 'Job',
-    // Real uids are UUIDs; container names use their first 8 characters.
-    metadata: { name, namespace: 'default', uid: randomUUID() },
-    spec: { run, image: opts.image ?? image().image, envs: opts.envs ?? {}, ports: [], replicas: opts.replicas ?? 1, resources: { cpus: 1 }, restartPolicy: 'Never' },
-    status: {},
-  };
+function job(name: string, run: string, opts: { replicas?: number; envs?: Record<string, string>; image?: string } = {}): Job {
+  // Real uids are UUIDs; container names use their first 8 characters.
+  return testJob(name, { run, image: opts.image ?? image().image, envs: opts.envs ?? {}, replicas: opts.replicas ?? 1, resources: { cpus: 1 } }, { uid: randomUUID() });
 }
 
 // Containers start slower than plain processes: a longer deadline than managers-local.

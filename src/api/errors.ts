@@ -18,6 +18,7 @@ export type Reason =
   | 'UnsupportedMediaType'
   | 'TooManyRequests'
   | 'InternalError'
+  | 'NotImplemented'
   | 'ServiceUnavailable';
 
 export const REASON_CODES: Record<Reason, number> = {
@@ -35,6 +36,8 @@ export const REASON_CODES: Record<Reason, number> = {
   UnsupportedMediaType: 415,
   TooManyRequests: 429,
   InternalError: 500,
+  // A cluster whose manager lacks an optional capability (exec, port-forward...).
+  NotImplemented: 501,
   ServiceUnavailable: 503,
 };
 

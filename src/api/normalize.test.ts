@@ -321,7 +321,8 @@ test('cluster: camelCase and snake_case, manager aliases, config keys', () => {
   });
   for (const m of ['k8', 'K8S', 'Kubernetes']) assert.equal((norm('cluster', { metadata: { name: 'c' }, spec: { manager: m } }).spec as any).manager, 'kubernetes');
   for (const m of ['local', 'slurm', 'ray', 'sim']) assert.equal((norm('cluster', { metadata: { name: 'c' }, spec: { manager: m } }).spec as any).manager, m);
-  assert.equal((norm('cluster', { metadata: { name: 'c' } }) as any).spec.manager, 'kubernetes', 'Python default');
+  // No default (the Python original's kubernetes may not exist here): an empty spec names the missing field.
+  rejects('cluster', { metadata: { name: 'c' } }, [{ field: 'spec.manager', message: 'required' }]);
 });
 
 test('cluster: raw context names are normalised and kept for display', () => {
@@ -346,11 +347,12 @@ test('cluster: invalid documents', () => {
     { field: 'spec.config', message: 'must be an object' },
   ], `cluster 'c' is invalid: metadata.namespace: must not be set: clusters are not namespaced; spec.manager: must be one of local, slurm, kubernetes, ray, sim (got "nomad"); spec.config: must be an object`);
   rejects('cluster', { metadata: { name: 'c' }, spec: {}, status: { phase: 'UP', capacity: { n1: { cpus: -1 } }, lastHeartbeatTime: 'yesterday' } }, [
+    { field: 'spec.manager', message: 'required' },
     { field: 'status.phase', message: 'must be one of INIT, READY, ERROR, DELETING (got "UP")' },
     { field: 'status.capacity.n1.cpus', message: 'must be >= 0' },
     { field: 'status.lastHeartbeatTime', message: 'must be an ISO 8601 timestamp like 2026-11-22T10:00:00Z' },
   ]);
-  rejects('cluster', { metadata: { name: 'c' }, spec: { config: { ssh_key: 'a', sshKey: 'b' } } }, [
+  rejects('cluster', { metadata: { name: 'c' }, spec: { manager: 'slurm', config: { ssh_key: 'a', sshKey: 'b' } } }, [
     { field: 'spec.config.ssh_key', message: 'specified twice (sshKey and ssh_key)' },
   ]);
 });

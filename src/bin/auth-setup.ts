@@ -1,7 +1,7 @@
 /**
  * Security wiring shared by `skyshift server`, `up` and `controllers`: the
- * auth and TLS flags, turning them into createApiServer options, the admin
- * context `up` writes for skyctl, and the controllers' token file.
+ * auth and TLS flags, turning them into createApiServer options, and the
+ * controllers' token file.
  * Auth is on by default; `--no-auth` is for tests and is logged loudly.
  */
 import { readFileSync } from 'node:fs';
@@ -9,7 +9,6 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
-import { configPath, loadConfig, saveConfig } from '../cli/index.js';
 import { createAuth, type ApiServerOptions, type Auth } from '../server/index.js';
 import type { Store } from '../store/index.js';
 
@@ -61,26 +60,6 @@ export async function setupSecurity(store: Store, flags: AuthFlags, logger: Logg
   if (auth.adminCreated) logger.info({ file: auth.adminPasswordFile }, 'admin user created; its generated password is in this file (mode 0600)');
   logger.info({ file: auth.controllerTokenFile }, 'controllers service-account token file (mode 0600)');
   return { auth, options: { auth, ...(https ? { https } : {}) } };
-}
-
-export const ADMIN_CONTEXT = 'admin-default';
-
-/** The admin token `up` writes so skyctl works at once (30 days; every `up` writes a fresh one). */
-export async function writeAdminContext(auth: Auth, server: string): Promise<string> {
-  const token = await auth.adminToken(30 * 24 * 3600);
-  const path = configPath();
-  const cfg = loadConfig(path);
-  const previous = cfg.contexts.find((c) => c.name === ADMIN_CONTEXT);
-  const context = {
-    ...previous,
-    name: ADMIN_CONTEXT,
-    server,
-    namespace: previous?.namespace ?? 'default',
-    user: 'admin',
-    token,
-  };
-  saveConfig({ ...cfg, contexts: [...cfg.contexts.filter((c) => c.name !== ADMIN_CONTEXT), context], 'current-context': ADMIN_CONTEXT }, path);
-  return path;
 }
 
 /** The controllers' token from --token-file (trimmed), or --token. */

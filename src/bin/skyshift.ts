@@ -4,15 +4,16 @@
  * commander commands so `up` and `controllers` can be added beside `server`.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { createLogger } from './logger.js';
+import { VERSION } from '../lib/index.js';
 import { createApiServer } from '../server/index.js';
 import { openStore } from '../store/index.js';
-import { storeLogsProvider } from './logs-provider.js';
-import { claimDataDir, dataDirOf } from './data-dir.js';
 import { addAuthFlags, setupSecurity, type AuthFlags } from './auth-setup.js';
-import { runControllersCommand, runUp, type ControllersCommandOptions, type UpCommandOptions } from './controllers-cmd.js';
-
-const VERSION = '0.1.0';
+import { runControllersCommand, type ControllersCommandOptions } from './controllers-cmd.js';
+import { claimDataDir, dataDirOf } from './data-dir.js';
+import { createLogger } from './logger.js';
+import { onShutdown } from './shutdown.js';
+import { runUp, type UpCommandOptions } from './up.js';
+import { wireManagers } from './wire-managers.js';
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 function parsePort(value: string): number {
@@ -53,37 +54,20 @@ async function runServer(options: ServerCommandOptions): Promise<void> {
   });
   const server = createApiServer({
     ...security.options,
+    // Logs are read through the cluster managers (local files, cluster APIs) of the host the server runs on.
+    ...wireManagers(store),
     store,
     logger,
     version: VERSION,
-    // Logs are read through the cluster managers (local files, cluster APIs) of the host the server runs on.
-    logs: storeLogsProvider(store),
     bookmarkIntervalMs: options.watchBookmarkSeconds * 1000,
     watchHistory: options.watchHistory,
     limits: { maxReplicas: options.maxReplicas },
   });
-  let stopping: Promise<void> | undefined;
-  const stop = (signal: string) => {
-    stopping ??= (async () => {
-      logger.info({ signal }, 'shutting down');
-      const force = setTimeout(() => {
-        logger.error('shutdown took longer than 10 s; exiting');
-        process.exit(1);
-      }, 10_000);
-      force.unref();
-      try {
-        await server.close();
-        await store.close();
-        releaseDataDir();
-      } catch (err) {
-        logger.error({ err: err instanceof Error ? err.message : String(err) }, 'error during shutdown');
-        process.exitCode = 1;
-      }
-      clearTimeout(force);
-    })();
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  onShutdown(logger, async () => {
+    await server.close();
+    await store.close();
+    releaseDataDir();
+  });
   try {
     const url = await server.start({ host: options.host, port: options.port });
     logger.info({ url, store: store.backend }, 'skyshift API server listening');
@@ -153,7 +137,7 @@ Examples:
   $ skyshift up --port 8080 --local-cpus 4 --local-memory 8Gi
   $ skyshift up --no-local-cluster --heartbeat-seconds 1`,
     )
-    .action(async (options: UpCommandOptions) => runUp(options, VERSION));
+    .action(async (options: UpCommandOptions) => runUp(options));
 
   controllerFlags(
     program

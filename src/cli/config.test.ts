@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_SERVER, configPath, loadConfig, resolveConnection, saveConfig, setContext, useContext } from './config.js';
+import { DEFAULT_SERVER, configPath, loadConfig, resolveConnection, saveConfig, saveCurrentContext, setContext, useContext } from './config.js';
 
 const home = () => mkdtempSync(join(tmpdir(), 'skyctl-config-'));
 
@@ -46,4 +46,19 @@ test('useContext refuses unknown names', () => {
   assert.equal(cfg['current-context'], 'a', 'the first context becomes current');
   assert.equal(useContext(cfg, 'b')['current-context'], 'b');
   assert.throws(() => useContext(cfg, 'zz'), /no context exists with the name: "zz"/);
+});
+
+test('saveCurrentContext writes the context over its namesake, keeps its namespace, and makes it current', () => {
+  const path = configPath(home());
+  saveConfig({ 'current-context': 'other', contexts: [{ name: 'other', server: 'http://o' }, { name: 'admin-default', server: 'http://old', namespace: 'ml', token: 'old' }], extra: 1 }, path);
+  assert.equal(saveCurrentContext({ name: 'admin-default', server: 'http://new', user: 'admin', token: 'fresh' }, path), path);
+  const loaded = loadConfig(path);
+  assert.equal(loaded['current-context'], 'admin-default');
+  assert.equal(loaded.extra, 1);
+  assert.deepEqual(loaded.contexts, [
+    { name: 'other', server: 'http://o' },
+    { name: 'admin-default', server: 'http://new', namespace: 'ml', user: 'admin', token: 'fresh' },
+  ]);
+  saveCurrentContext({ name: 'local', server: 'http://l' }, path);
+  assert.deepEqual(loadConfig(path).contexts.at(-1), { name: 'local', server: 'http://l', namespace: 'default' });
 });

@@ -115,6 +115,19 @@ export function setContext(config: SkyConfig, ctx: Context): SkyConfig {
   return { ...config, contexts: [...others, merged], 'current-context': config['current-context'] ?? ctx.name };
 }
 
+/**
+ * Writes `ctx` over the context of the same name (keeping that one's
+ * namespace and any field `ctx` leaves out) and makes it current: how
+ * `skyshift up` hands its server to skyctl. Returns the file written.
+ */
+export function saveCurrentContext(ctx: Context, path: string = configPath()): string {
+  const config = loadConfig(path);
+  const previous = config.contexts.find((c) => c.name === ctx.name);
+  const context = { ...previous, ...ctx, namespace: ctx.namespace ?? previous?.namespace ?? 'default' };
+  saveConfig({ ...config, contexts: [...config.contexts.filter((c) => c.name !== ctx.name), context], 'current-context': ctx.name }, path);
+  return path;
+}
+
 export function useContext(config: SkyConfig, name: string): SkyConfig {
   if (!config.contexts.some((c) => c.name === name)) throw new ConfigError(`no context exists with the name: "${name}"`);
   return { ...config, 'current-context': name };

@@ -9,6 +9,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { ApiError, UnreachableError } from '../client/index.js';
+import { VERSION } from '../lib/index.js';
 import { ConfigError } from './config.js';
 import { registerApply } from './commands/apply.js';
 import { registerAuthCommands } from './commands/auth.js';
@@ -22,7 +23,7 @@ import { registerStatus } from './commands/status.js';
 import { registerVersion } from './commands/version.js';
 import { ReportedFailure, UsageError, type Io } from './runtime.js';
 
-export const VERSION = '0.1.0';
+export { VERSION };
 
 export function addGlobals(cmd: Command, options: { context?: boolean } = {}): Command {
   cmd.option('--server <url>', 'API server URL (overrides SKYSHIFT_SERVER and the context)');

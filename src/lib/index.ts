@@ -6,3 +6,4 @@
 export { systemClock, sleep, type Clock, type TimerHandle } from './clock.js';
 export { backoffDelay, KeyedBackoff, type BackoffOptions } from './backoff.js';
 export { createLimiter, forEachLimit, type Limiter } from './limit.js';
+export { VERSION } from './version.js';

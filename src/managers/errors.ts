@@ -1,14 +1,14 @@
-import type { Reason } from '../api/index.js';
+import { ApiError, type Reason } from '../api/index.js';
 
 /**
- * An error from a cluster manager. `reason` uses the API's vocabulary so the
- * server can turn it into a Status without guessing from the message.
+ * An error from a cluster manager. An ApiError, so `reason` (the API's
+ * vocabulary) becomes the Status the server answers without guessing from the
+ * message: NotImplemented (501) for a missing capability, Invalid (422) for a
+ * bad config, ServiceUnavailable (503) for an unreachable backend.
  */
-export class ManagerError extends Error {
-  readonly reason: Reason;
+export class ManagerError extends ApiError {
   constructor(reason: Reason, message: string) {
-    super(message);
+    super(reason, message);
     this.name = 'ManagerError';
-    this.reason = reason;
   }
 }

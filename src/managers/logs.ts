@@ -1,6 +1,7 @@
 /**
- * The server's logs provider: GET /{ns}/jobs/{name}/logs streams the job's
- * replica logs from the managers of the clusters it is placed on.
+ * A job's logs across clusters: what the API server streams for
+ * GET /{ns}/jobs/{name}/logs, read from the managers of the clusters the job
+ * is placed on.
  *
  * Output format (decision): kubectl prints raw lines for one pod; we do the
  * same when exactly one task is shown, and prefix every line with `[task] `
@@ -13,27 +14,33 @@
  * call cluster APIs, so this works in `skyshift server` on the same host as well
  * as inside `skyshift up`.
  */
-import { ApiError, kindForPlural, storageKey, type ApiObject } from '../api/index.js';
-import { createManager, type ClusterManager, type ClusterRef } from '../managers/index.js';
-import type { LogOptions, LogsProvider } from '../server/index.js';
+import { ApiError, rankOfTask, taskName, type ApiObject } from '../api/index.js';
+import { createManager, type ClusterRef } from './registry.js';
+import type { ClusterManager } from './types.js';
 
-export interface LogsProviderOptions {
-  getCluster: (name: string) => Promise<ClusterRef | undefined>;
+/** What the API server asks for (its LogsProvider's options). */
+export interface JobLogOptions {
+  follow: boolean;
+  tail?: number;
+  cluster?: string;
+  task?: string;
+}
+
+export interface JobLogsOptions {
+  /** The stored Cluster object named `name`, or undefined. */
+  getCluster: (name: string) => Promise<unknown>;
   managerFactory?: (cluster: ClusterRef) => ClusterManager;
 }
 
-interface JobView {
-  placements?: Record<string, number[]>;
-  taskStatus?: Record<string, Record<string, string>>;
-}
+export type JobLogs = (job: ApiObject, options: JobLogOptions, signal: AbortSignal) => AsyncGenerator<string>;
 
-export function createLogsProvider(options: LogsProviderOptions): LogsProvider {
+export function createJobLogs(options: JobLogsOptions): JobLogs {
   const cache = new Map<string, { spec: string; manager: ClusterManager }>();
   const factory = options.managerFactory ?? ((c: ClusterRef) => createManager(c));
 
   async function managerFor(name: string): Promise<ClusterManager> {
     const cluster = await options.getCluster(name);
-    if (!cluster) throw new ApiError('NotFound', `cluster '${name}' not found`);
+    if (!isClusterRef(cluster)) throw new ApiError('NotFound', `cluster '${name}' not found`);
     const spec = JSON.stringify(cluster.spec);
     const hit = cache.get(name);
     if (hit && hit.spec === spec) return hit.manager;
@@ -42,10 +49,10 @@ export function createLogsProvider(options: LogsProviderOptions): LogsProvider {
     return manager;
   }
 
-  return async function* logs(job: ApiObject, opts: LogOptions, signal: AbortSignal): AsyncGenerator<string> {
-    const status = (job.status ?? {}) as JobView;
+  return async function* logs(job, opts, signal) {
+    const { placements, taskStatus } = placedTasks(job.status);
     const ref = { uid: job.metadata.uid ?? '', namespace: job.metadata.namespace ?? 'default', name: job.metadata.name };
-    const clusters = new Set<string>([...Object.keys(status.placements ?? {}), ...Object.keys(status.taskStatus ?? {})]);
+    const clusters = new Set<string>([...Object.keys(placements), ...Object.keys(taskStatus)]);
     let targets = [...clusters].sort();
     if (opts.cluster !== undefined) {
       if (!clusters.has(opts.cluster)) throw new ApiError('NotFound', `job '${ref.namespace}/${ref.name}' has no replicas on cluster '${opts.cluster}'`);
@@ -55,8 +62,7 @@ export function createLogsProvider(options: LogsProviderOptions): LogsProvider {
     // One stream per task so lines can be attributed; task names come from the placements.
     const streams: { task: string; cluster: string }[] = [];
     for (const cluster of targets) {
-      const ranks = status.placements?.[cluster] ?? [];
-      const names = new Set<string>([...ranks.map((r) => `${ref.name}-${r}`), ...Object.keys(status.taskStatus?.[cluster] ?? {})]);
+      const names = new Set<string>([...(placements[cluster] ?? []).map((r) => taskName(ref.name, r)), ...Object.keys(taskStatus[cluster] ?? {})]);
       for (const task of [...names].sort(byRank)) if (opts.task === undefined || opts.task === task) streams.push({ task, cluster });
     }
     if (streams.length === 0) throw new ApiError('NotFound', `task '${opts.task ?? ''}' of job '${ref.namespace}/${ref.name}' not found`);
@@ -86,10 +92,33 @@ export function createLogsProvider(options: LogsProviderOptions): LogsProvider {
   };
 }
 
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isClusterRef(v: unknown): v is ClusterRef {
+  return isRecord(v) && isRecord(v.metadata) && typeof v.metadata.name === 'string' && isRecord(v.spec) && typeof v.spec.manager === 'string';
+}
+
+/** The job status fields logs need (placements: cluster -> ranks; taskStatus: cluster -> task -> state), read defensively. */
+function placedTasks(status: Record<string, unknown>): { placements: Record<string, number[]>; taskStatus: Record<string, Record<string, unknown>> } {
+  const placements: Record<string, number[]> = {};
+  const taskStatus: Record<string, Record<string, unknown>> = {};
+  if (isRecord(status.placements)) {
+    for (const [cluster, ranks] of Object.entries(status.placements)) {
+      if (Array.isArray(ranks)) placements[cluster] = ranks.filter((r): r is number => typeof r === 'number');
+    }
+  }
+  if (isRecord(status.taskStatus)) {
+    for (const [cluster, tasks] of Object.entries(status.taskStatus)) if (isRecord(tasks)) taskStatus[cluster] = tasks;
+  }
+  return { placements, taskStatus };
+}
+
 function byRank(a: string, b: string): number {
-  const ra = Number(/-(\d+)$/.exec(a)?.[1] ?? NaN);
-  const rb = Number(/-(\d+)$/.exec(b)?.[1] ?? NaN);
-  if (ra !== rb && !Number.isNaN(ra) && !Number.isNaN(rb)) return ra - rb;
+  const ra = rankOfTask(a);
+  const rb = rankOfTask(b);
+  if (ra !== undefined && rb !== undefined && ra !== rb) return ra - rb;
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
@@ -114,13 +143,4 @@ async function* merge(sources: AsyncGenerator<string>[], signal: AbortSignal): A
   } finally {
     await Promise.all(sources.map((s) => s.return(undefined).catch(() => undefined)));
   }
-}
-
-/** The provider as the bins wire it: Cluster objects read straight from the server's own store. */
-export function storeLogsProvider(store: { get(key: string): Promise<{ value: unknown } | undefined> }): LogsProvider {
-  const clusters = kindForPlural('clusters');
-  if (!clusters) throw new Error('cluster kind missing');
-  return createLogsProvider({
-    getCluster: async (name) => (await store.get(storageKey(clusters, undefined, name)))?.value as ClusterRef | undefined,
-  });
 }

@@ -1,17 +1,19 @@
 /**
  * The cluster-manager compatibility layer: one interface, one folder per
- * implementation (local/, sim/, slurm/, kubernetes/). Managers depend on
- * src/api only; controllers (and the server, for logs) drive them.
+ * implementation (local/, sim/, slurm/, later kubernetes/). Managers depend on
+ * src/api (and src/lib) only; controllers (and the server, for logs) drive them.
  * Every manager-side object carries the job's uid, namespace and name so that
  * submit is idempotent: a resubmit after a crash finds the existing work.
+ * Jobs are the API's own `Job`: there is no manager-side copy of its shape.
  */
-import type { ApiObject } from '../api/index.js';
+import type { Job, ReplicaState } from '../api/index.js';
 
 /** Resource amounts keyed by canonical resource name: cpus, memory (MiB), disk (MiB), gpus, or a GPU type (A100). */
 export type Resources = Record<string, number>;
 /** Per node: node name -> resources. */
 export type NodeResources = Record<string, Resources>;
 
+/** A manager's answer to `status()`; the skylet turns it into the Cluster's status. */
 export interface ClusterState {
   phase: 'READY' | 'ERROR';
   message?: string;
@@ -21,22 +23,27 @@ export interface ClusterState {
   runtime?: string;
 }
 
-export type TaskState = 'INIT' | 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'EVICTED';
+/** What a manager reports for one task; CANCELLED is the controllers' word, never a manager's. */
+export type TaskState = Exclude<ReplicaState, 'CANCELLED'>;
 
-/** What a job needs from one cluster: `replicas` replicas whose ranks are `ranks` (global replica indices). */
+/** What a job needs from one cluster: the replicas whose ranks are `ranks` (global replica indices). */
 export interface JobShare {
   /** Global replica indices placed on this cluster, e.g. [0, 1] or [2, 3]. */
   ranks: number[];
 }
 
-/** The manager's view of one SkyShift job on this cluster. */
-export interface JobTasks {
+/** The job identity every manager-side object carries. */
+export interface JobRef {
   uid: string;
   namespace: string;
   name: string;
+}
+
+/** The manager's view of one SkyShift job on this cluster. */
+export interface JobTasks extends JobRef {
   /** Manager-side id (Slurm job id, pod prefix, local job dir...). */
   jobId: string;
-  /** Task name (e.g. `hello-0`) -> state; task names include the replica rank. */
+  /** Task name (`taskName(job, rank)`, e.g. `hello-0`) -> state. */
   tasks: Record<string, TaskState>;
   /** Rank of each task, same keys as `tasks`. */
   ranks: Record<string, number>;
@@ -51,32 +58,18 @@ export interface LogOptions {
   signal?: AbortSignal;
 }
 
-/** The job as managers see it: the API Job object (spec normalised by src/api). */
-export type JobObject = ApiObject<JobSpecView, Record<string, unknown>>;
-export interface JobSpecView {
-  image?: string;
-  imagePullPolicy?: string;
-  run: string;
-  envs: Record<string, string>;
-  ports: number[];
-  replicas: number;
-  resources: Resources;
-  restartPolicy: 'Never' | 'OnFailure' | 'Always';
-  [field: string]: unknown;
-}
-
 export interface ClusterManager {
   readonly type: string;
   /** Check the connection; throws with a message naming what is wrong. */
   connect(signal?: AbortSignal): Promise<void>;
   status(signal?: AbortSignal): Promise<ClusterState>;
   /** Start the share of `job` on this cluster. Idempotent: same job uid and ranks -> no duplicate work. Returns the manager-side id. */
-  submit(job: JobObject, share: JobShare): Promise<string>;
+  submit(job: Job, share: JobShare): Promise<string>;
   /** States of every SkyShift job this manager knows of on the cluster. */
   tasks(signal?: AbortSignal): Promise<JobTasks[]>;
   /** Stop and remove all work of the job (by uid). Idempotent; given ranks, only those replicas. */
-  cancel(job: { uid: string; namespace: string; name: string }, ranks?: number[]): Promise<void>;
+  cancel(job: JobRef, ranks?: number[]): Promise<void>;
   /** Log lines, each prefixed by nothing; one stream across tasks (or one task). */
-  logs(job: { uid: string; namespace: string; name: string }, options: LogOptions): AsyncIterable<string>;
+  logs(job: JobRef, options: LogOptions): AsyncIterable<string>;
   close(): Promise<void>;
 }

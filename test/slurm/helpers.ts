@@ -1,20 +1,18 @@
 /** Shared helpers of the Slurm suites: job objects and polling. */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ClusterManager, JobObject, JobTasks } from '../../src/managers/index.js';
+import type { Job } from '../../src/api/index.js';
+import type { ClusterManager, JobTasks } from '../../src/managers/index.js';
+import { testJob } from '../support/jobs.js';
 
-export function job(name: string, run: string, opts: { replicas?: number; envs?: Record<string, string>; resources?: Record<string, number>; uid?: string } = {}): JobObject {
-  return {
-    kind: 'Job',
-    metadata: { name, namespace: 'default', uid: opts.uid ?? `${name}-${Math.random().toString(36).slice(2, 10)}-uid` },
-    spec: { run, envs: opts.envs ?? {}, ports: [], replicas: opts.replicas ?? 1, resources: opts.resources ?? { cpus: 1, memory: 64 }, restartPolicy: 'Never' },
-    status: {},
-  };
+export function job(name: string, run: string, opts: { replicas?: number; envs?: Record<string, string>; resources?: Record<string, number>; uid?: string } = {}): Job {
+  const uid = opts.uid ?? `${name}-${Math.random().toString(36).slice(2, 10)}-uid`;
+  return testJob(name, { run, envs: opts.envs ?? {}, replicas: opts.replicas ?? 1, resources: opts.resources ?? { cpus: 1, memory: 64 } }, { uid });
 }
 
 export const ranks = (n: number) => Array.from({ length: n }, (_, i) => i);
-export const ref = (j: JobObject) => ({ uid: j.metadata.uid ?? '', namespace: j.metadata.namespace ?? 'default', name: j.metadata.name });
+export const ref = (j: Job) => ({ uid: j.metadata.uid ?? '', namespace: j.metadata.namespace ?? 'default', name: j.metadata.name });
 
-export async function tasksOf(m: ClusterManager, j: JobObject): Promise<JobTasks | undefined> {
+export async function tasksOf(m: ClusterManager, j: Job): Promise<JobTasks | undefined> {
   return (await m.tasks()).find((t) => t.uid === j.metadata.uid);
 }
 
@@ -33,7 +31,7 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
   }
 }
 
-export async function states(m: ClusterManager, j: JobObject, want: (s: string[]) => boolean, what: string, timeoutMs?: number): Promise<Record<string, string>> {
+export async function states(m: ClusterManager, j: Job, want: (s: string[]) => boolean, what: string, timeoutMs?: number): Promise<Record<string, string>> {
   return waitFor(
     `${j.metadata.name}: ${what}`,
     async () => {

@@ -5,12 +5,13 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ClusterManager, JobObject, JobTasks } from '../../src/managers/index.js';
+import type { Job } from '../../src/api/index.js';
+import type { ClusterManager, JobTasks } from '../../src/managers/index.js';
 
 /** The reference a manager takes for a job's logs and deletion. */
-export const ref = (j: JobObject) => ({ uid: j.metadata.uid ?? '', namespace: j.metadata.namespace ?? 'default', name: j.metadata.name });
+export const ref = (j: Job) => ({ uid: j.metadata.uid ?? '', namespace: j.metadata.namespace ?? 'default', name: j.metadata.name });
 
-export async function tasksOf(m: ClusterManager, j: JobObject): Promise<JobTasks | undefined> {
+export async function tasksOf(m: ClusterManager, j: Job): Promise<JobTasks | undefined> {
   return (await m.tasks()).find((t) => t.uid === j.metadata.uid);
 }
 
@@ -37,7 +38,7 @@ export function taskWaiters(defaultTimeoutMs: number) {
   }
 
   /** Wait until the job has tasks and every one is COMPLETED or FAILED; returns their states. */
-  async function allDone(m: ClusterManager, j: JobObject): Promise<Record<string, string>> {
+  async function allDone(m: ClusterManager, j: Job): Promise<Record<string, string>> {
     return waitFor(`job ${j.metadata.name} to finish`, async () => {
       const states = (await tasksOf(m, j))?.tasks ?? {};
       const values = Object.values(states);

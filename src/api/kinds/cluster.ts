@@ -3,11 +3,20 @@
  * Names given in raw kubeconfig-context form are normalised (names.ts) and the
  * raw form kept in the display-name annotation.
  */
-import Type from 'typebox';
+import Type, { type TSchema } from 'typebox';
+import { Compile, type Validator } from 'typebox/compile';
+import type { Cause } from '../errors.js';
+import { errorsToCauses } from '../messages.js';
 import { DISPLAY_NAME_ANNOTATION, isDnsLabel, normalizeClusterName } from '../names.js';
 import { Conditions, Enum, MapOf, NodeResources, Obj, Timestamp } from '../schema.js';
 import { Envelope, type KindDef } from './def.js';
 
+/**
+ * The manager names a Cluster may carry: wire vocabulary, so it lives here
+ * (a manifest saying `k8s` must normalise on any server). Which of them this
+ * build can run, and their config schemas, is src/managers' registry; the
+ * composition root hands those schemas to registerClusterConfigSchemas.
+ */
 export const MANAGERS = ['local', 'slurm', 'kubernetes', 'ray', 'sim'] as const;
 export type ManagerType = (typeof MANAGERS)[number];
 /** Spellings accepted on input (lower-cased first) -> canonical manager. */
@@ -23,11 +32,16 @@ export const MANAGER_ALIASES: Record<string, ManagerType> = {
   sim: 'sim',
 };
 
+/** The other spellings of `type` accepted on input (`k8`, `k8s` for kubernetes). */
+export function managerAliases(type: ManagerType): string[] {
+  return Object.keys(MANAGER_ALIASES).filter((alias) => alias !== type && MANAGER_ALIASES[alias] === type);
+}
+
 export const CLUSTER_PHASES = ['INIT', 'READY', 'ERROR', 'DELETING'] as const;
 
 export const ClusterSpec = Obj({
-  // The Python original defaulted to Kubernetes; manifests written for it omit the field.
-  manager: Enum([...MANAGERS], { default: 'kubernetes', 'x-normalize': 'manager', description: 'k8 and k8s are accepted for kubernetes' }),
+  // Required: the Python original defaulted to Kubernetes, which left an empty spec naming a manager that may not exist here.
+  manager: Enum([...MANAGERS], { 'x-normalize': 'manager', description: 'k8 and k8s are accepted for kubernetes' }),
   config: MapOf(Type.Unknown(), {
     default: {},
     'x-normalize': 'camelKeys',
@@ -56,6 +70,36 @@ export type ClusterStatus = Type.Static<typeof ClusterStatus>;
 export type Cluster = Type.Static<typeof ClusterSchema>;
 export type ClusterPhase = (typeof CLUSTER_PHASES)[number];
 
+const configValidators = new Map<string, { schema: TSchema; validator: Validator }>();
+
+/**
+ * The config schema of each manager this build runs, from src/managers' registry
+ * (wired by the composition root; api imports no manager). With them, a
+ * Cluster's `spec.config` is validated for its manager (422 naming
+ * `spec.config.<field>`); without them (a bare server in a test) any map is accepted.
+ */
+export function registerClusterConfigSchemas(schemas: Partial<Record<ManagerType, TSchema>>): void {
+  configValidators.clear();
+  for (const [manager, schema] of Object.entries(schemas)) configValidators.set(manager, { schema, validator: compiledConfigSchema(schema) });
+}
+
+const compiledSchemas = new WeakMap<TSchema, Validator>();
+function compiledConfigSchema(schema: TSchema): Validator {
+  let validator = compiledSchemas.get(schema);
+  if (!validator) {
+    validator = Compile(schema);
+    compiledSchemas.set(schema, validator);
+  }
+  return validator;
+}
+
+/** Problems of `config` against a manager's config schema, fields under `prefix` (`spec.config`, or `config` for a manager's own message). */
+export function clusterConfigCauses(schema: TSchema, config: unknown, prefix: string): Cause[] {
+  const validator = compiledConfigSchema(schema);
+  if (validator.Check(config)) return [];
+  return errorsToCauses(validator.Errors(config), config, schema, prefix);
+}
+
 export const clusterKind: KindDef = {
   kind: 'Cluster',
   plural: 'clusters',
@@ -64,6 +108,13 @@ export const clusterKind: KindDef = {
   namespaced: false,
   schema: ClusterSchema,
   status: ClusterStatus,
+  check(obj, causes) {
+    const spec = obj.spec;
+    const registered = typeof spec?.manager === 'string' ? configValidators.get(spec.manager) : undefined;
+    if (registered && spec.config !== null && typeof spec.config === 'object' && !Array.isArray(spec.config)) {
+      causes.push(...clusterConfigCauses(registered.schema, spec.config, 'spec.config'));
+    }
+  },
   prepare(obj) {
     const meta = obj.metadata;
     if (!meta || typeof meta.name !== 'string' || meta.name === '' || isDnsLabel(meta.name)) return;

@@ -5,7 +5,7 @@
  */
 import { chmod, chown, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { JobObject } from '../types.js';
+import type { Job } from '../../api/index.js';
 import { dropPrivileges, replicaEnvironment, type RunAs } from './identity.js';
 import { containerName, podmanCommand, type PodmanStorage } from './podman.js';
 import { FILES, type JobMeta } from './records.js';
@@ -42,7 +42,7 @@ export interface Launch {
 }
 
 export function replicaLaunch(opts: {
-  job: JobObject;
+  job: Job;
   meta: JobMeta;
   rank: number;
   dir: string;

@@ -27,7 +27,9 @@ import { constants } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ManagerError } from '../errors.js';
-import type { ClusterManager, ClusterState, JobObject, JobShare, JobTasks, LogOptions, Resources, TaskState } from '../types.js';
+import type { Job } from '../../api/index.js';
+import { submittedJobRef } from '../job-ref.js';
+import type { ClusterManager, ClusterState, JobRef, JobShare, JobTasks, LogOptions, Resources, TaskState } from '../types.js';
 import { DirLockedError, lockDirectory, lockHolder } from './dir-lock.js';
 import { defaultWorkRoot, resolveRunAs, unreachableAncestor, type RunAs } from './identity.js';
 import { prepareReplicaDir, replicaLaunch } from './launch.js';
@@ -58,7 +60,6 @@ export interface LocalManagerConfig {
 }
 
 type ReplicaView = TaskState | 'CANCELLED' | 'GONE';
-type JobRef = { uid: string; namespace: string; name: string };
 
 /** A claim with no record for this long was lost by a crashed starter (see lostStart). */
 const LOST_CLAIM_MS = 5_000;
@@ -129,8 +130,8 @@ export class LocalManager implements ClusterManager {
     return { phase: 'READY', capacity, allocatable: { [this.name]: free }, runtime };
   }
 
-  async submit(job: JobObject, share: JobShare): Promise<string> {
-    const ref = jobRef(job);
+  async submit(job: Job, share: JobShare): Promise<string> {
+    const ref = submittedJobRef(job);
     this.ownWorkdir();
     if (this.config.runtime === 'podman' && job.spec.image) {
       const problem = await podmanProblem(this.name);
@@ -250,7 +251,7 @@ export class LocalManager implements ClusterManager {
     return !(await isAlive(record.claimedBy.pid, record.claimedBy.startTime));
   }
 
-  private async start(job: JobObject, meta: JobMeta, rank: number): Promise<void> {
+  private async start(job: Job, meta: JobMeta, rank: number): Promise<void> {
     const dir = this.store.rankDir(meta, rank);
     const record: ReplicaRecord = {
       uid: meta.uid,
@@ -351,11 +352,6 @@ export class LocalManager implements ClusterManager {
   }
 }
 
-function jobRef(job: JobObject): JobRef {
-  const { uid, namespace, name } = job.metadata;
-  if (!uid) throw new ManagerError('BadRequest', `job '${namespace ?? ''}/${name}' has no uid; submit needs it to be idempotent`);
-  return { uid, namespace: namespace ?? 'default', name };
-}
 
 async function exists(path: string): Promise<boolean> {
   try {

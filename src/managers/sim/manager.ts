@@ -14,8 +14,10 @@
  * 10,000-job burst over-committed sims 2x). `startDelaySeconds` and
  * `pendingInAllocatable: false` model a slow, Slurm-like backend for tests.
  */
+import type { Job } from '../../api/index.js';
 import { ManagerError } from '../errors.js';
-import type { ClusterManager, ClusterState, JobObject, JobShare, JobTasks, LogOptions, NodeResources, Resources } from '../types.js';
+import { submittedJobRef } from '../job-ref.js';
+import type { ClusterManager, ClusterState, JobShare, JobTasks, LogOptions, NodeResources, Resources } from '../types.js';
 
 export interface SimManagerConfig {
   name: string;
@@ -98,9 +100,8 @@ export class SimManager implements ClusterManager {
     return { phase: 'READY', message: `simulated cluster (${this.nodeNames.length} nodes); runs nothing`, capacity, allocatable: this.free() };
   }
 
-  async submit(job: JobObject, share: JobShare): Promise<string> {
-    const { uid, namespace = 'default', name } = job.metadata;
-    if (!uid) throw new ManagerError('BadRequest', `job '${namespace}/${name}' has no uid; submit needs it to be idempotent`);
+  async submit(job: Job, share: JobShare): Promise<string> {
+    const { uid, namespace, name } = submittedJobRef(job);
     this.advance();
     let sj = this.jobs.get(uid);
     if (!sj) {

@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createManager, SimManager, type JobObject } from '../index.js';
+import type { Job } from '../../api/index.js';
+import { testJob } from '../../../test/support/jobs.js';
+import { SimManager } from '../index.js';
 
-function job(uid: string, run: string, replicas: number, resources: Record<string, number>): JobObject {
-  return {
-    kind: 'Job',
-    metadata: { name: `job-${uid}`, namespace: 'default', uid },
-    spec: { run, envs: {}, ports: [], replicas, resources, restartPolicy: 'Never' },
-    status: {},
-  };
+function job(uid: string, run: string, replicas: number, resources: Record<string, number>): Job {
+  return testJob(`job-${uid}`, { run, replicas, resources }, { uid });
 }
 
 function fixture(nodes = 2) {
@@ -129,24 +126,5 @@ describe('SimManager', () => {
     await assert.rejects(async () => {
       for await (const _ of sim.logs({ uid: 'nope', namespace: 'default', name: 'x' }, {})) void _;
     }, /no replicas on cluster 'sim-a'/);
-  });
-});
-
-describe('createManager', () => {
-  it('builds sim and local managers', () => {
-    const clock = () => 0;
-    assert.equal(createManager({ metadata: { name: 's' }, spec: { manager: 'sim', config: { nodes: 2, nodeResources: { cpus: 1 } } } }, { clock }).type, 'sim');
-    assert.equal(createManager({ metadata: { name: 'l' }, spec: { manager: 'local', config: { cpus: 2, workdir: '/tmp/x' } } }).type, 'local');
-  });
-
-  it('names the cluster for managers that are not available', () => {
-    assert.throws(() => createManager({ metadata: { name: 'x' }, spec: { manager: 'ray', config: {} } }), /cluster 'x': manager 'ray' is not available yet/);
-    assert.throws(() => createManager({ metadata: { name: 'k' }, spec: { manager: 'kubernetes' } }), /cluster 'k': manager 'kubernetes' is not available yet/);
-    assert.throws(() => createManager({ metadata: { name: 'z' }, spec: { manager: 'bogus' } }), /cluster 'z': unknown manager 'bogus'/);
-    assert.throws(() => createManager({ metadata: { name: 's' }, spec: { manager: 'sim', config: { nodes: 2 } } }), /cluster 's'.*nodeResources/);
-    for (const nodes of [1e308, 1e8, 0, 2.5]) {
-      assert.throws(() => createManager({ metadata: { name: 's' }, spec: { manager: 'sim', config: { nodes, nodeResources: { cpus: 1 } } } }), /cluster 's': config.nodes must be an integer from 1 to 100000/);
-    }
-    assert.throws(() => createManager({ metadata: { name: 'l' }, spec: { manager: 'local', config: { cpus: 'many' } } }), /cluster 'l': config.cpus/);
   });
 });

@@ -25,11 +25,13 @@
 import { homedir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ManagerError } from '../errors.js';
-import type { ClusterManager, ClusterState, JobObject, JobShare, JobTasks, LogOptions, TaskState } from '../types.js';
+import type { Job } from '../../api/index.js';
+import { submittedJobRef } from '../job-ref.js';
+import type { ClusterManager, ClusterState, JobRef, JobShare, JobTasks, LogOptions, TaskState } from '../types.js';
 import type { SlurmBackend, SlurmTask } from './backend.js';
 import { SlurmCli } from './cli.js';
 import { nodeResources, parseGpuGres } from './nodes.js';
-import { Records, type JobRecord, type JobRef } from './records.js';
+import { Records, type JobRecord } from './records.js';
 import { SlurmRest } from './rest.js';
 import { Runner, stdinWatchdog } from './runner.js';
 import { clusterOwner, parseComment, renderScript, resourceRequest, slurmComment, slurmJobName, type Runtime } from './script.js';
@@ -120,8 +122,8 @@ export class SlurmManager implements ClusterManager {
     }
   }
 
-  async submit(job: JobObject, share: JobShare): Promise<string> {
-    const ref = jobRef(job);
+  async submit(job: Job, share: JobShare): Promise<string> {
+    const ref = submittedJobRef(job);
     for (const rank of share.ranks) {
       if (!Number.isInteger(rank) || rank < 0) throw new ManagerError('BadRequest', `job '${ref.namespace}/${ref.name}': invalid rank ${rank}`);
     }
@@ -322,8 +324,3 @@ function rankState(t: SlurmTask | undefined, rec: JobRecord, rank: number): Task
   return 'FAILED'; // Slurm forgot it and the script never wrote its exit code: lost (killed, node died)
 }
 
-function jobRef(job: JobObject): JobRef {
-  const { uid, namespace, name } = job.metadata;
-  if (!uid) throw new ManagerError('BadRequest', `job '${namespace ?? ''}/${name}' has no uid; submit needs it to be idempotent`);
-  return { uid, namespace: namespace ?? 'default', name };
-}

@@ -16,13 +16,8 @@
  * `submissions` is what makes submit idempotent across SkyShift restarts and
  * lets tasks() report replicas Slurm has already forgotten.
  */
+import type { JobRef } from '../types.js';
 import type { Runner } from './runner.js';
-
-export interface JobRef {
-  uid: string;
-  namespace: string;
-  name: string;
-}
 
 export interface JobRecord extends JobRef {
   dir: string;

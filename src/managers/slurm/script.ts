@@ -11,7 +11,8 @@
  * replica that finished long ago (after Slurm forgot it, MinJobAge) is still
  * reported COMPLETED or FAILED without accounting storage.
  */
-import type { JobObject, Resources } from '../types.js';
+import type { Job } from '../../api/index.js';
+import type { Resources } from '../types.js';
 import { quote } from './runner.js';
 
 export type Runtime = 'podman' | 'apptainer' | 'singularity' | 'none';
@@ -94,7 +95,7 @@ export function parseComment(comment: string): CommentIdentity | undefined {
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export interface ScriptInput {
-  job: JobObject;
+  job: Job;
   /** Absolute job directory on the Slurm side (outputs, exit files). */
   dir: string;
   runtime: Runtime;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { expandArray } from './backend.js';
+import { testJob } from '../../../test/support/jobs.js';
 import { nodeResources, parseGpuGres, parseScontrolNodes } from './nodes.js';
 import { quote } from './runner.js';
 import { clusterOwner, parseComment, renderScript, resourceRequest, slurmComment, slurmJobName } from './script.js';
@@ -61,14 +62,14 @@ describe('slurm pure helpers', () => {
       assert.equal(execFileSync('sh', ['-c', `printf %s ${quote(s)}`]).toString(), s);
     }
     const script = renderScript({
-      job: { kind: 'Job', metadata: { name: 'j', namespace: 'd', uid: 'u' }, spec: { run: "echo \"$X\" '$(no)'", envs: { X: "a'b" }, ports: [], replicas: 1, resources: {}, restartPolicy: 'Never' }, status: {} },
+      job: testJob('j', { run: "echo \"$X\" '$(no)'", envs: { X: "a'b" } }, { namespace: 'd', uid: 'u' }),
       dir: '/tmp/d i r',
       runtime: 'none',
       replicas: 1,
     });
     assert.match(script, /dir='\/tmp\/d i r'/);
     assert.throws(() =>
-      renderScript({ job: { kind: 'Job', metadata: { name: 'j', uid: 'u' }, spec: { run: 'true', envs: { 'A;rm': 'x' }, ports: [], replicas: 1, resources: {}, restartPolicy: 'Never' }, status: {} }, dir: '/d', runtime: 'none', replicas: 1 }),
+      renderScript({ job: testJob('j', { run: 'true', envs: { 'A;rm': 'x' } }, { uid: 'u' }), dir: '/d', runtime: 'none', replicas: 1 }),
     );
   });
 });

@@ -1,0 +1,117 @@
+/** `skyshift up`: API server, store, controllers and a local cluster in one process, plus a skyctl context. */
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { ApiError, normalizeClusterName, parseCpus, parseMemory } from '../api/index.js';
+import { saveCurrentContext } from '../cli/index.js';
+import { SkyShiftClient } from '../client/index.js';
+import { controllerRegistry, runControllers } from '../controllers/index.js';
+import { VERSION } from '../lib/index.js';
+import { createApiServer } from '../server/index.js';
+import { openStore } from '../store/index.js';
+import { setupSecurity, type AuthFlags, type Security } from './auth-setup.js';
+import { controllerOptions, type ControllerFlags } from './controllers-cmd.js';
+import { claimDataDir, dataDirOf } from './data-dir.js';
+import { createLogger } from './logger.js';
+import { onShutdown } from './shutdown.js';
+import { wireManagers } from './wire-managers.js';
+
+export interface UpCommandOptions extends ControllerFlags, AuthFlags {
+  host: string;
+  port: number;
+  store: string;
+  localCluster: boolean;
+  localCpus?: string;
+  localMemory?: string;
+}
+
+/** Lifetime of the admin token `up` writes for skyctl (every `up` writes a fresh one). */
+const ADMIN_TOKEN_SECONDS = 30 * 24 * 3600;
+
+export async function runUp(options: UpCommandOptions): Promise<void> {
+  const logger = createLogger(options.logLevel, 'skyshift');
+  // Before anything is opened or written: a second `up` on this data dir stops here, touching nothing.
+  const releaseDataDir = claimDataDir(dataDirOf(options), `skyshift up on port ${options.port}`);
+  const store = await openStore(options.store);
+  const security = await setupSecurity(store, options, logger).catch(async (err: unknown) => {
+    await store.close().catch(() => {});
+    throw err;
+  });
+  // The API server's /metrics also shows the in-process controllers' registry (merged
+  // per scrape, so only an authorised 200 ever carries it).
+  const server = createApiServer({
+    ...security.options,
+    ...wireManagers(store),
+    store,
+    logger,
+    version: VERSION,
+    metricsRegistries: [controllerRegistry],
+    limits: { maxReplicas: options.maxReplicas },
+  });
+  let url: string;
+  try {
+    url = await server.start({ host: options.host, port: options.port });
+  } catch (err) {
+    await server.close().catch(() => {});
+    await store.close().catch(() => {});
+    throw err;
+  }
+  logger.info({ url, store: store.backend }, 'skyshift API server listening');
+  // The controllers run as their own service account, even in-process.
+  const client = new SkyShiftClient({ server: url, ...(security.auth ? { token: security.auth.controllerToken } : {}) });
+  const abort = new AbortController();
+  let controllersDone: Promise<void> = Promise.resolve();
+  const shutdown = onShutdown(logger, async () => {
+    abort.abort();
+    // Controllers first: they release the lease through the still-running server.
+    await controllersDone.catch(() => {});
+    await server.close().catch(() => {});
+    await store.close().catch(() => {});
+    releaseDataDir();
+  });
+
+  const localName = options.localCluster ? await registerLocalCluster(client, options, logger) : undefined;
+  const context = await writeContext(security, url);
+
+  // A stable identity for the all-in-one process: after a kill -9 the restarted `up` renews its own lease at once instead of waiting for it to expire.
+  const identity = `skyshift-up_${hostname()}_${options.port}`;
+  controllersDone = runControllers({ client, identity, logger, options: controllerOptions(options), signal: abort.signal });
+  process.stdout.write(
+    [
+      `SkyShift is up at ${url}${localName ? ` with local cluster '${localName}'` : ''}.`,
+      `skyctl context '${context.name}' written to ${context.path} (current).`,
+      ...(security.auth?.adminCreated ? [`Admin password (generated): ${security.auth.adminPasswordFile} (mode 0600).`] : []),
+      'Try:',
+      '  skyctl get clusters',
+      "  skyctl create job hello --run 'echo Sky!; sleep 2' --replicas 2 --cpus 1",
+      '  skyctl get jobs',
+      '  skyctl logs hello',
+      'Stop with Ctrl-C.',
+      '',
+    ].join('\n'),
+  );
+  await controllersDone;
+  await shutdown.stopping;
+}
+
+/** A local cluster named after this host; an existing one is left as it is (the user may have changed it). */
+async function registerLocalCluster(client: SkyShiftClient, options: UpCommandOptions, logger: Logger): Promise<string> {
+  const name = normalizeClusterName(hostname());
+  const config: Record<string, unknown> = {};
+  if (options.localCpus !== undefined) config.cpus = parseCpus(options.localCpus, '--local-cpus');
+  if (options.localMemory !== undefined) config.memory = parseMemory(options.localMemory, '--local-memory');
+  try {
+    await client.create('clusters', { kind: 'Cluster', metadata: { name, labels: { 'skyshift.io/local': 'true' } }, spec: { manager: 'local', config } });
+    logger.info({ cluster: name }, 'local cluster registered');
+    return name;
+  } catch (err) {
+    if (err instanceof ApiError && err.reason === 'AlreadyExists') return name;
+    throw err;
+  }
+}
+
+/** The skyctl context that reaches this server: the admin's (with a fresh token) when auth is on, else `local`. */
+async function writeContext(security: Security, server: string): Promise<{ name: string; path: string }> {
+  if (!security.auth) return { name: 'local', path: saveCurrentContext({ name: 'local', server }) };
+  const token = await security.auth.adminToken(ADMIN_TOKEN_SECONDS);
+  return { name: 'admin-default', path: saveCurrentContext({ name: 'admin-default', server, user: 'admin', token }) };
+}
