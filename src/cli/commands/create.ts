@@ -1,10 +1,15 @@
 import { Option, type Command } from 'commander';
+import { MANAGERS, MANAGER_ALIASES } from '../../client/index.js';
 import { UsageError, connect, optionsOf, type Io } from '../runtime.js';
 import { registerCreateNetwork } from './create-network.js';
 import { sendCreate } from './send.js';
 import { alias, collect, intArg, memoryValue, numArg, pairs, pick } from './flags.js';
 
-const MANAGERS = ['local', 'slurm', 'k8', 'kubernetes', 'ray', 'sim'];
+/** `local|slurm (slurmctl)|kubernetes (k8, k8s)|...`: the API's manager names, so the CLI offers what a Cluster may say. */
+const MANAGER_CHOICES = MANAGERS.map((type) => {
+  const aliases = Object.keys(MANAGER_ALIASES).filter((a) => a !== type && MANAGER_ALIASES[a] === type);
+  return aliases.length ? `${type} (${aliases.join(', ')})` : type;
+}).join('|');
 
 async function send(io: Io, cmd: Command, kindName: string, body: Record<string, unknown>): Promise<void> {
   await sendCreate(io, connect(cmd, io), kindName, body);
@@ -32,7 +37,7 @@ Examples:
     .alias('clusters')
     .description('Register a cluster')
     .argument('<name>')
-    .requiredOption('--manager <type>', `cluster manager: ${MANAGERS.join('|')}`)
+    .requiredOption('--manager <type>', `cluster manager: ${MANAGER_CHOICES}`)
     .option('-l, --labels <kv...>', 'labels as K V pairs (repeatable)')
     .option('--cpus <n>', 'local: cpus to offer', numArg('--cpus'))
     .option('--memory <size>', 'local: memory to offer, e.g. 4Gi')
@@ -65,8 +70,8 @@ Examples:
   skyctl create cluster sim1 --manager sim --nodes 100`)
     .action(async (name: string, _o: unknown, cmd: Command) => {
       const o = cmd.opts() as Record<string, unknown>;
-      const manager = String(o.manager);
-      if (!MANAGERS.includes(manager)) throw new UsageError(`unsupported manager "${manager}": use one of ${MANAGERS.join(', ')}`);
+      const manager = MANAGER_ALIASES[String(o.manager).toLowerCase()];
+      if (!manager) throw new UsageError(`unsupported manager "${String(o.manager)}": use one of ${MANAGER_CHOICES.replaceAll('|', ', ')}`);
       // The Python CLI's --config named a SkyShift slurm_config.yaml, which nothing reads now: refuse it rather than store a key the manager ignores.
       if (manager === 'slurm' && o.config !== undefined) throw new UsageError('--config is for kubernetes; for slurm use --slurm-conf PATH (slurm.conf) or the connection flags (--host, --url, ...)');
       const config = withoutUndefined({
