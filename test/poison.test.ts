@@ -8,14 +8,14 @@
  * while they were down (the case where every restart used to die again).
  */
 import assert from 'node:assert/strict';
+import { type Cluster, type Job } from '../src/api/index.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { SkyShiftClient, type ApiObject } from '../src/client/index.js';
 import { DEFAULT_OPTIONS, runLeaderTerm, type ControllerOptions, type Logger } from '../src/controllers/index.js';
-import { systemClock } from '../src/controllers/runtime/index.js';
-import type { ClusterObj, JobObj } from '../src/controllers/types.js';
+import { systemClock } from '../src/lib/index.js';
 import { createManager, type ClusterManager, type JobObject, type JobShare } from '../src/managers/index.js';
 import { createApiServer, type ApiServer } from '../src/server/index.js';
 import { openStore, type JsonObject, type Store } from '../src/store/index.js';
@@ -40,7 +40,7 @@ const options: ControllerOptions = {
   statusKeepaliveSeconds: 1,
   maxSubmitFailures: 3,
   submitRetryBaseMs: 20,
-  managerFactory: (c: ClusterObj) => refusing(createManager(c as never)),
+  managerFactory: (c: Cluster) => refusing(createManager(c as never)),
 };
 
 function refusing(inner: ClusterManager): ClusterManager {
@@ -118,7 +118,7 @@ const POISON: Record<string, (spec: Record<string, unknown>) => unknown> = {
 };
 
 async function phaseOf(client: SkyShiftClient, name: string): Promise<string | undefined> {
-  return (await client.get<JobObj>('jobs', name, { namespace: 'default' })).status?.phase;
+  return (await client.get<Job>('jobs', name, { namespace: 'default' })).status?.phase;
 }
 
 async function warnings(client: SkyShiftClient, name: string): Promise<{ reason: string; message: string; type: string }[]> {
@@ -135,7 +135,7 @@ test('poison jobs are marked FAILED with a Warning Event and a condition; every 
   let run = await start();
   try {
     await run.client.create('clusters', { kind: 'Cluster', metadata: { name: 'sim-a' }, spec: { manager: 'sim', config: { nodes: 2, nodeResources: { cpus: 4, memory: 8192 } } } });
-    await waitFor('sim-a READY', async () => (await run.client.get<ClusterObj>('clusters', 'sim-a')).status?.phase === 'READY');
+    await waitFor('sim-a READY', async () => (await run.client.get<Cluster>('clusters', 'sim-a')).status?.phase === 'READY');
     await run.client.create('jobs', normalJob('template'));
     const template = (await run.store.get('/registry/jobs/default/template'))?.value;
     assert.ok(template);
@@ -149,7 +149,7 @@ test('poison jobs are marked FAILED with a Warning Event and a condition; every 
 
     for (const name of Object.keys(POISON)) {
       const job = await waitFor(`${name} FAILED`, async () => {
-        const j = await run.client.get<JobObj>('jobs', name, { namespace: 'default' });
+        const j = await run.client.get<Job>('jobs', name, { namespace: 'default' });
         return j.status?.phase === 'FAILED' && j;
       });
       const cond = job.status.conditions?.find((c) => c.type === 'Failed');
@@ -163,7 +163,7 @@ test('poison jobs are marked FAILED with a Warning Event and a condition; every 
       assert.equal(events[0]?.message, cond?.message);
     }
     const invalidMessages = Object.fromEntries(
-      await Promise.all(Object.keys(POISON).map(async (n) => [n, (await run.client.get<JobObj>('jobs', n, { namespace: 'default' })).status.conditions?.find((c) => c.type === 'Failed')?.message])),
+      await Promise.all(Object.keys(POISON).map(async (n) => [n, (await run.client.get<Job>('jobs', n, { namespace: 'default' })).status.conditions?.find((c) => c.type === 'Failed')?.message])),
     );
     assert.match(invalidMessages['huge-replicas'] ?? '', /^spec\.replicas: /);
     assert.match(invalidMessages['many-replicas'] ?? '', /^spec\.replicas: /);
@@ -174,7 +174,7 @@ test('poison jobs are marked FAILED with a Warning Event and a condition; every 
 
     // The refused job: a bounded number of submits, then FAILED (SubmitFailed); its message is scrubbed.
     const refused = await waitFor('refused FAILED', async () => {
-      const j = await run.client.get<JobObj>('jobs', 'refused', { namespace: 'default' });
+      const j = await run.client.get<Job>('jobs', 'refused', { namespace: 'default' });
       return j.status?.phase === 'FAILED' && j;
     });
     const refusedCond = refused.status.conditions?.find((c) => c.type === 'Failed');

@@ -14,3 +14,4 @@ export * from './labels.js';
 export * from './openapi.js';
 export type { Condition } from './schema.js';
 export * from './tasks.js';
+export * from './job-rules.js';

@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { applyEviction, derivePhase, deriveReplicaStatus, finishStatus, setCondition, unfinishedPlacements, unplacedRanks } from './job-status.js';
-import type { JobObj } from './types.js';
+import { applyEviction, derivePhase, deriveReplicaStatus, finishStatus, needsScheduling, setCondition, tasksObservedAt, unfinishedPlacements, unplacedRanks } from './job-rules.js';
+import type { Job, JobSpec, JobStatus } from './kinds/job.js';
 
-function job(status: JobObj['status'], spec: Partial<JobObj['spec']> = {}): JobObj {
+/** A stored job as the API returns it (defaults filled in), with the given status fields. */
+function job(status: Partial<JobStatus> & { phase?: string }, spec: Partial<JobSpec> = {}): Job {
   return {
     kind: 'Job',
-    metadata: { name: 'j', namespace: 'default', uid: 'u1' },
-    spec: { run: 'x', replicas: 2, resources: { cpus: 1 }, restartPolicy: 'Never', ...spec },
-    status,
-  } as JobObj;
+    metadata: { name: 'j', namespace: 'default', uid: 'u1', labels: {}, annotations: {} },
+    spec: { run: 'x', envs: {}, ports: [], replicas: 2, resources: { cpus: 1 }, restartPolicy: 'Never', placement: { filters: [], preferences: [] }, priority: 0, volumes: {}, ...spec },
+    status: { conditions: [], replicaStatus: {}, jobIds: {}, taskStatus: {}, ...status, phase: (status.phase ?? 'INIT') as JobStatus['phase'] },
+  };
 }
 
 test('COMPLETED only when every rank is placed and completed', () => {
@@ -61,7 +62,7 @@ test('setCondition keeps lastTransitionTime while the status does not flip', () 
 });
 
 test('OnFailure restarts a failed replica up to MAX_RESTARTS times, then the job fails', async () => {
-  const { MAX_RESTARTS, shouldRestart } = await import('./job-status.js');
+  const { MAX_RESTARTS, shouldRestart } = await import('./job-rules.js');
   const status = { phase: 'ACTIVE', placements: { a: [0] }, taskStatus: { a: { 'j-0': 'FAILED' } }, restarts: { '0': MAX_RESTARTS - 1 } };
   const j = job(structuredClone(status), { replicas: 1, restartPolicy: 'OnFailure' });
   assert.equal(shouldRestart(j, 0, 'FAILED'), true);
@@ -73,4 +74,17 @@ test('OnFailure restarts a failed replica up to MAX_RESTARTS times, then the job
   always.status.restarts = { '0': 100 };
   assert.equal(shouldRestart(always, 0, 'COMPLETED'), true);
   assert.equal(shouldRestart(job(structuredClone(status), { replicas: 1 }), 0, 'FAILED'), false);
+});
+
+test('needsScheduling: new jobs and ACTIVE jobs with unplaced ranks', () => {
+  assert.equal(needsScheduling(job({ phase: 'PENDING' })), true);
+  assert.equal(needsScheduling(job({ phase: 'ACTIVE', placements: { a: [0, 1] } })), false);
+  assert.equal(needsScheduling(job({ phase: 'ACTIVE', placements: { a: [0] } })), true);
+  assert.equal(needsScheduling(job({ phase: 'COMPLETED' })), false);
+});
+
+test('tasksObservedAt reads the snapshot time of one cluster (milliseconds kept)', () => {
+  const j = job({ phase: 'ACTIVE', tasksObservedAt: { a: '2026-11-22T10:00:00.123Z' } });
+  assert.equal(tasksObservedAt(j, 'a'), Date.parse('2026-11-22T10:00:00.123Z'));
+  assert.equal(tasksObservedAt(j, 'b'), undefined);
 });

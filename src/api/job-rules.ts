@@ -1,13 +1,16 @@
 /**
- * Pure rules over Job status, shared by the scheduler and every skylet.
+ * Pure rules over a Job's status, shared by the scheduler, every skylet and
+ * anything else that reads jobs (CLI, dashboard). No I/O, no clock.
  *
  * Status fields and who writes them:
  *  - placements {cluster: ranks}: the scheduler, BEFORE anything is submitted,
  *    so a crash after the write never places twice and a crash before it just
  *    decides again. Eviction removes ranks; unplaced ranks of an ACTIVE job
  *    are what the scheduler places again.
- *  - taskStatus {cluster: {task: state}}: the cluster's skylet, from manager.tasks(),
- *    only for ranks currently placed there.
+ *  - taskStatus {cluster: {task: state}}: the cluster's skylet, from the
+ *    manager's tasks, only for ranks currently placed there; tasksObservedAt
+ *    {cluster: time} says when that snapshot was taken (the scheduler frees
+ *    the room it held for a started replica only on a heartbeat taken later).
  *  - replicaStatus {cluster: {STATE: n}}: derived from placements + taskStatus
  *    (a placed rank with no task yet counts PENDING); EVICTED counts are history
  *    kept per cluster.
@@ -15,43 +18,33 @@
  *    FAILED when a rank FAILED and restartPolicy is Never (or OnFailure and
  *    it was restarted MAX_RESTARTS times already).
  */
-import type { Condition, JobObj, JobStatusView, ReplicaState } from './types.js';
+import type { Condition } from './schema.js';
+import type { Job, JobPhase, JobStatus } from './kinds/job.js';
+import { rankOfTask, type ReplicaState } from './tasks.js';
 
-const TASK_RANK = /-(\d+)$/;
-
-/** Task names carry the replica rank as their last `-N` (both managers name tasks `<job>-<rank>`). */
-export function rankOfTask(task: string): number | undefined {
-  const m = TASK_RANK.exec(task);
-  return m ? Number(m[1]) : undefined;
-}
-
-export function taskName(jobName: string, rank: number): string {
-  return `${jobName}-${rank}`;
-}
-
-export function placementsOf(job: JobObj): Record<string, number[]> {
+export function placementsOf(job: Job): Record<string, number[]> {
   return job.status?.placements ?? {};
 }
 
-export function placedRanks(job: JobObj): Set<number> {
+export function placedRanks(job: Job): Set<number> {
   const out = new Set<number>();
   for (const ranks of Object.values(placementsOf(job))) for (const r of ranks) out.add(r);
   return out;
 }
 
 /**
- * Bounded whatever the object says: controllers ask sanity.ts before working on a job, and this cap
+ * Bounded whatever the object says: controllers check a job's sanity before working on it, and this cap
  * turns a path that forgot to into a bounded loop instead of an allocation that aborts the process.
  */
 const REPLICAS_HARD_CAP = 1_000_000;
 
-export function replicasOf(job: JobObj): number {
+export function replicasOf(job: Job): number {
   const n = job.spec?.replicas ?? 1;
   return Number.isInteger(n) && n >= 1 ? Math.min(n, REPLICAS_HARD_CAP) : 1;
 }
 
 /** Ranks 0..replicas-1 not placed anywhere: new jobs, or replicas that were evicted. */
-export function unplacedRanks(job: JobObj): number[] {
+export function unplacedRanks(job: Job): number[] {
   const placed = placedRanks(job);
   const out: number[] = [];
   for (let r = 0; r < replicasOf(job); r++) if (!placed.has(r)) out.push(r);
@@ -62,8 +55,20 @@ export function isTerminal(phase: string | undefined): boolean {
   return phase === 'COMPLETED' || phase === 'FAILED';
 }
 
+/** INIT/PENDING jobs, and ACTIVE jobs with replicas not placed anywhere (evicted ones). */
+export function needsScheduling(job: Job): boolean {
+  const phase = job.status?.phase ?? 'INIT';
+  if (phase === 'INIT' || phase === 'PENDING') return true;
+  return phase === 'ACTIVE' && unplacedRanks(job).length > 0;
+}
+
+/** A task past PENDING/INIT has started: every manager's allocatable accounts for it from then on. */
+export function hasStarted(state: string | undefined): boolean {
+  return state !== undefined && state !== 'PENDING' && state !== 'INIT';
+}
+
 /** State of one placed rank as the cluster's skylet last reported it. */
-export function rankState(job: JobObj, cluster: string, rank: number): ReplicaState {
+export function rankState(job: Job, cluster: string, rank: number): ReplicaState {
   const tasks = job.status?.taskStatus?.[cluster] ?? {};
   for (const [task, state] of Object.entries(tasks)) {
     if (rankOfTask(task) === rank) return state as ReplicaState;
@@ -71,8 +76,14 @@ export function rankState(job: JobObj, cluster: string, rank: number): ReplicaSt
   return 'PENDING';
 }
 
+/** Epoch ms of the task snapshot `cluster`'s skylet last wrote into taskStatus; undefined when unknown. */
+export function tasksObservedAt(job: Job, cluster: string): number | undefined {
+  const at = Date.parse(job.status?.tasksObservedAt?.[cluster] ?? '');
+  return Number.isNaN(at) ? undefined : at;
+}
+
 /** Placed ranks per cluster that have not finished (what a cluster failure or policy would evict). */
-export function unfinishedPlacements(job: JobObj): Record<string, number[]> {
+export function unfinishedPlacements(job: Job): Record<string, number[]> {
   const out: Record<string, number[]> = {};
   for (const [cluster, ranks] of Object.entries(placementsOf(job))) {
     const open = ranks.filter((r) => rankState(job, cluster, r) !== 'COMPLETED');
@@ -82,7 +93,7 @@ export function unfinishedPlacements(job: JobObj): Record<string, number[]> {
 }
 
 /** replicaStatus derived from placements + taskStatus, keeping each cluster's EVICTED history. */
-export function deriveReplicaStatus(job: JobObj): Record<string, Record<string, number>> {
+export function deriveReplicaStatus(job: Job): Record<string, Record<string, number>> {
   const old = job.status?.replicaStatus ?? {};
   const out: Record<string, Record<string, number>> = {};
   for (const [cluster, counts] of Object.entries(old)) {
@@ -105,19 +116,19 @@ export function deriveReplicaStatus(job: JobObj): Record<string, Record<string, 
  */
 export const MAX_RESTARTS = 6;
 
-export function restartsOf(job: JobObj, rank: number): number {
+export function restartsOf(job: Job, rank: number): number {
   return job.status?.restarts?.[String(rank)] ?? 0;
 }
 
 /** Whether a replica in `state` is restarted rather than left as it is. */
-export function shouldRestart(job: JobObj, rank: number, state: string | undefined): boolean {
+export function shouldRestart(job: Job, rank: number, state: string | undefined): boolean {
   const policy = job.spec?.restartPolicy ?? 'Never';
   if (policy === 'Always') return state === 'FAILED' || state === 'COMPLETED';
   return policy === 'OnFailure' && state === 'FAILED' && restartsOf(job, rank) < MAX_RESTARTS;
 }
 
 /** The phase the replicas imply for a placed job; undefined: leave the phase as it is. */
-export function derivePhase(job: JobObj): 'ACTIVE' | 'COMPLETED' | 'FAILED' | undefined {
+export function derivePhase(job: Job): Extract<JobPhase, 'ACTIVE' | 'COMPLETED' | 'FAILED'> | undefined {
   const phase = job.status?.phase;
   if (isTerminal(phase) || phase !== 'ACTIVE') return undefined;
   const policy = job.spec?.restartPolicy ?? 'Never';
@@ -145,12 +156,12 @@ export function setCondition(conditions: readonly Condition[] | undefined, cond:
   return list;
 }
 
-export function getCondition(job: { status?: { conditions?: Condition[] } }, type: string): Condition | undefined {
-  return job.status?.conditions?.find((c) => c.type === type);
+export function getCondition(obj: { status?: { conditions?: Condition[] } }, type: string): Condition | undefined {
+  return obj.status?.conditions?.find((c) => c.type === type);
 }
 
 /** Remove `ranks` from `cluster`'s placement and count them EVICTED there. Returns how many were removed. */
-export function applyEviction(status: JobStatusView, cluster: string, ranks: readonly number[]): number {
+export function applyEviction(status: JobStatus, cluster: string, ranks: readonly number[]): number {
   const placements = { ...(status.placements ?? {}) };
   const before = placements[cluster] ?? [];
   const kept = before.filter((r) => !ranks.includes(r));
@@ -173,7 +184,7 @@ export function applyEviction(status: JobStatusView, cluster: string, ranks: rea
 }
 
 /** Recompute replicaStatus and phase after any change to placements or taskStatus. */
-export function finishStatus(job: JobObj): void {
+export function finishStatus(job: Job): void {
   job.status.replicaStatus = deriveReplicaStatus(job);
   const phase = derivePhase(job);
   if (phase) job.status.phase = phase;

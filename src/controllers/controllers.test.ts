@@ -5,15 +5,16 @@
  * driven by the test so replicas finish on demand.
  */
 import assert from 'node:assert/strict';
+import { type Cluster, type Job } from '../api/index.js';
 import { after, before, test } from 'node:test';
 import { SkyShiftClient, type ApiObject } from '../client/index.js';
 import { SimManager, type ClusterManager, type JobObject, type JobShare, type LogOptions } from '../managers/index.js';
 import { createApiServer, type ApiServer } from '../server/index.js';
 import { openStore } from '../store/index.js';
-import { EventRecorder } from './events.js';
-import { runLeaderTerm } from './manager.js';
-import { systemClock } from './runtime/index.js';
-import { DEFAULT_OPTIONS, silentLogger, type ClusterObj, type ControllerOptions, type JobObj } from './types.js';
+import { EventRecorder } from './runtime/events.js';
+import { runLeaderTerm } from './controller-manager.js';
+import { systemClock } from '../lib/index.js';
+import { DEFAULT_OPTIONS, silentLogger, type ControllerOptions } from './options.js';
 
 let simNow = 0;
 
@@ -66,7 +67,7 @@ const options: ControllerOptions = {
   heartbeatSeconds: 0.05,
   evictionGraceSeconds: 0.3,
   statusKeepaliveSeconds: 1,
-  managerFactory: (c: ClusterObj) => {
+  managerFactory: (c: Cluster) => {
     let p = probes.get(c.metadata.name);
     if (!p) {
       const cfg = c.spec.config as { nodes: number; nodeResources: Record<string, number>; startDelaySeconds?: number; pendingInAllocatable?: boolean };
@@ -105,14 +106,14 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>
 
 async function addCluster(name: string, cpus: number): Promise<void> {
   await client.create('clusters', { kind: 'Cluster', metadata: { name }, spec: { manager: 'sim', config: { nodes: 1, nodeResources: { cpus, memory: 8192 } } } });
-  await waitFor(`${name} READY`, async () => (await client.get<ClusterObj>('clusters', name)).status.phase === 'READY');
+  await waitFor(`${name} READY`, async () => (await client.get<Cluster>('clusters', name)).status.phase === 'READY');
 }
 
-async function createJob(name: string, spec: Record<string, unknown>, labels: Record<string, string> = {}): Promise<JobObj> {
-  return client.create<JobObj>('jobs', { kind: 'Job', metadata: { name, namespace: 'default', labels }, spec: { run: 'sleep 100', ...spec } });
+async function createJob(name: string, spec: Record<string, unknown>, labels: Record<string, string> = {}): Promise<Job> {
+  return client.create<Job>('jobs', { kind: 'Job', metadata: { name, namespace: 'default', labels }, spec: { run: 'sleep 100', ...spec } });
 }
 
-const getJob = (name: string) => client.get<JobObj>('jobs', name, { namespace: 'default' });
+const getJob = (name: string) => client.get<Job>('jobs', name, { namespace: 'default' });
 
 async function events(name: string): Promise<{ reason: string; message: string; count: number }[]> {
   const list = await client.list<ApiObject<{ involvedObject: { name: string }; reason: string; message: string; count: number }>>('events', { namespace: 'default' });
@@ -179,7 +180,7 @@ test('a burst onto lagging clusters that do not count queued work never places m
       const config = { nodes: 2, nodeResources: { cpus: 4, memory: 8192 }, startDelaySeconds: 5, pendingInAllocatable: false };
       await client.create('clusters', { kind: 'Cluster', metadata: { name }, spec: { manager: 'sim', config } });
     }
-    await waitFor('clusters READY', async () => (await client.list<ClusterObj>('clusters')).items.filter((c) => c.status?.phase === 'READY').length === names.length);
+    await waitFor('clusters READY', async () => (await client.list<Cluster>('clusters')).items.filter((c) => c.status?.phase === 'READY').length === names.length);
     const cpusOf = new Map<string, number>();
     const burst = Array.from({ length: 40 }, (_, i) => {
       const cpus = 1 + (i % 2);
@@ -191,7 +192,7 @@ test('a burst onto lagging clusters that do not count queued work never places m
     let maxPlaced = 0;
     const check = async () => {
       const placed = new Map<string, number>();
-      for (const j of (await client.list<JobObj>('jobs', { namespace: 'default' })).items) {
+      for (const j of (await client.list<Job>('jobs', { namespace: 'default' })).items) {
         for (const [c, ranks] of Object.entries(j.status?.placements ?? {})) placed.set(c, (placed.get(c) ?? 0) + ranks.length * (cpusOf.get(j.metadata.name) ?? 0));
       }
       for (const [c, used] of placed) assert.ok(used <= capacity, `${c}: ${used}/${capacity} cpus placed at snapshot ${snapshots}`);
@@ -204,7 +205,7 @@ test('a burst onto lagging clusters that do not count queued work never places m
     simNow += 5000; // the queued replicas start; their reservations give way to heartbeats showing them
     await waitFor('replicas RUNNING', async () => {
       await check();
-      const jobs = (await client.list<JobObj>('jobs', { namespace: 'default' })).items;
+      const jobs = (await client.list<Job>('jobs', { namespace: 'default' })).items;
       return jobs.some((j) => Object.values(j.status?.replicaStatus ?? {}).some((st) => (st.RUNNING ?? 0) > 0));
     });
     for (const end = Date.now() + 1000; Date.now() < end; await new Promise((r) => setTimeout(r, 30))) await check();
@@ -258,7 +259,7 @@ test('a cluster ERROR past the grace period has its replicas evicted and resched
     const dead = Object.keys(first.status.placements ?? {})[0] as string;
     const alive = dead === 'x' ? 'y' : 'x';
     probe(dead).down = true;
-    await waitFor('ERROR', async () => (await client.get<ClusterObj>('clusters', dead)).status.phase === 'ERROR');
+    await waitFor('ERROR', async () => (await client.get<Cluster>('clusters', dead)).status.phase === 'ERROR');
     const moved = await waitFor('moved', async () => {
       const j = await getJob('moving');
       return j.status.replicaStatus?.[alive]?.RUNNING === 2 && j;
@@ -268,7 +269,7 @@ test('a cluster ERROR past the grace period has its replicas evicted and resched
     // Events are recorded after the writes they describe: wait for it rather than expect it already there.
     await waitFor('Evicted event', async () => (await events('moving')).some((e) => e.reason === 'Evicted'));
     probe(dead).down = false;
-    await waitFor('READY again', async () => (await client.get<ClusterObj>('clusters', dead)).status.phase === 'READY');
+    await waitFor('READY again', async () => (await client.get<Cluster>('clusters', dead)).status.phase === 'READY');
     await waitFor('old copies cancelled', async () => probe(dead).cancels.some((c) => c.uid === job.metadata.uid));
     assert.deepEqual((await probe(dead).tasks()).filter((t) => t.uid === job.metadata.uid), []);
     const reasons = (await events(dead)).map((e) => e.reason);

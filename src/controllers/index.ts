@@ -1,12 +1,9 @@
-/** Public face of src/controllers: the controller manager and its parts. */
-export { runControllers, runLeaderTerm, LEASE_NAME } from './manager.js';
-export type { RunControllersParams } from './manager.js';
-export { DEFAULT_OPTIONS, silentLogger } from './types.js';
-export type { ControllerOptions, Logger } from './types.js';
-export { EventRecorder } from './events.js';
-export { SharedInformers } from './informers.js';
-export { SchedulerController, needsScheduling, toSchedJob } from './scheduler-controller.js';
-export { ClusterController, Skylet } from './skylet/index.js';
-export { clientLeaseApi } from './lease-api.js';
-export * as jobStatus from './job-status.js';
-export { controllerRegistry } from './metrics.js';
+/** Public face of src/controllers: the controller manager, the Controller contract and the controllers. */
+export { runControllers, runLeaderTerm, selectControllers, leaseNameFor, CONTROLLERS, LEASE_NAME } from './controller-manager.js';
+export type { RunControllersParams } from './controller-manager.js';
+export type { Controller, ControllerContext, ControllerFactory } from './controller.js';
+export { DEFAULT_OPTIONS, silentLogger } from './options.js';
+export type { ControllerOptions, Logger } from './options.js';
+export { EventRecorder, SharedInformers, clientLeaseApi, controllerRegistry } from './runtime/index.js';
+export { SchedulerController, toSchedJob } from './scheduler/index.js';
+export { ClusterLifecycle, Skylet } from './skylet/index.js';

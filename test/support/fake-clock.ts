@@ -3,7 +3,7 @@
  * order and lets promise chains started by each one settle before the next,
  * so async loops (work queue, leader election) progress deterministically.
  */
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from '../../src/lib/index.js';
 
 interface Timer {
   id: number;

@@ -26,16 +26,17 @@ export interface KindDef {
   prepare?: (obj: Record<string, any>) => void;
 }
 
-/** The {kind, apiVersion, metadata, spec, status} envelope of one kind. */
-export function Envelope<const K extends string, S extends TSchema, T extends TSchema>(
-  kind: K,
-  namespaced: boolean,
-  spec: S,
-  status: T,
-) {
-  const head = { kind: Type.Literal(kind), apiVersion: Type.Optional(Type.String()) };
+function envelope<const K extends string, M extends TSchema, S extends TSchema, T extends TSchema>(kind: K, metadata: M, spec: S, status: T) {
   // Property order is output order: kind, apiVersion, metadata, spec, status.
-  return namespaced
-    ? Obj({ ...head, metadata: NamespacedMeta, spec, status }, { title: kind })
-    : Obj({ ...head, metadata: GlobalMeta, spec, status }, { title: kind });
+  return Obj({ kind: Type.Literal(kind), apiVersion: Type.Optional(Type.String()), metadata, spec, status }, { title: kind });
+}
+
+/**
+ * The {kind, apiVersion, metadata, spec, status} envelope of one kind. Overloaded so the static type of a
+ * namespaced kind has `metadata.namespace` (a union of both shapes would hide it from every reader).
+ */
+export function Envelope<const K extends string, S extends TSchema, T extends TSchema>(kind: K, namespaced: true, spec: S, status: T): ReturnType<typeof envelope<K, typeof NamespacedMeta, S, T>>;
+export function Envelope<const K extends string, S extends TSchema, T extends TSchema>(kind: K, namespaced: false, spec: S, status: T): ReturnType<typeof envelope<K, typeof GlobalMeta, S, T>>;
+export function Envelope<const K extends string, S extends TSchema, T extends TSchema>(kind: K, namespaced: boolean, spec: S, status: T) {
+  return envelope(kind, namespaced ? NamespacedMeta : GlobalMeta, spec, status);
 }

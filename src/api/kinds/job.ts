@@ -11,6 +11,7 @@ import {
   Enum,
   MapOf,
   NonEmpty,
+  Timestamp,
   Obj,
   Port,
   Resources,
@@ -87,6 +88,9 @@ export const JobStatus = Obj(
     taskStatus: MapOf(StrMap(), { default: {}, description: 'cluster -> task -> state' }),
     placements: Type.Optional(MapOf(Type.Array(Type.Integer({ minimum: 0 })), {
       description: 'cluster -> replica ranks placed there (written by the scheduler before anything is submitted; evicted ranks are removed)',
+    })),
+    tasksObservedAt: Type.Optional(MapOf(Timestamp(), {
+      description: 'cluster -> when its skylet took the task snapshot taskStatus shows (the scheduler frees the room it held for a replica seen started only on a heartbeat taken later)',
     })),
     restarts: Type.Optional(MapOf(Type.Integer({ minimum: 0 }), {
       description: 'replica rank -> times it was restarted (restartPolicy OnFailure/Always)',

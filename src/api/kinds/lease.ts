@@ -13,7 +13,8 @@ export const LeaseSpec = Obj({
 export const LeaseStatus = Obj({}, { default: {} });
 export const LeaseSchema = Envelope('Lease', false, LeaseSpec, LeaseStatus);
 export type LeaseSpec = Type.Static<typeof LeaseSpec>;
-export type Lease = Type.Static<typeof LeaseSchema>;
+/** A Lease has no status fields; typed as an empty record so a Lease is an ApiObject like every other kind. */
+export type Lease = Omit<Type.Static<typeof LeaseSchema>, 'status'> & { status: Record<string, never> };
 
 export const leaseKind: KindDef = {
   kind: 'Lease',

@@ -7,10 +7,10 @@
  * Event so reconcilers never wait on them.
  */
 import { createHash } from 'node:crypto';
-import { ApiError, type ApiObject, type SkyShiftClient } from '../client/index.js';
+import { ApiError, type ApiObject, type SkyShiftClient } from '../../client/index.js';
 import { eventsSuppressed } from './metrics.js';
-import type { Clock } from './runtime/index.js';
-import type { Logger } from './types.js';
+import type { Clock } from '../../lib/index.js';
+import type { Logger } from '../options.js';
 
 export type EventReason =
   | 'Scheduled'

@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { FakeClock } from './fake-clock.js';
-import { LeaderElector, type Lease, type LeaseApi } from './leader.js';
+import { FakeClock } from '../../../test/support/fake-clock.js';
+import type { Lease } from '../../api/index.js';
+import { LeaderElector, type LeaseApi } from './leader.js';
 
 class ConflictError extends Error {
   readonly reason = 'Conflict';
@@ -142,8 +143,9 @@ describe('LeaderElector', () => {
     const store = new MemoryLeases();
     store.leases.set('controller-manager', {
       kind: 'Lease',
-      metadata: { name: 'controller-manager', resourceVersion: String(++store.rv) },
+      metadata: { name: 'controller-manager', resourceVersion: String(++store.rv), labels: {}, annotations: {} },
       spec: { holderIdentity: 'old', leaseDurationSeconds: 15, renewTime: new Date(clock.now() - 60_000).toISOString(), leaseTransitions: 3 },
+      status: {},
     });
     for (let round = 0; round < 5; round++) {
       const names = ['x', 'y', 'z'].map((n) => `${n}${round}`);

@@ -8,22 +8,8 @@
  * the old leader has stopped before anyone else can consider the lease
  * expired: there are never two leaders as long as clocks roughly agree.
  */
-import { sleep, systemClock, type Clock } from './clock.js';
-
-export interface LeaseSpec {
-  holderIdentity?: string;
-  leaseDurationSeconds: number;
-  acquireTime?: string;
-  renewTime?: string;
-  leaseTransitions?: number;
-}
-
-export interface Lease {
-  kind: 'Lease';
-  metadata: { name: string; resourceVersion?: string; [field: string]: unknown };
-  spec: LeaseSpec;
-  status?: Record<string, unknown>;
-}
+import type { Lease } from '../../api/index.js';
+import { sleep, systemClock, type Clock } from '../../lib/index.js';
 
 /** The slice of the REST client leader election needs. update() must throw when resourceVersion is stale. */
 export interface LeaseApi {
@@ -101,8 +87,9 @@ export class LeaderElector {
       if (!current) {
         await this.api.create({
           kind: 'Lease',
-          metadata: { name: this.options.name },
+          metadata: { name: this.options.name, labels: {}, annotations: {} },
           spec: { holderIdentity: this.identity, leaseDurationSeconds: durationSeconds, acquireTime: stamp, renewTime: stamp, leaseTransitions: 0 },
+          status: {},
         });
         this.observe(this.identity);
         return true;
@@ -146,7 +133,7 @@ export class LeaderElector {
   private async acquire(signal: AbortSignal): Promise<boolean> {
     while (!signal.aborted) {
       if (await this.tryAcquireOrRenew()) return !signal.aborted;
-      await sleep(this.clock, this.retryPeriodMs, signal);
+      await sleep(this.retryPeriodMs, signal, this.clock);
     }
     return false;
   }
@@ -163,7 +150,7 @@ export class LeaderElector {
       while (!signal.aborted) {
         const untilDeadline = lastRenew + this.renewDeadlineMs - this.clock.now();
         if (untilDeadline <= 0) break;
-        await sleep(this.clock, Math.min(this.retryPeriodMs, untilDeadline), signal);
+        await sleep(Math.min(this.retryPeriodMs, untilDeadline), signal, this.clock);
         if (signal.aborted) break;
         const attemptAt = this.clock.now();
         if (attemptAt - lastRenew >= this.renewDeadlineMs) break;

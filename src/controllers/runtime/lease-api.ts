@@ -1,23 +1,20 @@
 /** LeaseApi for leader election over the REST client: Lease objects, optimistic concurrency by resourceVersion. */
-import { ApiError, type ApiObject, type SkyShiftClient } from '../client/index.js';
-import type { Lease, LeaseApi } from './runtime/index.js';
+import type { Lease } from '../../api/index.js';
+import { ApiError, type SkyShiftClient } from '../../client/index.js';
+import type { LeaseApi } from './leader.js';
 
 export function clientLeaseApi(client: SkyShiftClient, signal?: AbortSignal): LeaseApi {
   return {
     async get(name) {
       try {
-        return (await client.get('leases', name, { signal })) as unknown as Lease;
+        return await client.get<Lease>('leases', name, { signal });
       } catch (err) {
         if (err instanceof ApiError && err.reason === 'NotFound') return undefined;
         throw err;
       }
     },
-    async create(lease) {
-      return (await client.create('leases', lease, { signal })) as unknown as Lease;
-    },
-    async update(lease) {
-      // update() sends metadata.resourceVersion: a stale copy fails with Conflict, which is the point.
-      return (await client.update('leases', { ...lease, status: lease.status ?? {} } as unknown as ApiObject, { signal })) as unknown as Lease;
-    },
+    create: (lease) => client.create<Lease>('leases', lease, { signal }),
+    // update() sends metadata.resourceVersion: a stale copy fails with Conflict, which is the point.
+    update: (lease) => client.update<Lease>('leases', { ...lease, status: lease.status ?? {} }, { signal }),
   };
 }

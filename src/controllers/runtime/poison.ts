@@ -17,19 +17,18 @@
  * The write sends metadata + status only: the spec of a poison job may be
  * larger than the API's body limit (a 2 MiB env value).
  */
-import { ApiError, type SkyShiftClient } from '../client/index.js';
+import { ApiError, type ApiObject, type ObjectMeta, type SkyShiftClient } from '../../client/index.js';
+import { getCondition, setCondition, type Job, type JobStatus } from '../../api/index.js';
 import { errText } from './events.js';
-import { getCondition, setCondition } from './job-status.js';
 import { statusProblemOf } from './sanity.js';
-import type { JobObj, JobStatusView } from './types.js';
 
 export type PoisonReason = 'InvalidObject' | 'ReconcileFailed' | 'SubmitFailed';
 
 /** True when the job already carries this mark (nothing to write). */
-export function isMarked(job: JobObj, reason: PoisonReason): boolean {
+export function isMarked(job: Job, reason: PoisonReason): boolean {
   const status = job.status as unknown;
   if (typeof status !== 'object' || status === null || Array.isArray(status)) return false;
-  if ((status as JobStatusView).phase !== 'FAILED' || !Array.isArray((status as JobStatusView).conditions)) return false;
+  if ((status as JobStatus).phase !== 'FAILED' || !Array.isArray((status as JobStatus).conditions)) return false;
   return getCondition(job, 'Failed')?.reason === reason;
 }
 
@@ -38,19 +37,20 @@ export function isMarked(job: JobObj, reason: PoisonReason): boolean {
  * job, or undefined when it is gone or was already marked. Retries a Conflict
  * on a fresh copy a few times; other errors are the caller's to retry.
  */
-export async function markFailed(client: SkyShiftClient, job: JobObj, reason: PoisonReason, message: string, nowIso: string, signal?: AbortSignal): Promise<JobObj | undefined> {
+export async function markFailed(client: SkyShiftClient, job: Job, reason: PoisonReason, message: string, nowIso: string, signal?: AbortSignal): Promise<Job | undefined> {
   let base = job;
   for (let attempt = 0; ; attempt++) {
     // Never over a finished job: COMPLETED stays COMPLETED, and a FAILED one is already out of every queue.
     if (isMarked(base, reason) || isTerminalPhase(base)) return undefined;
-    const body = { kind: 'Job', apiVersion: 'v1', metadata: identity(base), status: failedStatus(base, reason, message, nowIso) };
+    // Identity and status only (a status write ignores spec): the stored spec may be the very thing that is broken.
+    const body: ApiObject = { kind: 'Job', apiVersion: 'v1', metadata: identity(base), spec: {}, status: failedStatus(base, reason, message, nowIso) };
     try {
-      return await client.updateStatus<JobObj>('jobs', body as never, { signal, namespace: base.metadata.namespace ?? 'default' });
+      return await client.updateStatus<Job>('jobs', body, { signal, namespace: base.metadata.namespace ?? 'default' });
     } catch (err) {
       if (err instanceof ApiError && err.reason === 'NotFound') return undefined;
       if (!(err instanceof ApiError) || err.reason !== 'Conflict' || attempt >= 3) throw err;
       try {
-        base = await client.get<JobObj>('jobs', job.metadata.name, { namespace: job.metadata.namespace ?? 'default', signal });
+        base = await client.get<Job>('jobs', job.metadata.name, { namespace: job.metadata.namespace ?? 'default', signal });
       } catch (getErr) {
         if (getErr instanceof ApiError && getErr.reason === 'NotFound') return undefined;
         throw getErr;
@@ -60,20 +60,20 @@ export async function markFailed(client: SkyShiftClient, job: JobObj, reason: Po
   }
 }
 
-function isTerminalPhase(job: JobObj): boolean {
-  const phase = (job.status as JobStatusView | undefined)?.phase;
+function isTerminalPhase(job: Job): boolean {
+  const phase = (job.status as JobStatus | undefined)?.phase;
   return phase === 'FAILED' || phase === 'COMPLETED';
 }
 
-function identity(job: JobObj): Record<string, unknown> {
+function identity(job: Job): ObjectMeta {
   const { name, namespace, uid, resourceVersion } = job.metadata;
   return { name, namespace: namespace ?? 'default', ...(uid ? { uid } : {}), ...(resourceVersion ? { resourceVersion } : {}) };
 }
 
 /** The status to write: the stored one with phase and condition set, or just those when the stored one is itself broken. */
-function failedStatus(job: JobObj, reason: PoisonReason, message: string, nowIso: string): JobStatusView {
+function failedStatus(job: Job, reason: PoisonReason, message: string, nowIso: string): Partial<JobStatus> {
   const sane = statusProblemOf(job) === undefined;
-  const base: JobStatusView = sane && job.status ? { ...job.status } : {};
+  const base: Partial<JobStatus> = sane && job.status ? { ...job.status } : {};
   const conditions = setCondition(sane ? base.conditions : [], { type: 'Failed', status: 'True', reason, message }, nowIso);
   return { ...base, phase: 'FAILED', conditions };
 }
@@ -84,7 +84,7 @@ function failedStatus(job: JobObj, reason: PoisonReason, message: string, nowIso
  * so a text that holds a piece of any env value is withheld whole (only the
  * error's code stays), control characters are dropped and the text is bounded.
  */
-export function safeErrorText(err: unknown, job?: JobObj): string {
+export function safeErrorText(err: unknown, job?: Job): string {
   const text = errText(err);
   const envs = (job?.spec as { envs?: unknown } | undefined)?.envs;
   if (typeof envs === 'object' && envs !== null) {

@@ -1,3 +1,4 @@
+import { type Job } from '../../api/index.js';
 /**
  * Is a Job safe to work on? The API rejects oversized or malformed jobs
  * (DESIGN 17), but a controller must not trust that: an object may have been
@@ -10,7 +11,6 @@
  * proportion to any number in it. The answer names the field and never quotes
  * a value (env values may be secrets; the object may be huge).
  */
-import type { JobObj } from './types.js';
 
 export interface JobLimits {
   /** Largest `spec.replicas` accepted (the API's limit; default 10,000). */
@@ -35,7 +35,7 @@ const RESTART_POLICIES = new Set(['Never', 'OnFailure', 'Always']);
 const cache = new WeakMap<object, string | null>();
 
 /** Why the job must not be worked on (`field: rule`), or undefined when it is sane. Cached per object copy. */
-export function jobProblem(job: JobObj, limits: JobLimits = DEFAULT_JOB_LIMITS): string | undefined {
+export function jobProblem(job: Job, limits: JobLimits = DEFAULT_JOB_LIMITS): string | undefined {
   if (!isObject(job)) return 'object: not an object';
   const hit = cache.get(job);
   if (hit !== undefined) return hit ?? undefined;
@@ -44,7 +44,7 @@ export function jobProblem(job: JobObj, limits: JobLimits = DEFAULT_JOB_LIMITS):
   return problem;
 }
 
-function check(job: JobObj, limits: JobLimits): string | undefined {
+function check(job: Job, limits: JobLimits): string | undefined {
   const meta: unknown = job.metadata;
   if (!isObject(meta) || typeof meta.name !== 'string' || meta.name === '') return 'metadata.name: missing';
   if (meta.labels !== undefined && !isStringMap(meta.labels)) return 'metadata.labels: must map names to strings';
@@ -64,7 +64,7 @@ function check(job: JobObj, limits: JobLimits): string | undefined {
 }
 
 /** Only the status part of jobProblem; ranks are bounded by the spec's replicas when those are sane. */
-export function statusProblemOf(job: JobObj, limits: JobLimits = DEFAULT_JOB_LIMITS): string | undefined {
+export function statusProblemOf(job: Job, limits: JobLimits = DEFAULT_JOB_LIMITS): string | undefined {
   const replicas = (job.spec as { replicas?: unknown } | undefined)?.replicas ?? 1;
   const bound = typeof replicas === 'number' && Number.isInteger(replicas) && replicas >= 1 && replicas <= limits.maxReplicas ? replicas : limits.maxReplicas;
   return statusProblem(job.status, bound);

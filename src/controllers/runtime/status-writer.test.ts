@@ -6,13 +6,12 @@
  * state. Runs against a real in-process API server (memory store).
  */
 import assert from 'node:assert/strict';
+import { deriveReplicaStatus, finishStatus, type Job } from '../../api/index.js';
 import { after, before, test } from 'node:test';
-import { SkyShiftClient } from '../client/index.js';
-import { createApiServer, type ApiServer } from '../server/index.js';
-import { openStore } from '../store/index.js';
-import { deriveReplicaStatus, finishStatus } from './job-status.js';
+import { SkyShiftClient } from '../../client/index.js';
+import { createApiServer, type ApiServer } from '../../server/index.js';
+import { openStore } from '../../store/index.js';
 import { mutateStatus } from './status-writer.js';
-import type { JobObj } from './types.js';
 
 let server: ApiServer;
 let client: SkyShiftClient;
@@ -27,17 +26,17 @@ after(async () => {
   await server.close();
 });
 
-async function placedJob(name: string, clusters: string[]): Promise<JobObj> {
-  const job = await client.create<JobObj>('jobs', { kind: 'Job', metadata: { name, namespace: 'default' }, spec: { run: 'sleep 1', replicas: clusters.length * 2 } });
+async function placedJob(name: string, clusters: string[]): Promise<Job> {
+  const job = await client.create<Job>('jobs', { kind: 'Job', metadata: { name, namespace: 'default' }, spec: { run: 'sleep 1', replicas: clusters.length * 2 } });
   job.status.phase = 'ACTIVE';
   job.status.placements = Object.fromEntries(clusters.map((c, i) => [c, [2 * i, 2 * i + 1]]));
   finishStatus(job);
-  return client.updateStatus<JobObj>('jobs', job);
+  return client.updateStatus<Job>('jobs', job);
 }
 
 /** What a skylet's job sync does: replace only its own cluster's taskStatus, then re-derive. */
 function skyletMerge(cluster: string, tasks: Record<string, string>) {
-  return (j: JobObj) => {
+  return (j: Job) => {
     j.status.taskStatus = { ...(j.status.taskStatus ?? {}), [cluster]: tasks };
     finishStatus(j);
     return true;
@@ -51,7 +50,7 @@ test('concurrent skylet merges into one job lose no cluster\'s taskStatus', asyn
   await Promise.all(
     clusters.map((c, i) => mutateStatus(client, 'jobs', job, skyletMerge(c, { [`merge-${2 * i}`]: 'RUNNING', [`merge-${2 * i + 1}`]: 'RUNNING' }), { attempts: 20 })),
   );
-  const stored = await client.get<JobObj>('jobs', 'merge', { namespace: 'default' });
+  const stored = await client.get<Job>('jobs', 'merge', { namespace: 'default' });
   assert.deepEqual(Object.keys(stored.status.taskStatus ?? {}).sort(), clusters);
   const running = Object.values(stored.status.replicaStatus ?? {}).reduce((n, s) => n + (s.RUNNING ?? 0), 0);
   assert.equal(running, clusters.length * 2, 'every replica reported RUNNING by its skylet is counted');
@@ -68,7 +67,7 @@ test('a write computed from a stale copy is rejected (409), never applied over n
   await assert.rejects(client.updateStatus('jobs', blind), (err: Error & { reason?: string }) => err.reason === 'Conflict');
   // ...and mutateStatus from the same stale copy re-reads and re-applies, keeping a's COMPLETED.
   await mutateStatus(client, 'jobs', job, skyletMerge('b', { 'stale-2': 'RUNNING', 'stale-3': 'RUNNING' }));
-  const stored = await client.get<JobObj>('jobs', 'stale', { namespace: 'default' });
+  const stored = await client.get<Job>('jobs', 'stale', { namespace: 'default' });
   assert.deepEqual(stored.status.taskStatus, { a: { 'stale-0': 'COMPLETED', 'stale-1': 'COMPLETED' }, b: { 'stale-2': 'RUNNING', 'stale-3': 'RUNNING' } });
   assert.deepEqual(stored.status.replicaStatus, { a: { COMPLETED: 2 }, b: { RUNNING: 2 } });
 });

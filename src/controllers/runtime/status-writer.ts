@@ -4,7 +4,7 @@
  * write carries the resourceVersion it was computed from and a Conflict means
  * "re-read and re-apply", never "overwrite".
  */
-import { ApiError, type ApiObject, type SkyShiftClient } from '../client/index.js';
+import { ApiError, type ApiObject, type SkyShiftClient } from '../../client/index.js';
 
 export interface MutateOptions {
   signal?: AbortSignal;

@@ -1,5 +1,5 @@
 /** A level-triggered wake-up: many kicks while a loop is busy collapse into one more run. */
-import { sleep, type Clock } from './runtime/index.js';
+import { sleep, type Clock } from '../../lib/index.js';
 
 export class Trigger {
   private pending = false;
@@ -19,7 +19,7 @@ export class Trigger {
       const stop = new AbortController();
       const onAbort = () => stop.abort();
       signal.addEventListener('abort', onAbort, { once: true });
-      await Promise.race([kicked, sleep(clock, ms, stop.signal)]);
+      await Promise.race([kicked, sleep(ms, stop.signal, clock)]);
       stop.abort();
       signal.removeEventListener('abort', onAbort);
       this.wake = undefined;

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { KeyedBackoff } from './backoff.js';
-import { FakeClock } from './fake-clock.js';
+import { KeyedBackoff } from '../../lib/index.js';
+import { FakeClock } from '../../../test/support/fake-clock.js';
 import { WorkQueue } from './workqueue.js';
 
 describe('WorkQueue', () => {
@@ -106,7 +106,7 @@ describe('WorkQueue', () => {
 
   it('failed keys retry with capped exponential backoff; success forgets', async () => {
     const clock = new FakeClock();
-    const q = new WorkQueue<string>({ clock, baseMs: 100, maxMs: 1000 });
+    const q = new WorkQueue<string>({ clock, baseMs: 100, maxMs: 1000, jitter: 0 });
     const attempts: number[] = [];
     const t0 = clock.now();
     const ac = new AbortController();
@@ -124,7 +124,7 @@ describe('WorkQueue', () => {
     assert.equal(q.numRequeues('x'), 0, 'forgotten after success');
     ac.abort();
     await running;
-    const b = new KeyedBackoff<string>({ baseMs: 5, maxMs: 60_000 });
+    const b = new KeyedBackoff<string>({ baseMs: 5, maxMs: 60_000, jitter: 0 });
     for (let i = 0; i < 2000; i++) b.next('k');
     assert.equal(b.next('k'), 60_000);
   });

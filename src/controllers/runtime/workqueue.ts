@@ -5,8 +5,7 @@
  * done(), so the newest state is always reconciled. Failed keys come back
  * with per-key capped exponential backoff.
  */
-import { KeyedBackoff, type BackoffOptions } from './backoff.js';
-import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { KeyedBackoff, systemClock, type BackoffOptions, type Clock, type TimerHandle } from '../../lib/index.js';
 
 export interface WorkQueueOptions extends BackoffOptions {
   clock?: Clock;
@@ -32,7 +31,8 @@ export class WorkQueue<K = string> {
 
   constructor(options: WorkQueueOptions = {}) {
     this.clock = options.clock ?? systemClock;
-    this.backoff = new KeyedBackoff<K>(options);
+    // Short first retry (a Conflict usually clears at once), long cap (a dead cluster is retried rarely).
+    this.backoff = new KeyedBackoff<K>({ baseMs: 5, maxMs: 60_000, ...options });
     this.onError = options.onError;
   }
 

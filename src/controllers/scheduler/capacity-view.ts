@@ -6,13 +6,15 @@
  * labels or the FilterPolicies changed — so jobs that did not fit at the
  * current generation are not decided again on every event.
  */
-import type { Reservations, SchedCluster, Scheduler } from './scheduler/index.js';
-import type { ClusterObj } from './types.js';
+import type { Reservations, SchedCluster, Scheduler } from './engine/index.js';
+import { type Cluster } from '../../api/index.js';
 
 const EMPTY: Record<string, Record<string, number>> = {};
 
 export class CapacityView {
   private readonly byName = new Map<string, SchedCluster>();
+  /** cluster -> snapshot time of the heartbeat its allocatable comes from (the skylet's clock). */
+  private readonly heartbeats = new Map<string, number>();
   private sorted: SchedCluster[] | undefined;
   private gen = 0;
 
@@ -40,17 +42,25 @@ export class CapacityView {
     return this.byName.has(name);
   }
 
+  /** When the heartbeat behind a cluster's allocatable was taken; undefined before the first one. */
+  heartbeatOf(name: string): number | undefined {
+    return this.heartbeats.get(name);
+  }
+
   /**
    * A cluster was added or changed. `heartbeatAt` (the snapshot time of its
    * allocatable) first drops the reservations that the snapshot already shows,
    * so they are not counted twice; then the generation moves if any node has
    * more free than before.
    */
-  upsert(c: ClusterObj, heartbeatAt?: number): void {
+  upsert(c: Cluster, heartbeatAt?: number): void {
     const name = c.metadata.name;
     const old = this.byName.get(name);
     const before = old ? this.engine.capacity.summary(old, this.reservations) : undefined;
-    if (heartbeatAt !== undefined && !Number.isNaN(heartbeatAt)) this.reservations.confirmHeartbeat(name, heartbeatAt);
+    if (heartbeatAt !== undefined && !Number.isNaN(heartbeatAt)) {
+      this.reservations.confirmHeartbeat(name, heartbeatAt);
+      this.heartbeats.set(name, Math.max(heartbeatAt, this.heartbeats.get(name) ?? heartbeatAt));
+    }
     const next: SchedCluster = {
       name,
       phase: c.status?.phase ?? 'INIT',
@@ -69,6 +79,7 @@ export class CapacityView {
   }
 
   remove(name: string): void {
+    this.heartbeats.delete(name);
     if (!this.byName.delete(name)) return;
     this.sorted = undefined;
     this.engine.capacity.retain(new Set(this.byName.keys()));

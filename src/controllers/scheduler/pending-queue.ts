@@ -7,13 +7,13 @@
  * a heap cannot do without popping. Jobs mostly arrive in creation order, so
  * an insert is nearly always an append; removal is a binary search + splice.
  */
-import { comparePending, type Queued } from './scheduler/index.js';
-import type { JobObj } from './types.js';
+import { comparePending, type Queued } from './engine/index.js';
+import { type Job } from '../../api/index.js';
 
 export interface PendingEntry extends Queued {
   key: string;
   /** The newest informer copy of the job. */
-  job: JobObj;
+  job: Job;
   /** Capacity generation at which the job last did not fit; it is not decided again until capacity grows. */
   failedGen?: number;
   /** What the decision depends on besides capacity (see shapeOf in the controller). */
@@ -23,7 +23,7 @@ export interface PendingEntry extends Queued {
   writtenAt?: number;
 }
 
-export function keyOf(job: JobObj): string {
+export function keyOf(job: Job): string {
   return `${job.metadata.namespace ?? 'default'}/${job.metadata.name}`;
 }
 
@@ -44,7 +44,7 @@ export class PendingQueue {
   }
 
   /** Add a job or refresh its copy; moves it when its priority or creation time changed. */
-  upsert(job: JobObj): PendingEntry {
+  upsert(job: Job): PendingEntry {
     const key = keyOf(job);
     const prev = this.byKey.get(key);
     const priority = job.spec.priority ?? 0;

@@ -5,12 +5,12 @@
  * retried with backoff a bounded number of times, then left (logged): the job
  * stays out of scheduling either way, so it never holds capacity or a pass.
  */
-import type { SkyShiftClient } from '../client/index.js';
-import type { EventRecorder } from './events.js';
+import type { SkyShiftClient } from '../../client/index.js';
+import { backoffDelay } from '../../lib/index.js';
+import { type Job } from '../../api/index.js';
+import { DEFAULT_JOB_LIMITS, isMarked, jobProblem, markFailed, safeErrorText, type EventRecorder, type PoisonReason } from '../runtime/index.js';
 import { keyOf } from './pending-queue.js';
-import { isMarked, markFailed, safeErrorText, type PoisonReason } from './poison.js';
-import { jobProblem, DEFAULT_JOB_LIMITS } from './sanity.js';
-import type { ControllerDeps, JobObj } from './types.js';
+import type { ControllerDeps } from '../controller.js';
 
 /** Attempts to write one mark before giving up on it. */
 const MAX_ATTEMPTS = 5;
@@ -18,7 +18,7 @@ const RETRY_BASE_MS = 2_000;
 const RETRY_MAX_MS = 60_000;
 
 interface Entry {
-  job: JobObj;
+  job: Job;
   reason: PoisonReason;
   message: string;
   attempts: number;
@@ -45,7 +45,7 @@ export class PoisonJobs {
    * True when the job must be kept out of scheduling: it is invalid, or the
    * scheduler failed on this very version of it. Marks it (once) as a side effect.
    */
-  check(job: JobObj): boolean {
+  check(job: Job): boolean {
     const key = keyOf(job);
     const problem = jobProblem(job, { maxReplicas: this.deps.options.maxReplicas ?? DEFAULT_JOB_LIMITS.maxReplicas });
     if (problem !== undefined) {
@@ -60,7 +60,7 @@ export class PoisonJobs {
   }
 
   /** The scheduler threw while handling this job: keep it out until it changes, and mark it. */
-  failed(job: JobObj, err: unknown): void {
+  failed(job: Job, err: unknown): void {
     this.mark(job, 'ReconcileFailed', `the scheduler could not handle this job: ${safeErrorText(err, job)}`);
   }
 
@@ -75,7 +75,7 @@ export class PoisonJobs {
     }
   }
 
-  private mark(job: JobObj, reason: PoisonReason, message: string): void {
+  private mark(job: Job, reason: PoisonReason, message: string): void {
     const key = keyOf(job);
     const known = this.entries.get(key);
     if (known && known.reason === reason && known.message === message) {
@@ -103,7 +103,7 @@ export class PoisonJobs {
         (err: unknown) => {
           if (this.signal().aborted) return;
           e.attempts++;
-          e.nextAt = this.deps.clock.now() + Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (e.attempts - 1));
+          e.nextAt = this.deps.clock.now() + backoffDelay(e.attempts, { baseMs: RETRY_BASE_MS, maxMs: RETRY_MAX_MS });
           const giveUp = e.attempts >= MAX_ATTEMPTS;
           const log = { job: keyOf(e.job), reason: e.reason, attempts: e.attempts, err: safeErrorText(err, e.job) };
           if (giveUp) this.deps.logger.error(log, 'could not mark job FAILED; giving up (it stays out of scheduling)');

@@ -2,12 +2,11 @@
  * API Job -> the scheduler's view of it (src/controllers/scheduler works on
  * plain SchedJob values and never sees API objects).
  */
-import { replicasOf, unplacedRanks } from './job-status.js';
-import type { SchedJob } from './scheduler/index.js';
-import type { JobObj } from './types.js';
+import type { SchedFilterPolicy, SchedJob } from './engine/index.js';
+import { replicasOf, unplacedRanks, type FilterPolicy, type Job } from '../../api/index.js';
 
 /** What a decision depends on besides capacity: jobs of one shape get the same "does not fit". */
-export function shapeOf(job: JobObj): string {
+export function shapeOf(job: Job): string {
   return JSON.stringify([job.spec.resources ?? {}, unplacedRanks(job).length, job.spec.placement ?? null, job.metadata.labels ?? {}]);
 }
 
@@ -17,7 +16,7 @@ export function toSchedResources(r: Record<string, number>): Record<string, numb
   return out;
 }
 
-export function toSchedJob(job: JobObj): SchedJob {
+export function toSchedJob(job: Job): SchedJob {
   const placement = (job.spec.placement ?? {}) as { filters?: any[]; preferences?: any[] };
   return {
     namespace: job.metadata.namespace ?? 'default',
@@ -32,5 +31,14 @@ export function toSchedJob(job: JobObj): SchedJob {
     },
     priority: job.spec.priority ?? 0,
     ...(job.metadata.creationTimestamp ? { creationTimestamp: job.metadata.creationTimestamp } : {}),
+  };
+}
+
+export function toSchedPolicy(p: FilterPolicy): SchedFilterPolicy {
+  return {
+    namespace: p.metadata.namespace ?? 'default',
+    name: p.metadata.name,
+    labelsSelector: p.spec?.labelsSelector ?? {},
+    clusterFilter: { include: p.spec?.clusterFilter?.include ?? [], exclude: p.spec?.clusterFilter?.exclude ?? [] },
   };
 }

@@ -3,17 +3,9 @@
  * resourceVersion it was computed from (a Conflict means re-read and re-apply
  * or, for placements, decide again — never overwrite).
  */
-import type { SkyShiftClient } from '../client/index.js';
-import { finishStatus, getCondition, isTerminal, setCondition, unplacedRanks } from './job-status.js';
-import { mutateStatus } from './status-writer.js';
-import type { JobObj } from './types.js';
-
-/** INIT/PENDING jobs, and ACTIVE jobs with replicas not placed anywhere (evicted ones). */
-export function needsScheduling(job: JobObj): boolean {
-  const phase = job.status?.phase ?? 'INIT';
-  if (phase === 'INIT' || phase === 'PENDING') return true;
-  return phase === 'ACTIVE' && unplacedRanks(job).length > 0;
-}
+import type { SkyShiftClient } from '../../client/index.js';
+import { finishStatus, getCondition, isTerminal, needsScheduling, setCondition, type Job } from '../../api/index.js';
+import { mutateStatus } from '../runtime/index.js';
 
 export function placedSummary(placed: Record<string, number[]>): string {
   return Object.entries(placed)
@@ -26,10 +18,10 @@ export function placedSummary(placed: Record<string, number[]>): string {
  * retried on Conflict: the decision was made on that copy, so if anyone wrote
  * since, it must be decided again on the newer one.
  */
-export async function writePlacement(client: SkyShiftClient, job: JobObj, placed: Record<string, number[]>, nowIso: string, signal: AbortSignal): Promise<JobObj> {
+export async function writePlacement(client: SkyShiftClient, job: Job, placed: Record<string, number[]>, nowIso: string, signal: AbortSignal): Promise<Job> {
   // Shallow: every status field changed below is replaced, never edited in place, so the informer's copy
   // stays untouched without deep-cloning each of 10,000 jobs.
-  const copy: JobObj = { ...job, status: { ...(job.status ?? {}) } };
+  const copy: Job = { ...job, status: { ...(job.status ?? {}) } };
   const placements = { ...(copy.status.placements ?? {}) };
   for (const [cluster, ranks] of Object.entries(placed)) {
     placements[cluster] = [...new Set([...(placements[cluster] ?? []), ...ranks])].sort((a, b) => a - b);
@@ -38,11 +30,11 @@ export async function writePlacement(client: SkyShiftClient, job: JobObj, placed
   copy.status.phase = 'ACTIVE';
   copy.status.conditions = setCondition(copy.status.conditions, { type: 'Scheduled', status: 'True', reason: 'Scheduled', message: `placed ${placedSummary(placed)}` }, nowIso);
   finishStatus(copy);
-  return client.updateStatus<JobObj>('jobs', copy, { signal });
+  return client.updateStatus<Job>('jobs', copy, { signal });
 }
 
 /** PENDING (or ACTIVE with evicted replicas) with the per-cluster reasons. Undefined when nothing was written. */
-export async function writeUnschedulable(client: SkyShiftClient, job: JobObj, phase: 'PENDING' | 'ACTIVE', message: string, nowIso: string, signal: AbortSignal): Promise<JobObj | undefined> {
+export async function writeUnschedulable(client: SkyShiftClient, job: Job, phase: 'PENDING' | 'ACTIVE', message: string, nowIso: string, signal: AbortSignal): Promise<Job | undefined> {
   const out = await mutateStatus(
     client,
     'jobs',
@@ -61,7 +53,7 @@ export async function writeUnschedulable(client: SkyShiftClient, job: JobObj, ph
 }
 
 /** maxPendingSeconds ran out: FAILED with reason PendingTimeout. Undefined when nothing was written. */
-export async function writePendingTimeout(client: SkyShiftClient, job: JobObj, message: string, nowIso: string, signal: AbortSignal): Promise<JobObj | undefined> {
+export async function writePendingTimeout(client: SkyShiftClient, job: Job, message: string, nowIso: string, signal: AbortSignal): Promise<Job | undefined> {
   const out = await mutateStatus(
     client,
     'jobs',

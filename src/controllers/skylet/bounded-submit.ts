@@ -7,9 +7,8 @@
  * is marked FAILED with reason SubmitFailed; FAILED releases its reservations
  * and makes every skylet cancel whatever of it runs. Messages are scrubbed.
  */
-import { markFailed, safeErrorText } from '../poison.js';
-import type { HandlerResult } from '../runtime/index.js';
-import type { SkyletDeps } from './skylet.js';
+import { markFailed, safeErrorText, type HandlerResult } from '../runtime/index.js';
+import type { SkyletDeps } from './state.js';
 
 export interface SubmitBound {
   cluster: string;
@@ -26,12 +25,12 @@ export async function boundedSubmit(ctx: SubmitBound, key: string, signal: Abort
   } catch (err) {
     const failures = ctx.failuresOf(key) + 1;
     if (signal.aborted || failures < (ctx.deps.options.maxSubmitFailures ?? DEFAULT_MAX_SUBMIT_FAILURES)) throw err;
-    const job = ctx.deps.informers.jobs.get(key);
+    const job = ctx.deps.jobs.get(key);
     if (!job) return;
     const message = `submit to cluster '${ctx.cluster}' failed ${failures} times: ${safeErrorText(err, job)}`;
     // A failed mark throws: the queue retries it with backoff like any failed submit.
     const out = await markFailed(ctx.deps.client, job, 'SubmitFailed', message, new Date(ctx.deps.clock.now()).toISOString(), signal);
     ctx.deps.logger.warn({ cluster: ctx.cluster, job: key, reason: 'SubmitFailed', message }, 'submit keeps failing; job marked FAILED');
-    if (out) ctx.deps.recorder.record(out, 'SubmitFailed', message, { type: 'Warning', source: `skylet/${ctx.cluster}` });
+    if (out) ctx.deps.events.record(out, 'SubmitFailed', message, { type: 'Warning', source: `skylet/${ctx.cluster}` });
   }
 }

@@ -7,24 +7,22 @@
  * longer claims they run) and records a `Cancelled` Event.
  */
 import type { ClusterManager } from '../../managers/index.js';
-import type { EventRecorder } from '../events.js';
-import { deriveReplicaStatus, placementsOf, rankOfTask, rankState, taskName } from '../job-status.js';
-import { mutateStatus } from '../status-writer.js';
+import { deriveReplicaStatus, placementsOf, rankOfTask, rankState, taskName, type Job } from '../../api/index.js';
+import { mutateStatus, type EventRecorder } from '../runtime/index.js';
 import type { SkyShiftClient } from '../../client/index.js';
-import type { JobObj } from '../types.js';
 
 const FINISHED = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'EVICTED']);
 
 /** Ranks placed on `cluster` that have not finished, by the job's status. */
-export function liveRanks(job: JobObj, cluster: string): number[] {
+export function liveRanks(job: Job, cluster: string): number[] {
   return (placementsOf(job)[cluster] ?? []).filter((r) => !FINISHED.has(rankState(job, cluster, r)));
 }
 
 export async function cancelFailedJob(
-  deps: { client: SkyShiftClient; recorder: EventRecorder },
+  deps: { client: SkyShiftClient; events: EventRecorder },
   manager: ClusterManager,
   cluster: string,
-  job: JobObj,
+  job: Job,
   signal: AbortSignal,
 ): Promise<number[]> {
   if (job.status?.phase !== 'FAILED' || !job.metadata.uid) return [];
@@ -60,7 +58,7 @@ export async function cancelFailedJob(
     { signal },
   );
   if (out && out !== job) {
-    deps.recorder.record(out, 'Cancelled', `cancelled replicas ${ranks.join(',')} on cluster '${cluster}': job FAILED (restartPolicy ${job.spec.restartPolicy ?? 'Never'})`, { source: `skylet/${cluster}` });
+    deps.events.record(out, 'Cancelled', `cancelled replicas ${ranks.join(',')} on cluster '${cluster}': job FAILED (restartPolicy ${job.spec.restartPolicy ?? 'Never'})`, { source: `skylet/${cluster}` });
   }
   return ranks;
 }

@@ -1,3 +1,5 @@
-/** Skylets: one per cluster (heartbeat, flow, job sync) and the cluster lifecycle controller that runs them. */
-export { Skylet, type SkyletDeps } from './skylet.js';
-export { ClusterController } from './clusters.js';
+/** Skylets: one per cluster (heartbeat, flow, job sync), run by the cluster lifecycle controller. */
+export { ClusterLifecycle, createSkylets } from './lifecycle.js';
+export { Skylet } from './skylet.js';
+export type { SkyletDeps } from './state.js';
+export { DEFAULT_FLOW, cancelFailedStep, validateStep, submitStep, type FlowStep, type StepResult } from './flow.js';

@@ -1,13 +1,22 @@
 /**
- * Cluster lifecycle: one Skylet per Cluster object. A spec change rebuilds the
+ * Cluster lifecycle, the `skylets` controller: one Skylet per Cluster object.
+ * Connecting is building the cluster's manager (a bad config is ERROR at
+ * once; READY/ERROR then follow the heartbeat). A spec change rebuilds the
  * manager; a deleted cluster is drained — its unfinished replicas EVICTED (so
  * they are placed elsewhere) and its work cancelled — before its skylet stops.
  */
+import { placementsOf, type Cluster, type Job } from '../../api/index.js';
+import { createLimiter } from '../../lib/index.js';
 import { createManager, type ClusterManager } from '../../managers/index.js';
-import { errText } from '../events.js';
-import { placementsOf } from '../job-status.js';
-import type { ClusterObj, JobObj } from '../types.js';
-import { Skylet, type SkyletDeps } from './skylet.js';
+import type { Controller, ControllerContext } from '../controller.js';
+import { errText } from '../runtime/index.js';
+import { Skylet } from './skylet.js';
+import type { SkyletDeps } from './state.js';
+
+/** Job-sync status writes in flight across all skylets: one budget for all of them keeps 100 clusters' sync
+ * writes from queueing at the API server ahead of the scheduler's placements (sync reports progress,
+ * placements make it). */
+const SYNC_WRITE_SLOTS = 16;
 
 interface Running {
   skylet: Skylet;
@@ -17,14 +26,18 @@ interface Running {
   done: Promise<void>;
 }
 
-export class ClusterController {
+export class ClusterLifecycle implements Controller {
+  readonly name = 'skylets';
+  private readonly deps: SkyletDeps;
   private readonly running = new Map<string, Running>();
   private signal: AbortSignal | undefined;
-  private readonly pending: ClusterObj[] = [];
+  private readonly pending: Cluster[] = [];
   private readonly drains = new Set<Promise<void>>();
 
-  constructor(private readonly deps: SkyletDeps) {
-    const { clusters, jobs } = deps.informers;
+  constructor(ctx: ControllerContext) {
+    const jobs = ctx.informers.informer<Job>('jobs');
+    const clusters = ctx.informers.informer<Cluster>('clusters');
+    this.deps = { ...ctx, jobs, clusters, jobByUid: ctx.informers.byUid<Job>('jobs'), syncSlots: createLimiter(SYNC_WRITE_SLOTS) };
     clusters.onAdd((c) => this.ensure(c));
     clusters.onUpdate((_, c) => this.ensure(c));
     clusters.onDelete((c) => this.remove(c));
@@ -34,7 +47,7 @@ export class ClusterController {
     // then these events), so the previous object's placements are exactly the skylets that may track it.
     jobs.onAdd((j) => this.dispatch(undefined, j));
     jobs.onUpdate((old, j) => this.dispatch(old, j));
-    jobs.onDelete((j: JobObj) =>
+    jobs.onDelete((j: Job) =>
       this.forEach((s) => {
         try {
           s.jobDeleted(j);
@@ -53,7 +66,7 @@ export class ClusterController {
   async run(signal: AbortSignal): Promise<void> {
     this.signal = signal;
     for (const c of this.pending.splice(0)) this.ensure(c);
-    for (const c of this.deps.informers.clusters.list()) this.ensure(c);
+    for (const c of this.deps.clusters.list()) this.ensure(c);
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
       signal.addEventListener('abort', () => resolve(), { once: true });
@@ -62,7 +75,7 @@ export class ClusterController {
     await Promise.all([...this.drains]);
   }
 
-  private dispatch(old: JobObj | undefined, job: JobObj): void {
+  private dispatch(old: Job | undefined, job: Job): void {
     // A throw here would reach the informer and abort its relist on every retry: one broken job, logged by name.
     try {
       this.dispatchUnguarded(old, job);
@@ -71,7 +84,7 @@ export class ClusterController {
     }
   }
 
-  private dispatchUnguarded(old: JobObj | undefined, job: JobObj): void {
+  private dispatchUnguarded(old: Job | undefined, job: Job): void {
     const now = placementsOf(job);
     for (const name of Object.keys(now)) this.running.get(name)?.skylet.jobChanged(job);
     if (!old) return;
@@ -82,7 +95,7 @@ export class ClusterController {
     for (const r of this.running.values()) fn(r.skylet);
   }
 
-  private ensure(cluster: ClusterObj): void {
+  private ensure(cluster: Cluster): void {
     if (!this.signal) {
       this.pending.push(cluster);
       return;
@@ -99,7 +112,7 @@ export class ClusterController {
     let manager: ClusterManager | undefined;
     let buildError: string | undefined;
     try {
-      manager = this.deps.options.managerFactory ? this.deps.options.managerFactory(cluster) : createManager(cluster as never);
+      manager = this.deps.options.managerFactory ? this.deps.options.managerFactory(cluster) : createManager(cluster);
     } catch (err) {
       buildError = errText(err);
     }
@@ -118,7 +131,7 @@ export class ClusterController {
     await r.manager?.close().catch(() => undefined);
   }
 
-  private remove(cluster: ClusterObj): void {
+  private remove(cluster: Cluster): void {
     const name = cluster.metadata.name;
     const r = this.running.get(name);
     if (!r) return;
@@ -134,10 +147,14 @@ export class ClusterController {
         this.deps.logger.warn({ cluster: name, err: errText(err) }, 'drain of deleted cluster incomplete');
       }
       await r.manager?.close().catch(() => undefined);
-      this.deps.recorder.record(cluster, 'ClusterDeleted', `cluster '${name}' deleted: replicas evicted and its work cancelled`, { source: `skylet/${name}` });
+      this.deps.events.record(cluster, 'ClusterDeleted', `cluster '${name}' deleted: replicas evicted and its work cancelled`, { source: `skylet/${name}` });
       this.deps.logger.info({ cluster: name }, 'cluster drained');
     })();
     this.drains.add(drain);
     void drain.finally(() => this.drains.delete(drain));
   }
+}
+
+export function createSkylets(ctx: ControllerContext): Controller {
+  return new ClusterLifecycle(ctx);
 }

@@ -3,21 +3,20 @@
  * heartbeat's cluster status write and key helpers.
  */
 import type { SkyShiftClient } from '../../client/index.js';
-import { setCondition } from '../job-status.js';
-import { mutateStatus } from '../status-writer.js';
-import type { ClusterObj, ClusterStatusView, JobObj } from '../types.js';
+import { setCondition, type Cluster, type ClusterStatus, type Job } from '../../api/index.js';
+import { mutateStatus } from '../runtime/index.js';
 
 /** Writes one heartbeat: `status` over the stored one, with lastHeartbeatTime and the Ready condition. */
 export function writeHeartbeat(
   client: SkyShiftClient,
-  current: ClusterObj,
-  status: ClusterStatusView,
+  current: Cluster,
+  status: Partial<ClusterStatus>,
   ready: boolean,
   message: string | undefined,
   nowIso: string,
   signal: AbortSignal,
-): Promise<ClusterObj | undefined> {
-  return mutateStatus<ClusterObj>(
+): Promise<Cluster | undefined> {
+  return mutateStatus<Cluster>(
     client,
     'clusters',
     current,
@@ -54,7 +53,7 @@ export const SYNC_CONCURRENCY = 8;
  */
 export const MIN_HEARTBEAT_GAP_MS = 1000;
 
-export function keyOf(job: JobObj): string {
+export function keyOf(job: Job): string {
   return `${job.metadata.namespace ?? 'default'}/${job.metadata.name}`;
 }
 

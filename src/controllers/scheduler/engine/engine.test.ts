@@ -202,9 +202,9 @@ describe('fit and spread', () => {
     }
     // A heartbeat after the submit proves nothing (the manager may queue the work); one after job sync saw
     // the replicas running reflects a's jobs: reservations there are dropped, not counted twice.
-    for (const r of ledger.list()) ledger.markSubmitted(r.jobUid, r.cluster, 900);
+    for (const r of ledger.list()) ledger.markSeen(r.jobUid, r.cluster, r.rank, 900);
     assert.equal(ledger.confirmHeartbeat('a', 2000), 0);
-    for (const r of ledger.list()) ledger.markSeen(r.jobUid, r.cluster, r.rank, 1000, true);
+    for (const r of ledger.list()) ledger.markStarted(r.jobUid, r.cluster, r.rank, 1000);
     assert.equal(ledger.confirmHeartbeat('a', 999), 0);
     assert.equal(ledger.confirmHeartbeat('a', 1000), 0, 'same millisecond: the snapshot may predate the start');
     assert.equal(ledger.confirmHeartbeat('a', 1001), 8);

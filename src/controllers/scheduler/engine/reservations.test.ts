@@ -23,11 +23,9 @@ describe('Reservations', () => {
   it('a heartbeat after the submit but before the replica is seen started releases nothing', () => {
     const r = new Reservations();
     r.reserve('j', 'a', 'n1', 0, { cpus: 1 }, 10);
-    r.markSubmitted('j', 'a', 50);
     // The manager accepted it but queued it (Slurm PENDING, sim with no room): its allocatable does not show it.
     assert.equal(r.confirmHeartbeat('a', 100), 0, 'submitted is not enough');
-    assert.equal(r.markSeen('j', 'a', 0, 120, false), false);
-    assert.equal(r.confirmable('a', 200), false);
+    r.markSeen('j', 'a', 0, 120);
     assert.equal(r.confirmHeartbeat('a', 200), 0, 'seen PENDING is not enough');
     assert.deepEqual(r.freeOn('a', 'n1'), { cpus: 1 });
   });
@@ -36,17 +34,24 @@ describe('Reservations', () => {
     const r = new Reservations();
     r.reserve('j', 'a', 'n1', 0, { cpus: 1 }, 10);
     r.reserve('j', 'b', 'n1', 1, { cpus: 1 }, 10);
-    r.markSubmitted('j', 'a', 50);
-    assert.equal(r.markSeen('j', 'b', 0, 60, true), false, 'rank 0 is reserved on a, not b');
-    assert.equal(r.markSeen('j', 'a', 0, 60, true), true, 'first sighting as started');
-    assert.equal(r.markSeen('j', 'a', 0, 90, true), false, 'later sightings keep the first time');
+    assert.equal(r.markStarted('j', 'b', 0, 60), false, 'rank 0 is reserved on a, not b');
+    assert.equal(r.markStarted('j', 'a', 0, 60), true, 'first sighting as started');
+    assert.equal(r.markStarted('j', 'a', 0, 90), false, 'later sightings keep the first time');
     assert.equal(r.confirmHeartbeat('a', 40), 0, 'snapshot before the sighting');
     assert.equal(r.confirmHeartbeat('a', 60), 0, 'same millisecond: the snapshot may predate the start');
-    assert.equal(r.confirmable('a', 61), true);
     assert.equal(r.confirmHeartbeat('b', 100), 0, 'other cluster: rank 1 not seen started');
     assert.equal(r.confirmHeartbeat('a', 61), 1);
     assert.deepEqual(r.list().map((e) => `${e.jobUid}#${e.rank}@${e.cluster}`), ['j#1@b']);
-    assert.equal(r.confirmable('a', 1000), false);
+  });
+
+  it('retainPlaced releases ranks evicted or placed elsewhere, nothing else', () => {
+    const r = new Reservations();
+    r.reserve('j', 'a', 'n1', 0, { cpus: 1 });
+    r.reserve('j', 'a', 'n1', 1, { cpus: 1 });
+    r.reserve('j', 'b', 'n1', 2, { cpus: 1 });
+    assert.equal(r.retainPlaced('j', { a: [0, 1], b: [2] }), 0);
+    assert.equal(r.retainPlaced('j', { a: [0], c: [2] }), 2);
+    assert.deepEqual(r.list().map((e) => `${e.rank}@${e.cluster}`), ['0@a']);
   });
 
   it('expires reservations with no sign of life for longer than the TTL; sightings keep them alive', () => {
@@ -54,11 +59,12 @@ describe('Reservations', () => {
     r.reserve('j', 'a', 'n1', 0, { cpus: 1 }, 0);
     r.reserve('k', 'a', 'n1', 0, { cpus: 1 }, 900);
     r.reserve('q', 'a', 'n1', 0, { cpus: 1 }, 0);
-    r.markSeen('q', 'a', 0, 800, false); // queued on the manager: not lost
+    r.markSeen('q', 'a', 0, 800); // queued on the manager: not lost
     assert.equal(r.expire(1000).length, 0);
     assert.deepEqual(r.expire(1001).map((e) => e.jobUid), ['j']);
     assert.deepEqual(r.list().map((e) => e.jobUid).sort(), ['k', 'q']);
-    assert.deepEqual(r.expire(1801).map((e) => e.jobUid), ['q']);
+    assert.deepEqual(r.expire(1801, (e) => e.jobUid === 'k').map((e) => e.jobUid), ['q'], 'k is vouched for');
+    assert.deepEqual(r.list().map((e) => e.jobUid), ['k']);
   });
 
   it('defaults to a long TTL (a safety net, not a release path)', () => {

@@ -7,25 +7,29 @@
  * the reservation is dropped when the capacity it stands for is visible in a
  * heartbeat, so it is never counted twice — and never dropped before:
  *
- *  - markSubmitted(uid, cluster, at): the flow controller handed the replicas
- *    to the cluster manager at `at` (bookkeeping and TTL only: an accepted
- *    submission is NOT yet subtracted from allocatable — Slurm subtracts only
- *    jobs it has started, a manager may queue what it cannot fit);
- *  - markSeen(uid, cluster, rank, at, started): job sync saw the replica on the
- *    manager at `at` (taken after tasks() returned); `started` (RUNNING or
- *    finished) is the state every manager's allocatable accounts for, so the
- *    first such sighting is recorded as observedAt;
+ *  - markStarted(uid, cluster, rank, at): the cluster's skylet saw the replica
+ *    RUNNING or finished in a task snapshot taken at `at` (the job's
+ *    status.tasksObservedAt, the skylet's clock). That is the state every
+ *    manager's allocatable accounts for (an accepted submission is NOT: Slurm
+ *    subtracts only jobs it has started, a manager may queue what it cannot
+ *    fit), so the first such sighting is recorded as observedAt;
  *  - confirmHeartbeat(cluster, takenAt): a heartbeat whose snapshot was taken
- *    at `takenAt` releases the replicas observed started strictly before it.
- *    Releasing on submit time alone over-committed clusters 2x in the 10,000-
- *    job benchmark: a snapshot after the submit still showed the room of
- *    replicas the sim had queued, the scheduler used it again, and so on;
- *  - release(uid[, rank]): job deleted, replica evicted or finished;
+ *    at `takenAt` (lastHeartbeatTime, the same skylet's clock) releases the
+ *    replicas observed started strictly before it. Releasing on submit time
+ *    alone over-committed clusters 2x in the 10,000-job benchmark: a snapshot
+ *    after the submit still showed the room of replicas the sim had queued,
+ *    the scheduler used it again, and so on;
+ *  - markSeen(uid, cluster, rank, at): the job's status shows the replica on
+ *    its manager (any state) at `at` (the scheduler's clock): it is alive;
+ *  - release(uid[, rank]) / retainPlaced(uid, placements): job deleted,
+ *    replica evicted or finished;
  *  - expire(now): safety net so a lost submission cannot pin capacity forever;
  *    measured from the last sighting, so work queued on the manager for a long
  *    time keeps its reservation.
  *
- * All times are plain epoch milliseconds passed in, so the ledger is pure.
+ * All times are plain epoch milliseconds passed in, so the ledger is pure. The
+ * two clocks never meet: observedAt is only compared with heartbeat times of
+ * the same skylet, reservedAt/seenAt only with the scheduler's now.
  */
 import { addInto } from './resources.js';
 import type { Resources } from './types.js';
@@ -38,10 +42,9 @@ export interface Reservation {
   /** Demand as computed by demandOf (typed GPUs already counted in gpus). */
   resources: Resources;
   reservedAt: number;
-  submittedAt?: number;
-  /** Last time job sync saw the replica on the manager (any state). */
+  /** Last time (scheduler's clock) the job's status showed the replica on its manager, in any state. */
   seenAt?: number;
-  /** First time job sync saw it RUNNING or finished: from then on heartbeats show its usage. */
+  /** Snapshot time (skylet's clock) of the first task list that showed it RUNNING or finished: from then on heartbeats show its usage. */
   observedAt?: number;
 }
 
@@ -90,6 +93,11 @@ export class Reservations {
     this.apply(entry, 1);
   }
 
+  /** Whether the job holds any reservation (most job events concern jobs that hold none). */
+  holds(jobUid: string): boolean {
+    return this.byJob.has(jobUid);
+  }
+
   /** Release all of a job's reservations, or only one rank's. Returns how many were dropped. */
   release(jobUid: string, rank?: number): number {
     if (rank !== undefined) return this.releaseOne(entryKey(jobUid, rank)) ? 1 : 0;
@@ -100,34 +108,31 @@ export class Reservations {
     return n;
   }
 
-  /** The job's replicas on `cluster` were handed to its manager at `at`. */
-  markSubmitted(jobUid: string, cluster: string, at: number): void {
-    for (const k of this.byJob.get(jobUid) ?? []) {
+  /** Releases the job's reservations of ranks no longer placed on their cluster (evicted, or placed elsewhere). */
+  retainPlaced(jobUid: string, placements: Readonly<Record<string, readonly number[]>>): number {
+    let n = 0;
+    for (const k of [...(this.byJob.get(jobUid) ?? [])]) {
       const e = this.entries.get(k);
-      if (e && e.cluster === cluster && e.submittedAt === undefined) e.submittedAt = at;
+      if (e && !(placements[e.cluster] ?? []).includes(e.rank) && this.releaseOne(k)) n++;
     }
+    return n;
+  }
+
+  /** The replica `rank` was shown on `cluster`'s manager at `at` (scheduler's clock): alive, whatever its state. */
+  markSeen(jobUid: string, cluster: string, rank: number, at: number): void {
+    const e = this.entries.get(entryKey(jobUid, rank));
+    if (e && e.cluster === cluster) e.seenAt = Math.max(e.seenAt ?? at, at);
   }
 
   /**
-   * Job sync saw replica `rank` on `cluster` at `at`; `started` when RUNNING or finished.
+   * The replica `rank` was seen started on `cluster` in a task snapshot taken at `at` (skylet's clock).
    * Returns true when this is the first sighting as started (a heartbeat can now confirm it).
    */
-  markSeen(jobUid: string, cluster: string, rank: number, at: number, started: boolean): boolean {
+  markStarted(jobUid: string, cluster: string, rank: number, at: number): boolean {
     const e = this.entries.get(entryKey(jobUid, rank));
-    if (!e || e.cluster !== cluster) return false;
-    e.seenAt = Math.max(e.seenAt ?? at, at);
-    if (!started || e.observedAt !== undefined) return false;
+    if (!e || e.cluster !== cluster || e.observedAt !== undefined) return false;
     e.observedAt = at;
     return true;
-  }
-
-  /** Whether a heartbeat taken at `takenAt` would release anything on `cluster` (worth writing it). */
-  confirmable(cluster: string, takenAt: number): boolean {
-    for (const k of this.byCluster.get(cluster) ?? []) {
-      const at = this.entries.get(k)?.observedAt;
-      if (at !== undefined && at < takenAt) return true;
-    }
-    return false;
   }
 
   /**
@@ -146,9 +151,17 @@ export class Reservations {
     return n;
   }
 
-  /** Drop reservations with no sign of life (reserve, submit, sighting) for longer than the TTL; returns them. */
-  expire(now: number): Reservation[] {
-    const doomed = [...this.entries].filter(([, e]) => now - Math.max(e.reservedAt, e.submittedAt ?? -Infinity, e.seenAt ?? -Infinity) > this.ttlMs);
+  /**
+   * Drop reservations with no sign of life (reserve, sighting) for longer than the TTL; returns them.
+   * `alive` is asked about each candidate first: one it vouches for is kept as seen now.
+   */
+  expire(now: number, alive?: (e: Readonly<Reservation>) => boolean): Reservation[] {
+    const doomed = [...this.entries].filter(([, e]) => {
+      if (now - Math.max(e.reservedAt, e.seenAt ?? -Infinity) <= this.ttlMs) return false;
+      if (!alive?.(e)) return true;
+      e.seenAt = now;
+      return false;
+    });
     for (const [k] of doomed) this.releaseOne(k);
     return doomed.map(([, e]) => e);
   }
