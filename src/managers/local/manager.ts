@@ -27,7 +27,7 @@ import { constants } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ManagerError } from '../errors.js';
-import type { Job } from '../../api/index.js';
+import { taskName, type Job } from '../../api/index.js';
 import { submittedJobRef } from '../job-ref.js';
 import type { ClusterManager, ClusterState, JobRef, JobShare, JobTasks, LogOptions, Resources, TaskState } from '../types.js';
 import { DirLockedError, lockDirectory, lockHolder } from './dir-lock.js';
@@ -156,7 +156,7 @@ export class LocalManager implements ClusterManager {
       for (const rank of await this.store.listRanks(dir)) {
         const state = await this.inspect(meta, rank);
         if (state === 'CANCELLED' || state === 'GONE') continue;
-        const task = `${meta.name}-${rank}`;
+        const task = taskName(meta.name, rank);
         jt.tasks[task] = state;
         jt.ranks[task] = rank;
       }
@@ -189,7 +189,7 @@ export class LocalManager implements ClusterManager {
     let ranks = await this.store.listRanks(this.store.jobDir(job));
     if (ranks.length === 0) throw new ManagerError('NotFound', `job '${job.namespace}/${job.name}' has no replicas on cluster '${this.name}'`);
     if (options.task !== undefined) {
-      ranks = ranks.filter((r) => `${job.name}-${r}` === options.task);
+      ranks = ranks.filter((r) => taskName(job.name, r) === options.task);
       if (ranks.length === 0) throw new ManagerError('NotFound', `task '${options.task}' of job '${job.namespace}/${job.name}' not found on cluster '${this.name}'`);
     }
     const sources = ranks.map((rank) => ({

@@ -5,7 +5,7 @@
  */
 import { open, stat } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { sleep } from '../../lib/index.js';
 
 export interface LogSource {
   path: string;
@@ -150,12 +150,6 @@ export async function* readLogs(sources: LogSource[], options: TailOptions = {})
         yield* r.flush();
       }
     }
-    if (!progressed) {
-      try {
-        await sleep(pollMs, undefined, { signal });
-      } catch {
-        return;
-      }
-    }
+    if (!progressed && !(await sleep(pollMs, signal))) return;
   }
 }

@@ -14,7 +14,7 @@
  * 10,000-job burst over-committed sims 2x). `startDelaySeconds` and
  * `pendingInAllocatable: false` model a slow, Slurm-like backend for tests.
  */
-import type { Job } from '../../api/index.js';
+import { taskName, type Job } from '../../api/index.js';
 import { ManagerError } from '../errors.js';
 import { submittedJobRef } from '../job-ref.js';
 import type { ClusterManager, ClusterState, JobShare, JobTasks, LogOptions, NodeResources, Resources } from '../types.js';
@@ -128,7 +128,7 @@ export class SimManager implements ClusterManager {
       signal?.throwIfAborted();
       const jt: JobTasks = { uid: sj.uid, namespace: sj.namespace, name: sj.name, jobId: `sim-${sj.uid}`, tasks: {}, ranks: {} };
       for (const r of [...sj.replicas.values()].sort((a, b) => a.rank - b.rank)) {
-        const task = `${sj.name}-${r.rank}`;
+        const task = taskName(sj.name, r.rank);
         jt.tasks[task] = !r.placed ? 'PENDING' : this.done(r) ? 'COMPLETED' : 'RUNNING';
         jt.ranks[task] = r.rank;
       }
@@ -157,7 +157,7 @@ export class SimManager implements ClusterManager {
     if (!sj) throw new ManagerError('NotFound', `job '${job.namespace}/${job.name}' has no replicas on cluster '${this.name}'`);
     for (const r of [...sj.replicas.values()].sort((a, b) => a.rank - b.rank)) {
       if (options.signal?.aborted) return;
-      const task = `${sj.name}-${r.rank}`;
+      const task = taskName(sj.name, r.rank);
       if (options.task !== undefined && options.task !== task) continue;
       if (options.tail === 0) continue;
       yield `[sim] ${task} on ${r.node || '(pending)'}: simulated replica, no real output`;

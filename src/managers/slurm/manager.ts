@@ -23,9 +23,9 @@
  *   reachable from SkyShift (same host / shared filesystem, or `host` for SSH).
  */
 import { homedir } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ManagerError } from '../errors.js';
-import type { Job } from '../../api/index.js';
+import { taskName, type Job } from '../../api/index.js';
+import { sleep } from '../../lib/index.js';
 import { submittedJobRef } from '../job-ref.js';
 import type { ClusterManager, ClusterState, JobRef, JobShare, JobTasks, LogOptions, TaskState } from '../types.js';
 import type { SlurmBackend, SlurmTask } from './backend.js';
@@ -187,7 +187,7 @@ export class SlurmManager implements ClusterManager {
       known.add(rec.uid);
       const jt: JobTasks = { uid: rec.uid, namespace: rec.namespace, name: rec.name, jobId: [...new Set(rec.ranks.values())].join(','), tasks: {}, ranks: {} };
       for (const [rank, id] of [...rec.ranks].sort((a, b) => a[0] - b[0])) {
-        const task = `${rec.name}-${rank}`;
+        const task = taskName(rec.name, rank);
         jt.tasks[task] = rankState(byTask.get(`${id}_${rank}`), rec, rank);
         jt.ranks[task] = rank;
       }
@@ -200,8 +200,8 @@ export class SlurmManager implements ClusterManager {
       if (!who || who.owner !== this.owner || known.has(who.uid) || cancelled.has(who.uid.replace(/[^A-Za-z0-9_.-]/g, '-')) || t.taskId === undefined || /CANCEL/i.test(t.state)) continue;
       let jt = orphans.get(who.uid);
       if (!jt) orphans.set(who.uid, (jt = { uid: who.uid, namespace: who.namespace, name: who.name, jobId: t.arrayJobId, tasks: {}, ranks: {} }));
-      jt.tasks[`${who.name}-${t.taskId}`] = taskState(t.state);
-      jt.ranks[`${who.name}-${t.taskId}`] = t.taskId;
+      jt.tasks[taskName(who.name, t.taskId)] = taskState(t.state);
+      jt.ranks[taskName(who.name, t.taskId)] = t.taskId;
     }
     return [...out, ...orphans.values()];
   }
@@ -242,7 +242,7 @@ export class SlurmManager implements ClusterManager {
     let ranks = [...(rec?.ranks.keys() ?? [])].sort((a, b) => a - b);
     if (!rec || ranks.length === 0) throw new ManagerError('NotFound', `job '${job.namespace}/${job.name}' has no replicas on cluster '${this.name}'`);
     if (options.task !== undefined) {
-      ranks = ranks.filter((r) => `${job.name}-${r}` === options.task);
+      ranks = ranks.filter((r) => taskName(job.name, r) === options.task);
       if (ranks.length === 0) throw new ManagerError('NotFound', `task '${options.task}' of job '${job.namespace}/${job.name}' not found on cluster '${this.name}'`);
     }
     const files = ranks.map((r) => `${rec.dir}/${r}.out`);
@@ -265,7 +265,7 @@ export class SlurmManager implements ClusterManager {
     options.signal?.addEventListener('abort', onAbort, { once: true });
     const watcher = this.waitFinished(job.uid, ranks, stop.signal).then(
       async () => {
-        await sleep(1500, undefined, { signal: stop.signal }).catch(() => undefined); // let tail print the last lines
+        await sleep(1500, stop.signal); // let tail print the last lines
         stop.abort();
       },
       () => stop.abort(),
@@ -289,7 +289,7 @@ export class SlurmManager implements ClusterManager {
       } catch {
         /* Slurm briefly unreachable: keep following */
       }
-      await sleep(pollMs, undefined, { signal }).catch(() => undefined);
+      await sleep(pollMs, signal);
     }
   }
 
