@@ -21,8 +21,8 @@
  * name in the annotation `skyshift.io/display-name` (DISPLAY_NAME_ANNOTATION);
  * displayName() returns it for tables and for looking the context up again.
  */
-import { createHash } from 'node:crypto';
 import { ApiError } from './errors.js';
+import { sha256Hex } from './sha256.js';
 
 export const DISPLAY_NAME_ANNOTATION = 'skyshift.io/display-name';
 export const MAX_NAME_LENGTH = 63;
@@ -71,7 +71,7 @@ export function normalizeClusterName(raw: string): string {
     .replace(/^-+|-+$/g, '');
   if (name === '') throw new ApiError('BadRequest', `invalid cluster name "${raw}": must contain a letter or digit`);
   if (name.length > MAX_NAME_LENGTH) {
-    const hash = createHash('sha256').update(raw).digest('hex').slice(0, 6);
+    const hash = sha256Hex(raw).slice(0, 6);
     name = `${name.slice(0, MAX_NAME_LENGTH - 7).replace(/-+$/, '')}-${hash}`;
   }
   return name;
