@@ -9,10 +9,11 @@
  * complete, each exactly once.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { markedRun, readMarks } from './support/marks.js';
 import { SkyShiftClient, type ApiObject } from '../src/client/index.js';
 import { startDaemon, type Daemon } from './infra/process.js';
 import { REPO_ROOT, startServer, type TestServer } from './infra/server.js';
@@ -62,8 +63,7 @@ describe('split controllers: scheduler and skylets in two processes', { timeout:
 
   test(`${N} jobs, capacity 50: max overlap <= 25 per cluster, all complete once`, async () => {
     const marks = join(dir, 'shared', 'marks');
-    // One line per event: <job>-<rank> <s|e> <ns since epoch> <cwd>
-    const run = `echo "$SKYSHIFT_JOB-$SKYSHIFT_REPLICA s $(date +%s%N) $PWD" >> ${marks}; sleep 1; echo "$SKYSHIFT_JOB-$SKYSHIFT_REPLICA e $(date +%s%N) $PWD" >> ${marks}`;
+    const run = markedRun(marks);
     const names = Array.from({ length: N }, (_, i) => `split-${i}`);
     const t0 = Date.now();
     for (let i = 0; i < N; i += 50) {
@@ -73,21 +73,11 @@ describe('split controllers: scheduler and skylets in two processes', { timeout:
     const elapsed = Date.now() - t0;
     assert.deepEqual(done.filter((j) => j.status.phase !== 'COMPLETED').map((j) => `${j.metadata.name}: ${JSON.stringify(j.status)}`), []);
 
-    const starts = new Map<string, { t: number; cluster: string }[]>();
-    const ends = new Map<string, number[]>();
-    for (const line of readFileSync(marks, 'utf8').trim().split('\n')) {
-      const [id, kind, ns, cwd] = line.split(' ');
-      if (!id || !kind || !ns) continue;
-      const t = Number(BigInt(ns) / 1000n) / 1000; // ms
-      const cluster = /\/clusters\/([^/]+)\//.exec(cwd ?? '')?.[1] ?? '?';
-      if (kind === 's') starts.set(id, [...(starts.get(id) ?? []), { t, cluster }]);
-      else ends.set(id, [...(ends.get(id) ?? []), t]);
-    }
+    const { starts, ends, intervals } = readMarks(marks);
     assert.equal(starts.size, N, `replicas that started: ${starts.size}`);
     assert.deepEqual([...starts].filter(([, s]) => s.length !== 1).map(([id]) => id), [], 'replicas started more than once');
     assert.equal(ends.size, N, `replicas that ended: ${ends.size}`);
 
-    const intervals: Array<[number, number, string]> = [...starts].map(([id, [s]]) => [s!.t, ends.get(id)![0]!, s!.cluster]);
     const per = (c: string) => maxOverlap(intervals.filter((i) => i[2] === c).map(([s, e]) => [s, e]));
     const overall = maxOverlap(intervals.map(([s, e]) => [s, e]));
     const diag = `max overlap ${overall} (h1 ${per('h1')}, h2 ${per('h2')}), ${N} jobs in ${(elapsed / 1000).toFixed(1)} s`;

@@ -5,9 +5,9 @@
  * and all 200 complete, each exactly once.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { markedRun, readMarks } from '../support/marks.js';
 import {
   createLocalClusters,
   job,
@@ -33,8 +33,7 @@ describe('e2e h: a burst never over-commits', { timeout: 300_000 }, () => {
 
   test(`${N} jobs, capacity 50: max overlap <= 50, all complete once`, async () => {
     const marks = join(sky.shared, 'marks');
-    // One line per event: <job>-<rank> <s|e> <ns since epoch> <cwd>
-    const run = `echo "$SKYSHIFT_JOB-$SKYSHIFT_REPLICA s $(date +%s%N) $PWD" >> ${marks}; sleep 1; echo "$SKYSHIFT_JOB-$SKYSHIFT_REPLICA e $(date +%s%N) $PWD" >> ${marks}`;
+    const run = markedRun(marks);
     const names = Array.from({ length: N }, (_, i) => `burst-${i}`);
     const t0 = Date.now();
     // All at once: 50 requests in flight.
@@ -46,21 +45,11 @@ describe('e2e h: a burst never over-commits', { timeout: 300_000 }, () => {
     const failed = done.filter((j) => j.status.phase !== 'COMPLETED');
     assert.deepEqual(failed.map((j) => `${j.metadata.name}: ${JSON.stringify(j.status)}`), []);
 
-    const starts = new Map<string, { t: number; cluster: string }[]>();
-    const endsBy = new Map<string, number[]>();
-    for (const line of readFileSync(marks, 'utf8').trim().split('\n')) {
-      const [id, kind, ns, cwd] = line.split(' ');
-      if (!id || !kind || !ns) continue;
-      const t = Number(BigInt(ns) / 1000n) / 1000; // ms
-      const cluster = /\/clusters\/([^/]+)\//.exec(cwd ?? '')?.[1] ?? '?';
-      if (kind === 's') starts.set(id, [...(starts.get(id) ?? []), { t, cluster }]);
-      else endsBy.set(id, [...(endsBy.get(id) ?? []), t]);
-    }
+    const { starts, ends: endsBy, intervals } = readMarks(marks);
     assert.equal(starts.size, N, `replicas that started: ${starts.size}`);
     assert.deepEqual([...starts].filter(([, s]) => s.length !== 1).map(([id]) => id), [], 'replicas started more than once');
     assert.equal(endsBy.size, N, `replicas that ended: ${endsBy.size}`);
 
-    const intervals: Array<[number, number, string]> = [...starts].map(([id, [s]]) => [s!.t, endsBy.get(id)![0]!, s!.cluster]);
     const overall = maxOverlap(intervals.map(([s, e]) => [s, e]));
     const per = (c: string) => maxOverlap(intervals.filter((i) => i[2] === c).map(([s, e]) => [s, e]));
     const diag = `max overlap ${overall} (h1 ${per('h1')}, h2 ${per('h2')}), ${N} jobs in ${(elapsed / 1000).toFixed(1)} s`;

@@ -23,9 +23,9 @@ test('cancels only the unfinished replicas of a FAILED job and records why', asy
   job.status = { ...job.status, phase: 'FAILED', placements: { a: [0, 1, 2] }, taskStatus: { a: { 'f-0': 'FAILED', 'f-1': 'RUNNING', 'f-2': 'COMPLETED' } } };
   const failed = await client.updateStatus<Job>('jobs', job);
   const cancels: { uid: string; ranks: number[] | undefined }[] = [];
-  const manager = { cancel: async (ref: { uid: string }, ranks?: number[]) => void cancels.push({ uid: ref.uid, ranks }) } as unknown as ClusterManager;
+  const manager: Pick<ClusterManager, 'cancel'> = { cancel: async (ref, ranks) => void cancels.push({ uid: ref.uid, ranks }) };
   const events: string[] = [];
-  const recorder = { record: (_o: unknown, reason: string, message: string) => events.push(`${reason}: ${message}`) } as unknown as EventRecorder;
+  const recorder: Pick<EventRecorder, 'record'> = { record: (_o, reason, message) => void events.push(`${reason}: ${message}`) };
 
   const ranks = await cancelFailedJob({ client, events: recorder }, manager, 'a', failed, new AbortController().signal);
   assert.deepEqual(ranks, [1]);

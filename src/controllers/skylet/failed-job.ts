@@ -19,8 +19,8 @@ export function liveRanks(job: Job, cluster: string): number[] {
 }
 
 export async function cancelFailedJob(
-  deps: { client: SkyShiftClient; events: EventRecorder },
-  manager: ClusterManager,
+  deps: { client: SkyShiftClient; events: Pick<EventRecorder, 'record'> },
+  manager: Pick<ClusterManager, 'cancel'>,
   cluster: string,
   job: Job,
   signal: AbortSignal,
