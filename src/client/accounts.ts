@@ -1,5 +1,5 @@
 /** Typed calls for the account routes of the API server (src/server/auth/routes.ts). */
-import type { SkyShiftClient } from './client.js';
+import type { RestClient } from './client.js';
 
 export interface LoginResult {
   user: string;
@@ -27,26 +27,26 @@ export interface WhoAmI {
   namespaces: string[];
 }
 
-export function login(client: SkyShiftClient, username: string, password: string): Promise<LoginResult> {
+export function login(client: RestClient, username: string, password: string): Promise<LoginResult> {
   return client.call('POST', '/login', { username, password });
 }
 
 export function register(
-  client: SkyShiftClient,
+  client: RestClient,
   input: { username: string; password: string; invite: string; email?: string },
 ): Promise<RegisterResult> {
   return client.call('POST', '/register', input);
 }
 
-export function createInvite(client: SkyShiftClient, roles: string[]): Promise<InviteResult> {
+export function createInvite(client: RestClient, roles: string[]): Promise<InviteResult> {
   return client.call('POST', '/invites', { roles });
 }
 
 /** `idOrToken`: the invite's id or its token. */
-export function revokeInvite(client: SkyShiftClient, idOrToken: string): Promise<{ id: string; revoked: boolean; used: boolean }> {
+export function revokeInvite(client: RestClient, idOrToken: string): Promise<{ id: string; revoked: boolean; used: boolean }> {
   return client.call('DELETE', `/invites/${encodeURIComponent(idOrToken)}`);
 }
 
-export function whoami(client: SkyShiftClient): Promise<WhoAmI> {
+export function whoami(client: RestClient): Promise<WhoAmI> {
   return client.call('GET', '/whoami');
 }

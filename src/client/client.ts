@@ -1,7 +1,12 @@
+/**
+ * The typed REST client (DESIGN section 4) over any Transport. Nothing here
+ * touches Node: the entry points pick the transport (index.ts: node:http,
+ * browser.ts: fetch) and share this.
+ */
 import { ApiError, type ApiObject, type ObjectList, type WatchEvent } from '../api/index.js';
-import { readLines, readNdjson } from './ndjson.js';
+import { readLines, readNdjson, readText } from './ndjson.js';
 import { kindInfo, objectPath, type KindRef } from './paths.js';
-import { Transport, type BufferedResponse, type Headers, type StreamResponse, type TlsOptions } from './transport.js';
+import type { BufferedResponse, Headers, StreamResponse, Transport } from './transport.js';
 
 export interface ClientOptions {
   /** Base URL, e.g. http://127.0.0.1:50051 */
@@ -9,10 +14,6 @@ export interface ClientOptions {
   token?: string;
   /** Namespace used when a call does not name one. */
   namespace?: string;
-  /** HTTPS with a private CA or an explicitly unverified certificate. */
-  tls?: TlsOptions;
-  /** Concurrent connections for JSON calls (default 64); watches and log streams are not counted. */
-  maxSockets?: number;
 }
 
 export interface ListOptions {
@@ -64,21 +65,19 @@ export class UnreachableError extends ApiError {
 
 type Obj = ApiObject;
 
-/** Typed REST client for DESIGN §4. Speaks HTTP only. */
-export class SkyShiftClient {
+/** Typed REST client for DESIGN §4. Speaks HTTP only, through `transport`. */
+export class RestClient {
   readonly server: string;
   readonly namespace: string;
   private readonly token: string | undefined;
-  private readonly transport: Transport;
 
-  constructor(options: ClientOptions) {
+  constructor(
+    options: ClientOptions,
+    private readonly transport: Transport,
+  ) {
     this.server = options.server.replace(/\/+$/, '');
     this.token = options.token;
     this.namespace = options.namespace ?? 'default';
-    this.transport = new Transport(this.server, {
-      ...(options.tls ? { tls: options.tls } : {}),
-      ...(options.maxSockets !== undefined ? { maxSockets: options.maxSockets } : {}),
-    });
   }
 
   async get<T extends Obj = Obj>(kind: KindRef, name: string, options: CallOptions & { namespace?: string } = {}): Promise<T> {
@@ -211,38 +210,37 @@ export class SkyShiftClient {
     if (body !== undefined) {
       payload = JSON.stringify(body);
       headers['content-type'] = contentType;
-      headers['content-length'] = String(Buffer.byteLength(payload));
     }
     let res: BufferedResponse;
     try {
-      res = await this.transport.request(method, path, headers, payload, signal);
+      res = await this.transport.request({ method, path, headers, body: payload, signal });
     } catch (err) {
       if (signal?.aborted) throw err;
       throw new UnreachableError(this.server, err);
     }
-    if (res.status < 200 || res.status > 299) throw errorOf(res.status, res.statusText, res.body.toString('utf8'));
-    return res.body.length === 0 ? undefined : (JSON.parse(res.body.toString('utf8')) as unknown);
+    if (res.status < 200 || res.status > 299) throw errorOf(res.status, res.statusText, res.text);
+    return res.text.length === 0 ? undefined : (JSON.parse(res.text) as unknown);
   }
 
   /** A streaming GET; an HTTP error status is thrown as ApiError before anything is streamed. */
   private async stream(path: string, signal: AbortSignal | undefined): Promise<StreamResponse> {
     let res: StreamResponse;
     try {
-      res = await this.transport.stream(path, this.headers(), signal);
+      res = await this.transport.stream({ method: 'GET', path, headers: this.headers(), signal });
     } catch (err) {
       if (signal?.aborted) throw err;
       throw new UnreachableError(this.server, err);
     }
     if (res.status >= 200 && res.status <= 299) return res;
-    const chunks: Buffer[] = [];
+    let text = '';
     try {
-      for await (const chunk of res.body) chunks.push(chunk as Buffer);
+      text = await readText(res.body);
     } catch {
       // The status alone still says what went wrong.
     } finally {
       res.close();
     }
-    throw errorOf(res.status, res.statusText, Buffer.concat(chunks).toString('utf8'));
+    throw errorOf(res.status, res.statusText, text);
   }
 
   private headers(): Headers {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
-import { SkyShiftClient } from './client.js';
+import { SkyShiftClient } from './index.js';
 import { Informer } from './informer.js';
 import type { ApiObject } from '../api/index.js';
 
@@ -192,7 +192,7 @@ test('informer reconnects with capped exponential backoff and resets it after su
   const ac = new AbortController();
   const informer = new Informer(new SkyShiftClient({ server: server.url }), 'jobs', {
     namespace: 'default',
-    backoff: { initialMs: 100, maxMs: 300 },
+    backoff: { baseMs: 100, maxMs: 300, jitter: 0 },
     sleep: async (ms) => void delays.push(ms),
   });
   const done = informer.run(ac.signal);
@@ -208,7 +208,7 @@ test('informer backs off when the server is unreachable and stops on abort', asy
   const ac = new AbortController();
   const errors: unknown[] = [];
   const informer = new Informer(new SkyShiftClient({ server: 'http://127.0.0.1:9' }), 'jobs', {
-    backoff: { initialMs: 10, maxMs: 40 },
+    backoff: { baseMs: 10, maxMs: 40, jitter: 0 },
     sleep: async (ms) => {
       delays.push(ms);
       if (delays.length === 4) ac.abort();

@@ -2,24 +2,22 @@
  * Informer (DESIGN §6): list + watch one kind into a local cache and tell
  * handlers what changed. Resumes watches from the last resourceVersion seen
  * (BOOKMARKs included), relists on 410 and synthesises deletes for objects
- * that vanished meanwhile, and reconnects with capped exponential backoff.
+ * that vanished meanwhile, and reconnects with capped exponential backoff
+ * (with jitter, so informers failing together do not retry together).
  */
 import { ApiError, objectKey, type ApiObject, type WatchEvent } from '../api/index.js';
-import { DEFAULT_PAGE_SIZE, type SkyShiftClient } from './client.js';
+import { backoffDelay, sleep, type BackoffOptions } from '../lib/index.js';
+import { DEFAULT_PAGE_SIZE, type RestClient } from './client.js';
 import type { KindRef } from './paths.js';
-
-export interface Backoff {
-  initialMs: number;
-  maxMs: number;
-}
 
 export interface InformerOptions {
   /** Omit to watch a namespaced kind across all namespaces. */
   namespace?: string;
   labelSelector?: string;
-  backoff?: Backoff;
-  /** Injectable so tests need not wait real time. Must reject or resolve promptly on abort. */
-  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Reconnect delays (default 200 ms doubling to 30 s, 20% jitter). */
+  backoff?: BackoffOptions;
+  /** Injectable so tests need not wait real time. Must resolve promptly on abort. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<unknown>;
   /** Called for every failure that leads to a reconnect (logging hook). */
   onError?: (err: unknown, retryInMs: number) => void;
   /** Items per list page on relist (default 500), so a huge kind never arrives as one response. */
@@ -29,25 +27,6 @@ export interface InformerOptions {
 type AddHandler<T> = (obj: T) => void;
 type UpdateHandler<T> = (oldObj: T, newObj: T) => void;
 type DeleteHandler<T> = (obj: T) => void;
-
-export const DEFAULT_BACKOFF: Backoff = { initialMs: 200, maxMs: 30_000 };
-
-export function backoffDelay(attempt: number, backoff: Backoff): number {
-  return Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.max(0, attempt - 1));
-}
-
-export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 class Gone extends Error {}
 
@@ -66,16 +45,18 @@ export class Informer<T extends ApiObject = ApiObject> {
   private synced = false;
   private resolveSynced!: () => void;
   private readonly syncedPromise = new Promise<void>((resolve) => (this.resolveSynced = resolve));
-  private readonly backoff: Backoff;
-  private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  private readonly backoff: BackoffOptions;
+  private readonly sleep: (ms: number, signal: AbortSignal) => Promise<unknown>;
 
   constructor(
-    private readonly client: SkyShiftClient,
+    private readonly client: RestClient,
     private readonly kind: KindRef,
     private readonly options: InformerOptions = {},
   ) {
-    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
-    this.sleep = options.sleep ?? abortableSleep;
+    this.backoff = options.backoff ?? {};
+    // The plain sleep keeps the process alive: a process whose only work is an
+    // informer waiting to reconnect must wait, not exit.
+    this.sleep = options.sleep ?? sleep;
   }
 
   onAdd(handler: AddHandler<T>): this {

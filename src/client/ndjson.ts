@@ -6,9 +6,14 @@
 
 export type ByteSource = AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>;
 
+/**
+ * A web stream is read through its reader even where it is also async-iterable
+ * (Node): browsers without ReadableStream iteration then run the code Node's
+ * tests run.
+ */
 function toIterable(source: ByteSource): AsyncIterable<Uint8Array> {
-  if (Symbol.asyncIterator in source) return source as AsyncIterable<Uint8Array>;
-  const stream = source as ReadableStream<Uint8Array>;
+  if (!isWebStream(source)) return source;
+  const stream = source;
   return {
     async *[Symbol.asyncIterator]() {
       const reader = stream.getReader();
@@ -25,6 +30,18 @@ function toIterable(source: ByteSource): AsyncIterable<Uint8Array> {
   };
 }
 
+function isWebStream(source: ByteSource): source is ReadableStream<Uint8Array> {
+  return typeof (source as { getReader?: unknown }).getReader === 'function';
+}
+
+/** The whole body as text (an error response's Status, say). */
+export async function readText(source: ByteSource): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = '';
+  for await (const chunk of toIterable(source)) text += decoder.decode(chunk, { stream: true });
+  return text + decoder.decode();
+}
+
 /** Yields complete lines (without the newline); a final unterminated line is yielded too. */
 export async function* readLines(source: ByteSource, signal?: AbortSignal): AsyncGenerator<string> {
   const decoder = new TextDecoder();
@@ -36,6 +53,8 @@ export async function* readLines(source: ByteSource, signal?: AbortSignal): Asyn
     while (nl >= 0) {
       const line = buffer.slice(0, nl).replace(/\r$/, '');
       buffer = buffer.slice(nl + 1);
+      // A chunk may hold many lines: none is handed out after an abort.
+      if (signal?.aborted) return;
       yield line;
       nl = buffer.indexOf('\n');
     }

@@ -12,7 +12,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SkyShiftClient, UnreachableError } from './client.js';
+import { SkyShiftClient, UnreachableError } from './index.js';
 import { ApiError } from '../api/index.js';
 import { selfSignedCert } from '../../test/infra/tls.js';
 

@@ -1,5 +1,5 @@
 /**
- * The client's one HTTP transport: node:http / node:https over keep-alive agents.
+ * The client's Node transport: node:http / node:https over keep-alive agents.
  *
  * Global fetch (undici) builds WHATWG Request/Headers/Response objects and a web
  * stream per call; with the scheduler writing thousands of statuses that was
@@ -11,8 +11,17 @@
  * socket for minutes; in the shared pool, enough informers would starve (or,
  * at maxSockets, deadlock) the calls they depend on.
  */
-import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import {
+  DEFAULT_IDLE_TIMEOUT_MS,
+  parseServerUrl,
+  type BufferedResponse,
+  type Headers,
+  type StreamResponse,
+  type Transport,
+  type TransportRequest,
+} from './transport.js';
 
 export interface TlsOptions {
   /** PEM CA bundle that signed the server's certificate. */
@@ -21,7 +30,7 @@ export interface TlsOptions {
   insecureSkipTlsVerify?: boolean;
 }
 
-export interface TransportOptions {
+export interface NodeTransportOptions {
   tls?: TlsOptions;
   /** Concurrent connections for JSON calls (default 64); further calls queue. Streams are not counted. */
   maxSockets?: number;
@@ -35,8 +44,7 @@ export interface TransportOptions {
   connectTimeoutMs?: number;
 }
 
-export const DEFAULT_MAX_SOCKETS = 64;
-const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
+const DEFAULT_MAX_SOCKETS = 64;
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 /**
  * A pooled socket idle this long is closed by us. The server's keep-alive
@@ -47,25 +55,6 @@ const FREE_SOCKET_TIMEOUT_MS = 30_000;
 /** Methods safe to resend when a pooled socket turns out to be dead (the server never saw them). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 
-export type Headers = Record<string, string>;
-
-export interface BufferedResponse {
-  status: number;
-  statusText: string;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-}
-
-export interface StreamResponse {
-  status: number;
-  statusText: string;
-  headers: IncomingHttpHeaders;
-  /** The body as it arrives; iterate it, then call close(). */
-  body: IncomingMessage;
-  /** Ends the stream and its connection; safe to call more than once. */
-  close(): void;
-}
-
 /** The reused keep-alive socket was already dead: nothing reached the server, the call may be resent. */
 class StaleSocket extends Error {
   constructor(readonly original: unknown) {
@@ -73,7 +62,7 @@ class StaleSocket extends Error {
   }
 }
 
-export class Transport {
+export class NodeTransport implements Transport {
   private readonly secure: boolean;
   private readonly hostname: string;
   private readonly port: string;
@@ -85,9 +74,8 @@ export class Transport {
   private readonly idleTimeoutMs: number;
   private readonly connectTimeoutMs: number;
 
-  constructor(server: string, options: TransportOptions = {}) {
-    const url = new URL(server);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`unsupported server URL scheme: ${url.protocol}`);
+  constructor(server: string, options: NodeTransportOptions = {}) {
+    const url = parseServerUrl(server);
     this.secure = url.protocol === 'https:';
     // URL keeps IPv6 literals bracketed; the socket layer wants them bare.
     this.hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
@@ -104,15 +92,15 @@ export class Transport {
     this.send = this.secure ? httpsRequest : httpRequest;
   }
 
-  /** One call with the whole response body read into one Buffer. Rejects on connection errors and on abort (with the signal's reason). */
-  async request(method: string, path: string, headers: Headers, body?: string, signal?: AbortSignal): Promise<BufferedResponse> {
+  /** One call with the whole response body read into one Buffer, decoded once. */
+  async request(request: TransportRequest): Promise<BufferedResponse> {
     for (;;) {
       try {
-        return await this.once(method, path, headers, body, signal);
+        return await this.once(request);
       } catch (err) {
         if (err instanceof StaleSocket) {
           // Each dead socket is destroyed as found, so this ends once the pool is drained of them.
-          if (IDEMPOTENT.has(method)) continue;
+          if (IDEMPOTENT.has(request.method)) continue;
           throw err.original;
         }
         throw err;
@@ -120,21 +108,20 @@ export class Transport {
     }
   }
 
-  /** A streaming GET (watch, logs). Resolves once the headers arrive; `signal` aborting destroys the connection. */
-  stream(path: string, headers: Headers, signal?: AbortSignal): Promise<StreamResponse> {
+  /** A streaming call (watch, logs) on its own connection; `signal` aborting destroys it. */
+  stream({ method, path, headers, body, signal }: TransportRequest): Promise<StreamResponse> {
     return new Promise((resolve, reject) => {
-      const req = this.open('GET', path, headers, this.streams, signal);
+      const req = this.open(method, path, withLength(headers, body), this.streams, signal);
       req.on('error', (err) => reject(signal?.aborted ? signal.reason : err));
       req.on('response', (res) => {
         resolve({
           status: res.statusCode ?? 0,
           statusText: res.statusMessage ?? '',
-          headers: res.headers,
           body: res,
           close: () => req.destroy(),
         });
       });
-      req.end();
+      req.end(body);
     });
   }
 
@@ -144,9 +131,9 @@ export class Transport {
     this.streams.destroy();
   }
 
-  private once(method: string, path: string, headers: Headers, body: string | undefined, signal: AbortSignal | undefined): Promise<BufferedResponse> {
+  private once({ method, path, headers, body, signal }: TransportRequest): Promise<BufferedResponse> {
     return new Promise((resolve, reject) => {
-      const req = this.open(method, path, headers, this.pool, signal);
+      const req = this.open(method, path, withLength(headers, body), this.pool, signal);
       let answered = false;
       const fail = (err: unknown) => {
         if (signal?.aborted) reject(signal.reason);
@@ -163,13 +150,11 @@ export class Transport {
           resolve({
             status: res.statusCode ?? 0,
             statusText: res.statusMessage ?? '',
-            headers: res.headers,
-            body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks),
+            text: (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8'),
           });
         });
       });
-      if (body !== undefined) req.end(body);
-      else req.end();
+      req.end(body);
     });
   }
 
@@ -184,7 +169,13 @@ export class Transport {
       timeout: this.idleTimeoutMs,
       ...(signal ? { signal } : {}),
     });
-    req.on('timeout', () => req.destroy(new Error(`no response from the server for ${this.idleTimeoutMs} ms`)));
+    req.on('timeout', () => {
+      const err = new Error(`no response from the server for ${this.idleTimeoutMs} ms`);
+      // Once a response is streaming, its reader must see this error, not a bare 'aborted'.
+      const res = (req as { res?: { destroy(err: Error): void } | null }).res;
+      if (res) res.destroy(err);
+      else req.destroy(err);
+    });
     // Only a fresh connection is still connecting, so pooled calls pay for no timer here.
     req.on('socket', (socket) => {
       if (!socket.connecting) return;
@@ -195,6 +186,10 @@ export class Transport {
     });
     return req;
   }
+}
+
+function withLength(headers: Headers, body: string | undefined): Headers {
+  return body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) };
 }
 
 function isReset(err: unknown): boolean {
