@@ -16,7 +16,7 @@ import { after, test } from 'node:test';
 import { SkyShiftClient, type ApiObject } from '../src/client/index.js';
 import { DEFAULT_OPTIONS, runLeaderTerm, type ControllerOptions, type Logger } from '../src/controllers/index.js';
 import { systemClock } from '../src/lib/index.js';
-import { createManager, type ClusterManager, type JobObject, type JobShare } from '../src/managers/index.js';
+import { createManager, type ClusterManager, type JobShare } from '../src/managers/index.js';
 import { createApiServer, type ApiServer } from '../src/server/index.js';
 import { openStore, type JsonObject, type Store } from '../src/store/index.js';
 
@@ -40,12 +40,12 @@ const options: ControllerOptions = {
   statusKeepaliveSeconds: 1,
   maxSubmitFailures: 3,
   submitRetryBaseMs: 20,
-  managerFactory: (c: Cluster) => refusing(createManager(c as never)),
+  managerFactory: (c: Cluster) => refusing(createManager(c)),
 };
 
 function refusing(inner: ClusterManager): ClusterManager {
   return Object.assign(Object.create(inner) as ClusterManager, {
-    submit: async (job: JobObject, share: JobShare) => {
+    submit: async (job: Job, share: JobShare) => {
       if (job.metadata.name === 'refused') throw new Error(`The property 'options.env['TOKEN']' must be a string without null bytes. Received '${String(job.spec.envs?.['TOKEN'])}'`);
       return inner.submit(job, share);
     },

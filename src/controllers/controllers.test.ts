@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { type Cluster, type Job } from '../api/index.js';
 import { after, before, test } from 'node:test';
 import { SkyShiftClient, type ApiObject } from '../client/index.js';
-import { SimManager, type ClusterManager, type JobObject, type JobShare, type LogOptions } from '../managers/index.js';
+import { SimManager, type ClusterManager, type JobShare, type LogOptions } from '../managers/index.js';
 import { createApiServer, type ApiServer } from '../server/index.js';
 import { openStore } from '../store/index.js';
 import { EventRecorder } from './runtime/events.js';
@@ -23,7 +23,7 @@ class Probe implements ClusterManager {
   down = false;
   readonly submits: { uid: string; ranks: number[] }[] = [];
   readonly cancels: { uid: string; ranks: number[] | undefined }[] = [];
-  onSubmit: ((job: JobObject, share: JobShare) => Promise<void>) | undefined;
+  onSubmit: ((job: Job, share: JobShare) => Promise<void>) | undefined;
   constructor(readonly inner: SimManager) {}
   connect() {
     return this.inner.connect();
@@ -32,7 +32,7 @@ class Probe implements ClusterManager {
     if (this.down) throw new Error('connection refused');
     return this.inner.status();
   }
-  async submit(job: JobObject, share: JobShare) {
+  async submit(job: Job, share: JobShare) {
     if (this.down) throw new Error('connection refused');
     await this.onSubmit?.(job, share);
     this.submits.push({ uid: job.metadata.uid ?? '', ranks: [...share.ranks] });

@@ -13,6 +13,3 @@ export { createJobLogs, type JobLogOptions, type JobLogs, type JobLogsOptions } 
 export { LocalManager, type LocalManagerConfig, DirLockedError, lockDirectory, lockHolder, type LockHolder } from './local/index.js';
 export { SimManager, type SimManagerConfig } from './sim/index.js';
 export { SlurmManager, type SlurmManagerConfig } from './slurm/index.js';
-
-/** @deprecated Use `Job` from src/api; kept only until the controllers' tests switch (issue 9). */
-export type { Job as JobObject } from '../api/index.js';
