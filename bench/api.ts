@@ -68,13 +68,7 @@ function jobBody(name: string, namespace = 'default'): string {
 }
 
 /** Runs `load` and records it; with `pid`, also that process's CPU time per operation. */
-async function measured(
-  pid: number | undefined,
-  backend: string,
-  op: string,
-  concurrency: number,
-  load: () => ReturnType<typeof runLoad>,
-): Promise<Row> {
+async function measured(pid: number | undefined, backend: string, op: string, concurrency: number, load: () => ReturnType<typeof runLoad>): Promise<Row> {
   const before = pid === undefined ? 0 : cpuTicks(pid);
   const r = await load();
   const cpuUs = pid === undefined || r.latencies.length === 0 ? undefined : ((cpuTicks(pid) - before) * 10_000) / r.latencies.length;
@@ -95,7 +89,9 @@ function record(backend: string, op: string, concurrency: number, r: Awaited<Ret
   };
   rows.push(row);
   const err = r.errors ? ` errors=${r.errors} (${r.firstError})` : '';
-  console.error(`  ${backend} ${op} c=${concurrency}: ${row.perSec.toFixed(0)}/s p50 ${row.p50.toFixed(2)} ms p99 ${row.p99.toFixed(2)} ms${cpuUs === undefined ? '' : ` server CPU ${cpuUs.toFixed(0)} µs/op`}${err}`);
+  console.error(
+    `  ${backend} ${op} c=${concurrency}: ${row.perSec.toFixed(0)}/s p50 ${row.p50.toFixed(2)} ms p99 ${row.p99.toFixed(2)} ms${cpuUs === undefined ? '' : ` server CPU ${cpuUs.toFixed(0)} µs/op`}${err}`,
+  );
   return row;
 }
 
@@ -317,10 +313,7 @@ async function main(): Promise<void> {
     'operation (from /proc), the steadiest figure on shared cores.',
   ].join(' ');
   lines.push(`### bench:api — ${new Date().toISOString().slice(0, 10)}`, '', `Machine: ${machine}`, '', about, '');
-  lines.push(
-    '| backend | operation | concurrency | n | ops/s | p50 ms | p99 ms | server CPU µs/op | errors |',
-    '|---|---|---|---|---|---|---|---|---|',
-  );
+  lines.push('| backend | operation | concurrency | n | ops/s | p50 ms | p99 ms | server CPU µs/op | errors |', '|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     const cpu = r.cpuUs === undefined ? '—' : fmt(r.cpuUs, 0);
     lines.push(`| ${r.backend} | ${r.op} | ${r.concurrency} | ${r.n} | ${fmt(r.perSec, 0)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${cpu} | ${r.errors} |`);
@@ -330,13 +323,23 @@ async function main(): Promise<void> {
     const api = find('API on etcd', 'create', c);
     const raw = find(RAW_PUT, 'put', c);
     const txn = find(RAW_TXN, 'txn create', c);
-    if (api && raw) lines.push(`- API-on-etcd creates / raw etcd puts at concurrency ${c}: **${((api.perSec / raw.perSec) * 100).toFixed(0)}%** (${fmt(api.perSec, 0)} vs ${fmt(raw.perSec, 0)} per s)`);
-    if (api && txn) lines.push(`- API-on-etcd creates / raw etcd create txns at concurrency ${c}: **${((api.perSec / txn.perSec) * 100).toFixed(0)}%** (${fmt(api.perSec, 0)} vs ${fmt(txn.perSec, 0)} per s)`);
+    if (api && raw)
+      lines.push(
+        `- API-on-etcd creates / raw etcd puts at concurrency ${c}: **${((api.perSec / raw.perSec) * 100).toFixed(0)}%** (${fmt(api.perSec, 0)} vs ${fmt(raw.perSec, 0)} per s)`,
+      );
+    if (api && txn)
+      lines.push(
+        `- API-on-etcd creates / raw etcd create txns at concurrency ${c}: **${((api.perSec / txn.perSec) * 100).toFixed(0)}%** (${fmt(api.perSec, 0)} vs ${fmt(txn.perSec, 0)} per s)`,
+      );
   }
   const sqliteCreate = find('API on sqlite', 'create', 50);
   if (sqliteCreate) lines.push(`- creates on sqlite at concurrency 50: **${fmt(sqliteCreate.perSec, 0)}/s** (target ≥ 5,000)`);
-  lines.push(`- list of ${LIST_JOBS} jobs (${(list.bytes / 2 ** 20).toFixed(1)} MiB JSON): p50 **${fmt(list.p50)} ms**, p99 **${fmt(list.p99)} ms** (target p99 < 150 ms)`);
-  lines.push(`- watch fan-out, ${fan.watchers} watchers, ${FANOUT_WRITES} writes: until every watcher has the event p50 **${fmt(fan.allP50)} ms**, p99 **${fmt(fan.allP99)} ms** (target p99 < 100 ms); per watcher p50 ${fmt(fan.eachP50)} ms, p99 ${fmt(fan.eachP99)} ms`);
+  lines.push(
+    `- list of ${LIST_JOBS} jobs (${(list.bytes / 2 ** 20).toFixed(1)} MiB JSON): p50 **${fmt(list.p50)} ms**, p99 **${fmt(list.p99)} ms** (target p99 < 150 ms)`,
+  );
+  lines.push(
+    `- watch fan-out, ${fan.watchers} watchers, ${FANOUT_WRITES} writes: until every watcher has the event p50 **${fmt(fan.allP50)} ms**, p99 **${fmt(fan.allP99)} ms** (target p99 < 100 ms); per watcher p50 ${fmt(fan.eachP50)} ms, p99 ${fmt(fan.eachP99)} ms`,
+  );
   console.log(lines.join('\n'));
 }
 

@@ -51,7 +51,12 @@ async function creates(server: TestServer, headers: Record<string, string>, pref
 }
 
 function summary(runs: Run[]): Run {
-  return { cpuUs: median(runs.map((r) => r.cpuUs)), perSec: median(runs.map((r) => r.perSec)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)) };
+  return {
+    cpuUs: median(runs.map((r) => r.cpuUs)),
+    perSec: median(runs.map((r) => r.perSec)),
+    p50: median(runs.map((r) => r.p50)),
+    p99: median(runs.map((r) => r.p99)),
+  };
 }
 
 const servers: TestServer[] = [];
@@ -78,7 +83,9 @@ try {
     for (const v of order) {
       const run = await creates(v.server, v.headers, `r${round}`, N);
       results.get(v.name)!.push(run);
-      console.error(`  round ${round + 1} ${v.name}: ${run.perSec.toFixed(0)}/s ${run.cpuUs.toFixed(0)} µs CPU/create p50 ${run.p50.toFixed(2)} ms p99 ${run.p99.toFixed(2)} ms`);
+      console.error(
+        `  round ${round + 1} ${v.name}: ${run.perSec.toFixed(0)}/s ${run.cpuUs.toFixed(0)} µs CPU/create p50 ${run.p50.toFixed(2)} ms p99 ${run.p99.toFixed(2)} ms`,
+      );
     }
   }
   console.log(`\ncreates, sqlite, concurrency ${CONCURRENCY}, ${N} per run, median of ${ROUNDS} interleaved rounds\n`);

@@ -63,7 +63,6 @@ const log = (msg: string) => console.error(`[bench:scheduler] ${msg}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 
-
 interface BenchJob {
   name: string;
   replicas: number;
@@ -168,7 +167,13 @@ function placedNow(j: Obj): boolean {
 }
 
 /** Follows one kind from `resourceVersion`, reconnecting until `signal` aborts. */
-async function follow(client: SkyShiftClient, kind: 'jobs' | 'clusters', resourceVersion: string, onObject: (obj: Obj, at: number) => void, signal: AbortSignal): Promise<void> {
+async function follow(
+  client: SkyShiftClient,
+  kind: 'jobs' | 'clusters',
+  resourceVersion: string,
+  onObject: (obj: Obj, at: number) => void,
+  signal: AbortSignal,
+): Promise<void> {
   let rv = resourceVersion;
   while (!signal.aborted) {
     try {
@@ -321,7 +326,12 @@ async function runPlacement(sky: SkyShiftInstance): Promise<PlacementResult> {
     agent.destroy();
     const expected = JOBS - created.errors;
     log(`created in ${fmt(createWallMs / 1000)} s (${fmt((JOBS / createWallMs) * 1000, 0)}/s), errors ${created.errors}`);
-    await waitUntil('backlog PENDING', () => pendingSeen.size >= expected, () => `${pendingSeen.size}/${expected} PENDING`, PLACE_TIMEOUT_MS);
+    await waitUntil(
+      'backlog PENDING',
+      () => pendingSeen.size >= expected,
+      () => `${pendingSeen.size}/${expected} PENDING`,
+      PLACE_TIMEOUT_MS,
+    );
     const backlogMs = performance.now() - t0;
     log(`all ${expected} jobs PENDING after ${fmt(backlogMs / 1000)} s`);
     if (placedAt.size > 0) throw new Error(`${placedAt.size} jobs were placed before any cluster existed`);
@@ -340,12 +350,19 @@ async function runPlacement(sky: SkyShiftInstance): Promise<PlacementResult> {
       });
       return 201;
     });
-    await waitUntil('placement', () => placedAt.size >= expected, () => `${placedAt.size}/${expected} placed, ${readyAt.size}/${CLUSTERS} clusters READY`, PLACE_TIMEOUT_MS);
+    await waitUntil(
+      'placement',
+      () => placedAt.size >= expected,
+      () => `${placedAt.size}/${expected} placed, ${readyAt.size}/${CLUSTERS} clusters READY`,
+      PLACE_TIMEOUT_MS,
+    );
     const placeCpuMs = ticksToMs(cpuTicks(sky.daemon.pid) - cpuAtCap);
     const lastPlaced = Math.max(...placedAt.values());
     const placeMs = lastPlaced - tCap;
     const clustersReadyMs = readyAt.size > 0 ? Math.max(...readyAt.values()) - tCap : NaN;
-    log(`placed ${placedAt.size}/${expected} in ${fmt(placeMs / 1000, 2)} s after capacity appeared (clusters READY after ${fmt(clustersReadyMs / 1000, 2)} s)`);
+    log(
+      `placed ${placedAt.size}/${expected} in ${fmt(placeMs / 1000, 2)} s after capacity appeared (clusters READY after ${fmt(clustersReadyMs / 1000, 2)} s)`,
+    );
     const metrics = (await scrapeMetrics(sky.url, sky.token)) ?? '';
     const engineMetric = engineDecisionMetric(metrics);
     const placedEngineMetric = placedDecisionBuckets(metrics);
@@ -355,7 +372,7 @@ async function runPlacement(sky: SkyShiftInstance): Promise<PlacementResult> {
     let all: Obj[] = [];
     let states: Record<string, number> = {};
     const settleDeadline = Date.now() + (QUICK ? 30_000 : 60_000);
-    for (let lastPending = -1; ; ) {
+    for (let lastPending = -1; ;) {
       await sleep(3000);
       all = (await listAll(client, 'jobs', 'default')).filter((j) => byName.has(j.metadata.name));
       states = {};
@@ -532,7 +549,9 @@ async function main(): Promise<void> {
   log(`raw store baseline: ${RAW_WRITES} creates`);
   if (LOCAL_ONLY) {
     const local = await localLatency();
-    console.log(`Local create-to-RUNNING (${LOCAL_JOBS} jobs): p50 ${fmt(percentile(local.latencies, 50))} ms, p99 ${fmt(percentile(local.latencies, 99))} ms, max ${fmt(Math.max(...local.latencies))} ms, ${local.timeouts} timed out`);
+    console.log(
+      `Local create-to-RUNNING (${LOCAL_JOBS} jobs): p50 ${fmt(percentile(local.latencies, 50))} ms, p99 ${fmt(percentile(local.latencies, 99))} ms, max ${fmt(Math.max(...local.latencies))} ms, ${local.timeouts} timed out`,
+    );
     return;
   }
   const raw = await rawStoreRate();
@@ -572,7 +591,7 @@ async function main(): Promise<void> {
       ? '| Local create-to-RUNNING | skipped (--placement-only) | — |'
       : `| Local create-to-RUNNING (1 replica of 0.05 cpu, \`sleep 1\`, ${LOCAL_JOBS} jobs one at a time on a 4-cpu local cluster) | p50 ${fmt(l50)} ms, p99 ${fmt(l99)} ms${local.timeouts ? `, ${local.timeouts} timed out` : ''} | p50 < 300 ms: ${target(l50 < 300)} |`,
     '',
-    'Placement is timed by a client watch: from sending the first cluster create to the watch event that shows the last job\'s `status.placements`; it includes the clusters\' first heartbeats, the API, the store and watch fan-out, and the skylets submitting and syncing the placed jobs on the same server meanwhile.',
+    "Placement is timed by a client watch: from sending the first cluster create to the watch event that shows the last job's `status.placements`; it includes the clusters' first heartbeats, the API, the store and watch fan-out, and the skylets submitting and syncing the placed jobs on the same server meanwhile.",
   ].join('\n');
   console.log(out);
 }
