@@ -23,7 +23,9 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
   const url = new URL(req.url ?? '/', 'http://x');
   if (url.searchParams.get('watch') === 'true') {
     if (url.searchParams.get('resourceVersion') === 'gone') {
-      res.writeHead(410, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', reason: 'Expired', message: 'too old resource version', code: 410 }));
+      res
+        .writeHead(410, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ kind: 'Status', reason: 'Expired', message: 'too old resource version', code: 410 }));
       return;
     }
     res.writeHead(200, { 'content-type': 'application/x-ndjson' });
@@ -31,7 +33,9 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
     return; // held open: only the client can end it
   }
   if (url.pathname === '/default/jobs/missing') {
-    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', reason: 'NotFound', message: 'jobs "missing" not found', code: 404 }));
+    res
+      .writeHead(404, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ kind: 'Status', reason: 'NotFound', message: 'jobs "missing" not found', code: 404 }));
     return;
   }
   const chunks: Buffer[] = [];
@@ -74,6 +78,16 @@ async function listen(server: Server, scheme: 'http' | 'https'): Promise<Counted
   };
 }
 
+/** Runs `fn` against a counting HTTP server serving `handler`, stopped afterwards. */
+async function serving(fn: (s: Counted) => Promise<void>): Promise<void> {
+  const s = await listen(createServer(handler), 'http');
+  try {
+    await fn(s);
+  } finally {
+    await s.stop();
+  }
+}
+
 async function until(what: string, check: () => boolean, ms = 2000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {
@@ -82,46 +96,33 @@ async function until(what: string, check: () => boolean, ms = 2000): Promise<voi
   }
 }
 
-test('sequential calls reuse one keep-alive connection', async () => {
-  const s = await listen(createServer(handler), 'http');
-  try {
+test('sequential calls reuse one keep-alive connection', () =>
+  serving(async (s) => {
     const client = new SkyShiftClient({ server: s.url });
     for (let i = 0; i < 5; i++) assert.equal((await client.get('jobs', 'a')).metadata.name, 'a');
     await client.updateStatus('jobs', { ...job, status: { phase: 'RUNNING' } } as never);
     assert.equal(s.connections(), 1);
-  } finally {
-    await s.stop();
-  }
-});
+  }));
 
-test('concurrent calls are capped at maxSockets connections and all complete', async () => {
-  const s = await listen(createServer(handler), 'http');
-  try {
+test('concurrent calls are capped at maxSockets connections and all complete', () =>
+  serving(async (s) => {
     const client = new SkyShiftClient({ server: s.url, maxSockets: 3 });
     const all = await Promise.all(Array.from({ length: 20 }, () => client.get('jobs', 'a')));
     assert.equal(all.length, 20);
     assert.equal(s.connections(), 3);
-  } finally {
-    await s.stop();
-  }
-});
+  }));
 
-test('an HTTP error status is an ApiError carrying the server message, for calls and for watches', async () => {
-  const s = await listen(createServer(handler), 'http');
-  try {
+test('an HTTP error status is an ApiError carrying the server message, for calls and for watches', () =>
+  serving(async (s) => {
     const client = new SkyShiftClient({ server: s.url });
     await assert.rejects(client.get('jobs', 'missing'), (err: unknown) => err instanceof ApiError && err.code === 404 && /not found/.test(err.message));
     const watch = client.watch('jobs', { resourceVersion: 'gone' });
     await assert.rejects(watch.next(), (err: unknown) => err instanceof ApiError && err.code === 410);
     await until('the failed watch connection to close', () => s.sockets.size <= 1);
-  } finally {
-    await s.stop();
-  }
-});
+  }));
 
-test('aborting a streaming watch closes its socket; a watch does not hold a pooled connection', async () => {
-  const s = await listen(createServer(handler), 'http');
-  try {
+test('aborting a streaming watch closes its socket; a watch does not hold a pooled connection', () =>
+  serving(async (s) => {
     const client = new SkyShiftClient({ server: s.url, maxSockets: 1 });
     const abort = new AbortController();
     const events: string[] = [];
@@ -136,24 +137,17 @@ test('aborting a streaming watch closes its socket; a watch does not hold a pool
     await done; // an aborted watch ends quietly
     await until('the watch socket to close', () => s.sockets.size === 1);
     assert.deepEqual(events, ['ADDED']);
-  } finally {
-    await s.stop();
-  }
-});
+  }));
 
-test('leaving a watch loop early (no abort) also closes its socket', async () => {
-  const s = await listen(createServer(handler), 'http');
-  try {
+test('leaving a watch loop early (no abort) also closes its socket', () =>
+  serving(async (s) => {
     const client = new SkyShiftClient({ server: s.url });
     for await (const event of client.watch('jobs')) {
       assert.equal(event.type, 'ADDED');
       break;
     }
     await until('the watch socket to close', () => s.sockets.size === 0);
-  } finally {
-    await s.stop();
-  }
-});
+  }));
 
 test('an abort before the response rejects with the abort reason, not UnreachableError', async () => {
   const server = createServer(() => {}); // never answers
@@ -205,7 +199,10 @@ test('HTTPS: a CA file is trusted, an unknown CA is unreachable, insecure skips 
       abort.abort();
     }
     assert.deepEqual(events, ['ADDED']);
-    await assert.rejects(new SkyShiftClient({ server: s.url }).get('jobs', 'a'), (err: unknown) => err instanceof UnreachableError && /cannot reach/.test(err.message));
+    await assert.rejects(
+      new SkyShiftClient({ server: s.url }).get('jobs', 'a'),
+      (err: unknown) => err instanceof UnreachableError && /cannot reach/.test(err.message),
+    );
     const insecure = new SkyShiftClient({ server: s.url, tls: { insecureSkipTlsVerify: true } });
     assert.equal((await insecure.get('jobs', 'a')).metadata.name, 'a');
   } finally {

@@ -5,7 +5,6 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { ApiError, badRequest } from '../api/index.js';
-import { DEFAULT_LIMITS } from '../api/limits.js';
 import { checkDecoded } from './body-limits.js';
 import { decodeYaml } from './yaml-body.js';
 
@@ -52,9 +51,6 @@ export function decodeBody(raw: unknown, contentType: string | undefined): { for
   checkDecoded(value);
   return { format, value };
 }
-
-/** Deeper than any real manifest (a Job is about 7 levels), far below the stack limit. */
-export const MAX_DEPTH = DEFAULT_LIMITS.maxDepth;
 
 function decodeJson(raw: string): unknown {
   try {

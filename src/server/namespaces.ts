@@ -8,7 +8,7 @@ import { type ServerContext } from './context.js';
 import { forCreate } from './objects.js';
 import { RESERVED_NAMESPACES } from './router.js';
 
-export const DEFAULT_NAMESPACE = 'default';
+const DEFAULT_NAMESPACE = 'default';
 
 export function isNamespaceKind(kind: KindInfo): boolean {
   return kind.plural === 'namespaces' && !kind.namespaced;

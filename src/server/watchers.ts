@@ -71,7 +71,7 @@ export class Watchers {
   }
 }
 
-export function matchesFilter(filter: WatchFilter, object: CachedObject): boolean {
+function matchesFilter(filter: WatchFilter, object: CachedObject): boolean {
   if (filter.key !== undefined ? object.key !== filter.key : !object.key.startsWith(filter.prefix)) return false;
   return !filter.selector || filter.selector.length === 0 || matchesLabels(filter.selector, object.obj.metadata.labels);
 }

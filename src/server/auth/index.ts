@@ -18,7 +18,7 @@ import { accountRoutes, type AccountRoutes } from './routes.js';
 import { AuthService } from './service.js';
 import { CacheView } from './view.js';
 
-export { ADMIN_USER, CONTROLLER_USER, DEFAULT_ROLES } from './bootstrap.js';
+export { CONTROLLER_USER } from './bootstrap.js';
 export type { Principal } from './service.js';
 export type { AccountRoutes } from './routes.js';
 

@@ -32,7 +32,7 @@ function inNamespace(role: RoleView, namespace: string | undefined): boolean {
 }
 
 /** True if `role` alone allows `request` (membership not considered). */
-export function roleAllows(role: RoleView, request: Request): boolean {
+function roleAllows(role: RoleView, request: Request): boolean {
   if (!inNamespace(role, request.namespace)) return false;
   return role.spec.rules.some((r) => matches(r.actions, request.action) && matches(r.resources, request.resource));
 }

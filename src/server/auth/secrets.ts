@@ -20,7 +20,7 @@ export interface InviteRecord {
   expiresAt: string;
 }
 
-export function tokenDigest(token: string): string {
+function tokenDigest(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
