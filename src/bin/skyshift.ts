@@ -5,15 +5,12 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { VERSION } from '../lib/index.js';
-import { createApiServer } from '../server/index.js';
-import { openStore } from '../store/index.js';
-import { addAuthFlags, setupSecurity, type AuthFlags } from './auth-setup.js';
+import { startApiServer, type ApiServerFlags } from './api-server.js';
+import { addAuthFlags } from './auth-setup.js';
 import { runControllersCommand, type ControllersCommandOptions } from './controllers-cmd.js';
-import { claimDataDir, dataDirOf } from './data-dir.js';
 import { createLogger } from './logger.js';
 import { onShutdown } from './shutdown.js';
 import { runUp, type UpCommandOptions } from './up.js';
-import { wireManagers } from './wire-managers.js';
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 function parsePort(value: string): number {
@@ -33,49 +30,24 @@ function parseLevel(value: string): string {
   return value;
 }
 
-export interface ServerCommandOptions extends AuthFlags {
-  host: string;
-  port: number;
-  store: string;
+export interface ServerCommandOptions extends ApiServerFlags {
   logLevel: string;
   watchBookmarkSeconds: number;
   watchHistory: number;
-  maxReplicas: number;
 }
 
 /** Runs the API server until SIGTERM/SIGINT, then stops accepting, ends watches, closes the store. */
 async function runServer(options: ServerCommandOptions): Promise<void> {
   const logger = createLogger(options.logLevel, 'skyshift-server');
-  const releaseDataDir = claimDataDir(dataDirOf(options), `skyshift server on port ${options.port}`);
-  const store = await openStore(options.store);
-  const security = await setupSecurity(store, options, logger).catch(async (err: unknown) => {
-    await store.close().catch(() => {});
-    throw err;
-  });
-  const server = createApiServer({
-    ...security.options,
-    // Logs are read through the cluster managers (local files, cluster APIs) of the host the server runs on.
-    ...wireManagers(store),
-    store,
-    logger,
-    version: VERSION,
+  const { server, store, releaseDataDir } = await startApiServer(options, 'skyshift server', logger, {
     bookmarkIntervalMs: options.watchBookmarkSeconds * 1000,
     watchHistory: options.watchHistory,
-    limits: { maxReplicas: options.maxReplicas },
   });
   onShutdown(logger, async () => {
     await server.close();
     await store.close();
     releaseDataDir();
   });
-  try {
-    const url = await server.start({ host: options.host, port: options.port });
-    logger.info({ url, store: store.backend }, 'skyshift API server listening');
-  } catch (err) {
-    await server.close().catch(() => {});
-    await store.close().catch(() => {});
-    throw err;
-  }
 }
 
 export function buildProgram(): Command {

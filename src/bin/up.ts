@@ -5,20 +5,13 @@ import { ApiError, normalizeClusterName, parseCpus, parseMemory } from '../api/i
 import { saveCurrentContext } from '../cli/index.js';
 import { SkyShiftClient } from '../client/index.js';
 import { controllerRegistry, runControllers } from '../controllers/index.js';
-import { VERSION } from '../lib/index.js';
-import { createApiServer } from '../server/index.js';
-import { openStore } from '../store/index.js';
-import { setupSecurity, type AuthFlags, type Security } from './auth-setup.js';
+import { startApiServer, type ApiServerFlags } from './api-server.js';
+import type { Security } from './auth-setup.js';
 import { controllerOptions, type ControllerFlags } from './controllers-cmd.js';
-import { claimDataDir, dataDirOf } from './data-dir.js';
 import { createLogger } from './logger.js';
 import { onShutdown } from './shutdown.js';
-import { wireManagers } from './wire-managers.js';
 
-export interface UpCommandOptions extends ControllerFlags, AuthFlags {
-  host: string;
-  port: number;
-  store: string;
+export interface UpCommandOptions extends ControllerFlags, ApiServerFlags {
   localCluster: boolean;
   localCpus?: string;
   localMemory?: string;
@@ -29,33 +22,9 @@ const ADMIN_TOKEN_SECONDS = 30 * 24 * 3600;
 
 export async function runUp(options: UpCommandOptions): Promise<void> {
   const logger = createLogger(options.logLevel, 'skyshift');
-  // Before anything is opened or written: a second `up` on this data dir stops here, touching nothing.
-  const releaseDataDir = claimDataDir(dataDirOf(options), `skyshift up on port ${options.port}`);
-  const store = await openStore(options.store);
-  const security = await setupSecurity(store, options, logger).catch(async (err: unknown) => {
-    await store.close().catch(() => {});
-    throw err;
-  });
   // The API server's /metrics also shows the in-process controllers' registry (merged
   // per scrape, so only an authorised 200 ever carries it).
-  const server = createApiServer({
-    ...security.options,
-    ...wireManagers(store),
-    store,
-    logger,
-    version: VERSION,
-    metricsRegistries: [controllerRegistry],
-    limits: { maxReplicas: options.maxReplicas },
-  });
-  let url: string;
-  try {
-    url = await server.start({ host: options.host, port: options.port });
-  } catch (err) {
-    await server.close().catch(() => {});
-    await store.close().catch(() => {});
-    throw err;
-  }
-  logger.info({ url, store: store.backend }, 'skyshift API server listening');
+  const { server, store, security, url, releaseDataDir } = await startApiServer(options, 'skyshift up', logger, { metricsRegistries: [controllerRegistry] });
   // The controllers run as their own service account, even in-process.
   const client = new SkyShiftClient({ server: url, ...(security.auth ? { token: security.auth.controllerToken } : {}) });
   const abort = new AbortController();
