@@ -215,11 +215,12 @@ function report(base: Side, head: Side, results: Map<Side, RoundFigures[]>, mach
     ),
     '',
     `Over-commit in all ${2 * ROUNDS} backlog runs: ${[...results.values()].flat().every(overcommitFree) ? '**zero**' : '**found**'} — per run:`,
-    `clusters given more than their capacity: ${perRun((r) => r.backlog.clusterOvercommit)};`,
-    `replicas the sim clusters found no node for (still PENDING when job sync settled): ${perRun((r) => r.backlog.simPendingReplicas)};`,
-    `jobs never placed: ${perRun((r) => r.backlog.neverPlaced)}.`,
-    `For information, clusters whose placed replicas a first-fit-decreasing packing could not fit into their nodes (a heuristic, not proof of over-commit; the sims' own packing is the row above): ${perRun((r) => r.backlog.nodeOvercommit)}.`,
-    `Create errors: ${perRun((r) => r.creates.errors)}.`,
+    '',
+    `- clusters given more than their capacity: ${perRun((r) => r.backlog.clusterOvercommit)};`,
+    `- replicas the sim clusters found no node for (still PENDING when job sync settled): ${perRun((r) => r.backlog.simPendingReplicas)};`,
+    `- jobs never placed: ${perRun((r) => r.backlog.neverPlaced)}.`,
+    `- For information, clusters whose placed replicas a first-fit-decreasing packing could not fit into their nodes (a heuristic, not proof of over-commit; the sims' own packing is the row above): ${perRun((r) => r.backlog.nodeOvercommit)}.`,
+    `- Create errors: ${perRun((r) => r.creates.errors)}.`,
   ].join('\n');
 }
 
