@@ -82,7 +82,10 @@ for (const [name, make] of Object.entries(TRANSPORTS)) {
       assert.equal(patched.metadata.labels?.extra, 'yes');
       await client.delete('jobs', `crud-${name}`);
       await assert.rejects(client.get('jobs', `crud-${name}`), rejectsWith('NotFound', 404));
-      await assert.rejects(client.create('jobs', { kind: 'Job', metadata: { name: 'Not A Name' }, spec: {} }), (err: unknown) => err instanceof ApiError && err.code >= 400 && err.code < 500);
+      await assert.rejects(
+        client.create('jobs', { kind: 'Job', metadata: { name: 'Not A Name' }, spec: {} }),
+        (err: unknown) => err instanceof ApiError && err.code >= 400 && err.code < 500,
+      );
       assert.ok((await client.version()).version);
     });
 
@@ -91,10 +94,16 @@ for (const [name, make] of Object.entries(TRANSPORTS)) {
       const selector = `page=${name}`;
       for (let i = 0; i < 5; i++) await client.create('jobs', job(`page-${name}-${i}`, { page: name }));
       const first = await client.list('jobs', { labelSelector: selector, limit: 2 });
-      assert.deepEqual(first.items.map((j) => j.metadata.name), [`page-${name}-0`, `page-${name}-1`]);
+      assert.deepEqual(
+        first.items.map((j) => j.metadata.name),
+        [`page-${name}-0`, `page-${name}-1`],
+      );
       assert.ok(first.metadata.continue);
       const second = await client.list('jobs', { labelSelector: selector, limit: 2, continue: first.metadata.continue! });
-      assert.deepEqual(second.items.map((j) => j.metadata.name), [`page-${name}-2`, `page-${name}-3`]);
+      assert.deepEqual(
+        second.items.map((j) => j.metadata.name),
+        [`page-${name}-2`, `page-${name}-3`],
+      );
       const all = await client.listAll('jobs', { labelSelector: selector, pageSize: 2 });
       assert.equal(all.items.length, 5);
       assert.equal(all.metadata.continue, undefined);
@@ -158,7 +167,10 @@ for (const [name, make] of Object.entries(TRANSPORTS)) {
     test('abort: before the response it rejects with the reason, not UnreachableError', async () => {
       const client = make(server.url);
       const aborted = AbortSignal.abort();
-      await assert.rejects(client.get('jobs', 'any', { signal: aborted }), (err: unknown) => err instanceof Error && err.name === 'AbortError' && !(err instanceof UnreachableError));
+      await assert.rejects(
+        client.get('jobs', 'any', { signal: aborted }),
+        (err: unknown) => err instanceof Error && err.name === 'AbortError' && !(err instanceof UnreachableError),
+      );
       const abort = new AbortController();
       const quiet = client.watch('jobs', { labelSelector: 'nothing=here', signal: abort.signal });
       const waiting = quiet.next();
@@ -189,7 +201,11 @@ describe('logs stream over both transports (skyshift up with a local cluster)', 
 
   test('follow streams lines as the job writes them, and stops on abort', async () => {
     const admin = sky.client;
-    await admin.create('jobs', { kind: 'Job', metadata: { name: 'ticker' }, spec: { run: 'i=0; while [ $i -lt 300 ]; do echo "tick $i"; i=$((i+1)); sleep 0.1; done', resources: { cpus: 1, memory: 64 } } });
+    await admin.create('jobs', {
+      kind: 'Job',
+      metadata: { name: 'ticker' },
+      spec: { run: 'i=0; while [ $i -lt 300 ]; do echo "tick $i"; i=$((i+1)); sleep 0.1; done', resources: { cpus: 1, memory: 64 } },
+    });
     const deadline = Date.now() + 30_000;
     while (((await admin.get('jobs', 'ticker')).status as { phase?: string }).phase !== 'ACTIVE') {
       if (Date.now() > deadline) throw new Error(`ticker never ran; log:\n${sky.logTail(20)}`);
@@ -204,7 +220,10 @@ describe('logs stream over both transports (skyshift up with a local cluster)', 
         if (lines.length === 5) abort.abort();
       }
       assert.equal(lines.length, 5, `${name}: the stream ended with the abort`);
-      assert.ok(lines.every((l) => /^tick \d+\n$/.test(l)), `${name}: ${JSON.stringify(lines)}`);
+      assert.ok(
+        lines.every((l) => /^tick \d+\n$/.test(l)),
+        `${name}: ${JSON.stringify(lines)}`,
+      );
       await assert.rejects(client.logs('default', 'no-such-job').next(), rejectsWith('NotFound', 404));
     }
     await admin.delete('jobs', 'ticker');

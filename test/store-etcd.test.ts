@@ -17,10 +17,15 @@ after(async () => {
 
 /** After a restart the client may need a moment (reconnect, circuit breaker) before calls succeed. */
 async function ready(store: Store): Promise<Store> {
-  await waitFor('etcd store to answer', async () => {
-    await store.currentRevision();
-    return true;
-  }, 20_000, 200);
+  await waitFor(
+    'etcd store to answer',
+    async () => {
+      await store.currentRevision();
+      return true;
+    },
+    20_000,
+    200,
+  );
   return store;
 }
 

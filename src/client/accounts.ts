@@ -31,10 +31,7 @@ export function login(client: RestClient, username: string, password: string): P
   return client.call('POST', '/login', { username, password });
 }
 
-export function register(
-  client: RestClient,
-  input: { username: string; password: string; invite: string; email?: string },
-): Promise<RegisterResult> {
+export function register(client: RestClient, input: { username: string; password: string; invite: string; email?: string }): Promise<RegisterResult> {
   return client.call('POST', '/register', input);
 }
 

@@ -9,14 +9,7 @@
  * bytes moving for `idleTimeoutMs` is aborted. A buffered call counts from
  * sending until its body is complete.
  */
-import {
-  DEFAULT_IDLE_TIMEOUT_MS,
-  parseServerUrl,
-  type BufferedResponse,
-  type StreamResponse,
-  type Transport,
-  type TransportRequest,
-} from './transport.js';
+import { DEFAULT_IDLE_TIMEOUT_MS, parseServerUrl, type BufferedResponse, type StreamResponse, type Transport, type TransportRequest } from './transport.js';
 
 export interface FetchTransportOptions {
   /** Default 300 s, as the Node transport. */

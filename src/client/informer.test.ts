@@ -76,19 +76,23 @@ class TestDoubleOfSkyShiftServer {
   }
 }
 
-const stream = (...events: unknown[]): WatchScript => (res) => {
-  res.writeHead(200, { 'content-type': 'application/json' });
-  // Split lines across writes so the client must reassemble them.
-  const text = events.map((e) => JSON.stringify(e) + '\n').join('');
-  const mid = Math.floor(text.length / 2);
-  res.write(text.slice(0, mid));
-  setTimeout(() => res.end(text.slice(mid)), 5);
-};
+const stream =
+  (...events: unknown[]): WatchScript =>
+  (res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    // Split lines across writes so the client must reassemble them.
+    const text = events.map((e) => JSON.stringify(e) + '\n').join('');
+    const mid = Math.floor(text.length / 2);
+    res.write(text.slice(0, mid));
+    setTimeout(() => res.end(text.slice(mid)), 5);
+  };
 
-const httpStatus = (code: number, reason: string): WatchScript => (res) => {
-  res.writeHead(code, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ kind: 'Status', status: 'Failure', code, reason, message: `forced ${code}` }));
-};
+const httpStatus =
+  (code: number, reason: string): WatchScript =>
+  (res) => {
+    res.writeHead(code, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ kind: 'Status', status: 'Failure', code, reason, message: `forced ${code}` }));
+  };
 
 async function until(cond: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 3000;
@@ -135,7 +139,9 @@ test('informer relists in pages, watches from the first page and never steps an 
   t.after(() => server.stop());
   // e was modified (6, then 7) while pages 2 and 3 were being read.
   server.lists.push({ items: [job('a', '1'), job('b', '2'), job('c', '3'), job('d', '4'), job('e', '7')], rv: '5', pageRvs: ['5', '6', '7'] });
-  server.watches.push(stream({ type: 'MODIFIED', object: job('e', '6') }, { type: 'MODIFIED', object: job('e', '7') }, { type: 'MODIFIED', object: job('e', '8') }));
+  server.watches.push(
+    stream({ type: 'MODIFIED', object: job('e', '6') }, { type: 'MODIFIED', object: job('e', '7') }, { type: 'MODIFIED', object: job('e', '8') }),
+  );
   const ac = new AbortController();
   const informer = new Informer(new SkyShiftClient({ server: server.url }), 'jobs', { namespace: 'default', pageSize: 2, sleep: async () => {} });
   const log = record(informer);

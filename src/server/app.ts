@@ -16,16 +16,7 @@ import { prepareLogs } from './logs.js';
 import { createMetrics } from './metrics.js';
 import { ensureDefaultNamespace } from './namespaces.js';
 import { createOperations } from './operations.js';
-import {
-  createObject,
-  deleteObject,
-  getObject,
-  listObjects,
-  patchObject,
-  replaceObject,
-  type Query,
-  type Reply,
-} from './resources.js';
+import { createObject, deleteObject, getObject, listObjects, patchObject, replaceObject, type Query, type Reply } from './resources.js';
 import type { AccountRoutes, Auth } from './auth/index.js';
 import { Router, type Resolved, type Target } from './router.js';
 import type { Store } from './store.js';
@@ -140,9 +131,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     // Parser-level errors (bad request line, chunking, CL+TE, oversized headers) answer a Status too.
     clientErrorHandler,
     // Node would answer a missing Host with an empty 400; the hook below answers a Status instead.
-    ...(options.https
-      ? { https: { ...options.https, requireHostHeader: false } }
-      : { http: { requireHostHeader: false } }),
+    ...(options.https ? { https: { ...options.https, requireHostHeader: false } } : { http: { requireHostHeader: false } }),
   }) as unknown as FastifyInstance;
   app.decorateRequest('skyRoute', '');
   app.decorateRequest('skyTarget', undefined);
@@ -291,10 +280,7 @@ async function sendStatus(reply: FastifyReply, err: ApiError): Promise<void> {
   await reply.code(err.code).type('application/json').send(JSON.stringify(err.toStatus()));
 }
 
-function hijack(
-  reply: FastifyReply,
-  stream: (res: FastifyReply['raw'], onClose: (fn: () => void) => void) => void,
-): FastifyReply {
+function hijack(reply: FastifyReply, stream: (res: FastifyReply['raw'], onClose: (fn: () => void) => void) => void): FastifyReply {
   reply.hijack();
   const res = reply.raw;
   // 'close' fires both when we end the stream and when the client goes away.

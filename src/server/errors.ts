@@ -7,8 +7,7 @@ import { ApiError, reasonForCode } from '../api/index.js';
 
 /** Fastify's own error codes that describe client mistakes. */
 const FASTIFY_CODES: Record<string, (err: Error) => ApiError> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: () =>
-    new ApiError('RequestEntityTooLarge', 'request body is larger than the limit of 1.5 MiB'),
+  FST_ERR_CTP_BODY_TOO_LARGE: () => new ApiError('RequestEntityTooLarge', 'request body is larger than the limit of 1.5 MiB'),
   FST_ERR_CTP_INVALID_MEDIA_TYPE: () =>
     new ApiError(
       'UnsupportedMediaType',

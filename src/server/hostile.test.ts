@@ -46,7 +46,12 @@ describe('bodies', () => {
   test('YAML alias to an undefined anchor is 400; alias bombs are 413', async () => {
     assertClientStatus(await call('POST', '/default/jobs', 'kind: Job\nmetadata:\n  name: y\nspec:\n  run: *nope\n', 'application/yaml'), [400]);
     const lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-    for (let i = 1; i < 8; i++) lines.push(`a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(',')}]`);
+    for (let i = 1; i < 8; i++)
+      lines.push(
+        `a${i}: &a${i} [${Array(10)
+          .fill(`*a${i - 1}`)
+          .join(',')}]`,
+      );
     const bomb = `kind: Job\nmetadata:\n  name: y\nspec:\n  run: echo\n${lines.map((l) => `  ${l}`).join('\n')}\n`;
     const res = await call('POST', '/default/jobs', bomb, 'application/yaml');
     assertClientStatus(res, [413]);

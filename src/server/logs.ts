@@ -55,10 +55,11 @@ export async function prepareLogs(
     try {
       for (let next = early ? early.result : await first; !next.done; next = await chunks.next()) {
         if (abort.signal.aborted) break;
-        if (!res.write(next.value)) await new Promise<void>((resolve) => {
-          res.once('drain', resolve);
-          abort.signal.addEventListener('abort', () => resolve(), { once: true });
-        });
+        if (!res.write(next.value))
+          await new Promise<void>((resolve) => {
+            res.once('drain', resolve);
+            abort.signal.addEventListener('abort', () => resolve(), { once: true });
+          });
       }
     } catch (err) {
       // Headers are gone; the best we can do is say so in the text stream.

@@ -73,9 +73,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Serve
         get: timed('get', (key: string) => store.get(key)),
         list: timed('list', (prefix: string, options?: Parameters<Store['list']>[1]) => store.list(prefix, options)),
         create: timed('create', (key: string, value: Parameters<Store['create']>[1]) => store.create(key, value)),
-        update: timed('update', (key: string, value: Parameters<Store['update']>[1], rev?: number) =>
-          store.update(key, value, rev),
-        ),
+        update: timed('update', (key: string, value: Parameters<Store['update']>[1], rev?: number) => store.update(key, value, rev)),
         delete: timed('delete', (key: string, rev?: number) => store.delete(key, rev)),
         watch: (prefix, after, signal) => store.watch(prefix, after, signal),
         compact: timed('compact', (rev: number) => store.compact(rev)),

@@ -20,9 +20,7 @@ function namespaceKind(ctx: ServerContext): KindInfo | undefined {
 
 export function checkNamespaceCreate(ctx: ServerContext, name: string): void {
   if (ctx.router.isPlural(name) || RESERVED_NAMESPACES.has(name)) {
-    throw invalid(`namespace '${name}'`, [
-      { field: 'metadata.name', message: `'${name}' is reserved: it is a resource type or server path` },
-    ]);
+    throw invalid(`namespace '${name}'`, [{ field: 'metadata.name', message: `'${name}' is reserved: it is a resource type or server path` }]);
   }
 }
 

@@ -14,12 +14,7 @@ export function describe(kind: KindInfo, namespace: string | undefined, name: st
 }
 
 /** Checks kind/name/namespace in the body against the path and fills them in. */
-export function bindToPath(
-  kind: KindInfo,
-  body: Record<string, unknown>,
-  namespace: string | undefined,
-  name: string | undefined,
-): Record<string, unknown> {
+export function bindToPath(kind: KindInfo, body: Record<string, unknown>, namespace: string | undefined, name: string | undefined): Record<string, unknown> {
   if (body.kind !== undefined && body.kind !== kind.kind) {
     throw badRequest(`body kind '${String(body.kind)}' does not match the path (expected '${kind.kind}')`);
   }
@@ -34,9 +29,7 @@ export function bindToPath(
   if (kind.namespaced) {
     if (namespace === undefined) throw badRequest(`${kind.plural} are namespaced: use /{namespace}/${kind.plural}`);
     if (metadata.namespace !== undefined && metadata.namespace !== namespace) {
-      throw badRequest(
-        `metadata.namespace '${String(metadata.namespace)}' does not match the namespace in the path ('${namespace}')`,
-      );
+      throw badRequest(`metadata.namespace '${String(metadata.namespace)}' does not match the namespace in the path ('${namespace}')`);
     }
     metadata.namespace = namespace;
   } else if (metadata.namespace !== undefined) {
@@ -51,19 +44,12 @@ export function bindToPath(
  * A PUT may omit it; a patch result always carries the stored uid unless the
  * patch changed or removed it, so there a missing uid counts as a change.
  */
-export function checkIdentity(
-  kind: KindInfo,
-  body: Record<string, unknown>,
-  current: ApiObject,
-  mode: 'put' | 'patch',
-): void {
+export function checkIdentity(kind: KindInfo, body: Record<string, unknown>, current: ApiObject, mode: 'put' | 'patch'): void {
   const sent = isPlainObject(body.metadata) ? body.metadata.uid : undefined;
   const stored = current.metadata.uid;
   const omitted = sent === undefined || sent === null || sent === '';
   if (omitted ? mode === 'put' || stored === undefined : sent === stored) return;
-  throw invalid(describe(kind, current.metadata.namespace, current.metadata.name), [
-    { field: 'metadata.uid', message: 'field is immutable' },
-  ]);
+  throw invalid(describe(kind, current.metadata.namespace, current.metadata.name), [{ field: 'metadata.uid', message: 'field is immutable' }]);
 }
 
 /** The value to store for a new object: validated, status reset, server fields set. */
@@ -133,15 +119,7 @@ function keepIdentity(obj: ApiObject, current: ApiObject): void {
 /** Server-owned metadata is dropped from client input before validation, so any value is accepted and ignored. */
 function stripServerFields(body: Record<string, unknown>): Record<string, unknown> {
   if (!isPlainObject(body.metadata)) return body;
-  const {
-    uid: _u,
-    resourceVersion: _r,
-    resource_version: _r2,
-    generation: _g,
-    creationTimestamp: _c,
-    creation_timestamp: _c2,
-    ...metadata
-  } = body.metadata;
+  const { uid: _u, resourceVersion: _r, resource_version: _r2, generation: _g, creationTimestamp: _c, creation_timestamp: _c2, ...metadata } = body.metadata;
   void [_u, _r, _r2, _g, _c, _c2];
   return { ...body, metadata };
 }

@@ -37,9 +37,7 @@ export async function listObjects(ctx: ServerContext, target: Target & { type: '
   if (page.more && last) meta.continue = Buffer.from(last.key).toString('base64url');
   // Items are pre-serialised; the list is one join, never a re-encode of 10k objects.
   const body =
-    `{"kind":${JSON.stringify(kind.listKind)},"apiVersion":"v1","metadata":${JSON.stringify(meta)},"items":[` +
-    page.items.map((c) => c.json).join(',') +
-    ']}';
+    `{"kind":${JSON.stringify(kind.listKind)},"apiVersion":"v1","metadata":${JSON.stringify(meta)},"items":[` + page.items.map((c) => c.json).join(',') + ']}';
   return { code: 200, body };
 }
 
@@ -50,12 +48,7 @@ export async function getObject(ctx: ServerContext, target: Target & { type: 'ob
   return { code: 200, body: found.json };
 }
 
-export async function createObject(
-  ctx: ServerContext,
-  target: Target & { type: 'collection' },
-  raw: unknown,
-  contentType: string | undefined,
-): Promise<Reply> {
+export async function createObject(ctx: ServerContext, target: Target & { type: 'collection' }, raw: unknown, contentType: string | undefined): Promise<Reply> {
   const { kind } = target;
   if (kind.namespaced && target.namespace === undefined) {
     throw new ApiError('MethodNotAllowed', `${kind.plural} are namespaced: create them with POST /{namespace}/${kind.plural}`);
@@ -106,10 +99,7 @@ export async function patchObject(
 ): Promise<Reply> {
   const { format, value } = decodeBody(raw, contentType);
   if (format !== 'merge-patch' && format !== 'json-patch') {
-    throw new ApiError(
-      'UnsupportedMediaType',
-      'PATCH takes application/merge-patch+json or application/json-patch+json',
-    );
+    throw new ApiError('UnsupportedMediaType', 'PATCH takes application/merge-patch+json or application/json-patch+json');
   }
   const queryPrecondition = preconditionOf(undefined, query.resourceVersion);
   const patchSetsVersion = patchPrecondition(format, value);
@@ -173,7 +163,13 @@ function written(ctx: ServerContext, kind: KindInfo, kv: KeyValue): CachedObject
   return cached;
 }
 
-export async function deleteObject(ctx: ServerContext, target: Target & { type: 'object' }, query: Query, raw: unknown, contentType: string | undefined): Promise<Reply> {
+export async function deleteObject(
+  ctx: ServerContext,
+  target: Target & { type: 'object' },
+  query: Query,
+  raw: unknown,
+  contentType: string | undefined,
+): Promise<Reply> {
   const { kind } = target;
   let bodyRv: unknown;
   // DELETE may carry {metadata:{resourceVersion}} or DeleteOptions {preconditions:{resourceVersion}}.

@@ -27,9 +27,19 @@ const ACCOUNTS = new Set<string>(['login', 'register', 'invites', 'whoami']);
 
 /** Path segments that can never be namespace names (they would shadow routes). */
 export const RESERVED_NAMESPACES = new Set([
-  'healthz', 'readyz', 'version', 'metrics', 'openapi.json', 'ui', 'api', 'apis',
+  'healthz',
+  'readyz',
+  'version',
+  'metrics',
+  'openapi.json',
+  'ui',
+  'api',
+  'apis',
   // account routes (src/server/auth)
-  'login', 'register', 'invites', 'whoami',
+  'login',
+  'register',
+  'invites',
+  'whoami',
 ]);
 
 export class Router {
@@ -76,8 +86,7 @@ export class Router {
     if (global && !global.namespaced) {
       if (segments.length === 1) return { type: 'collection', kind: global, route: `/${global.plural}` };
       if (segments.length === 2) return { type: 'object', kind: global, name: second!, route: `/${global.plural}/{name}` };
-      if (segments.length === 3 && third === 'status')
-        return { type: 'status', kind: global, name: second!, route: `/${global.plural}/{name}/status` };
+      if (segments.length === 3 && third === 'status') return { type: 'status', kind: global, name: second!, route: `/${global.plural}/{name}/status` };
       throw notFound(path);
     }
     if (global && segments.length === 1) {
@@ -92,8 +101,7 @@ export class Router {
     const base = `/{namespace}/${kind.plural}`;
     if (segments.length === 2) return { type: 'collection', kind, namespace, route: base };
     if (segments.length === 3) return { type: 'object', kind, namespace, name: third!, route: `${base}/{name}` };
-    if (segments.length === 4 && fourth === 'status')
-      return { type: 'status', kind, namespace, name: third!, route: `${base}/{name}/status` };
+    if (segments.length === 4 && fourth === 'status') return { type: 'status', kind, namespace, name: third!, route: `${base}/{name}/status` };
     if (segments.length === 4 && fourth === 'logs' && kind.plural === 'jobs')
       return { type: 'logs', kind, namespace, name: third!, route: `${base}/{name}/logs` };
     throw notFound(path);

@@ -1,117 +1,7 @@
+/** Resource routes of the in-process API server (real HTTP where streams matter). */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { openStore, type Store } from '../store/index.js';
-import { createApiServer, type ApiServer } from './index.js';
-
-interface Harness {
-  server: ApiServer;
-  store: Store;
-  url: string;
-  close(): Promise<void>;
-}
-
-async function harness(options: { bookmarkIntervalMs?: number; watchHistory?: number } = {}): Promise<Harness> {
-  const store = await openStore('memory:');
-  const server = createApiServer({ store, ...options });
-  const url = await server.start({ host: '127.0.0.1', port: 0 });
-  return {
-    server,
-    store,
-    url,
-    async close() {
-      await server.close();
-      await store.close();
-    },
-  };
-}
-
-const job = (name: string, labels: Record<string, string> = {}) => ({
-  kind: 'Job',
-  metadata: { name, labels },
-  spec: { run: 'echo hi' },
-});
-
-async function call(h: Harness, method: string, path: string, body?: unknown, contentType = 'application/json') {
-  const res = await h.server.app.inject({
-    method: method as 'GET',
-    url: path,
-    ...(body !== undefined
-      ? { payload: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': contentType } }
-      : {}),
-  });
-  let json: any;
-  try {
-    json = res.json();
-  } catch {
-    json = undefined;
-  }
-  return { code: res.statusCode, json, text: res.body };
-}
-
-function assertStatus(res: { code: number; json: any }, code: number, reason: string): void {
-  assert.equal(res.code, code, JSON.stringify(res.json));
-  assert.equal(res.json.kind, 'Status');
-  assert.equal(res.json.status, 'Failure');
-  assert.equal(res.json.code, code);
-  assert.equal(res.json.reason, reason);
-  assert.equal(typeof res.json.message, 'string');
-}
-
-/** An open watch read line by line, so a test can act after the stream has started. */
-async function openWatch(url: string) {
-  const controller = new AbortController();
-  const res = await fetch(url, { signal: controller.signal });
-  assert.equal(res.status, 200);
-  const reader = res.body!.getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
-  return {
-    async next(): Promise<any> {
-      for (;;) {
-        const nl = buffer.indexOf('\n');
-        if (nl >= 0) {
-          const line = JSON.parse(buffer.slice(0, nl));
-          buffer = buffer.slice(nl + 1);
-          if (line.type !== 'BOOKMARK') return line;
-          continue;
-        }
-        const { value, done } = await reader.read();
-        if (done) throw new Error('watch ended');
-        buffer += decoder.decode(value, { stream: true });
-      }
-    },
-    close: () => controller.abort(),
-  };
-}
-
-/** Reads NDJSON lines from a real watch until `count` lines or the stream ends. */
-async function watchLines(url: string, count: number, signal?: AbortSignal): Promise<any[]> {
-  const controller = new AbortController();
-  signal?.addEventListener('abort', () => controller.abort());
-  const timer = setTimeout(() => controller.abort(), 10_000);
-  const res = await fetch(url, { signal: controller.signal });
-  assert.equal(res.status, 200);
-  const lines: any[] = [];
-  let buffer = '';
-  const decoder = new TextDecoder();
-  try {
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let nl;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        lines.push(JSON.parse(buffer.slice(0, nl)));
-        buffer = buffer.slice(nl + 1);
-        if (lines.length >= count) return lines;
-      }
-    }
-  } catch (err) {
-    if (!controller.signal.aborted) throw err;
-  } finally {
-    clearTimeout(timer);
-    controller.abort();
-  }
-  return lines;
-}
+import { assertStatus, call, harness, job, type Harness } from '../../test/support/server-harness.js';
 
 describe('resource routes', () => {
   let h: Harness;
@@ -203,11 +93,7 @@ describe('resource routes', () => {
     const ok = await call(h, 'PUT', '/default/jobs/occ', { ...created, spec: { run: 'v2' } });
     assert.equal(ok.code, 200, ok.text);
     assertStatus(await call(h, 'PUT', '/default/jobs/occ', { ...created, spec: { run: 'v3' } }), 409, 'Conflict');
-    assertStatus(
-      await call(h, 'PATCH', `/default/jobs/occ?resourceVersion=${rv}`, { spec: { run: 'x' } }, 'application/merge-patch+json'),
-      409,
-      'Conflict',
-    );
+    assertStatus(await call(h, 'PATCH', `/default/jobs/occ?resourceVersion=${rv}`, { spec: { run: 'x' } }, 'application/merge-patch+json'), 409, 'Conflict');
     assertStatus(
       await call(h, 'PATCH', '/default/jobs/occ', { metadata: { resourceVersion: rv }, spec: { run: 'x' } }, 'application/merge-patch+json'),
       409,
@@ -222,7 +108,13 @@ describe('resource routes', () => {
 
   test('merge patch and JSON patch, re-validated', async () => {
     await call(h, 'POST', '/default/jobs', job('pat', { a: '1' }));
-    const merged = await call(h, 'PATCH', '/default/jobs/pat', { metadata: { labels: { a: null, b: '2' } }, spec: { replicas: 3 } }, 'application/merge-patch+json');
+    const merged = await call(
+      h,
+      'PATCH',
+      '/default/jobs/pat',
+      { metadata: { labels: { a: null, b: '2' } }, spec: { replicas: 3 } },
+      'application/merge-patch+json',
+    );
     assert.equal(merged.code, 200, merged.text);
     assert.deepEqual(merged.json.metadata.labels, { b: '2' });
     assert.equal(merged.json.spec.replicas, 3);
@@ -306,7 +198,10 @@ describe('resource routes', () => {
     }
     assert.deepEqual(names, ['p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6']);
     const even = await call(h, 'GET', '/pages/jobs?labelSelector=even%3Dtrue');
-    assert.deepEqual(even.json.items.map((j: any) => j.metadata.name), ['p0', 'p2', 'p4', 'p6']);
+    assert.deepEqual(
+      even.json.items.map((j: any) => j.metadata.name),
+      ['p0', 'p2', 'p4', 'p6'],
+    );
     assertStatus(await call(h, 'GET', '/pages/jobs?limit=2&continue=garbage!!'), 400, 'BadRequest');
     assertStatus(await call(h, 'GET', '/pages/jobs?limit=-1'), 400, 'BadRequest');
   });
@@ -321,75 +216,5 @@ describe('resource routes', () => {
     const openapi = await call(h, 'GET', '/openapi.json');
     assert.equal(openapi.code, 200);
     assert.ok(openapi.json.openapi || openapi.json.swagger);
-  });
-});
-
-describe('watch', () => {
-  let h: Harness;
-  before(async () => {
-    h = await harness({ bookmarkIntervalMs: 150, watchHistory: 20 });
-    await call(h, 'POST', '/namespaces', { kind: 'Namespace', metadata: { name: 'w' } });
-  });
-  after(() => h.close());
-
-  test('without resourceVersion: current objects as ADDED, then live events', async () => {
-    await call(h, 'POST', '/w/jobs', job('w1'));
-    const watch = await openWatch(`${h.url}/w/jobs?watch=true`);
-    try {
-      const events = [await watch.next()];
-      await call(h, 'POST', '/w/jobs', job('w2'));
-      await call(h, 'DELETE', '/w/jobs/w1');
-      events.push(await watch.next(), await watch.next());
-      assert.deepEqual(events.map((e) => `${e.type} ${e.object.metadata.name}`), ['ADDED w1', 'ADDED w2', 'DELETED w1']);
-    } finally {
-      watch.close();
-    }
-  });
-
-  test('resume from a resourceVersion is exact; too old is a 410 ERROR', async () => {
-    const a = (await call(h, 'POST', '/w/jobs', job('r1'))).json;
-    await call(h, 'PATCH', '/w/jobs/r1', { spec: { replicas: 2 } }, 'application/merge-patch+json');
-    await call(h, 'POST', '/w/jobs', job('r2'));
-    const events = await watchLines(`${h.url}/w/jobs?watch=1&resourceVersion=${a.metadata.resourceVersion}`, 2);
-    assert.deepEqual(events.map((e) => `${e.type} ${e.object.metadata.name}`), ['MODIFIED r1', 'ADDED r2']);
-    assert.ok(Number(events[0].object.metadata.resourceVersion) > Number(a.metadata.resourceVersion));
-    // Push the history (20 events) past the first revision.
-    for (let i = 0; i < 25; i++) await call(h, 'PATCH', '/w/jobs/r2', { metadata: { labels: { i: String(i) } } }, 'application/merge-patch+json');
-    const expired = await watchLines(`${h.url}/w/jobs?watch=true&resourceVersion=${a.metadata.resourceVersion}`, 5);
-    assert.equal(expired.length, 1);
-    assert.equal(expired[0].type, 'ERROR');
-    assert.equal(expired[0].object.kind, 'Status');
-    assert.equal(expired[0].object.code, 410);
-  });
-
-  test('bookmarks carry only the resourceVersion', async () => {
-    const events = await watchLines(`${h.url}/w/jobs/nothing-here?watch=true`, 1);
-    assert.equal(events[0].type, 'BOOKMARK');
-    assert.deepEqual(Object.keys(events[0].object.metadata), ['resourceVersion']);
-  });
-
-  test('labelSelector: leaving and entering the selector become DELETED and ADDED', async () => {
-    await call(h, 'POST', '/w/jobs', job('sel', { tier: 'a' }));
-    const watch = await openWatch(`${h.url}/w/jobs?watch=true&labelSelector=tier%3Da`);
-    try {
-      const events = [await watch.next()];
-      await call(h, 'PATCH', '/w/jobs/sel', { metadata: { labels: { tier: 'b' } } }, 'application/merge-patch+json');
-      await call(h, 'POST', '/w/jobs', job('other', { tier: 'b' }));
-      await call(h, 'PATCH', '/w/jobs/sel', { metadata: { labels: { tier: 'a' } } }, 'application/merge-patch+json');
-      events.push(await watch.next(), await watch.next());
-      assert.deepEqual(events.map((e) => `${e.type} ${e.object.metadata.name}`), ['ADDED sel', 'DELETED sel', 'ADDED sel']);
-    } finally {
-      watch.close();
-    }
-  });
-
-  test('timeoutSeconds ends the watch; bad parameters are 400 before streaming', async () => {
-    const start = Date.now();
-    const res = await fetch(`${h.url}/w/jobs?watch=true&timeoutSeconds=1`);
-    await res.text();
-    assert.ok(Date.now() - start < 5000);
-    const bad = await fetch(`${h.url}/w/jobs?watch=true&resourceVersion=abc`);
-    assert.equal(bad.status, 400);
-    assert.equal(((await bad.json()) as any).kind, 'Status');
   });
 });

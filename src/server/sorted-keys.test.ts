@@ -26,7 +26,10 @@ test('SortedKeys matches a sorted array under random inserts, removes and scans'
       const sorted = [...model].sort();
       assert.deepEqual(scanAll(keys), sorted);
       const from = `/registry/jobs/ns1/j-${rand(3000)}`;
-      assert.deepEqual(scanAll(keys, from), sorted.filter((k) => k >= from));
+      assert.deepEqual(
+        scanAll(keys, from),
+        sorted.filter((k) => k >= from),
+      );
     }
   }
   assert.equal(keys.size, model.size);

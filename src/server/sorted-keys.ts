@@ -37,7 +37,8 @@ export class SortedKeys {
     const chunk = this.chunks[c]!;
     const i = lowerBound(chunk, key);
     if (chunk[i] === key) return;
-    if (i === chunk.length) chunk.push(key); // appends (names that sort last) are the common case
+    if (i === chunk.length)
+      chunk.push(key); // appends (names that sort last) are the common case
     else chunk.splice(i, 0, key);
     this.count++;
     if (chunk.length > MAX_CHUNK) this.chunks.splice(c + 1, 0, chunk.splice(chunk.length >>> 1));

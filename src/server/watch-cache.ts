@@ -21,9 +21,7 @@ export interface WatchCacheOptions {
   onWatchers?: (count: number) => void;
 }
 
-export type WatchStart =
-  | { ok: true; stop: () => void }
-  | { ok: false; expired: true; oldest: number };
+export type WatchStart = { ok: true; stop: () => void } | { ok: false; expired: true; oldest: number };
 
 interface Waiter {
   check: () => boolean;
@@ -75,7 +73,10 @@ export class KindCache {
     while (!signal.aborted) {
       try {
         const listed = await this.store.list(this.prefix);
-        this.reset(listed.items.map((kv) => toCached(kv.key, kv.value, kv.modRevision)), listed.revision);
+        this.reset(
+          listed.items.map((kv) => toCached(kv.key, kv.value, kv.modRevision)),
+          listed.revision,
+        );
         for await (const event of this.store.watch(this.prefix, listed.revision, signal)) {
           this.apply(event);
           failures = 0;
@@ -114,7 +115,10 @@ export class KindCache {
    * Objects under `prefix` in key order, after `startAfter`, matching `selector`;
    * `more` is set when `limit` cut the result and another match exists.
    */
-  list(prefix: string, options: { selector?: LabelSelector; limit?: number; startAfter?: string } = {}): {
+  list(
+    prefix: string,
+    options: { selector?: LabelSelector; limit?: number; startAfter?: string } = {},
+  ): {
     items: CachedObject[];
     more: boolean;
   } {

@@ -41,9 +41,12 @@ for (const [name, make] of [
       for (let i = 0; i < 40; i++) await store.create(`/registry/jobs/default/j${i}`, { i });
       const head = await store.currentRevision();
       assert.equal(head, 40);
-      await assert.rejects(async () => {
-        for await (const _ of store.watch('/registry/', 5, new AbortController().signal)) break;
-      }, (err: unknown) => err instanceof StoreError && err.code === 'Expired');
+      await assert.rejects(
+        async () => {
+          for await (const _ of store.watch('/registry/', 5, new AbortController().signal)) break;
+        },
+        (err: unknown) => err instanceof StoreError && err.code === 'Expired',
+      );
       // The last `historyLimit` events are always kept.
       const ac = new AbortController();
       const seen: number[] = [];
@@ -51,7 +54,10 @@ for (const [name, make] of [
         seen.push(e.revision);
         if (e.revision === head) ac.abort();
       }
-      assert.deepEqual(seen, Array.from({ length: 10 }, (_, i) => head - 9 + i));
+      assert.deepEqual(
+        seen,
+        Array.from({ length: 10 }, (_, i) => head - 9 + i),
+      );
     } finally {
       await store.close();
     }
@@ -80,7 +86,10 @@ for (const [name, make] of [
         if (e.revision === 2540) break;
       }
       clearTimeout(timer);
-      assert.deepEqual(seen, Array.from({ length: 2540 }, (_, i) => i + 1));
+      assert.deepEqual(
+        seen,
+        Array.from({ length: 2540 }, (_, i) => i + 1),
+      );
     } finally {
       await store.close();
     }

@@ -73,9 +73,7 @@ export function storeConformance(name: string, open: () => Promise<ConformanceSu
   withStore('compare-and-swap: one of 20 concurrent updates wins', async ({ store }, root) => {
     const key = `${root}/jobs/default/cas`;
     const base = await store.create(key, obj('cas', { writer: -1 }));
-    const results = await Promise.allSettled(
-      Array.from({ length: 20 }, (_, i) => store.update(key, obj('cas', { writer: i }), base.modRevision)),
-    );
+    const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => store.update(key, obj('cas', { writer: i }), base.modRevision)));
     const winners = results.filter((r) => r.status === 'fulfilled');
     assert.equal(winners.length, 1, 'exactly one writer wins');
     for (const r of results) if (r.status === 'rejected') assertStoreError(r.reason, 'Conflict');
@@ -96,9 +94,7 @@ export function storeConformance(name: string, open: () => Promise<ConformanceSu
     const current = await store.get(key);
     assert.ok(current);
     const results = await Promise.allSettled(
-      Array.from({ length: 20 }, (_, i) =>
-        i % 2 === 0 ? store.delete(key, current.modRevision) : store.delete(key, base.modRevision),
-      ),
+      Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? store.delete(key, current.modRevision) : store.delete(key, base.modRevision))),
     );
     const winners = results.filter((r) => r.status === 'fulfilled');
     assert.equal(winners.length, 1, 'exactly one deleter wins');
@@ -126,7 +122,10 @@ export function storeConformance(name: string, open: () => Promise<ConformanceSu
     assert.equal(listed.more, undefined);
     assert.ok(listed.revision >= last, 'a list sees preceding writes');
     assert.deepEqual(listed.items[0]?.value, obj(`${root}/jobs/default/a`));
-    assert.deepEqual((await store.list(`${root}/jobs/default-2/`)).items.map((kv) => kv.key), [`${root}/jobs/default-2/a`]);
+    assert.deepEqual(
+      (await store.list(`${root}/jobs/default-2/`)).items.map((kv) => kv.key),
+      [`${root}/jobs/default-2/a`],
+    );
     assert.equal((await store.list(`${root}/jobs/`)).items.length, 5);
     assert.equal((await store.list(`${root}/nothing/`)).items.length, 0);
   });
@@ -154,7 +153,10 @@ export function storeConformance(name: string, open: () => Promise<ConformanceSu
       ['b'],
     );
     const limited = await store.list(prefix, { selector: [{ key: 'app', operator: 'Exists', values: [] }], limit: 2 });
-    assert.deepEqual(limited.items.map((kv) => kv.key.slice(prefix.length)), ['a', 'b']);
+    assert.deepEqual(
+      limited.items.map((kv) => kv.key.slice(prefix.length)),
+      ['a', 'b'],
+    );
     assert.equal(limited.more, `${prefix}b`);
   });
 
@@ -225,7 +227,11 @@ export function storeConformance(name: string, open: () => Promise<ConformanceSu
     const [liveEvents, oldEvents] = await Promise.all([live.until(last), old.until(last)]);
     const revisions = liveEvents.map((e) => e.revision);
     assert.equal(liveEvents.length, 500, 'every write seen exactly once by the live watcher');
-    assert.deepEqual(revisions, [...revisions].sort((a, b) => a - b), 'in revision order');
+    assert.deepEqual(
+      revisions,
+      [...revisions].sort((a, b) => a - b),
+      'in revision order',
+    );
     assert.equal(new Set(revisions).size, 500, 'no duplicates');
     assert.deepEqual(oldEvents, liveEvents, 'the late watcher from the old revision sees the same sequence');
 
@@ -263,7 +269,10 @@ export function storeConformance(name: string, open: () => Promise<ConformanceSu
       (err: unknown) => err instanceof StoreError && err.code === 'Expired',
     );
     const events = await collect(store, prefix, compactAt).until(compactAt + 1);
-    assert.deepEqual(events.map((e) => e.value), [obj('a', { v: 6 })]);
+    assert.deepEqual(
+      events.map((e) => e.value),
+      [obj('a', { v: 6 })],
+    );
     assert.deepEqual((await store.get(`${prefix}a`))?.value, obj('a', { v: 6 }), 'compaction keeps current state');
   });
 

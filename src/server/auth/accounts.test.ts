@@ -72,7 +72,11 @@ test('an unauthenticated or unauthorised /metrics carries no metrics; an authori
     assert.equal((await call('POST', '/register', undefined, { username: 'no-metrics', password: 'password-1', invite: token })).status, 201);
     return (await call('POST', '/login', undefined, { username: 'no-metrics', password: 'password-1' })).json().token as string;
   })();
-  for (const [token, want] of [[undefined, 401], ['garbage', 401], [reader, 403]] as const) {
+  for (const [token, want] of [
+    [undefined, 401],
+    ['garbage', 401],
+    [reader, 403],
+  ] as const) {
     for (const url of ['/metrics', '/metrics/', '/m%65trics']) {
       const r = await call('GET', url, token);
       assert.equal(r.status, want, `${url}: ${r.body}`);

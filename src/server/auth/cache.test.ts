@@ -183,7 +183,17 @@ test('RuleIndex answers exactly as allows() over every combination', () => {
   const roles: RoleView[] = [
     { name: 'admin', spec: { namespaces: ['*'], rules: [{ resources: ['*'], actions: ['*'] }], users: ['admin'] } },
     { name: 'reader', spec: { namespaces: ['*'], rules: [{ resources: ['*'], actions: ['get', 'list', 'watch'] }], users: ['r', 'm'] } },
-    { name: 'dev', spec: { namespaces: ['team-a', 'team-b'], rules: [{ resources: ['jobs'], actions: ['*'] }, { resources: ['services', 'jobs/status'], actions: ['get', 'update'] }], users: ['d', 'm'] } },
+    {
+      name: 'dev',
+      spec: {
+        namespaces: ['team-a', 'team-b'],
+        rules: [
+          { resources: ['jobs'], actions: ['*'] },
+          { resources: ['services', 'jobs/status'], actions: ['get', 'update'] },
+        ],
+        users: ['d', 'm'],
+      },
+    },
     { name: 'inv', spec: { namespaces: ['*'], rules: [{ resources: ['invites'], actions: ['create'] }], users: ['m'] } },
     { name: 'ns-star', spec: { namespaces: ['team-c'], rules: [{ resources: ['*'], actions: ['delete'] }], users: ['d'] } },
   ];

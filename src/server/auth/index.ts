@@ -84,4 +84,3 @@ export async function createAuth(options: AuthOptions): Promise<Auth> {
     },
   };
 }
-

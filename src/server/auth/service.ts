@@ -241,9 +241,7 @@ export class AuthService {
       throw new ApiError('BadRequest', 'username, credentials and invite are required strings');
     }
     if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
-      throw invalid(`user '${username}'`, [
-        { field: 'credentials', message: `must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters long` },
-      ]);
+      throw invalid(`user '${username}'`, [{ field: 'credentials', message: `must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters long` }]);
     }
     if (email !== undefined && typeof email !== 'string') throw new ApiError('BadRequest', 'email must be a string');
     const spec: Partial<UserSpec> = { type: 'user', ...(email !== undefined ? { email } : {}) };

@@ -4,15 +4,7 @@
  */
 import { Etcd3, type IKeyValue, type IRequestOp, type ICompare } from 'etcd3';
 import { prefixEnd, selectorAccepts } from '../keys.js';
-import {
-  StoreError,
-  type JsonObject,
-  type KeyValue,
-  type ListOptions,
-  type ListResult,
-  type Store,
-  type StoreEvent,
-} from '../types.js';
+import { StoreError, type JsonObject, type KeyValue, type ListOptions, type ListResult, type Store, type StoreEvent } from '../types.js';
 import { guarded } from './errors.js';
 import { watchEtcd } from './etcd-watch.js';
 
@@ -130,9 +122,7 @@ export class EtcdStore implements Store {
   }
 
   async currentRevision(): Promise<number> {
-    const res = await guarded('revision', () =>
-      this.client.kv.range({ key: Buffer.from('\0'), count_only: true }, this.callOptions()),
-    );
+    const res = await guarded('revision', () => this.client.kv.range({ key: Buffer.from('\0'), count_only: true }, this.callOptions()));
     return Number(res.header.revision);
   }
 

@@ -12,7 +12,10 @@ export async function* watchEtcd(client: Etcd3, prefix: string, afterRevision: n
   if (signal.aborted) return;
   const builder = client.watch().prefix(prefix);
   // watcher() (not create()) so our listeners are attached before anything can fire.
-  const watcher = builder.startRevision(String(afterRevision + 1)).withPreviousKV().watcher();
+  const watcher = builder
+    .startRevision(String(afterRevision + 1))
+    .withPreviousKV()
+    .watcher();
   const queue: Array<StoreEvent | Error> = [];
   let wake: (() => void) | undefined;
   let last = afterRevision;

@@ -1,15 +1,7 @@
 /** In-memory Store for unit tests elsewhere; same semantics as the durable backends. */
 import { prefixEnd, selectorAccepts } from '../keys.js';
 import { EventHub, replayThenLive, type HistorySource } from '../watch-hub.js';
-import {
-  StoreError,
-  type JsonObject,
-  type KeyValue,
-  type ListOptions,
-  type ListResult,
-  type Store,
-  type StoreEvent,
-} from '../types.js';
+import { StoreError, type JsonObject, type KeyValue, type ListOptions, type ListResult, type Store, type StoreEvent } from '../types.js';
 
 export interface MemoryStoreOptions {
   /** Events kept for watch resume (default 100,000). */
@@ -37,9 +29,7 @@ export class MemoryStore implements Store, HistorySource {
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
     const end = prefixEnd(prefix);
     const from = options.startAfter !== undefined && options.startAfter >= prefix ? options.startAfter : undefined;
-    const keys = [...this.objects.keys()]
-      .filter((k) => k >= prefix && k < end && (from === undefined || k > from))
-      .sort();
+    const keys = [...this.objects.keys()].filter((k) => k >= prefix && k < end && (from === undefined || k > from)).sort();
     const items: KeyValue[] = [];
     let more: string | undefined;
     for (const key of keys) {

@@ -17,15 +17,7 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { prefixEnd, selectorAccepts } from '../keys.js';
 import { EventHub, replayThenLive, type HistorySource } from '../watch-hub.js';
-import {
-  StoreError,
-  type JsonObject,
-  type KeyValue,
-  type ListOptions,
-  type ListResult,
-  type Store,
-  type StoreEvent,
-} from '../types.js';
+import { StoreError, type JsonObject, type KeyValue, type ListOptions, type ListResult, type Store, type StoreEvent } from '../types.js';
 
 export interface SqliteStoreOptions {
   /** Events kept for watch resume (default 100,000); older ones are compacted away. */
@@ -145,9 +137,7 @@ export class SqliteStore implements Store, HistorySource {
     const revision = this.revision;
     // Reads are synchronous, so every batch below sees the same snapshot as `revision`.
     for (;;) {
-      const batch = (
-        from === undefined ? this.stmts.listFrom.all(prefix, end, SCAN_BATCH) : this.stmts.listAfter.all(from, end, SCAN_BATCH)
-      ) as ObjectRow[];
+      const batch = (from === undefined ? this.stmts.listFrom.all(prefix, end, SCAN_BATCH) : this.stmts.listAfter.all(from, end, SCAN_BATCH)) as ObjectRow[];
       for (const row of batch) {
         const kv = toKeyValue(row);
         if (!selectorAccepts(options.selector, kv.value)) continue;
@@ -205,9 +195,7 @@ export class SqliteStore implements Store, HistorySource {
   }
 
   eventsAfter(prefix: string, after: number, limit: number): StoreEvent[] {
-    const rows = (
-      prefix === '' ? this.stmts.eventsAll.all(after, limit) : this.stmts.eventsPrefix.all(after, prefix, prefixEnd(prefix), limit)
-    ) as EventRow[];
+    const rows = (prefix === '' ? this.stmts.eventsAll.all(after, limit) : this.stmts.eventsPrefix.all(after, prefix, prefixEnd(prefix), limit)) as EventRow[];
     return rows.map(toEvent);
   }
 
@@ -334,9 +322,7 @@ function prepare(db: Database.Database) {
     listAfter: db.prepare('SELECT key, value, create_rev, mod_rev FROM objects WHERE key > ? AND key < ? ORDER BY key LIMIT ?'),
     insertEvent: db.prepare('INSERT INTO events (rev, key, type, value, prev, create_rev) VALUES (?, ?, ?, ?, ?, ?)'),
     eventsAll: db.prepare('SELECT rev, key, type, value, prev, create_rev FROM events WHERE rev > ? ORDER BY rev LIMIT ?'),
-    eventsPrefix: db.prepare(
-      'SELECT rev, key, type, value, prev, create_rev FROM events WHERE rev > ? AND key >= ? AND key < ? ORDER BY rev LIMIT ?',
-    ),
+    eventsPrefix: db.prepare('SELECT rev, key, type, value, prev, create_rev FROM events WHERE rev > ? AND key >= ? AND key < ? ORDER BY rev LIMIT ?'),
     pruneEvents: db.prepare('DELETE FROM events WHERE rev <= ?'),
   };
 }
