@@ -24,7 +24,7 @@
  * Prints a Markdown report: per-round figures, both medians, HEAD/REF.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killProcessesUnder } from '../test/infra/skyshift.js';
@@ -116,8 +116,25 @@ function provideNodeModules(root: string, hash: string): void {
   log(`${root}: npm ci --ignore-scripts + better-sqlite3 rebuild took ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 }
 
+/** SIGKILLs the process groups of `pid`'s children: the `skyshift` daemons a probe started (each in its own group). */
+function killChildGroups(pid: number): void {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) process.kill(-Number(entry), 'SIGKILL');
+    } catch {
+      /* gone meanwhile, or not a group leader */
+    }
+  }
+}
+
 async function cleanup(): Promise<void> {
-  running?.kill('SIGTERM');
+  // A probe interrupted mid-run cannot stop its daemons itself: stop them here, then the probe.
+  if (running?.pid !== undefined) {
+    killChildGroups(running.pid);
+    running.kill('SIGKILL');
+  }
   // REF's `skyshift` processes run with their cwd in its worktree: none may outlive it.
   await killProcessesUnder(scratch);
   for (const root of worktrees.splice(0)) {
@@ -143,7 +160,12 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 /** Runs a bench script of this tree with --json and returns the object it printed. */
 function probe<T>(script: string, args: string[]): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, script), ...args, '--json'], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, script), ...args, '--json'], {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      // Its own process group, so Ctrl-C reaches only this script, which then stops the probe's daemons before the probe.
+      detached: true,
+    });
     running = child;
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
