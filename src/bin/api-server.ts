@@ -4,7 +4,7 @@
  * Whatever started is closed again when a later step fails.
  */
 import type { Logger } from 'pino';
-import { VERSION } from '../lib/index.js';
+import { VERSION } from '../lib/version.js';
 import { createApiServer, type ApiServer, type ApiServerOptions } from '../server/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { setupSecurity, type AuthFlags, type Security } from './auth-setup.js';

@@ -4,7 +4,7 @@
  * commander commands so `up` and `controllers` can be added beside `server`.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { VERSION } from '../lib/index.js';
+import { VERSION } from '../lib/version.js';
 import { startApiServer, type ApiServerFlags } from './api-server.js';
 import { addAuthFlags } from './auth-setup.js';
 import { runControllersCommand, type ControllersCommandOptions } from './controllers-cmd.js';

@@ -9,7 +9,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { ApiError, UnreachableError } from '../client/index.js';
-import { VERSION } from '../lib/index.js';
+import { VERSION } from '../lib/version.js';
 import { ConfigError } from './config.js';
 import { registerApply } from './commands/apply.js';
 import { registerAuthCommands } from './commands/auth.js';

@@ -52,7 +52,8 @@ export function toApiError(err: unknown): ApiError {
 
 /** True when the error is our fault and worth logging with a stack. */
 export function isServerFault(err: ApiError): boolean {
-  return err.code >= 500 && err.reason !== 'ServiceUnavailable';
+  // 501: a manager without a capability (a clear answer, not our fault); 503: a dependency is down.
+  return err.code >= 500 && err.reason !== 'ServiceUnavailable' && err.reason !== 'NotImplemented';
 }
 
 type StoreErrorLike = Error & { code: 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Expired' | 'Unavailable' };
