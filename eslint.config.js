@@ -30,12 +30,10 @@ export default defineConfig(
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false, attributes: false } }],
       '@typescript-eslint/await-thenable': 'error',
       '@typescript-eslint/no-unused-vars': [
-        'warn',
+        'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true },
       ],
-      // warn until the issue-9 refactor lands: the findings left (2 type imports, 1 unused test variable)
-      // are in files other helpers own; `npx eslint --fix .` and one deletion clear them, then make these 'error'.
-      '@typescript-eslint/consistent-type-imports': ['warn', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-explicit-any': 'warn',
       // The sanitisers (poison, sanity) and the ANSI-colour tests match control characters on purpose.
       'no-control-regex': 'off',

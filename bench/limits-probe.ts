@@ -23,10 +23,22 @@ const add = (label: string, method: string, url: string, body: string, ct?: stri
 
 let keys = '';
 for (let i = 0; i < 80_000; i++) keys += `  k${String(i).padStart(5, '0')}: v\n`;
-add('YAML 80,000 keys', 'POST', '/default/jobs', `kind: Job\nmetadata:\n  name: y\n  annotations:\n${keys.replace(/^ {2}/gm, '    ')}spec: {run: "true"}\n`, 'application/yaml');
+add(
+  'YAML 80,000 keys',
+  'POST',
+  '/default/jobs',
+  `kind: Job\nmetadata:\n  name: y\n  annotations:\n${keys.replace(/^ {2}/gm, '    ')}spec: {run: "true"}\n`,
+  'application/yaml',
+);
 let small = '';
 for (let i = 0; i < 12_000; i++) small += `    k${i}: v\n`;
-add('YAML 12,000 annotation keys (under token limit)', 'POST', '/default/jobs', `kind: Job\nmetadata:\n  name: y12k\n  annotations:\n${small}spec: {run: "true"}\n`, 'application/yaml');
+add(
+  'YAML 12,000 annotation keys (under token limit)',
+  'POST',
+  '/default/jobs',
+  `kind: Job\nmetadata:\n  name: y12k\n  annotations:\n${small}spec: {run: "true"}\n`,
+  'application/yaml',
+);
 const chunk = 'x'.repeat(10_000);
 let envBomb = 'kind: Job\nmetadata: {name: env-bomb}\nspec:\n  run: "true"\n  envs:\n';
 for (let a = 0; a < 140; a++) {
@@ -35,7 +47,12 @@ for (let a = 0; a < 140; a++) {
 }
 add('YAML alias bomb 1.4 MB -> 140 MB', 'POST', '/default/jobs', envBomb, 'application/yaml');
 const lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-for (let i = 1; i < 9; i++) lines.push(`a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(',')}]`);
+for (let i = 1; i < 9; i++)
+  lines.push(
+    `a${i}: &a${i} [${Array(10)
+      .fill(`*a${i - 1}`)
+      .join(',')}]`,
+  );
 add('YAML billion laughs', 'POST', '/default/jobs', `kind: Job\nmetadata: {name: lol}\nspec:\n${lines.map((l) => `  ${l}`).join('\n')}\n`, 'application/yaml');
 add('YAML flow nested 50,000 deep', 'POST', '/default/jobs', '['.repeat(50_000) + ']'.repeat(50_000), 'application/yaml');
 let manyAliases = 'kind: Job\nmetadata: {name: many-aliases}\nspec:\n  run: &r "true"\n  x:\n';
@@ -55,7 +72,13 @@ add('JSON patch 1 MB value + 999 tests', 'PATCH', '/default/jobs/victim', JSON.s
 const moveOps: unknown[] = [{ op: 'add', path: '/spec/m', value: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i}`, i])) }];
 for (let i = 0; i < 998; i++) moveOps.push({ op: 'move', from: i % 2 ? '/spec/n' : '/spec/m', path: i % 2 ? '/spec/m' : '/spec/n' });
 add('JSON patch 20k-key value moved 998 times', 'PATCH', '/default/jobs/victim', JSON.stringify(moveOps), 'application/json-patch+json');
-add('JSON patch 50,000 ops', 'PATCH', '/default/jobs/victim', JSON.stringify(Array.from({ length: 50_000 }, () => ({ op: 'test', path: '/kind', value: 'Job' }))), 'application/json-patch+json');
+add(
+  'JSON patch 50,000 ops',
+  'PATCH',
+  '/default/jobs/victim',
+  JSON.stringify(Array.from({ length: 50_000 }, () => ({ op: 'test', path: '/kind', value: 'Job' }))),
+  'application/json-patch+json',
+);
 add('JSON nested 100,000 deep', 'POST', '/default/jobs', '['.repeat(100_000) + ']'.repeat(100_000));
 add('JSON objects nested 50,000 deep', 'POST', '/default/jobs', '{"a":'.repeat(50_000) + '1' + '}'.repeat(50_000));
 const many: Record<string, string> = {};
@@ -80,7 +103,8 @@ for (const round of [0, 1]) {
     const t = performance.now();
     const res = await inject(method, url, body, ct);
     times[round]![i] = performance.now() - t;
-    if (round === 0) out[i] = `${String(res.statusCode)}  ${label} (${Math.round(Buffer.byteLength(body) / 1024)} KiB): ${(res.json().message ?? '').slice(0, 100)}`;
+    if (round === 0)
+      out[i] = `${String(res.statusCode)}  ${label} (${Math.round(Buffer.byteLength(body) / 1024)} KiB): ${(res.json().message ?? '').slice(0, 100)}`;
   }
 }
 console.log('   cold     warm');

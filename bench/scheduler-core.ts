@@ -19,7 +19,12 @@ function makeClusters(): SchedCluster[] {
       allocatable[`node-${String(n).padStart(3, '0')}`] =
         n % 10 === 0 ? { cpus: 32, memory: 262_144, disk: 1e6, gpus: 8, A100: 8 } : { cpus: 16, memory: 65_536, disk: 5e5 };
     }
-    out.push({ name: `sim-${String(c).padStart(3, '0')}`, phase: c % 17 === 5 ? 'ERROR' : 'READY', labels: { env: c % 2 ? 'dev' : 'prod', zone: `z${c % 4}` }, allocatable });
+    out.push({
+      name: `sim-${String(c).padStart(3, '0')}`,
+      phase: c % 17 === 5 ? 'ERROR' : 'READY',
+      labels: { env: c % 2 ? 'dev' : 'prod', zone: `z${c % 4}` },
+      allocatable,
+    });
   }
   return out;
 }
@@ -32,7 +37,13 @@ function makeJob(i: number): SchedJob {
     uid: `uid-${i}`,
     replicas: 1 + (i % 4),
     resources: gpu ? { cpus: 4, memory: 16_384, A100: 1 } : { cpus: 1 + (i % 3), memory: 1024 * (1 + (i % 4)) },
-    placement: i % 3 === 0 ? { filters: [{ name: 'f', matchExpressions: [{ key: 'env', operator: 'In', values: ['dev'] }] }], preferences: [{ name: 'p', matchLabels: { zone: 'z1' }, weight: 50 }] } : undefined,
+    placement:
+      i % 3 === 0
+        ? {
+            filters: [{ name: 'f', matchExpressions: [{ key: 'env', operator: 'In', values: ['dev'] }] }],
+            preferences: [{ name: 'p', matchLabels: { zone: 'z1' }, weight: 50 }],
+          }
+        : undefined,
   };
 }
 

@@ -45,7 +45,9 @@ async function idle(slurm: SlurmInstance): Promise<void> {
 async function direct(slurm: SlurmInstance, dir: string): Promise<number> {
   const env = { ...process.env, ...slurm.env };
   const t0 = performance.now();
-  const id = (await run('sbatch', ['--parsable', '--ntasks=1', '--cpus-per-task=1', '--mem=64M', `--output=${dir}/%j.out`, '--wrap', 'sleep 30'], { env })).stdout.trim();
+  const id = (
+    await run('sbatch', ['--parsable', '--ntasks=1', '--cpus-per-task=1', '--mem=64M', `--output=${dir}/%j.out`, '--wrap', 'sleep 30'], { env })
+  ).stdout.trim();
   for (;;) {
     const st = (await run('squeue', ['-h', '-j', id, '-o', '%T'], { env })).stdout.trim();
     if (st === 'RUNNING') break;
@@ -75,7 +77,11 @@ async function viaSkyShift(slurm: SlurmInstance, workdir: string, runs: number):
   const sky = await startSkyShift({ args: ['--no-local-cluster', '--heartbeat-seconds', '1'] });
   try {
     const c = sky.client;
-    await c.create('clusters', { kind: 'Cluster', metadata: { name: 'hpc' }, spec: { manager: 'slurm', config: { interface: 'cli', env: slurm.env, workdir } } });
+    await c.create('clusters', {
+      kind: 'Cluster',
+      metadata: { name: 'hpc' },
+      spec: { manager: 'slurm', config: { interface: 'cli', env: slurm.env, workdir } },
+    });
     const deadline = Date.now() + 60_000;
     for (;;) {
       const cl = await c.get('clusters', 'hpc');
@@ -87,7 +93,11 @@ async function viaSkyShift(slurm: SlurmInstance, workdir: string, runs: number):
     for (let i = 0; i < runs; i++) {
       const name = `e2e-${i}`;
       const t0 = performance.now();
-      await c.create('jobs', { kind: 'Job', metadata: { name }, spec: { run: 'sleep 30', replicas: 1, resources: { cpus: 1, memory: 64 } } }, { namespace: 'default' });
+      await c.create(
+        'jobs',
+        { kind: 'Job', metadata: { name }, spec: { run: 'sleep 30', replicas: 1, resources: { cpus: 1, memory: 64 } } },
+        { namespace: 'default' },
+      );
       const jd = Date.now() + 60_000;
       for (;;) {
         const j = await c.get('jobs', name, { namespace: 'default' });
@@ -133,7 +143,8 @@ async function main(): Promise<void> {
     await slurm.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-  const row = (label: string, xs: number[]) => `| ${label} | ${xs.length} | ${median(xs).toFixed(0)} | ${p(xs, 0.9).toFixed(0)} | ${(median(xs) / median(d)).toFixed(2)}x |`;
+  const row = (label: string, xs: number[]) =>
+    `| ${label} | ${xs.length} | ${median(xs).toFixed(0)} | ${p(xs, 0.9).toFixed(0)} | ${(median(xs) / median(d)).toFixed(2)}x |`;
   console.log(
     [
       `### Slurm submit-to-RUNNING (${new Date().toISOString().slice(0, 10)})`,

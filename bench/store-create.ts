@@ -32,6 +32,8 @@ await Promise.all(
   }),
 );
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-console.log(`${store.backend}: ${count} creates at concurrency ${concurrency} in ${seconds.toFixed(2)} s = ${Math.round(count / seconds)} creates/s (${((seconds / count) * 1e6).toFixed(1)} µs each)`);
+console.log(
+  `${store.backend}: ${count} creates at concurrency ${concurrency} in ${seconds.toFixed(2)} s = ${Math.round(count / seconds)} creates/s (${((seconds / count) * 1e6).toFixed(1)} µs each)`,
+);
 await store.close();
 rmSync(dir, { recursive: true, force: true });

@@ -25,7 +25,12 @@ function isCreated(status: number): boolean {
 }
 
 /** Assert a response is a Status with the given code/reason; returns the Status. */
-function assertStatus(r: { status: number; headers: Record<string, unknown>; text: string; json: any }, code: number, reason: string | string[], what: string): any {
+function assertStatus(
+  r: { status: number; headers: Record<string, unknown>; text: string; json: any },
+  code: number,
+  reason: string | string[],
+  what: string,
+): any {
   const problems = statusProblems({ status: r.status, headers: r.headers as never, body: r.text }, [code]);
   assert.deepEqual(problems, [], `${what}: ${problems.join('; ')}; body ${r.text.slice(0, 300)}`);
   const reasons = Array.isArray(reason) ? reason : [reason];
@@ -47,7 +52,9 @@ async function ensureNamespace(url: string, name: string): Promise<void> {
 /** Flags the server binary advertises (for optional bookmark/history tests). */
 function serverHelp(): Promise<string> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', SKYSHIFT_BIN, 'server', '--help'], { timeout: 30_000 }, (_err, stdout, stderr) => resolve(`${stdout}\n${stderr}`));
+    execFile(process.execPath, ['--import', 'tsx', SKYSHIFT_BIN, 'server', '--help'], { timeout: 30_000 }, (_err, stdout, stderr) =>
+      resolve(`${stdout}\n${stderr}`),
+    );
   });
 }
 
@@ -95,7 +102,10 @@ describe('REST API conformance (DESIGN section 4)', () => {
       assert.ok(r.json, 'parses as JSON');
       assert.ok(typeof r.json.openapi === 'string' || typeof r.json.swagger === 'string', 'has an openapi version');
       assert.ok(r.json.paths && Object.keys(r.json.paths).length > 0, 'has paths');
-      assert.ok(Object.keys(r.json.paths).some((p) => p.includes('jobs')), 'documents jobs');
+      assert.ok(
+        Object.keys(r.json.paths).some((p) => p.includes('jobs')),
+        'documents jobs',
+      );
     });
   });
 
@@ -130,7 +140,10 @@ describe('REST API conformance (DESIGN section 4)', () => {
         assert.equal(r.json.kind, 'JobList');
         assert.ok(typeof r.json.metadata?.resourceVersion === 'string' && r.json.metadata.resourceVersion !== '', `${p} metadata.resourceVersion`);
         assert.ok(Array.isArray(r.json.items), `${p} items`);
-        assert.ok(r.json.items.some((j: any) => j.metadata.name === 'listed' && j.kind === 'Job'), `${p} contains 'listed'`);
+        assert.ok(
+          r.json.items.some((j: any) => j.metadata.name === 'listed' && j.kind === 'Job'),
+          `${p} contains 'listed'`,
+        );
       }
     });
 
@@ -158,7 +171,10 @@ describe('REST API conformance (DESIGN section 4)', () => {
       assert.equal(r.json.spec.restartPolicy, 'OnFailure');
       assert.equal(r.json.spec.maxPendingSeconds, 30);
       assert.deepEqual(r.json.spec.placement.filters[0].matchLabels, { zone: 'a' });
-      assert.ok(!r.text.includes('restart_policy') && !r.text.includes('match_labels') && !r.text.includes('max_pending_seconds'), `no snake_case keys in output: ${r.text}`);
+      assert.ok(
+        !r.text.includes('restart_policy') && !r.text.includes('match_labels') && !r.text.includes('max_pending_seconds'),
+        `no snake_case keys in output: ${r.text}`,
+      );
       const g = await call(url, 'GET', '/default/jobs/snake');
       assert.equal(g.json.spec.restartPolicy, 'OnFailure');
 
@@ -246,7 +262,10 @@ describe('REST API conformance (DESIGN section 4)', () => {
       const r2 = await call(url, 'PUT', '/default/jobs/stale', { ...created, spec: { ...created.spec, replicas: 3 } });
       const s = assertStatus(r2, 409, 'Conflict', 'PUT with stale resourceVersion');
       assert.ok(s.message.length > 0);
-      const r3 = await call(url, 'PUT', `/default/jobs/stale?resourceVersion=${rv1}`, { ...r1.json, metadata: { ...r1.json.metadata, resourceVersion: undefined } });
+      const r3 = await call(url, 'PUT', `/default/jobs/stale?resourceVersion=${rv1}`, {
+        ...r1.json,
+        metadata: { ...r1.json.metadata, resourceVersion: undefined },
+      });
       assertStatus(r3, 409, 'Conflict', 'PUT with stale ?resourceVersion=');
       const g = await call(url, 'GET', '/default/jobs/stale');
       assert.equal(g.json.spec.replicas, 2, 'rejected writes changed nothing');
@@ -293,7 +312,13 @@ describe('REST API conformance (DESIGN section 4)', () => {
 
     it('PATCH: JSON merge patch and JSON patch', async () => {
       const c = await mustCreate(url, '/default/jobs', job('patchy', { labels: { keep: 'me', drop: 'me' } }));
-      const m = await call(url, 'PATCH', '/default/jobs/patchy', { spec: { replicas: 3 }, metadata: { labels: { drop: null, added: 'yes' } } }, 'application/merge-patch+json');
+      const m = await call(
+        url,
+        'PATCH',
+        '/default/jobs/patchy',
+        { spec: { replicas: 3 }, metadata: { labels: { drop: null, added: 'yes' } } },
+        'application/merge-patch+json',
+      );
       assert.equal(m.status, 200, `merge patch: ${m.text}`);
       assert.equal(m.json.spec.replicas, 3);
       assert.equal(m.json.spec.run, 'echo hi', 'merge keeps other fields');
@@ -316,9 +341,21 @@ describe('REST API conformance (DESIGN section 4)', () => {
       assert.equal(jp.json.metadata.labels.z, 'w');
       assert.equal(jp.json.metadata.uid, c.metadata.uid);
 
-      const stale = await call(url, 'PATCH', `/default/jobs/patchy?resourceVersion=${c.metadata.resourceVersion}`, { spec: { replicas: 9 } }, 'application/merge-patch+json');
+      const stale = await call(
+        url,
+        'PATCH',
+        `/default/jobs/patchy?resourceVersion=${c.metadata.resourceVersion}`,
+        { spec: { replicas: 9 } },
+        'application/merge-patch+json',
+      );
       assertStatus(stale, 409, 'Conflict', 'PATCH with stale ?resourceVersion');
-      const staleBody = await call(url, 'PATCH', '/default/jobs/patchy', { metadata: { resourceVersion: c.metadata.resourceVersion }, spec: { replicas: 9 } }, 'application/merge-patch+json');
+      const staleBody = await call(
+        url,
+        'PATCH',
+        '/default/jobs/patchy',
+        { metadata: { resourceVersion: c.metadata.resourceVersion }, spec: { replicas: 9 } },
+        'application/merge-patch+json',
+      );
       assertStatus(staleBody, 409, 'Conflict', 'PATCH with stale metadata.resourceVersion');
       const badResult = await call(url, 'PATCH', '/default/jobs/patchy', { spec: { replicas: -1 } }, 'application/merge-patch+json');
       assert.ok(badResult.status === 400 || badResult.status === 422, `patch to an invalid object: ${badResult.status}`);
@@ -355,8 +392,14 @@ describe('REST API conformance (DESIGN section 4)', () => {
       await mustCreate(url, '/default-2/jobs', job('only-in-2'));
       const a = await call(url, 'GET', '/default/jobs');
       const b = await call(url, 'GET', '/default-2/jobs');
-      assert.ok(a.json.items.every((j: any) => j.metadata.namespace === 'default'), 'default list only has default');
-      assert.ok(b.json.items.every((j: any) => j.metadata.namespace === 'default-2'), 'default-2 list only has default-2');
+      assert.ok(
+        a.json.items.every((j: any) => j.metadata.namespace === 'default'),
+        'default list only has default',
+      );
+      assert.ok(
+        b.json.items.every((j: any) => j.metadata.namespace === 'default-2'),
+        'default-2 list only has default-2',
+      );
       assert.ok(!a.json.items.some((j: any) => j.metadata.name === 'only-in-2'));
       assert.deepEqual(b.json.items.map((j: any) => j.metadata.name).sort(), ['iso', 'only-in-2']);
       const g = await call(url, 'GET', '/default-2/jobs/iso');
@@ -524,7 +567,10 @@ describe('REST API conformance (DESIGN section 4)', () => {
         try {
           await w.until((e) => e.some((x) => x.type === 'BOOKMARK'), 8000, 'a BOOKMARK');
           const bm = w.events.find((x) => x.type === 'BOOKMARK')!;
-          assert.ok(typeof bm.object?.metadata?.resourceVersion === 'string' && bm.object.metadata.resourceVersion !== '', 'bookmark carries metadata.resourceVersion');
+          assert.ok(
+            typeof bm.object?.metadata?.resourceVersion === 'string' && bm.object.metadata.resourceVersion !== '',
+            'bookmark carries metadata.resourceVersion',
+          );
           assert.equal(bm.object.spec, undefined, 'bookmark object has only metadata.resourceVersion');
         } finally {
           w.close();
@@ -537,7 +583,9 @@ describe('REST API conformance (DESIGN section 4)', () => {
     it('too-old resourceVersion: ERROR event with a 410 Status', async (t) => {
       const flag = /(--[\w-]*(?:watch-history|history|ring|watch-cache)[\w-]*)/i.exec(help)?.[1];
       if (!flag) {
-        t.skip('`skyshift server --help` offers no flag to shrink the retained watch history; forcing 410 with the default history would need tens of thousands of writes');
+        t.skip(
+          '`skyshift server --help` offers no flag to shrink the retained watch history; forcing 410 with the default history would need tens of thousands of writes',
+        );
         return;
       }
       const s = await startServer({ extraArgs: [flag, '20'] });

@@ -76,7 +76,10 @@ before(async () => {
   });
   assert.equal(writer.status, 201, writer.text);
   // A role mallory does not hold and whose grant (reading jobs) mallory lacks.
-  const strong = await raw('POST', '/roles', admin, { metadata: { name: 'strong' }, spec: { namespaces: ['*'], rules: [{ resources: ['jobs'], actions: ['get'] }] } });
+  const strong = await raw('POST', '/roles', admin, {
+    metadata: { name: 'strong' },
+    spec: { namespaces: ['*'], rules: [{ resources: ['jobs'], actions: ['get'] }] },
+  });
   assert.equal(strong.status, 201, strong.text);
   mallory = await register('mallory', ['role-writer']);
 });
@@ -133,7 +136,12 @@ test('no spelling of a role write lets a role writer grant itself more than it h
   };
   for (const path of spellings('/roles')) {
     await tried('POST', path, { metadata: { name: `esc-${n++}` }, spec: { ...STRONG, users: ['mallory'] } });
-    await tried('POST', path, `metadata: {name: esc-${n++}}\nspec: {namespaces: ['*'], rules: [{resources: ['*'], actions: ['*']}], users: [mallory]}\n`, 'application/yaml');
+    await tried(
+      'POST',
+      path,
+      `metadata: {name: esc-${n++}}\nspec: {namespaces: ['*'], rules: [{resources: ['*'], actions: ['*']}], users: [mallory]}\n`,
+      'application/yaml',
+    );
   }
   for (const victim of ['strong', 'admin-role', 'role-writer']) {
     for (const path of spellings(`/roles/${victim}`)) {
@@ -153,7 +161,7 @@ test('no spelling of a role write lets a role writer grant itself more than it h
   assert.deepEqual([strong.spec.rules, strong.spec.users], [[{ resources: ['jobs'], actions: ['get'] }], []]);
   const roles = (await raw('GET', '/roles', admin)).json().items.map((r: any) => r.metadata.name);
   assert.ok(!roles.some((r: string) => r.startsWith('esc-')), `a role was created: ${roles.join(', ')}`);
-  if (process.env.DUMP) console.log(attempts.join("\n"));
+  if (process.env.DUMP) console.log(attempts.join('\n'));
   assert.ok(attempts.length > 100);
 });
 
@@ -166,7 +174,13 @@ test('a role writer may still write, patch and delete roles within what it holds
     const p = await raw('PATCH', `${path.replace(/\/$/, '')}/${name}/`, mallory, { spec: { users: ['mallory'] } }, 'application/merge-patch+json');
     assert.equal(p.status, 200, p.text);
     // Widening it past what mallory holds is refused, however it is spelled.
-    const w = await raw('PATCH', `${path.replace(/\/$/, '')}/${name}`, mallory, [{ op: 'add', path: '/spec/rules/0/resources/-', value: 'jobs' }], 'application/json-patch+json');
+    const w = await raw(
+      'PATCH',
+      `${path.replace(/\/$/, '')}/${name}`,
+      mallory,
+      [{ op: 'add', path: '/spec/rules/0/resources/-', value: 'jobs' }],
+      'application/json-patch+json',
+    );
     assert.equal(w.status, 403, w.text);
     const d = await raw('DELETE', `${path.replace(/\/$/, '')}/${name}/`, mallory);
     assert.equal(d.status, 200, d.text);
@@ -267,7 +281,9 @@ test('200 parallel wrong logins for one user get at most the free attempts check
 test('200 parallel wrong logins from one address for different users get at most the address allowance checked', async () => {
   const before = await verifications();
   const tries = await Promise.all(
-    Array.from({ length: 200 }, (_, i) => raw('POST', '/login', undefined, { username: `guess-${i}`, password: 'wrong-guess' }, 'application/json', '127.0.0.3')),
+    Array.from({ length: 200 }, (_, i) =>
+      raw('POST', '/login', undefined, { username: `guess-${i}`, password: 'wrong-guess' }, 'application/json', '127.0.0.3'),
+    ),
   );
   const checked = (await verifications()) - before;
   console.log(`one address, 200 parallel wrong logins: ${checked} password checks`);

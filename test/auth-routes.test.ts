@@ -67,7 +67,11 @@ before(async () => {
     spec: { namespaces: [NS], rules: [{ resources: DEV_KINDS, actions: ['*'] }] },
   });
   assert.equal(role.status, 201, role.text);
-  for (const [user, roles] of [['reader', ['reader-role']], ['dev', ['dev-role']], ['nobody', []]] as const) {
+  for (const [user, roles] of [
+    ['reader', ['reader-role']],
+    ['dev', ['dev-role']],
+    ['nobody', []],
+  ] as const) {
     const invite = await call('POST', '/invites', tokens.admin, { roles });
     assert.equal(invite.status, 201, invite.text);
     const reg = await call('POST', '/register', undefined, { username: user, password: `pw-of-${user}-123`, invite: invite.json().token });
@@ -131,7 +135,12 @@ test('every resource route answers 200/201/401/403 exactly as the roles say', as
         [`${b}/fix`, 'get', scope],
         [`${b}/fix?watch=true`, 'watch', scope],
         [`${b}/fix/status`, 'get', scope],
-        ...(kind.namespaced ? [[`/${kind.plural}`, 'list', 'all'], [`/${kind.plural}?watch=true`, 'watch', 'all']] : []),
+        ...(kind.namespaced
+          ? [
+              [`/${kind.plural}`, 'list', 'all'],
+              [`/${kind.plural}?watch=true`, 'watch', 'all'],
+            ]
+          : []),
       ] as [string, string, 'ns' | 'all'][]) {
         r = await call('GET', path, token);
         check(`${who} GET ${path}`, r.status, expect(who, action, kind, sc, 200), r.text);
@@ -270,8 +279,11 @@ test('TLS: the server serves HTTPS with --tls-cert/--tls-key; the client trusts 
   const dir = mkdtempSync(join(tmpdir(), 'skyshift-tls-'));
   const { key, cert } = selfSignedCert(dir);
   const port = await freePort();
-  const daemon = startDaemon(process.execPath, ['--import', 'tsx', SKYSHIFT_BIN, 'server', '--port', String(port), '--store', `sqlite:${join(dir, 'db')}`,
-    '--tls-cert', cert, '--tls-key', key], { logFile: join(dir, 'server.log'), env: { HOME: dir } });
+  const daemon = startDaemon(
+    process.execPath,
+    ['--import', 'tsx', SKYSHIFT_BIN, 'server', '--port', String(port), '--store', `sqlite:${join(dir, 'db')}`, '--tls-cert', cert, '--tls-key', key],
+    { logFile: join(dir, 'server.log'), env: { HOME: dir } },
+  );
   try {
     const url = `https://127.0.0.1:${port}`;
     const trusted = new SkyShiftClient({ server: url, tls: { ca: readFileSync(cert) } });

@@ -11,7 +11,17 @@ import { Agent } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { startServer, type TestServer } from './infra/server.js';
 import { call, rawRequest, send, statusProblems, type HttpResult } from './support/http.js';
-import { FIXTURE_JOBS, generate, validJob, validCluster, validFilterPolicy, validNamespace, validService, validLink, type HostileRequest } from './support/hostile.js';
+import {
+  FIXTURE_JOBS,
+  generate,
+  validJob,
+  validCluster,
+  validFilterPolicy,
+  validNamespace,
+  validService,
+  validLink,
+  type HostileRequest,
+} from './support/hostile.js';
 import { openWatch } from './support/watch.js';
 
 const SEED = Number(process.env.SKYSHIFT_FUZZ_SEED ?? 20261122);
@@ -37,7 +47,12 @@ function normalise(label: string): string {
 function failureTable(failures: Failure[], total: number): string {
   const groups = new Map<string, { count: number; sample: Failure }>();
   for (const f of failures) {
-    const what = f.res.status >= 200 && f.res.status < 300 ? normalise(f.req.label) : f.res.status >= 500 || f.res.status === 0 ? normalise(f.req.label) : excerpt(f.res.body, 50);
+    const what =
+      f.res.status >= 200 && f.res.status < 300
+        ? normalise(f.req.label)
+        : f.res.status >= 500 || f.res.status === 0
+          ? normalise(f.req.label)
+          : excerpt(f.res.body, 50);
     const sig = `${f.req.category}|${f.res.status}|${f.problems.join(',')}|${what}`;
     const g = groups.get(sig);
     if (g) g.count++;
@@ -101,11 +116,26 @@ describe('bad input: hostile requests never crash or 5xx the server', () => {
         const req = requests[i]!;
         let res = req.raw
           ? await rawRequest(server.url, req.raw, 8000)
-          : await send(server.url, { method: req.method, path: req.path, headers: req.headers, body: req.body, timeoutMs: 10_000, agent, headersOnly: req.headersOnly });
+          : await send(server.url, {
+              method: req.method,
+              path: req.path,
+              headers: req.headers,
+              body: req.body,
+              timeoutMs: 10_000,
+              agent,
+              headersOnly: req.headersOnly,
+            });
         if (!req.raw && res.status === 0 && /ECONNRESET|socket hang up|EPIPE/.test(res.error ?? '')) {
           // A pooled keep-alive socket may have been closed by the server between
           // requests; retry once on a fresh connection before calling it a failure.
-          res = await send(server.url, { method: req.method, path: req.path, headers: req.headers, body: req.body, timeoutMs: 10_000, headersOnly: req.headersOnly });
+          res = await send(server.url, {
+            method: req.method,
+            path: req.path,
+            headers: req.headers,
+            body: req.body,
+            timeoutMs: 10_000,
+            headersOnly: req.headersOnly,
+          });
         }
         if (req.headersOnly && res.status === 0 && res.error === 'timeout') res.error = 'no response headers within 10 s (watch accepted but never flushed?)';
         const problems = statusProblems(res, req.expect);
@@ -123,7 +153,10 @@ describe('bad input: hostile requests never crash or 5xx the server', () => {
     for (const [cat, { n, bad }] of [...perCategory].sort()) t.diagnostic(`${cat.padEnd(22)} ${String(n).padStart(5)} requests, ${bad} wrong`);
     const alive = server.daemon.child.exitCode === null && server.daemon.child.signalCode === null;
     if (failures.length > 0) console.log(failureTable(failures, requests.length));
-    assert.ok(alive, `server process died during the barrage (exit ${server.daemon.child.exitCode} ${server.daemon.child.signalCode}); see ${server.dir}/server.log`);
+    assert.ok(
+      alive,
+      `server process died during the barrage (exit ${server.daemon.child.exitCode} ${server.daemon.child.signalCode}); see ${server.dir}/server.log`,
+    );
     assert.equal(failures.length, 0, failureTable(failures, requests.length));
   });
 
@@ -137,7 +170,10 @@ describe('bad input: hostile requests never crash or 5xx the server', () => {
     const watch = await openWatch(server.url, '/default/jobs?watch=true');
     try {
       assert.equal(watch.status, 200, 'watch answers 200');
-      const created = await call(server.url, 'POST', '/default/jobs', { ...validJob('after-barrage'), metadata: { name: 'after-barrage', labels: { after: 'barrage' } } });
+      const created = await call(server.url, 'POST', '/default/jobs', {
+        ...validJob('after-barrage'),
+        metadata: { name: 'after-barrage', labels: { after: 'barrage' } },
+      });
       assert.ok(created.status === 201 || created.status === 200, `create after barrage: ${created.status} ${created.text}`);
       const got = await call(server.url, 'GET', '/default/jobs/after-barrage');
       assert.equal(got.status, 200, `get: ${got.text}`);

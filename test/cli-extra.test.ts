@@ -60,7 +60,10 @@ describe('skyctl status, version, create service|link, get events, logs against 
     assert.equal(r.stdout, `Client Version: 0.1.0\nServer Version: ${v.version}\n`);
     assert.equal(ok(await skyctl(['--version'], { server: null })).stdout, '0.1.0\n');
     assert.equal(ok(await skyctl(['version', '--client'], { server: 'http://127.0.0.1:9' })).stdout, 'Client Version: 0.1.0\n', 'no server needed');
-    const json = JSON.parse(ok(await skyctl(['version', '-o', 'json'])).stdout) as { clientVersion: { version: string }; serverVersion: { version: string; store: string } };
+    const json = JSON.parse(ok(await skyctl(['version', '-o', 'json'])).stdout) as {
+      clientVersion: { version: string };
+      serverVersion: { version: string; store: string };
+    };
     assert.deepEqual([json.clientVersion.version, json.serverVersion.store], ['0.1.0', 'sqlite']);
     const down = await skyctl(['version'], { server: 'http://127.0.0.1:9' });
     assert.equal(down.code, 1);
@@ -97,13 +100,22 @@ describe('skyctl status, version, create service|link, get events, logs against 
       jobs: { namespace: string; name: string }[];
     };
     assert.deepEqual(s.total, { clusters: 3, ready: 2, phase: 'READY', allocatable: { cpus: 5, memory: 6144 }, capacity: { cpus: 6, memory: 10240 } });
-    assert.deepEqual(s.jobs.map((j) => `${j.namespace}/${j.name}`), ['ml/second', 'default/first']);
+    assert.deepEqual(
+      s.jobs.map((j) => `${j.namespace}/${j.name}`),
+      ['ml/second', 'default/first'],
+    );
     assert.equal((await skyctl(['status', '-o', 'wide'])).code, 2);
   });
 
   test('create service with current and Python-era flags; bad input', async () => {
-    assert.equal(ok(await skyctl(['create', 'service', 'web', '-s', 'app', 'web', '-p', '80', '8080', '-p', '443', '8443', '-c', 'east'])).stdout, 'service/web created\n');
-    assert.equal(ok(await skyctl(['create', 'svc', 'legacy', '--service_type', 'NodePort', '--primary_cluster', 'west', '-p', '9000', '9001', '-n', 'ml'])).stdout, 'service/legacy created\n');
+    assert.equal(
+      ok(await skyctl(['create', 'service', 'web', '-s', 'app', 'web', '-p', '80', '8080', '-p', '443', '8443', '-c', 'east'])).stdout,
+      'service/web created\n',
+    );
+    assert.equal(
+      ok(await skyctl(['create', 'svc', 'legacy', '--service_type', 'NodePort', '--primary_cluster', 'west', '-p', '9000', '9001', '-n', 'ml'])).stdout,
+      'service/legacy created\n',
+    );
     const web = (await api('GET', '/default/services/web')) as { spec: Record<string, unknown> };
     assert.deepEqual(web.spec, {
       type: 'ClusterIP',
@@ -117,7 +129,10 @@ describe('skyctl status, version, create service|link, get events, logs against 
     const legacy = (await api('GET', '/ml/services/legacy')) as { spec: { type: string; primaryCluster: string } };
     assert.deepEqual([legacy.spec.type, legacy.spec.primaryCluster], ['NodePort', 'west']);
     const table = ok(await skyctl(['get', 'services'])).stdout;
-    assert.match(table, /^NAME {3,}TYPE {3,}CLUSTER-IP {3,}EXTERNAL-IP {3,}PORTS {3,}CLUSTER {3,}NAMESPACE {3,}AGE\nweb {3,}ClusterIP {3,}<none> {3,}<none> {3,}80:8080;443:8443 {3,}east {3,}default {3,}\d+s\n$/);
+    assert.match(
+      table,
+      /^NAME {3,}TYPE {3,}CLUSTER-IP {3,}EXTERNAL-IP {3,}PORTS {3,}CLUSTER {3,}NAMESPACE {3,}AGE\nweb {3,}ClusterIP {3,}<none> {3,}<none> {3,}80:8080;443:8443 {3,}east {3,}default {3,}\d+s\n$/,
+    );
 
     const badType = await skyctl(['create', 'service', 'x', '-t', 'Bogus']);
     assert.equal(badType.code, 2);
@@ -137,7 +152,10 @@ describe('skyctl status, version, create service|link, get events, logs against 
     assert.equal(ok(await skyctl(['create', 'link', 'we', '--source_cluster', 'west', '--target_cluster', 'east'])).stdout, 'link/we created\n');
     const link = (await api('GET', '/links/ew')) as { spec: Record<string, unknown> };
     assert.deepEqual(link.spec, { sourceCluster: 'east', targetCluster: 'west' });
-    assert.match(ok(await skyctl(['get', 'links'])).stdout, /^NAME {3,}SOURCE {3,}TARGET {3,}STATUS {3,}AGE\new {3,}east {3,}west {3,}INIT {3,}\d+s\nwe {3,}west {3,}east {3,}INIT {3,}\d+s\n$/);
+    assert.match(
+      ok(await skyctl(['get', 'links'])).stdout,
+      /^NAME {3,}SOURCE {3,}TARGET {3,}STATUS {3,}AGE\new {3,}east {3,}west {3,}INIT {3,}\d+s\nwe {3,}west {3,}east {3,}INIT {3,}\d+s\n$/,
+    );
     const same = await skyctl(['create', 'link', 'loop', '-s', 'east', '-t', 'east']);
     assert.equal(same.code, 2);
     assert.equal(same.stderr, 'error: source and target clusters cannot be the same\n');
@@ -153,7 +171,11 @@ describe('skyctl status, version, create service|link, get events, logs against 
     const now = Date.now();
     const at = (secondsAgo: number) => new Date(now - secondsAgo * 1000).toISOString();
     const event = (ns: string, name: string, kind: string, obj: string, reason: string, message: string, last: string, type = 'Normal') =>
-      api('POST', `/${ns}/events`, { kind: 'Event', metadata: { name, namespace: ns }, spec: { involvedObject: { kind, name: obj, namespace: ns }, reason, message, type, lastTimestamp: last } });
+      api('POST', `/${ns}/events`, {
+        kind: 'Event',
+        metadata: { name, namespace: ns },
+        spec: { involvedObject: { kind, name: obj, namespace: ns }, reason, message, type, lastTimestamp: last },
+      });
     // Created out of order on purpose: the table must sort by lastTimestamp.
     await event('default', 'first.started', 'Job', 'first', 'Started', 'replica first-0 started', at(60));
     await event('default', 'first.scheduled', 'Job', 'first', 'Scheduled', 'placed on east', at(3 * 3600));
@@ -169,11 +191,16 @@ describe('skyctl status, version, create service|link, get events, logs against 
     );
     assert.equal(
       ok(await skyctl(['get', 'events', '--for', 'jobs/first'])).stdout,
-      'LAST SEEN   TYPE     REASON      OBJECT      MESSAGE\n' + '3h          Normal   Scheduled   job/first   placed on east\n' + '1m          Normal   Started     job/first   replica first-0 started\n',
+      'LAST SEEN   TYPE     REASON      OBJECT      MESSAGE\n' +
+        '3h          Normal   Scheduled   job/first   placed on east\n' +
+        '1m          Normal   Started     job/first   replica first-0 started\n',
     );
     const all = ok(await skyctl(['get', 'ev', '-A'])).stdout.split('\n');
     assert.match(all[0] ?? '', /^NAMESPACE {3,}LAST SEEN {3,}TYPE/);
-    assert.deepEqual(all.slice(1, -1).map((l) => l.split(/ {3,}/)[0] + ' ' + l.split(/ {3,}/)[3]), ['default Scheduled', 'default FailedScheduling', 'ml Scheduled', 'default Started']);
+    assert.deepEqual(
+      all.slice(1, -1).map((l) => l.split(/ {3,}/)[0] + ' ' + l.split(/ {3,}/)[3]),
+      ['default Scheduled', 'default FailedScheduling', 'ml Scheduled', 'default Started'],
+    );
     const none = ok(await skyctl(['get', 'events', '--for', 'job/nobody']));
     assert.equal(none.stderr, 'No resources found in default namespace.\n');
     assert.equal((await skyctl(['get', 'events', '--for', 'nobody'])).code, 2);
@@ -231,7 +258,21 @@ describe('skyctl logs against skyshift up', () => {
   }
 
   test('logs of a finished job: every replica, --tail, --task', async () => {
-    ok(await run(['create', 'job', 'hello', '--run', 'echo "Sky! from $SKYSHIFT_REPLICA"; echo "bye from $SKYSHIFT_REPLICA"', '--replicas', '2', '--cpus', '1', '--memory', '64']));
+    ok(
+      await run([
+        'create',
+        'job',
+        'hello',
+        '--run',
+        'echo "Sky! from $SKYSHIFT_REPLICA"; echo "bye from $SKYSHIFT_REPLICA"',
+        '--replicas',
+        '2',
+        '--cpus',
+        '1',
+        '--memory',
+        '64',
+      ]),
+    );
     await until('hello COMPLETED', async () => {
       const j = await sky.client.get('jobs', 'hello', { namespace: 'default' });
       const phase = (j.status as { phase?: string }).phase;
@@ -248,7 +289,19 @@ describe('skyctl logs against skyshift up', () => {
   });
 
   test('logs -f streams as the job writes and Ctrl-C exits 0', async () => {
-    ok(await run(['create', 'job', 'ticker', '--run', 'i=0; while [ $i -lt 300 ]; do echo "tick $i"; i=$((i+1)); sleep 0.2; done', '--cpus', '1', '--memory', '64']));
+    ok(
+      await run([
+        'create',
+        'job',
+        'ticker',
+        '--run',
+        'i=0; while [ $i -lt 300 ]; do echo "tick $i"; i=$((i+1)); sleep 0.2; done',
+        '--cpus',
+        '1',
+        '--memory',
+        '64',
+      ]),
+    );
     await until('ticker RUNNING', async () => {
       const j = await sky.client.get('jobs', 'ticker', { namespace: 'default' });
       return (j.status as { phase?: string }).phase === 'ACTIVE';

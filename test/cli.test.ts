@@ -34,7 +34,10 @@ after(async () => {
 
 describe('skyctl against a real server', () => {
   test('create cluster and get clusters prints the kubectl-style table', async () => {
-    assert.equal(ok(await skyctl(['create', 'cluster', 'laptop', '--manager', 'local', '--cpus', '4', '--memory', '8Gi', '-l', 'site', 'home'])).stdout, 'cluster/laptop created\n');
+    assert.equal(
+      ok(await skyctl(['create', 'cluster', 'laptop', '--manager', 'local', '--cpus', '4', '--memory', '8Gi', '-l', 'site', 'home'])).stdout,
+      'cluster/laptop created\n',
+    );
     const r = ok(await skyctl(['get', 'clusters']));
     const lines = r.stdout.trimEnd().split('\n');
     assert.match(lines[0] ?? '', /^NAME {3,}MANAGER {3,}LABELS {3,}RESOURCES {3,}STATUS {3,}AGE$/);
@@ -86,7 +89,13 @@ spec:
     assert.deepEqual(json.items.map((i) => i.metadata.name).sort(), ['hello', 'world']);
     const yaml = YAML.parse(ok(await skyctl(['get', 'jobs', '-o', 'yaml'])).stdout) as { items: unknown[] };
     assert.equal(yaml.items.length, 2);
-    assert.equal(ok(await skyctl(['get', 'jobs', '-o', 'name'])).stdout.split('\n').sort().join(' '), ' job/hello job/world');
+    assert.equal(
+      ok(await skyctl(['get', 'jobs', '-o', 'name']))
+        .stdout.split('\n')
+        .sort()
+        .join(' '),
+      ' job/hello job/world',
+    );
     const table = ok(await skyctl(['get', 'jobs', '-A']));
     assert.match(table.stdout.split('\n')[0] ?? '', /^NAME {3,}CLUSTER {3,}REPLICAS {3,}RESOURCES {3,}NAMESPACE {3,}STATUS {3,}AGE$/);
     assert.match(table.stdout, /\nworld {3,}0\/1 {3,}cpus: 1 {3,}default {3,}\w+ {3,}\d+[smhd]\n/);

@@ -57,7 +57,11 @@ describe('cluster spec', () => {
     assert.deepEqual(fields(r).sort(), ['spec.config.nodeResources: required', 'spec.config.nodes: must be >= 1']);
     r = await create('bad-slurm', { manager: 'slurmctl', config: { interface: 'grpc', port: 70000, env: { A: 1 } } });
     assert.equal(r.code, 422);
-    assert.deepEqual(fields(r).sort(), ['spec.config.env.A: must be a string', 'spec.config.interface: must be one of cli, rest (got "grpc")', 'spec.config.port: must be <= 65535']);
+    assert.deepEqual(fields(r).sort(), [
+      'spec.config.env.A: must be a string',
+      'spec.config.interface: must be one of cli, rest (got "grpc")',
+      'spec.config.port: must be <= 65535',
+    ]);
     // Valid ones, snake_case keys included (the API camel-cases config keys first).
     assert.equal((await create('edge', { manager: 'local', config: { cpus: '1500m', memory: '2Gi', run_as: 'nobody' } })).code, 201);
     assert.equal((await create('hpc', { manager: 'slurm', config: { interface: 'rest', url: 'http://h:6820', token_file: '/t' } })).code, 201);

@@ -54,7 +54,22 @@ test('skyshift up runs a 2-replica job to COMPLETED and serves its logs', async 
   const log = openSync(join(home, 'up.log'), 'a');
   child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(ROOT, 'src/bin/skyshift.ts'), 'up', '--port', String(port), '--store', `sqlite:${join(home, 'db')}`, '--heartbeat-seconds', '1', '--local-cpus', '2', '--local-memory', '2Gi'],
+    [
+      '--import',
+      'tsx',
+      join(ROOT, 'src/bin/skyshift.ts'),
+      'up',
+      '--port',
+      String(port),
+      '--store',
+      `sqlite:${join(home, 'db')}`,
+      '--heartbeat-seconds',
+      '1',
+      '--local-cpus',
+      '2',
+      '--local-memory',
+      '2Gi',
+    ],
     { cwd: ROOT, env: { ...process.env, HOME: home }, stdio: ['ignore', log, log] },
   );
   // `up` writes the current context (with the admin token when auth is on) before it starts the controllers.
@@ -64,18 +79,26 @@ test('skyshift up runs a 2-replica job to COMPLETED and serves its logs', async 
     return cfg.contexts.find((c) => c.name === cfg['current-context'] && c.server === url);
   });
   const headers: Record<string, string> = context.token ? { authorization: `Bearer ${context.token}` } : {};
-  const fetch = (path: string, init: RequestInit = {}) => globalThis.fetch(path, { ...init, headers: { ...headers, ...(init.headers as Record<string, string> | undefined) } });
+  const fetch = (path: string, init: RequestInit = {}) =>
+    globalThis.fetch(path, { ...init, headers: { ...headers, ...(init.headers as Record<string, string> | undefined) } });
   const cluster = await until('the local cluster READY', async () => {
     const res = await fetch(`${url}/clusters`);
     const list = (await res.json()) as { items: { metadata: { name: string }; status: { phase: string; capacity: Record<string, { cpus: number }> } }[] };
     return list.items.find((c) => c.status.phase === 'READY');
   });
-  assert.deepEqual(Object.values(cluster.status.capacity).map((n) => n.cpus), [2]);
+  assert.deepEqual(
+    Object.values(cluster.status.capacity).map((n) => n.cpus),
+    [2],
+  );
 
   const created = await fetch(`${url}/default/jobs`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ kind: 'Job', metadata: { name: 'hello' }, spec: { run: 'echo "Sky! from $SKYSHIFT_REPLICA"; sleep 1', replicas: 2, resources: { cpus: 1, memory: 64 } } }),
+    body: JSON.stringify({
+      kind: 'Job',
+      metadata: { name: 'hello' },
+      spec: { run: 'echo "Sky! from $SKYSHIFT_REPLICA"; sleep 1', replicas: 2, resources: { cpus: 1, memory: 64 } },
+    }),
   });
   assert.equal(created.status, 201, await created.text());
 

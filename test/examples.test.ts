@@ -13,7 +13,10 @@ import { REPO_ROOT, startServer, type TestServer } from './infra/server.js';
 
 const EXAMPLES = join(REPO_ROOT, 'examples');
 const PYTHON_EXAMPLES = join(EXAMPLES, 'python-skyshift');
-const yamlFiles = (dir: string) => readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
+const yamlFiles = (dir: string) =>
+  readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
 
 describe('examples', () => {
   let server: TestServer;

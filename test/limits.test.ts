@@ -63,7 +63,10 @@ describe('replicas', () => {
     assertInvalid(await call('POST', '/default/jobs', '{"kind":"Job","metadata":{"name":"r1"},"spec":{"run":"x","replicas":1e308}}'), 'spec.replicas');
     assertInvalid(await call('POST', '/default/jobs', job('r2', { replicas: 1e8 })), 'spec.replicas');
     assertInvalid(await call('POST', '/default/jobs', job('r3', { replicas: 10_001 })), 'spec.replicas');
-    assertInvalid(await call('POST', '/default/jobs', 'kind: Job\nmetadata: {name: r4}\nspec: {run: x, replicas: 1e308}\n', 'application/yaml'), 'spec.replicas');
+    assertInvalid(
+      await call('POST', '/default/jobs', 'kind: Job\nmetadata: {name: r4}\nspec: {run: x, replicas: 1e308}\n', 'application/yaml'),
+      'spec.replicas',
+    );
     for (const name of ['r1', 'r2', 'r3', 'r4']) await assertNotStored(name);
     assert.equal((await call('POST', '/default/jobs', job('r-max', { replicas: 10_000 }))).code, 201);
   });
@@ -71,7 +74,10 @@ describe('replicas', () => {
   test('patches cannot raise replicas past the limit', async () => {
     assert.equal((await call('POST', '/default/jobs', job('r-patch'))).code, 201);
     assertInvalid(await call('PATCH', '/default/jobs/r-patch', '{"spec":{"replicas":1e308}}', 'application/merge-patch+json'), 'spec.replicas');
-    assertInvalid(await call('PATCH', '/default/jobs/r-patch', [{ op: 'replace', path: '/spec/replicas', value: 1e8 }], 'application/json-patch+json'), 'spec.replicas');
+    assertInvalid(
+      await call('PATCH', '/default/jobs/r-patch', [{ op: 'replace', path: '/spec/replicas', value: 1e8 }], 'application/json-patch+json'),
+      'spec.replicas',
+    );
     const stored = await call('GET', '/default/jobs/r-patch', undefined as never);
     assert.equal(stored.json.spec.replicas, 1);
   });
@@ -195,7 +201,12 @@ describe('body decoding', () => {
     assertStatus(res, 413, /expands to more than 3 MiB.*alias/);
     await assertNotStored('alias-bomb');
     // Aliases within the limit still work.
-    const ok = await call('POST', '/default/jobs', 'kind: Job\nmetadata: {name: alias-ok, labels: &l {a: b}}\nspec:\n  run: "true"\n  placement: {filters: [{matchLabels: *l}]}\n', 'application/yaml');
+    const ok = await call(
+      'POST',
+      '/default/jobs',
+      'kind: Job\nmetadata: {name: alias-ok, labels: &l {a: b}}\nspec:\n  run: "true"\n  placement: {filters: [{matchLabels: *l}]}\n',
+      'application/yaml',
+    );
     assert.equal(ok.code, 201, JSON.stringify(ok.json));
     assert.deepEqual(ok.json.spec.placement.filters[0].matchLabels, { a: 'b' });
   });
@@ -208,7 +219,11 @@ describe('body decoding', () => {
     assertStatus(await call('POST', '/default/jobs', 'kind: Job\nmetadata: {name: c}\nspec: &s {run: a, x: *s}\n', 'application/yaml'), 400, /inside the node/);
     assertStatus(await call('POST', '/default/jobs', '['.repeat(50_000) + ']'.repeat(50_000), 'application/yaml'), 400, /nested deeper than 64/);
     assertStatus(await call('POST', '/default/jobs', 'a: 1\n---\nb: 2\n', 'application/yaml'), 400, /exactly one YAML document/);
-    assertStatus(await call('POST', '/default/jobs', 'kind: Job\nmetadata: {name: x\n', 'application/yaml'), 400, /invalid YAML body: .* at line \d+, column \d+/);
+    assertStatus(
+      await call('POST', '/default/jobs', 'kind: Job\nmetadata: {name: x\n', 'application/yaml'),
+      400,
+      /invalid YAML body: .* at line \d+, column \d+/,
+    );
   });
 
   test('JSON and YAML key counts are bounded before validation', async () => {
@@ -234,7 +249,12 @@ describe('JSON patch', () => {
   test('more than 1,000 operations is 413; 1,000 are applied', async () => {
     const tests = (n: number) => Array.from({ length: n }, () => ({ op: 'test', path: '/kind', value: 'Job' }));
     assertStatus(await call('PATCH', '/default/jobs/p-target', tests(1001), 'application/json-patch+json'), 413, /1001 operations; at most 1000/);
-    const ok = await call('PATCH', '/default/jobs/p-target', [...tests(999), { op: 'add', path: '/metadata/labels/a', value: 'b' }], 'application/json-patch+json');
+    const ok = await call(
+      'PATCH',
+      '/default/jobs/p-target',
+      [...tests(999), { op: 'add', path: '/metadata/labels/a', value: 'b' }],
+      'application/json-patch+json',
+    );
     assert.equal(ok.code, 200, JSON.stringify(ok.json));
     assert.deepEqual(ok.json.metadata.labels, { a: 'b' });
   });
@@ -254,10 +274,26 @@ describe('JSON patch', () => {
     assert.equal(res.code, 200, JSON.stringify(res.json));
     assert.deepEqual(res.json.spec.envs, { B: '2', C: '1' });
     assert.deepEqual(res.json.spec.ports, [22]);
-    assertStatus(await call('PATCH', '/default/jobs/p-target', [{ op: 'test', path: '/spec/envs', value: { B: '2' } }], 'application/json-patch+json'), 409, /test failed/);
-    assertStatus(await call('PATCH', '/default/jobs/p-target', [{ op: 'replace', path: '/spec/nope', value: 1 }], 'application/json-patch+json'), 400, /'\/spec\/nope' does not exist \(operation 0\)/);
-    assertStatus(await call('PATCH', '/default/jobs/p-target', [{ op: 'add', path: '/spec/ports/5', value: 1 }], 'application/json-patch+json'), 400, /out of range/);
-    assertStatus(await call('PATCH', '/default/jobs/p-target', [{ op: 'move', from: '/spec', path: '/spec/x' }], 'application/json-patch+json'), 400, /own child/);
+    assertStatus(
+      await call('PATCH', '/default/jobs/p-target', [{ op: 'test', path: '/spec/envs', value: { B: '2' } }], 'application/json-patch+json'),
+      409,
+      /test failed/,
+    );
+    assertStatus(
+      await call('PATCH', '/default/jobs/p-target', [{ op: 'replace', path: '/spec/nope', value: 1 }], 'application/json-patch+json'),
+      400,
+      /'\/spec\/nope' does not exist \(operation 0\)/,
+    );
+    assertStatus(
+      await call('PATCH', '/default/jobs/p-target', [{ op: 'add', path: '/spec/ports/5', value: 1 }], 'application/json-patch+json'),
+      400,
+      /out of range/,
+    );
+    assertStatus(
+      await call('PATCH', '/default/jobs/p-target', [{ op: 'move', from: '/spec', path: '/spec/x' }], 'application/json-patch+json'),
+      400,
+      /own child/,
+    );
     assertStatus(await call('PATCH', '/default/jobs/p-target', [{ op: 'frob', path: '/spec' }], 'application/json-patch+json'), 400, /not one of add/);
   });
 

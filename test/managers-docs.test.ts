@@ -11,12 +11,17 @@ import { findManager } from '../src/managers/index.js';
 
 function renderTable(): string {
   const rows = MANAGERS.map((type) => {
-    const aliases = managerAliases(type).map((a) => `\`${a}\``).join(', ') || '—';
+    const aliases =
+      managerAliases(type)
+        .map((a) => `\`${a}\``)
+        .join(', ') || '—';
     const registration = findManager(type);
     if (!registration) return `| \`${type}\` | ${aliases} | not yet | — |`;
     const schema = registration.configSchema;
     const required = new Set(schema.required ?? []);
-    const fields = Object.keys(schema.properties).map((k) => (required.has(k) ? `\`${k}\` (required)` : `\`${k}\``)).join(', ');
+    const fields = Object.keys(schema.properties)
+      .map((k) => (required.has(k) ? `\`${k}\` (required)` : `\`${k}\``))
+      .join(', ');
     return `| \`${type}\` | ${aliases} | yes | ${fields} |`;
   });
   return ['| manager | aliases | in this version | `spec.config` fields |', '|---|---|---|---|', ...rows].join('\n');

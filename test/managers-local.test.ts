@@ -29,7 +29,11 @@ async function tempDir(prefix = 'skyshift-local-', mode = 0o711): Promise<string
   return dir;
 }
 
-function job(name: string, run: string, opts: { replicas?: number; envs?: Record<string, string>; resources?: Record<string, number>; image?: string; uid?: string } = {}): Job {
+function job(
+  name: string,
+  run: string,
+  opts: { replicas?: number; envs?: Record<string, string>; resources?: Record<string, number>; image?: string; uid?: string } = {},
+): Job {
   return testJob(
     name,
     { run, envs: opts.envs ?? {}, replicas: opts.replicas ?? 1, resources: opts.resources ?? { cpus: 1 }, ...(opts.image ? { image: opts.image } : {}) },
@@ -73,10 +77,14 @@ describe('LocalManager (real processes)', () => {
     const workdir = await tempDir();
     const m = new LocalManager({ name: 'laptop', workdir });
     await m.connect();
-    const j = job('hello', 'echo "replica=$SKYSHIFT_REPLICA rank=$POD_RANK of=$SKYSHIFT_REPLICAS job=$SKYSHIFT_JOB foo=$FOO dir=$(pwd)"; exit $(( POD_RANK == 2 ? 3 : 0 ))', {
-      replicas: 3,
-      envs: { FOO: 'bar baz' },
-    });
+    const j = job(
+      'hello',
+      'echo "replica=$SKYSHIFT_REPLICA rank=$POD_RANK of=$SKYSHIFT_REPLICAS job=$SKYSHIFT_JOB foo=$FOO dir=$(pwd)"; exit $(( POD_RANK == 2 ? 3 : 0 ))',
+      {
+        replicas: 3,
+        envs: { FOO: 'bar baz' },
+      },
+    );
     const id = await m.submit(j, { ranks: ranks(3) });
     assert.equal(id, `default_hello_${j.metadata.uid}`);
     const states = await allDone(m, j);
@@ -87,7 +95,10 @@ describe('LocalManager (real processes)', () => {
     const lines = await collect(m.logs(ref(j), {}));
     for (const r of ranks(3)) {
       const dir = join(workdir, 'jobs', id, String(r));
-      assert.ok(lines.includes(`replica=${r} rank=${r} of=3 job=default/hello foo=bar baz dir=${join(dir, 'work')}`), `line of rank ${r} in ${JSON.stringify(lines)}`);
+      assert.ok(
+        lines.includes(`replica=${r} rank=${r} of=3 job=default/hello foo=bar baz dir=${join(dir, 'work')}`),
+        `line of rank ${r} in ${JSON.stringify(lines)}`,
+      );
       assert.equal((await readFile(join(dir, 'exitcode'), 'utf8')).trim(), r === 2 ? '3' : '0');
     }
     const one = await collect(m.logs(ref(j), { task: 'hello-1' }));
@@ -125,8 +136,14 @@ describe('LocalManager (real processes)', () => {
     const workdir = await tempDir();
     const m = createManager({ metadata: { name: 'edge' }, spec: { manager: 'local', config: { workdir, cpus: '1500m', memory: '2Gi' } } });
     assert.deepEqual((await m.status()).capacity, { edge: { cpus: 1.5, memory: 2048 } });
-    assert.throws(() => createManager({ metadata: { name: 'edge' }, spec: { manager: 'local', config: { memory: 'lots' } } }), /cluster 'edge': config\.memory: must be a number of MiB or a quantity like 512Mi/);
-    assert.throws(() => createManager({ metadata: { name: 'edge' }, spec: { manager: 'local', config: { podmanRoot: 7 } } }), /cluster 'edge': config\.podmanRoot: must be a string/);
+    assert.throws(
+      () => createManager({ metadata: { name: 'edge' }, spec: { manager: 'local', config: { memory: 'lots' } } }),
+      /cluster 'edge': config\.memory: must be a number of MiB or a quantity like 512Mi/,
+    );
+    assert.throws(
+      () => createManager({ metadata: { name: 'edge' }, spec: { manager: 'local', config: { podmanRoot: 7 } } }),
+      /cluster 'edge': config\.podmanRoot: must be a string/,
+    );
   });
 
   it('starts each replica once, however often and however concurrently submit is called', async () => {
@@ -155,7 +172,10 @@ describe('LocalManager (real processes)', () => {
     const script = `import { LocalManager } from ${JSON.stringify(indexUrl)};
       const m = new LocalManager({ name: 'adopt', workdir: ${JSON.stringify(workdir)} });
       await m.submit(${JSON.stringify(j)}, { ranks: [0, 1] });`;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: resolve(import.meta.dirname, '..'), stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: resolve(import.meta.dirname, '..'),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     if (child.pid) extraPids.push(child.pid);
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -180,7 +200,9 @@ describe('LocalManager (real processes)', () => {
     try {
       const m = new LocalManager({ name: 'iso', workdir });
       await m.connect();
-      const j = job('iso', `echo "uid=$(id -u) home=$HOME pwd=$(pwd)"; env | sort; cat ${secretDir}/signing.key 2>&1; touch "$HOME/mine" && echo wrote-home`, { envs: { MINE: 'yes' } });
+      const j = job('iso', `echo "uid=$(id -u) home=$HOME pwd=$(pwd)"; env | sort; cat ${secretDir}/signing.key 2>&1; touch "$HOME/mine" && echo wrote-home`, {
+        envs: { MINE: 'yes' },
+      });
       const id = await m.submit(j, { ranks: [0] });
       assert.deepEqual(await allDone(m, j), { 'iso-0': 'COMPLETED' });
       const lines = await collect(m.logs(ref(j), {}));
@@ -193,8 +215,25 @@ describe('LocalManager (real processes)', () => {
       assert.ok(!text.includes('leaked-if-you-see-this'), 'SkyShift environment leaked');
       // Everything but what bash sets for itself comes from the job or from SkyShift's short, fixed list.
       const bashOwn = new Set(['OLDPWD', 'PWD', 'SHLVL', '_']);
-      const names = lines.filter((l) => /^[A-Z_][A-Z0-9_]*=/.test(l)).map((l) => l.split('=', 1)[0]!).filter((n) => !bashOwn.has(n)).sort();
-      assert.deepEqual(names, ['HOME', 'LANG', 'LOGNAME', 'MINE', 'PATH', 'POD_RANK', 'SHELL', 'SKYSHIFT_JOB', 'SKYSHIFT_JOB_UID', 'SKYSHIFT_REPLICA', 'SKYSHIFT_REPLICAS', 'USER']);
+      const names = lines
+        .filter((l) => /^[A-Z_][A-Z0-9_]*=/.test(l))
+        .map((l) => l.split('=', 1)[0]!)
+        .filter((n) => !bashOwn.has(n))
+        .sort();
+      assert.deepEqual(names, [
+        'HOME',
+        'LANG',
+        'LOGNAME',
+        'MINE',
+        'PATH',
+        'POD_RANK',
+        'SHELL',
+        'SKYSHIFT_JOB',
+        'SKYSHIFT_JOB_UID',
+        'SKYSHIFT_REPLICA',
+        'SKYSHIFT_REPLICAS',
+        'USER',
+      ]);
       if (root) {
         assert.ok(!text.includes('TOP-SECRET-KEY'), 'replica read a 0600 file of SkyShift');
         const work = await stat(home);
@@ -218,7 +257,10 @@ describe('LocalManager (real processes)', () => {
       try { ${action}; console.log('ok'); } catch (err) { console.log('refused: ' + err.message); }
       process.exit(0);`;
     const other = async (action: string) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script(action)], { cwd: resolve(import.meta.dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script(action)], {
+        cwd: resolve(import.meta.dirname, '..'),
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       await new Promise((res) => child.once('exit', res));
@@ -265,7 +307,10 @@ describe('LocalManager (real processes)', () => {
     const workdir = await tempDir();
     const pidDir = await tempDir('skyshift-pids-', 0o777);
     const m = new LocalManager({ name: 'tree', workdir, killGraceMs: 1000 });
-    const j = job('tree', `bash -c 'sleep 100 & echo $! > "$PIDS/bg-$POD_RANK"; sleep 100' & echo $! > "$PIDS/inner-$POD_RANK"; wait`, { replicas: 2, envs: { PIDS: pidDir } });
+    const j = job('tree', `bash -c 'sleep 100 & echo $! > "$PIDS/bg-$POD_RANK"; sleep 100' & echo $! > "$PIDS/inner-$POD_RANK"; wait`, {
+      replicas: 2,
+      envs: { PIDS: pidDir },
+    });
     const id = await m.submit(j, { ranks: [0, 1] });
     const pids = async (rank: number) => {
       const rec = JSON.parse(await readFile(join(workdir, 'jobs', id, String(rank), 'record.json'), 'utf8')) as { pid: number };
@@ -292,7 +337,9 @@ describe('LocalManager (real processes)', () => {
   it('logs: tail, follow across replicas until they exit, abort', async () => {
     const workdir = await tempDir();
     const m = new LocalManager({ name: 'logs', workdir, pollMs: 50, killGraceMs: 500 });
-    const j = job('talk', 'for i in 1 2 3 4 5; do echo "r$POD_RANK line $i"; done; sleep 1; echo "r$POD_RANK late"; printf "r$POD_RANK no newline"', { replicas: 2 });
+    const j = job('talk', 'for i in 1 2 3 4 5; do echo "r$POD_RANK line $i"; done; sleep 1; echo "r$POD_RANK late"; printf "r$POD_RANK no newline"', {
+      replicas: 2,
+    });
     await m.submit(j, { ranks: [0, 1] });
     await waitFor('first lines', async () => (await collect(m.logs(ref(j), {}))).length >= 10);
 

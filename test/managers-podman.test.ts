@@ -46,7 +46,11 @@ function manager(workdir: string, name = 'edge'): LocalManager {
 
 function job(name: string, run: string, opts: { replicas?: number; envs?: Record<string, string>; image?: string } = {}): Job {
   // Real uids are UUIDs; container names use their first 8 characters.
-  return testJob(name, { run, image: opts.image ?? image().image, envs: opts.envs ?? {}, replicas: opts.replicas ?? 1, resources: { cpus: 1 } }, { uid: randomUUID() });
+  return testJob(
+    name,
+    { run, image: opts.image ?? image().image, envs: opts.envs ?? {}, replicas: opts.replicas ?? 1, resources: { cpus: 1 } },
+    { uid: randomUUID() },
+  );
 }
 
 // Containers start slower than plain processes: a longer deadline than managers-local.
@@ -89,16 +93,23 @@ describe('LocalManager with runtime podman (real containers)', { skip: unavailab
     const workdir = await tempDir();
     const i = image();
     // Through createManager, as the controllers build it from a Cluster object.
-    const m = createManager({ metadata: { name: 'edge' }, spec: { manager: 'local', config: { workdir, cpus: 2, memory: '2Gi', runtime: 'podman', podmanRoot: i.root, podmanRunroot: i.runroot } } });
+    const m = createManager({
+      metadata: { name: 'edge' },
+      spec: { manager: 'local', config: { workdir, cpus: 2, memory: '2Gi', runtime: 'podman', podmanRoot: i.root, podmanRunroot: i.runroot } },
+    });
     await m.connect();
     const st = await m.status();
     assert.equal(st.phase, 'READY');
     assert.equal(st.runtime, 'podman');
     assert.deepEqual(st.capacity, { edge: { cpus: 2, memory: 2048 } });
-    const j = job('boxed', `cat ${MARKER_FILE}; echo "rank=$SKYSHIFT_REPLICA pod=$POD_RANK job=$SKYSHIFT_JOB foo=$FOO pwd=$(pwd)"; test -f /.skyshift-command.sh && echo mounted; test -e /workdir/record.json || echo private; exit $(( POD_RANK * 3 ))`, {
-      replicas: 2,
-      envs: { FOO: "it's \"quoted\" ; $HOME" },
-    });
+    const j = job(
+      'boxed',
+      `cat ${MARKER_FILE}; echo "rank=$SKYSHIFT_REPLICA pod=$POD_RANK job=$SKYSHIFT_JOB foo=$FOO pwd=$(pwd)"; test -f /.skyshift-command.sh && echo mounted; test -e /workdir/record.json || echo private; exit $(( POD_RANK * 3 ))`,
+      {
+        replicas: 2,
+        envs: { FOO: 'it\'s "quoted" ; $HOME' },
+      },
+    );
     await m.submit(j, { ranks: [0, 1] });
     assert.deepEqual(await allDone(m, j), { 'boxed-0': 'COMPLETED', 'boxed-1': 'FAILED' });
     for (const r of [0, 1]) {
@@ -169,7 +180,7 @@ describe('LocalManager with runtime podman (real containers)', { skip: unavailab
     await second.cancel(ref(j));
   });
 
-  it('a missing image fails the replica with podman\'s message in its log', async () => {
+  it("a missing image fails the replica with podman's message in its log", async () => {
     const m = manager(await tempDir());
     const j = job('noimage', 'echo never', { image: 'localhost/skyshift-missing-image:none' });
     await m.submit(j, { ranks: [0] });

@@ -46,7 +46,8 @@ const options: ControllerOptions = {
 function refusing(inner: ClusterManager): ClusterManager {
   return Object.assign(Object.create(inner) as ClusterManager, {
     submit: async (job: Job, share: JobShare) => {
-      if (job.metadata.name === 'refused') throw new Error(`The property 'options.env['TOKEN']' must be a string without null bytes. Received '${String(job.spec.envs?.['TOKEN'])}'`);
+      if (job.metadata.name === 'refused')
+        throw new Error(`The property 'options.env['TOKEN']' must be a string without null bytes. Received '${String(job.spec.envs?.['TOKEN'])}'`);
       return inner.submit(job, share);
     },
   });
@@ -91,11 +92,21 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  if (process.env.POISON_DEBUG) console.error(logged.filter((l) => !l.startsWith('debug')).slice(-40).join('\n'));
+  if (process.env.POISON_DEBUG)
+    console.error(
+      logged
+        .filter((l) => !l.startsWith('debug'))
+        .slice(-40)
+        .join('\n'),
+    );
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
-const normalJob = (name: string) => ({ kind: 'Job', metadata: { name, namespace: 'default' }, spec: { run: 'sleep 0.3', replicas: 2, resources: { cpus: 1, memory: 64 } } });
+const normalJob = (name: string) => ({
+  kind: 'Job',
+  metadata: { name, namespace: 'default' },
+  spec: { run: 'sleep 0.3', replicas: 2, resources: { cpus: 1, memory: 64 } },
+});
 
 /** A stored job with `change` applied, written straight into the store (no validation). */
 async function storePoison(store: Store, template: JsonObject, name: string, change: (spec: Record<string, unknown>) => unknown): Promise<void> {
@@ -122,7 +133,9 @@ async function phaseOf(client: SkyShiftClient, name: string): Promise<string | u
 }
 
 async function warnings(client: SkyShiftClient, name: string): Promise<{ reason: string; message: string; type: string }[]> {
-  const list = await client.list<ApiObject<{ involvedObject: { name: string }; reason: string; message: string; type: string }>>('events', { namespace: 'default' });
+  const list = await client.list<ApiObject<{ involvedObject: { name: string }; reason: string; message: string; type: string }>>('events', {
+    namespace: 'default',
+  });
   return list.items.filter((e) => e.spec.involvedObject.name === name && e.spec.type === 'Warning').map((e) => e.spec);
 }
 
@@ -131,76 +144,89 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('poison jobs are marked FAILED with a Warning Event and a condition; every normal job still completes, also after a restart', { timeout: 120_000 }, async () => {
-  let run = await start();
-  try {
-    await run.client.create('clusters', { kind: 'Cluster', metadata: { name: 'sim-a' }, spec: { manager: 'sim', config: { nodes: 2, nodeResources: { cpus: 4, memory: 8192 } } } });
-    await waitFor('sim-a READY', async () => (await run.client.get<Cluster>('clusters', 'sim-a')).status?.phase === 'READY');
-    await run.client.create('jobs', normalJob('template'));
-    const template = (await run.store.get('/registry/jobs/default/template'))?.value;
-    assert.ok(template);
+test(
+  'poison jobs are marked FAILED with a Warning Event and a condition; every normal job still completes, also after a restart',
+  { timeout: 120_000 },
+  async () => {
+    let run = await start();
+    try {
+      await run.client.create('clusters', {
+        kind: 'Cluster',
+        metadata: { name: 'sim-a' },
+        spec: { manager: 'sim', config: { nodes: 2, nodeResources: { cpus: 4, memory: 8192 } } },
+      });
+      await waitFor('sim-a READY', async () => (await run.client.get<Cluster>('clusters', 'sim-a')).status?.phase === 'READY');
+      await run.client.create('jobs', normalJob('template'));
+      const template = (await run.store.get('/registry/jobs/default/template'))?.value;
+      assert.ok(template);
 
-    for (const [name, change] of Object.entries(POISON)) await storePoison(run.store, template, name, change);
-    await run.client.create('jobs', { ...normalJob('refused'), spec: { ...normalJob('refused').spec, envs: { TOKEN: SECRET } } });
-    const normal = ['n-1', 'n-2', 'n-3', 'n-4'];
-    for (const n of normal) await run.client.create('jobs', normalJob(n));
+      for (const [name, change] of Object.entries(POISON)) await storePoison(run.store, template, name, change);
+      await run.client.create('jobs', { ...normalJob('refused'), spec: { ...normalJob('refused').spec, envs: { TOKEN: SECRET } } });
+      const normal = ['n-1', 'n-2', 'n-3', 'n-4'];
+      for (const n of normal) await run.client.create('jobs', normalJob(n));
 
-    for (const n of ['template', ...normal]) await waitFor(`${n} COMPLETED`, async () => (await phaseOf(run.client, n)) === 'COMPLETED');
+      for (const n of ['template', ...normal]) await waitFor(`${n} COMPLETED`, async () => (await phaseOf(run.client, n)) === 'COMPLETED');
 
-    for (const name of Object.keys(POISON)) {
-      const job = await waitFor(`${name} FAILED`, async () => {
-        const j = await run.client.get<Job>('jobs', name, { namespace: 'default' });
+      for (const name of Object.keys(POISON)) {
+        const job = await waitFor(`${name} FAILED`, async () => {
+          const j = await run.client.get<Job>('jobs', name, { namespace: 'default' });
+          return j.status?.phase === 'FAILED' && j;
+        });
+        const cond = job.status.conditions?.find((c) => c.type === 'Failed');
+        assert.equal(cond?.reason, 'InvalidObject', `${name}: ${JSON.stringify(job.status)}`);
+        assert.match(cond?.message ?? '', /^(spec|metadata)[.:\w]*/, `${name}: the message names the field`);
+        const events = await waitFor(`${name} Warning event`, async () => {
+          const w = await warnings(run.client, name);
+          return w.length > 0 && w;
+        });
+        assert.equal(events[0]?.reason, 'InvalidObject');
+        assert.equal(events[0]?.message, cond?.message);
+      }
+      const invalidMessages = Object.fromEntries(
+        await Promise.all(
+          Object.keys(POISON).map(async (n) => [
+            n,
+            (await run.client.get<Job>('jobs', n, { namespace: 'default' })).status.conditions?.find((c) => c.type === 'Failed')?.message,
+          ]),
+        ),
+      );
+      assert.match(invalidMessages['huge-replicas'] ?? '', /^spec\.replicas: /);
+      assert.match(invalidMessages['many-replicas'] ?? '', /^spec\.replicas: /);
+      assert.match(invalidMessages['huge-cpus'] ?? '', /^spec\.resources\.cpus: /);
+      assert.match(invalidMessages['big-env'] ?? '', /^spec\.envs\.BIG: value longer than 128 KiB/);
+      assert.match(invalidMessages['nul-env'] ?? '', /^spec\.envs\.TOKEN: value contains a NUL byte/);
+      assert.match(invalidMessages['string-spec'] ?? '', /^spec: must be an object/);
+
+      // The refused job: a bounded number of submits, then FAILED (SubmitFailed); its message is scrubbed.
+      const refused = await waitFor('refused FAILED', async () => {
+        const j = await run.client.get<Job>('jobs', 'refused', { namespace: 'default' });
         return j.status?.phase === 'FAILED' && j;
       });
-      const cond = job.status.conditions?.find((c) => c.type === 'Failed');
-      assert.equal(cond?.reason, 'InvalidObject', `${name}: ${JSON.stringify(job.status)}`);
-      assert.match(cond?.message ?? '', /^(spec|metadata)[.:\w]*/, `${name}: the message names the field`);
-      const events = await waitFor(`${name} Warning event`, async () => {
-        const w = await warnings(run.client, name);
-        return w.length > 0 && w;
-      });
-      assert.equal(events[0]?.reason, 'InvalidObject');
-      assert.equal(events[0]?.message, cond?.message);
+      const refusedCond = refused.status.conditions?.find((c) => c.type === 'Failed');
+      assert.equal(refusedCond?.reason, 'SubmitFailed');
+      assert.match(refusedCond?.message ?? '', /submit to cluster 'sim-a' failed 3 times/);
+      assert.ok(!(refusedCond?.message ?? '').includes(SECRET), refusedCond?.message);
+
+      // Nothing holds the cluster: a job needing all of it still runs.
+      await run.client.create('jobs', { ...normalJob('whole'), spec: { ...normalJob('whole').spec, replicas: 8 } });
+      await waitFor('whole COMPLETED', async () => (await phaseOf(run.client, 'whole')) === 'COMPLETED');
+
+      // Restart on the same store, with a fresh poison job stored while everything was down.
+      await run.stop();
+      const down = await openStore(dbUrl);
+      await storePoison(down, template, 'while-down', (s) => ({ ...s, replicas: 1e308 }));
+      await down.close();
+      run = await start();
+      await run.client.create('jobs', normalJob('after-restart'));
+      await waitFor('after-restart COMPLETED', async () => (await phaseOf(run.client, 'after-restart')) === 'COMPLETED');
+      await waitFor('while-down FAILED', async () => (await phaseOf(run.client, 'while-down')) === 'FAILED');
+      // The jobs marked in the first run are not marked (or announced) again.
+      assert.equal((await warnings(run.client, 'huge-replicas')).length, 1);
+    } finally {
+      await run.stop();
     }
-    const invalidMessages = Object.fromEntries(
-      await Promise.all(Object.keys(POISON).map(async (n) => [n, (await run.client.get<Job>('jobs', n, { namespace: 'default' })).status.conditions?.find((c) => c.type === 'Failed')?.message])),
-    );
-    assert.match(invalidMessages['huge-replicas'] ?? '', /^spec\.replicas: /);
-    assert.match(invalidMessages['many-replicas'] ?? '', /^spec\.replicas: /);
-    assert.match(invalidMessages['huge-cpus'] ?? '', /^spec\.resources\.cpus: /);
-    assert.match(invalidMessages['big-env'] ?? '', /^spec\.envs\.BIG: value longer than 128 KiB/);
-    assert.match(invalidMessages['nul-env'] ?? '', /^spec\.envs\.TOKEN: value contains a NUL byte/);
-    assert.match(invalidMessages['string-spec'] ?? '', /^spec: must be an object/);
-
-    // The refused job: a bounded number of submits, then FAILED (SubmitFailed); its message is scrubbed.
-    const refused = await waitFor('refused FAILED', async () => {
-      const j = await run.client.get<Job>('jobs', 'refused', { namespace: 'default' });
-      return j.status?.phase === 'FAILED' && j;
-    });
-    const refusedCond = refused.status.conditions?.find((c) => c.type === 'Failed');
-    assert.equal(refusedCond?.reason, 'SubmitFailed');
-    assert.match(refusedCond?.message ?? '', /submit to cluster 'sim-a' failed 3 times/);
-    assert.ok(!(refusedCond?.message ?? '').includes(SECRET), refusedCond?.message);
-
-    // Nothing holds the cluster: a job needing all of it still runs.
-    await run.client.create('jobs', { ...normalJob('whole'), spec: { ...normalJob('whole').spec, replicas: 8 } });
-    await waitFor('whole COMPLETED', async () => (await phaseOf(run.client, 'whole')) === 'COMPLETED');
-
-    // Restart on the same store, with a fresh poison job stored while everything was down.
-    await run.stop();
-    const down = await openStore(dbUrl);
-    await storePoison(down, template, 'while-down', (s) => ({ ...s, replicas: 1e308 }));
-    await down.close();
-    run = await start();
-    await run.client.create('jobs', normalJob('after-restart'));
-    await waitFor('after-restart COMPLETED', async () => (await phaseOf(run.client, 'after-restart')) === 'COMPLETED');
-    await waitFor('while-down FAILED', async () => (await phaseOf(run.client, 'while-down')) === 'FAILED');
-    // The jobs marked in the first run are not marked (or announced) again.
-    assert.equal((await warnings(run.client, 'huge-replicas')).length, 1);
-  } finally {
-    await run.stop();
-  }
-  assert.deepEqual(unhandled, [], 'no unhandled rejection');
-  const leaks = logged.filter((l) => l.includes(SECRET));
-  assert.deepEqual(leaks, [], 'no env value in any log line');
-});
+    assert.deepEqual(unhandled, [], 'no unhandled rejection');
+    const leaks = logged.filter((l) => l.includes(SECRET));
+    assert.deepEqual(leaks, [], 'no env value in any log line');
+  },
+);

@@ -71,11 +71,18 @@ describe('split controllers: scheduler and skylets in two processes', { timeout:
     }
     const done = await waitForJobs(client, 'default', names, phaseIs('COMPLETED', 'FAILED'), 240_000, 'finished');
     const elapsed = Date.now() - t0;
-    assert.deepEqual(done.filter((j) => j.status.phase !== 'COMPLETED').map((j) => `${j.metadata.name}: ${JSON.stringify(j.status)}`), []);
+    assert.deepEqual(
+      done.filter((j) => j.status.phase !== 'COMPLETED').map((j) => `${j.metadata.name}: ${JSON.stringify(j.status)}`),
+      [],
+    );
 
     const { starts, ends, intervals } = readMarks(marks);
     assert.equal(starts.size, N, `replicas that started: ${starts.size}`);
-    assert.deepEqual([...starts].filter(([, s]) => s.length !== 1).map(([id]) => id), [], 'replicas started more than once');
+    assert.deepEqual(
+      [...starts].filter(([, s]) => s.length !== 1).map(([id]) => id),
+      [],
+      'replicas started more than once',
+    );
     assert.equal(ends.size, N, `replicas that ended: ${ends.size}`);
 
     const per = (c: string) => maxOverlap(intervals.filter((i) => i[2] === c).map(([s, e]) => [s, e]));

@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { applyEviction, derivePhase, deriveReplicaStatus, finishStatus, needsScheduling, setCondition, tasksObservedAt, unfinishedPlacements, unplacedRanks } from './job-rules.js';
+import {
+  applyEviction,
+  derivePhase,
+  deriveReplicaStatus,
+  finishStatus,
+  needsScheduling,
+  setCondition,
+  tasksObservedAt,
+  unfinishedPlacements,
+  unplacedRanks,
+} from './job-rules.js';
 import type { Job, JobSpec, JobStatus } from './kinds/job.js';
 
 /** A stored job as the API returns it (defaults filled in), with the given status fields. */
@@ -8,14 +18,28 @@ function job(status: Partial<JobStatus> & { phase?: string }, spec: Partial<JobS
   return {
     kind: 'Job',
     metadata: { name: 'j', namespace: 'default', uid: 'u1', labels: {}, annotations: {} },
-    spec: { run: 'x', envs: {}, ports: [], replicas: 2, resources: { cpus: 1 }, restartPolicy: 'Never', placement: { filters: [], preferences: [] }, priority: 0, volumes: {}, ...spec },
+    spec: {
+      run: 'x',
+      envs: {},
+      ports: [],
+      replicas: 2,
+      resources: { cpus: 1 },
+      restartPolicy: 'Never',
+      placement: { filters: [], preferences: [] },
+      priority: 0,
+      volumes: {},
+      ...spec,
+    },
     status: { conditions: [], replicaStatus: {}, jobIds: {}, taskStatus: {}, ...status, phase: (status.phase ?? 'INIT') as JobStatus['phase'] },
   };
 }
 
 test('COMPLETED only when every rank is placed and completed', () => {
   assert.equal(derivePhase(job({ phase: 'ACTIVE', placements: { a: [0, 1] }, taskStatus: { a: { 'j-0': 'COMPLETED', 'j-1': 'RUNNING' } } })), 'ACTIVE');
-  assert.equal(derivePhase(job({ phase: 'ACTIVE', placements: { a: [0], b: [1] }, taskStatus: { a: { 'j-0': 'COMPLETED' }, b: { 'j-1': 'COMPLETED' } } })), 'COMPLETED');
+  assert.equal(
+    derivePhase(job({ phase: 'ACTIVE', placements: { a: [0], b: [1] }, taskStatus: { a: { 'j-0': 'COMPLETED' }, b: { 'j-1': 'COMPLETED' } } })),
+    'COMPLETED',
+  );
   // rank 1 evicted and not yet placed again: not complete even though all placed ranks are
   assert.equal(derivePhase(job({ phase: 'ACTIVE', placements: { a: [0] }, taskStatus: { a: { 'j-0': 'COMPLETED' } } })), 'ACTIVE');
 });

@@ -8,8 +8,7 @@ const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0
 
 export const LABEL_KEY_RULE =
   "must be a label key: an optional DNS prefix and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit (e.g. \"example.com/tier\")";
-export const LABEL_VALUE_RULE =
-  "must be a label value: empty, or at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit";
+export const LABEL_VALUE_RULE = "must be a label value: empty, or at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit";
 
 export function isLabelKey(key: string): boolean {
   const slash = key.indexOf('/');

@@ -58,12 +58,7 @@ function valueAt(root: unknown, pointer: string): unknown {
 }
 
 /** Turn every error into zero or more causes; duplicates removed, order kept. */
-export function errorsToCauses(
-  errors: TLocalizedValidationError[],
-  value: unknown,
-  schema: JsonSchema,
-  prefix = '',
-): Cause[] {
+export function errorsToCauses(errors: TLocalizedValidationError[], value: unknown, schema: JsonSchema, prefix = ''): Cause[] {
   const out: Cause[] = [];
   const seen = new Set<string>();
   const push = (field: string, message: string) => {

@@ -13,10 +13,7 @@ test('validateName messages', () => {
   assert.equal(validateName(''), 'must not be empty');
   assert.equal(validateName(3), 'must be a string');
   assert.equal(validateName('x'.repeat(64)), 'must be no more than 63 characters (got 64)');
-  assert.equal(
-    validateName('Bad_Name'),
-    "must consist of lower-case letters, digits and '-', and start and end with a letter or digit (e.g. \"my-name\")",
-  );
+  assert.equal(validateName('Bad_Name'), 'must consist of lower-case letters, digits and \'-\', and start and end with a letter or digit (e.g. "my-name")');
 });
 
 test('normalizeClusterName mapping', () => {
@@ -45,12 +42,15 @@ test('long names are cut and get a hash of the raw name', () => {
 });
 
 test('a name without letters or digits is rejected', () => {
-  assert.throws(() => normalizeClusterName('@@'), (err: unknown) => {
-    assert.ok(err instanceof ApiError);
-    assert.equal(err.reason, 'BadRequest');
-    assert.equal(err.message, 'invalid cluster name "@@": must contain a letter or digit');
-    return true;
-  });
+  assert.throws(
+    () => normalizeClusterName('@@'),
+    (err: unknown) => {
+      assert.ok(err instanceof ApiError);
+      assert.equal(err.reason, 'BadRequest');
+      assert.equal(err.message, 'invalid cluster name "@@": must contain a letter or digit');
+      return true;
+    },
+  );
 });
 
 test('displayName prefers the annotation', () => {

@@ -29,8 +29,7 @@ export const MAX_NAME_LENGTH = 63;
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-export const DNS_LABEL_RULE =
-  "must consist of lower-case letters, digits and '-', and start and end with a letter or digit (e.g. \"my-name\")";
+export const DNS_LABEL_RULE = 'must consist of lower-case letters, digits and \'-\', and start and end with a letter or digit (e.g. "my-name")';
 
 export function isDnsLabel(name: string): boolean {
   return name.length <= MAX_NAME_LENGTH && DNS_LABEL.test(name);
@@ -46,8 +45,7 @@ export function validateName(name: unknown): string | undefined {
 }
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-export const DNS_SUBDOMAIN_RULE =
-  "must consist of lower-case letters, digits, '-' and '.', and start and end with a letter or digit (e.g. \"hello.17a3\")";
+export const DNS_SUBDOMAIN_RULE = "must consist of lower-case letters, digits, '-' and '.', and start and end with a letter or digit (e.g. \"hello.17a3\")";
 
 /**
  * Event names follow Kubernetes (`<object>.<suffix>`), so they are DNS

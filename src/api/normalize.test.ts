@@ -11,13 +11,16 @@ function norm(kind: string, input: unknown) {
 }
 
 function rejects(kind: string, input: unknown, causes: Cause[], message?: string): void {
-  assert.throws(() => norm(kind, input), (err: unknown) => {
-    assert.ok(err instanceof ApiError, String(err));
-    assert.equal(err.reason, 'Invalid');
-    assert.deepEqual(err.details?.causes, causes);
-    if (message !== undefined) assert.equal(err.message, message);
-    return true;
-  });
+  assert.throws(
+    () => norm(kind, input),
+    (err: unknown) => {
+      assert.ok(err instanceof ApiError, String(err));
+      assert.equal(err.reason, 'Invalid');
+      assert.deepEqual(err.details?.causes, causes);
+      if (message !== undefined) assert.equal(err.message, message);
+      return true;
+    },
+  );
 }
 
 /** camelCase and snake_case spellings must give the same object, byte for byte. */
@@ -164,8 +167,12 @@ test('job: unknown fields are named with their full path', () => {
 });
 
 test('job: kind must match exactly', () => {
-  rejects('job', { kind: 'Jobs', metadata: { name: 'hello' }, spec: {} }, [{ field: 'kind', message: 'expected "Job", got "Jobs"' }],
-    `job 'default/hello' is invalid: kind: expected "Job", got "Jobs"`);
+  rejects(
+    'job',
+    { kind: 'Jobs', metadata: { name: 'hello' }, spec: {} },
+    [{ field: 'kind', message: 'expected "Job", got "Jobs"' }],
+    `job 'default/hello' is invalid: kind: expected "Job", got "Jobs"`,
+  );
   rejects('job', { kind: 'job', metadata: { name: 'hello' }, spec: {} }, [{ field: 'kind', message: 'expected "Job", got "job"' }]);
 });
 
@@ -223,7 +230,13 @@ test('job: placement rules', () => {
       spec: {
         placement: {
           filters: [
-            { name: 'a', matchExpressions: [{ key: 'x', operator: 'In' }, { key: 'y', operator: 'Exists', values: ['v'] }] },
+            {
+              name: 'a',
+              matchExpressions: [
+                { key: 'x', operator: 'In' },
+                { key: 'y', operator: 'Exists', values: ['v'] },
+              ],
+            },
             { name: 'a', matchLabels: { k: 'v' } },
             { name: 'empty' },
             { matchExpressions: [{ key: 'z', operator: 'Near' }] },
@@ -243,7 +256,7 @@ test('job: placement rules', () => {
       {
         field: 'spec.placement.preferences[2].matchLabels',
         message:
-          'key "bad key" must be a label key: an optional DNS prefix and \'/\', then at most 63 letters, digits, \'-\', \'_\' or \'.\', starting and ending with a letter or digit (e.g. "example.com/tier")',
+          "key \"bad key\" must be a label key: an optional DNS prefix and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit (e.g. \"example.com/tier\")",
       },
     ],
   );
@@ -251,18 +264,21 @@ test('job: placement rules', () => {
 
 test('job: metadata rules', () => {
   rejects('job', { metadata: { name: 'Hello_World', namespace: 'Team', labels: { 'a b': 'x', ok: 'bad value!' }, annotations: { '/x': 'y' } }, spec: {} }, [
-    { field: 'metadata.name', message: "must consist of lower-case letters, digits and '-', and start and end with a letter or digit (e.g. \"my-name\")" },
-    { field: 'metadata.namespace', message: "must consist of lower-case letters, digits and '-', and start and end with a letter or digit (e.g. \"my-name\")" },
+    { field: 'metadata.name', message: 'must consist of lower-case letters, digits and \'-\', and start and end with a letter or digit (e.g. "my-name")' },
+    { field: 'metadata.namespace', message: 'must consist of lower-case letters, digits and \'-\', and start and end with a letter or digit (e.g. "my-name")' },
     {
       field: 'metadata.labels.a b',
       message:
-        'invalid key: must be a label key: an optional DNS prefix and \'/\', then at most 63 letters, digits, \'-\', \'_\' or \'.\', starting and ending with a letter or digit (e.g. "example.com/tier")',
+        "invalid key: must be a label key: an optional DNS prefix and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit (e.g. \"example.com/tier\")",
     },
-    { field: 'metadata.labels.ok', message: "must be a label value: empty, or at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit" },
+    {
+      field: 'metadata.labels.ok',
+      message: "must be a label value: empty, or at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
+    },
     {
       field: 'metadata.annotations./x',
       message:
-        'invalid key: must be a label key: an optional DNS prefix and \'/\', then at most 63 letters, digits, \'-\', \'_\' or \'.\', starting and ending with a letter or digit (e.g. "example.com/tier")',
+        "invalid key: must be a label key: an optional DNS prefix and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit (e.g. \"example.com/tier\")",
     },
   ]);
   rejects('job', { metadata: {}, spec: {} }, [{ field: 'metadata.name', message: 'required' }], 'job is invalid: metadata.name: required');
@@ -288,13 +304,20 @@ test('job: both spellings of one field is an error', () => {
 });
 
 test('non-objects are a BadRequest', () => {
-  for (const [input, got] of [[[], 'a list'], [null, 'null'], ['x', 'string']] as const) {
-    assert.throws(() => norm('job', input), (err: unknown) => {
-      assert.ok(err instanceof ApiError);
-      assert.equal(err.reason, 'BadRequest');
-      assert.equal(err.message, `a job must be an object, got ${got}`);
-      return true;
-    });
+  for (const [input, got] of [
+    [[], 'a list'],
+    [null, 'null'],
+    ['x', 'string'],
+  ] as const) {
+    assert.throws(
+      () => norm('job', input),
+      (err: unknown) => {
+        assert.ok(err instanceof ApiError);
+        assert.equal(err.reason, 'BadRequest');
+        assert.equal(err.message, `a job must be an object, got ${got}`);
+        return true;
+      },
+    );
   }
 });
 
@@ -309,8 +332,16 @@ test('__proto__ keys never become prototypes', () => {
 test('cluster: camelCase and snake_case, manager aliases, config keys', () => {
   const c = sameForBoth(
     'cluster',
-    { kind: 'Cluster', metadata: { name: 'gpu-a', labels: { zone: 'a' } }, spec: { manager: 'k8s', config: { kubeconfig: '~/.kube/config', context: 'gpu-a', sshKey: 'k' } } },
-    { kind: 'Cluster', metadata: { name: 'gpu-a', labels: { zone: 'a' } }, spec: { manager: 'kubernetes', config: { kubeconfig: '~/.kube/config', context: 'gpu-a', ssh_key: 'k' } } },
+    {
+      kind: 'Cluster',
+      metadata: { name: 'gpu-a', labels: { zone: 'a' } },
+      spec: { manager: 'k8s', config: { kubeconfig: '~/.kube/config', context: 'gpu-a', sshKey: 'k' } },
+    },
+    {
+      kind: 'Cluster',
+      metadata: { name: 'gpu-a', labels: { zone: 'a' } },
+      spec: { manager: 'kubernetes', config: { kubeconfig: '~/.kube/config', context: 'gpu-a', ssh_key: 'k' } },
+    },
   );
   assert.deepEqual(c, {
     kind: 'Cluster',
@@ -319,7 +350,8 @@ test('cluster: camelCase and snake_case, manager aliases, config keys', () => {
     spec: { manager: 'kubernetes', config: { kubeconfig: '~/.kube/config', context: 'gpu-a', sshKey: 'k' } },
     status: { phase: 'INIT', capacity: {}, allocatable: {}, conditions: [] },
   });
-  for (const m of ['k8', 'K8S', 'Kubernetes']) assert.equal((norm('cluster', { metadata: { name: 'c' }, spec: { manager: m } }).spec as any).manager, 'kubernetes');
+  for (const m of ['k8', 'K8S', 'Kubernetes'])
+    assert.equal((norm('cluster', { metadata: { name: 'c' }, spec: { manager: m } }).spec as any).manager, 'kubernetes');
   for (const m of ['local', 'slurm', 'ray', 'sim']) assert.equal((norm('cluster', { metadata: { name: 'c' }, spec: { manager: m } }).spec as any).manager, m);
   // No default (the Python original's kubernetes may not exist here): an empty spec names the missing field.
   rejects('cluster', { metadata: { name: 'c' } }, [{ field: 'spec.manager', message: 'required' }]);
@@ -334,18 +366,43 @@ test('cluster: raw context names are normalised and kept for display', () => {
 test('cluster: status with capacity', () => {
   const c = sameForBoth(
     'cluster',
-    { metadata: { name: 'c' }, spec: { manager: 'local' }, status: { phase: 'READY', capacity: { n1: { cpus: 4, memory: 8192 } }, allocatable: { n1: { cpus: 2 } }, lastHeartbeatTime: '2026-11-22T10:00:00Z', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-11-22T10:00:00.123Z' }] } },
-    { metadata: { name: 'c' }, spec: { manager: 'local' }, status: { phase: 'READY', capacity: { n1: { cpus: 4, memory: 8192 } }, allocatable: { n1: { cpus: 2 } }, last_heartbeat_time: '2026-11-22T10:00:00Z', conditions: [{ type: 'Ready', status: 'True', last_transition_time: '2026-11-22T10:00:00.123Z' }] } },
+    {
+      metadata: { name: 'c' },
+      spec: { manager: 'local' },
+      status: {
+        phase: 'READY',
+        capacity: { n1: { cpus: 4, memory: 8192 } },
+        allocatable: { n1: { cpus: 2 } },
+        lastHeartbeatTime: '2026-11-22T10:00:00Z',
+        conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-11-22T10:00:00.123Z' }],
+      },
+    },
+    {
+      metadata: { name: 'c' },
+      spec: { manager: 'local' },
+      status: {
+        phase: 'READY',
+        capacity: { n1: { cpus: 4, memory: 8192 } },
+        allocatable: { n1: { cpus: 2 } },
+        last_heartbeat_time: '2026-11-22T10:00:00Z',
+        conditions: [{ type: 'Ready', status: 'True', last_transition_time: '2026-11-22T10:00:00.123Z' }],
+      },
+    },
   );
   assert.equal((c.status as any).phase, 'READY');
 });
 
 test('cluster: invalid documents', () => {
-  rejects('cluster', { metadata: { name: 'c', namespace: 'x' }, spec: { manager: 'nomad', config: 'x' } }, [
-    { field: 'metadata.namespace', message: 'must not be set: clusters are not namespaced' },
-    { field: 'spec.manager', message: 'must be one of local, slurm, kubernetes, ray, sim (got "nomad")' },
-    { field: 'spec.config', message: 'must be an object' },
-  ], `cluster 'c' is invalid: metadata.namespace: must not be set: clusters are not namespaced; spec.manager: must be one of local, slurm, kubernetes, ray, sim (got "nomad"); spec.config: must be an object`);
+  rejects(
+    'cluster',
+    { metadata: { name: 'c', namespace: 'x' }, spec: { manager: 'nomad', config: 'x' } },
+    [
+      { field: 'metadata.namespace', message: 'must not be set: clusters are not namespaced' },
+      { field: 'spec.manager', message: 'must be one of local, slurm, kubernetes, ray, sim (got "nomad")' },
+      { field: 'spec.config', message: 'must be an object' },
+    ],
+    `cluster 'c' is invalid: metadata.namespace: must not be set: clusters are not namespaced; spec.manager: must be one of local, slurm, kubernetes, ray, sim (got "nomad"); spec.config: must be an object`,
+  );
   rejects('cluster', { metadata: { name: 'c' }, spec: {}, status: { phase: 'UP', capacity: { n1: { cpus: -1 } }, lastHeartbeatTime: 'yesterday' } }, [
     { field: 'spec.manager', message: 'required' },
     { field: 'status.phase', message: 'must be one of INIT, READY, ERROR, DELETING (got "UP")' },
@@ -371,7 +428,11 @@ test('filterpolicy', () => {
   const fp = sameForBoth(
     'fp',
     { kind: 'FilterPolicy', metadata: { name: 'no-cloud' }, spec: { clusterFilter: { include: ['a', 'b'], exclude: ['c'] }, labelsSelector: { team: 'ml' } } },
-    { kind: 'FilterPolicy', metadata: { name: 'no-cloud' }, spec: { cluster_filter: { exclude: ['c'], include: ['a', 'b'] }, labels_selector: { team: 'ml' } } },
+    {
+      kind: 'FilterPolicy',
+      metadata: { name: 'no-cloud' },
+      spec: { cluster_filter: { exclude: ['c'], include: ['a', 'b'] }, labels_selector: { team: 'ml' } },
+    },
   );
   assert.deepEqual(fp, {
     kind: 'FilterPolicy',
@@ -387,9 +448,12 @@ test('filterpolicy', () => {
     {
       field: 'spec.labelsSelector.bad key',
       message:
-        'must be a label key: an optional DNS prefix and \'/\', then at most 63 letters, digits, \'-\', \'_\' or \'.\', starting and ending with a letter or digit (e.g. "example.com/tier")',
+        "must be a label key: an optional DNS prefix and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit (e.g. \"example.com/tier\")",
     },
-    { field: 'spec.labelsSelector.k', message: "must be a label value: empty, or at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit" },
+    {
+      field: 'spec.labelsSelector.k',
+      message: "must be a label value: empty, or at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
+    },
   ]);
 });
 
@@ -398,13 +462,42 @@ test('filterpolicy', () => {
 test('service', () => {
   const svc = sameForBoth(
     'svc',
-    { kind: 'Service', metadata: { name: 'web' }, spec: { type: 'LoadBalancer', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }, { port: 53, protocol: 'UDP' }], primaryCluster: 'gpu-a', clusterIP: '10.0.0.1' } },
-    { kind: 'Service', metadata: { name: 'web' }, spec: { type: 'LoadBalancer', selector: { app: 'web' }, ports: [{ port: 80, target_port: 8080 }, { protocol: 'UDP', port: 53 }], primary_cluster: 'gpu-a', cluster_ip: '10.0.0.1' } },
+    {
+      kind: 'Service',
+      metadata: { name: 'web' },
+      spec: {
+        type: 'LoadBalancer',
+        selector: { app: 'web' },
+        ports: [
+          { port: 80, targetPort: 8080 },
+          { port: 53, protocol: 'UDP' },
+        ],
+        primaryCluster: 'gpu-a',
+        clusterIP: '10.0.0.1',
+      },
+    },
+    {
+      kind: 'Service',
+      metadata: { name: 'web' },
+      spec: {
+        type: 'LoadBalancer',
+        selector: { app: 'web' },
+        ports: [
+          { port: 80, target_port: 8080 },
+          { protocol: 'UDP', port: 53 },
+        ],
+        primary_cluster: 'gpu-a',
+        cluster_ip: '10.0.0.1',
+      },
+    },
   );
   assert.deepEqual(svc.spec, {
     type: 'LoadBalancer',
     selector: { app: 'web' },
-    ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }, { port: 53, targetPort: 53, protocol: 'UDP' }],
+    ports: [
+      { port: 80, targetPort: 8080, protocol: 'TCP' },
+      { port: 53, targetPort: 53, protocol: 'UDP' },
+    ],
     clusterIP: '10.0.0.1',
     primaryCluster: 'gpu-a',
   });
@@ -424,8 +517,16 @@ test('service', () => {
 test('endpoints', () => {
   const ep = sameForBoth(
     'ep',
-    { kind: 'Endpoints', metadata: { name: 'web' }, spec: { selector: { app: 'web' }, endpoints: { 'gpu-a': { numEndpoints: 2, exposedToCluster: true }, 'gpu-b': {} }, primaryCluster: 'gpu-a' } },
-    { kind: 'Endpoints', metadata: { name: 'web' }, spec: { selector: { app: 'web' }, endpoints: { 'gpu-a': { num_endpoints: 2, exposed_to_cluster: true }, 'gpu-b': {} }, primary_cluster: 'gpu-a' } },
+    {
+      kind: 'Endpoints',
+      metadata: { name: 'web' },
+      spec: { selector: { app: 'web' }, endpoints: { 'gpu-a': { numEndpoints: 2, exposedToCluster: true }, 'gpu-b': {} }, primaryCluster: 'gpu-a' },
+    },
+    {
+      kind: 'Endpoints',
+      metadata: { name: 'web' },
+      spec: { selector: { app: 'web' }, endpoints: { 'gpu-a': { num_endpoints: 2, exposed_to_cluster: true }, 'gpu-b': {} }, primary_cluster: 'gpu-a' },
+    },
   );
   assert.deepEqual(ep.spec, {
     selector: { app: 'web' },
@@ -447,7 +548,13 @@ test('link', () => {
     { kind: 'Link', metadata: { name: 'a-b' }, spec: { sourceCluster: 'a', targetCluster: 'b' } },
     { kind: 'Link', metadata: { name: 'a-b' }, spec: { source_cluster: 'a', target_cluster: 'b' } },
   );
-  assert.deepEqual(link, { kind: 'Link', apiVersion: 'v1', metadata: { name: 'a-b', labels: {}, annotations: {} }, spec: { sourceCluster: 'a', targetCluster: 'b' }, status: { phase: 'INIT' } });
+  assert.deepEqual(link, {
+    kind: 'Link',
+    apiVersion: 'v1',
+    metadata: { name: 'a-b', labels: {}, annotations: {} },
+    spec: { sourceCluster: 'a', targetCluster: 'b' },
+    status: { phase: 'INIT' },
+  });
   rejects('link', { metadata: { name: 'l' }, spec: { sourceCluster: 'a' }, status: { phase: 'UP' } }, [
     { field: 'spec.targetCluster', message: 'required' },
     { field: 'status.phase', message: 'must be one of INIT, ACTIVE, FAILED (got "UP")' },
@@ -462,8 +569,34 @@ test('link', () => {
 test('event', () => {
   const ev = sameForBoth(
     'ev',
-    { kind: 'Event', metadata: { name: 'hello.1', namespace: 'team' }, spec: { involvedObject: { kind: 'Job', name: 'hello', namespace: 'team', uid: 'u1' }, reason: 'Scheduled', message: 'placed on gpu-a', type: 'Normal', count: 2, firstTimestamp: '2026-11-22T10:00:00Z', lastTimestamp: '2026-11-22T10:01:00Z', source: 'scheduler' } },
-    { kind: 'Event', metadata: { name: 'hello.1', namespace: 'team' }, spec: { involved_object: { kind: 'Job', name: 'hello', namespace: 'team', uid: 'u1' }, reason: 'Scheduled', message: 'placed on gpu-a', type: 'Normal', count: 2, first_timestamp: '2026-11-22T10:00:00Z', last_timestamp: '2026-11-22T10:01:00Z', source: 'scheduler' } },
+    {
+      kind: 'Event',
+      metadata: { name: 'hello.1', namespace: 'team' },
+      spec: {
+        involvedObject: { kind: 'Job', name: 'hello', namespace: 'team', uid: 'u1' },
+        reason: 'Scheduled',
+        message: 'placed on gpu-a',
+        type: 'Normal',
+        count: 2,
+        firstTimestamp: '2026-11-22T10:00:00Z',
+        lastTimestamp: '2026-11-22T10:01:00Z',
+        source: 'scheduler',
+      },
+    },
+    {
+      kind: 'Event',
+      metadata: { name: 'hello.1', namespace: 'team' },
+      spec: {
+        involved_object: { kind: 'Job', name: 'hello', namespace: 'team', uid: 'u1' },
+        reason: 'Scheduled',
+        message: 'placed on gpu-a',
+        type: 'Normal',
+        count: 2,
+        first_timestamp: '2026-11-22T10:00:00Z',
+        last_timestamp: '2026-11-22T10:01:00Z',
+        source: 'scheduler',
+      },
+    },
   );
   assert.deepEqual(ev, {
     kind: 'Event',
@@ -493,7 +626,10 @@ test('event', () => {
     { field: 'spec.reason', message: 'must not be empty' },
     { field: 'spec.type', message: 'must be one of Normal, Warning (got "Error")' },
     { field: 'spec.count', message: 'must be >= 1' },
-    { field: 'metadata.name', message: "must consist of lower-case letters, digits, '-' and '.', and start and end with a letter or digit (e.g. \"hello.17a3\")" },
+    {
+      field: 'metadata.name',
+      message: "must consist of lower-case letters, digits, '-' and '.', and start and end with a letter or digit (e.g. \"hello.17a3\")",
+    },
   ]);
 });
 
@@ -502,8 +638,22 @@ test('event', () => {
 test('lease', () => {
   const lease = sameForBoth(
     'lease',
-    { kind: 'Lease', metadata: { name: 'controllers' }, spec: { holderIdentity: 'host-1', leaseDurationSeconds: 15, acquireTime: '2026-11-22T10:00:00Z', renewTime: '2026-11-22T10:00:05Z', leaseTransitions: 3 } },
-    { kind: 'Lease', metadata: { name: 'controllers' }, spec: { holder_identity: 'host-1', lease_duration_seconds: 15, acquire_time: '2026-11-22T10:00:00Z', renew_time: '2026-11-22T10:00:05Z', lease_transitions: 3 } },
+    {
+      kind: 'Lease',
+      metadata: { name: 'controllers' },
+      spec: { holderIdentity: 'host-1', leaseDurationSeconds: 15, acquireTime: '2026-11-22T10:00:00Z', renewTime: '2026-11-22T10:00:05Z', leaseTransitions: 3 },
+    },
+    {
+      kind: 'Lease',
+      metadata: { name: 'controllers' },
+      spec: {
+        holder_identity: 'host-1',
+        lease_duration_seconds: 15,
+        acquire_time: '2026-11-22T10:00:00Z',
+        renew_time: '2026-11-22T10:00:05Z',
+        lease_transitions: 3,
+      },
+    },
   );
   assert.deepEqual(lease, {
     kind: 'Lease',
@@ -526,25 +676,34 @@ test('lease', () => {
 test('normalizeStatus: defaults, snake_case, errors under status.', () => {
   const job = resolveKind('job');
   assert.ok(job);
-  assert.deepEqual(normalizeStatus(job, { phase: 'PENDING', conditions: [{ type: 'Schedulable', status: 'False', reason: 'NoCapacity', message: 'gpu-a: insufficient cpus' }] }), {
-    phase: 'PENDING',
-    conditions: [{ type: 'Schedulable', status: 'False', reason: 'NoCapacity', message: 'gpu-a: insufficient cpus' }],
-    replicaStatus: {},
-    jobIds: {},
-    taskStatus: {},
-  });
+  assert.deepEqual(
+    normalizeStatus(job, {
+      phase: 'PENDING',
+      conditions: [{ type: 'Schedulable', status: 'False', reason: 'NoCapacity', message: 'gpu-a: insufficient cpus' }],
+    }),
+    {
+      phase: 'PENDING',
+      conditions: [{ type: 'Schedulable', status: 'False', reason: 'NoCapacity', message: 'gpu-a: insufficient cpus' }],
+      replicaStatus: {},
+      jobIds: {},
+      taskStatus: {},
+    },
+  );
   assert.deepEqual(normalizeStatus('Job', { replica_status: { a: { RUNNING: 1 } } }).replicaStatus, { a: { RUNNING: 1 } });
-  assert.throws(() => normalizeStatus(job, { phase: 'DONE', conditions: [{ status: 'True' }], extra: 1 }, 'default/hello'), (err: unknown) => {
-    assert.ok(err instanceof ApiError);
-    assert.equal(err.reason, 'Invalid');
-    assert.deepEqual(err.details?.causes, [
-      { field: 'status.extra', message: 'unknown field' },
-      { field: 'status.phase', message: 'must be one of INIT, PENDING, ACTIVE, COMPLETED, FAILED (got "DONE")' },
-      { field: 'status.conditions[0].type', message: 'required' },
-    ]);
-    assert.match(err.message, /^job 'default\/hello' status is invalid: /);
-    return true;
-  });
+  assert.throws(
+    () => normalizeStatus(job, { phase: 'DONE', conditions: [{ status: 'True' }], extra: 1 }, 'default/hello'),
+    (err: unknown) => {
+      assert.ok(err instanceof ApiError);
+      assert.equal(err.reason, 'Invalid');
+      assert.deepEqual(err.details?.causes, [
+        { field: 'status.extra', message: 'unknown field' },
+        { field: 'status.phase', message: 'must be one of INIT, PENDING, ACTIVE, COMPLETED, FAILED (got "DONE")' },
+        { field: 'status.conditions[0].type', message: 'required' },
+      ]);
+      assert.match(err.message, /^job 'default\/hello' status is invalid: /);
+      return true;
+    },
+  );
   assert.throws(() => normalizeStatus(job, 'x'), /job status must be an object/);
 });
 

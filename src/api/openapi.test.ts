@@ -10,7 +10,18 @@ test('OpenAPI document has a schema per kind and the generic routes', () => {
     assert.ok(doc.components.schemas[k], k);
     assert.ok(doc.components.schemas[`${k}List`], `${k}List`);
   }
-  for (const p of ['/jobs', '/{namespace}/jobs', '/{namespace}/jobs/{name}', '/{namespace}/jobs/{name}/status', '/{namespace}/jobs/{name}/logs', '/clusters', '/clusters/{name}', '/clusters/{name}/status', '/healthz', '/metrics']) {
+  for (const p of [
+    '/jobs',
+    '/{namespace}/jobs',
+    '/{namespace}/jobs/{name}',
+    '/{namespace}/jobs/{name}/status',
+    '/{namespace}/jobs/{name}/logs',
+    '/clusters',
+    '/clusters/{name}',
+    '/clusters/{name}/status',
+    '/healthz',
+    '/metrics',
+  ]) {
     assert.ok(doc.paths[p], p);
   }
   assert.equal(doc.paths['/clusters'].post.requestBody.content['application/json'].schema.$ref, '#/components/schemas/Cluster');

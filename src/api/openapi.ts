@@ -115,20 +115,43 @@ export function buildOpenApiDocument(version = '0.1.0'): Json {
       parameters: [params.watch, params.resourceVersion, params.labelSelector, params.limit, params.continue],
       responses: { '200': ok(ref(`${d.kind}List`)), ...errorResponses },
     });
-    const createOp = { tags: [tag], summary: `Create a ${d.singular}`, requestBody: body(d.kind), responses: { '201': ok(ref(d.kind), 'Created'), '409': errorResponses['400'], ...errorResponses } };
+    const createOp = {
+      tags: [tag],
+      summary: `Create a ${d.singular}`,
+      requestBody: body(d.kind),
+      responses: { '201': ok(ref(d.kind), 'Created'), '409': errorResponses['400'], ...errorResponses },
+    };
     const itemOps = {
-      get: { tags: [tag], summary: `Read a ${d.singular}, or watch it with ?watch=true`, parameters: [params.watch, params.resourceVersion], responses: { '200': ok(ref(d.kind)), '404': errorResponses['400'], ...errorResponses } },
-      put: { tags: [tag], summary: `Replace a ${d.singular}'s spec and metadata (never its status)`, requestBody: body(d.kind), responses: { '200': ok(ref(d.kind)), '409': errorResponses['400'], ...errorResponses } },
+      get: {
+        tags: [tag],
+        summary: `Read a ${d.singular}, or watch it with ?watch=true`,
+        parameters: [params.watch, params.resourceVersion],
+        responses: { '200': ok(ref(d.kind)), '404': errorResponses['400'], ...errorResponses },
+      },
+      put: {
+        tags: [tag],
+        summary: `Replace a ${d.singular}'s spec and metadata (never its status)`,
+        requestBody: body(d.kind),
+        responses: { '200': ok(ref(d.kind)), '409': errorResponses['400'], ...errorResponses },
+      },
       patch: {
         tags: [tag],
         summary: `Patch a ${d.singular} (JSON merge patch or JSON patch)`,
         requestBody: {
           required: true,
-          content: { 'application/merge-patch+json': { schema: { type: 'object' } }, 'application/json-patch+json': { schema: { type: 'array', items: { type: 'object' } } } },
+          content: {
+            'application/merge-patch+json': { schema: { type: 'object' } },
+            'application/json-patch+json': { schema: { type: 'array', items: { type: 'object' } } },
+          },
         },
         responses: { '200': ok(ref(d.kind)), '409': errorResponses['400'], ...errorResponses },
       },
-      delete: { tags: [tag], summary: `Delete a ${d.singular}`, parameters: [params.resourceVersion], responses: { '200': ok(ref(d.kind)), '404': errorResponses['400'], ...errorResponses } },
+      delete: {
+        tags: [tag],
+        summary: `Delete a ${d.singular}`,
+        parameters: [params.resourceVersion],
+        responses: { '200': ok(ref(d.kind)), '404': errorResponses['400'], ...errorResponses },
+      },
     };
     const statusOps = {
       put: {

@@ -34,8 +34,7 @@ export function NonEmpty(options: Record<string, unknown> = {}) {
 }
 
 export const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
-export const DNS_LABEL_MEANING =
-  "must consist of lower-case letters, digits and '-', and start and end with a letter or digit (e.g. \"my-name\")";
+export const DNS_LABEL_MEANING = 'must consist of lower-case letters, digits and \'-\', and start and end with a letter or digit (e.g. "my-name")';
 
 export function DnsLabel(options: Record<string, unknown> = {}) {
   return Type.String({ pattern: DNS_LABEL_PATTERN, maxLength: 63, 'x-error': DNS_LABEL_MEANING, ...options });

@@ -43,12 +43,15 @@ const bad: [string, string][] = [
 ];
 for (const [text, message] of bad) {
   test(`rejects ${JSON.stringify(text)}`, () => {
-    assert.throws(() => parseLabelSelector(text), (err: unknown) => {
-      assert.ok(err instanceof ApiError);
-      assert.equal(err.reason, 'BadRequest');
-      assert.equal(err.message, message);
-      return true;
-    });
+    assert.throws(
+      () => parseLabelSelector(text),
+      (err: unknown) => {
+        assert.ok(err instanceof ApiError);
+        assert.equal(err.reason, 'BadRequest');
+        assert.equal(err.message, message);
+        return true;
+      },
+    );
   });
 }
 

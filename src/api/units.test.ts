@@ -127,11 +127,17 @@ test('resource keys never name Object.prototype members; names and amounts are b
     assert.equal(canonicalResourceKey(key), undefined, key);
   }
   assert.equal(canonicalResourceKey('A'.repeat(63)), 'A'.repeat(63));
-  assert.throws(() => normalizeResources(JSON.parse('{"__proto__": 1, "constructor": 1}'), 'r'), (err: unknown) => {
-    assert.ok(err instanceof ApiError);
-    assert.deepEqual(err.details?.causes?.map((c) => c.field), ['r.__proto__', 'r.constructor']);
-    return true;
-  });
+  assert.throws(
+    () => normalizeResources(JSON.parse('{"__proto__": 1, "constructor": 1}'), 'r'),
+    (err: unknown) => {
+      assert.ok(err instanceof ApiError);
+      assert.deepEqual(
+        err.details?.causes?.map((c) => c.field),
+        ['r.__proto__', 'r.constructor'],
+      );
+      return true;
+    },
+  );
   unitError(() => normalizeResources({ cpus: 1e10 }, 'r'), 'r.cpus', 'must be at most 1000000000');
   unitError(() => normalizeResources({ memory: '9'.repeat(65) }, 'r'), 'r.memory', 'must be a quantity of at most 64 characters, got 65');
   unitError(() => normalizeResources({ gpus: Infinity }, 'r'), 'r.gpus', 'must be a number');

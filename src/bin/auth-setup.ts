@@ -31,9 +31,7 @@ export function addAuthFlags(cmd: Command, options: { tls: boolean }): Command {
       return n;
     });
   if (options.tls) {
-    cmd
-      .option('--tls-cert <file>', 'PEM certificate: serve HTTPS (with --tls-key)')
-      .option('--tls-key <file>', 'PEM private key for --tls-cert');
+    cmd.option('--tls-cert <file>', 'PEM certificate: serve HTTPS (with --tls-key)').option('--tls-key <file>', 'PEM private key for --tls-cert');
   }
   return cmd;
 }

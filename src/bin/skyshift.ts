@@ -51,9 +51,7 @@ async function runServer(options: ServerCommandOptions): Promise<void> {
 }
 
 export function buildProgram(): Command {
-  const program = new Command('skyshift')
-    .description('SkyShift control plane: many clusters that look like one')
-    .version(VERSION);
+  const program = new Command('skyshift').description('SkyShift control plane: many clusters that look like one').version(VERSION);
 
   const serverCmd = program
     .command('server')
@@ -91,15 +89,18 @@ Examples:
       .option('--log-level <level>', `log level (${LEVELS.join(', ')})`, parseLevel, 'info');
 
   controllerFlags(
-    addAuthFlags(program
-      .command('up')
-      .description('API server, controllers, SQLite store and a local cluster in one process; writes a skyctl context')
-      .option('--host <host>', 'address to listen on', '127.0.0.1')
-      .option('--port <port>', 'port to listen on', parsePort, 50051)
-      .option('--store <url>', 'sqlite:PATH | etcd://HOST:PORT[,HOST:PORT] | memory:', 'sqlite:~/.skyshift/skyshift.db')
-      .option('--no-local-cluster', 'do not register a local cluster named after this host')
-      .option('--local-cpus <n>', 'cpus of the local cluster (default: this host)')
-      .option('--local-memory <size>', 'memory of the local cluster, e.g. 8Gi (default: this host)'), { tls: false }),
+    addAuthFlags(
+      program
+        .command('up')
+        .description('API server, controllers, SQLite store and a local cluster in one process; writes a skyctl context')
+        .option('--host <host>', 'address to listen on', '127.0.0.1')
+        .option('--port <port>', 'port to listen on', parsePort, 50051)
+        .option('--store <url>', 'sqlite:PATH | etcd://HOST:PORT[,HOST:PORT] | memory:', 'sqlite:~/.skyshift/skyshift.db')
+        .option('--no-local-cluster', 'do not register a local cluster named after this host')
+        .option('--local-cpus <n>', 'cpus of the local cluster (default: this host)')
+        .option('--local-memory <size>', 'memory of the local cluster, e.g. 8Gi (default: this host)'),
+      { tls: false },
+    ),
   )
     .addHelpText(
       'after',
@@ -119,7 +120,7 @@ Examples:
       .option('--identity <name>', 'leader election identity (default: hostname_pid_random)')
       .option('--token <token>', 'bearer token for the API server (prefer --token-file: arguments are visible to other local users)')
       .option('--token-file <file>', 'file holding the bearer token, e.g. ~/.skyshift/controllers.token written by skyshift server')
-      .option('--metrics-port <port>', 'serve the controllers\' Prometheus metrics on http://127.0.0.1:<port>/metrics', positive),
+      .option('--metrics-port <port>', "serve the controllers' Prometheus metrics on http://127.0.0.1:<port>/metrics", positive),
   ).action(async (options: ControllersCommandOptions) => runControllersCommand(options));
 
   return program;

@@ -50,7 +50,17 @@ test('useContext refuses unknown names', () => {
 
 test('saveCurrentContext writes the context over its namesake, keeps its namespace, and makes it current', () => {
   const path = configPath(home());
-  saveConfig({ 'current-context': 'other', contexts: [{ name: 'other', server: 'http://o' }, { name: 'admin-default', server: 'http://old', namespace: 'ml', token: 'old' }], extra: 1 }, path);
+  saveConfig(
+    {
+      'current-context': 'other',
+      contexts: [
+        { name: 'other', server: 'http://o' },
+        { name: 'admin-default', server: 'http://old', namespace: 'ml', token: 'old' },
+      ],
+      extra: 1,
+    },
+    path,
+  );
   assert.equal(saveCurrentContext({ name: 'admin-default', server: 'http://new', user: 'admin', token: 'fresh' }, path), path);
   const loaded = loadConfig(path);
   assert.equal(loaded['current-context'], 'admin-default');

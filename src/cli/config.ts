@@ -88,11 +88,7 @@ export interface Resolved {
  * Precedence: --server flag > SKYSHIFT_SERVER > the context's server > default.
  * Namespace: -n flag > the context's namespace > 'default'.
  */
-export function resolveConnection(
-  config: SkyConfig,
-  flags: { server?: string; context?: string; namespace?: string },
-  env: NodeJS.ProcessEnv,
-): Resolved {
+export function resolveConnection(config: SkyConfig, flags: { server?: string; context?: string; namespace?: string }, env: NodeJS.ProcessEnv): Resolved {
   const ctxName = flags.context ?? config['current-context'];
   const ctx = ctxName === undefined ? undefined : config.contexts.find((c) => c.name === ctxName);
   if (flags.context !== undefined && !ctx) throw new ConfigError(`context "${flags.context}" does not exist`);

@@ -46,7 +46,9 @@ export function buildProgram(io: Io): Command {
     })
     .showSuggestionAfterError();
   addGlobals(program);
-  program.addHelpText('after', `
+  program.addHelpText(
+    'after',
+    `
 Examples:
   skyctl create cluster laptop --manager local
   skyctl create job hello --run 'echo hello'
@@ -55,7 +57,8 @@ Examples:
   skyctl describe job hello
   skyctl logs hello -f
   skyctl status
-  skyctl config get-contexts`);
+  skyctl config get-contexts`,
+  );
 
   registerGet(program, io, addGlobals);
   registerDescribe(program, io, addGlobals);

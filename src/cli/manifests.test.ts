@@ -19,16 +19,22 @@ items:
   - {kind: Job, metadata: {name: b}}
   - {kind: Job, metadata: {name: c}}
 `;
-  assert.deepEqual(parseManifests(text, 'x.yaml').map((m) => (m.object.metadata as { name: string }).name), ['a', 'b', 'c']);
+  assert.deepEqual(
+    parseManifests(text, 'x.yaml').map((m) => (m.object.metadata as { name: string }).name),
+    ['a', 'b', 'c'],
+  );
 });
 
 test('YAML syntax errors are reported as file:line:col: message', () => {
   const text = 'kind: Job\nmetadata:\n  name: a\n  labels: {x: y\n';
-  assert.throws(() => parseManifests(text, 'bad.yaml'), (err: Error) => {
-    assert.match(err.message, /^bad\.yaml:\d+:\d+: \S/);
-    assert.doesNotMatch(err.message, /\n/);
-    return true;
-  });
+  assert.throws(
+    () => parseManifests(text, 'bad.yaml'),
+    (err: Error) => {
+      assert.match(err.message, /^bad\.yaml:\d+:\d+: \S/);
+      assert.doesNotMatch(err.message, /\n/);
+      return true;
+    },
+  );
 });
 
 test('documents without kind or name are rejected with their position', () => {
@@ -42,7 +48,10 @@ test('a directory yields every .yaml/.yml/.json in name order; - reads stdin', a
   writeFileSync(join(dir, 'a.json'), '{"kind": "Namespace", "metadata": {"name": "a"}}');
   writeFileSync(join(dir, 'notes.txt'), 'not a manifest');
   const fromDir = await readManifests([dir], Readable.from([]));
-  assert.deepEqual(fromDir.map((m) => m.object.kind), ['Namespace', 'Job']);
+  assert.deepEqual(
+    fromDir.map((m) => m.object.kind),
+    ['Namespace', 'Job'],
+  );
   const fromStdin = await readManifests(['-'], Readable.from(['kind: Link\nmetadata: {name: l}\n']));
   assert.equal(fromStdin[0]?.source, '<stdin>');
   await assert.rejects(readManifests([join(dir, 'missing.yaml')], Readable.from([])), /does not exist/);

@@ -72,7 +72,16 @@ const options: ControllerOptions = {
     if (!p) {
       const cfg = c.spec.config as { nodes: number; nodeResources: Record<string, number>; startDelaySeconds?: number; pendingInAllocatable?: boolean };
       const { nodes, nodeResources, startDelaySeconds, pendingInAllocatable } = cfg;
-      p = new Probe(new SimManager({ name: c.metadata.name, nodes, nodeResources, clock: () => simNow, ...(startDelaySeconds !== undefined ? { startDelaySeconds } : {}), ...(pendingInAllocatable !== undefined ? { pendingInAllocatable } : {}) }));
+      p = new Probe(
+        new SimManager({
+          name: c.metadata.name,
+          nodes,
+          nodeResources,
+          clock: () => simNow,
+          ...(startDelaySeconds !== undefined ? { startDelaySeconds } : {}),
+          ...(pendingInAllocatable !== undefined ? { pendingInAllocatable } : {}),
+        }),
+      );
       probes.set(c.metadata.name, p);
     }
     return p;
@@ -105,7 +114,11 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>
 }
 
 async function addCluster(name: string, cpus: number): Promise<void> {
-  await client.create('clusters', { kind: 'Cluster', metadata: { name }, spec: { manager: 'sim', config: { nodes: 1, nodeResources: { cpus, memory: 8192 } } } });
+  await client.create('clusters', {
+    kind: 'Cluster',
+    metadata: { name },
+    spec: { manager: 'sim', config: { nodes: 1, nodeResources: { cpus, memory: 8192 } } },
+  });
   await waitFor(`${name} READY`, async () => (await client.get<Cluster>('clusters', name)).status.phase === 'READY');
 }
 
@@ -116,14 +129,17 @@ async function createJob(name: string, spec: Record<string, unknown>, labels: Re
 const getJob = (name: string) => client.get<Job>('jobs', name, { namespace: 'default' });
 
 async function events(name: string): Promise<{ reason: string; message: string; count: number }[]> {
-  const list = await client.list<ApiObject<{ involvedObject: { name: string }; reason: string; message: string; count: number }>>('events', { namespace: 'default' });
+  const list = await client.list<ApiObject<{ involvedObject: { name: string }; reason: string; message: string; count: number }>>('events', {
+    namespace: 'default',
+  });
   return list.items.filter((e) => e.spec.involvedObject.name === name).map((e) => ({ reason: e.spec.reason, message: e.spec.message, count: e.spec.count }));
 }
 
 async function cleanup(): Promise<void> {
   for (const j of (await client.list('jobs', { allNamespaces: true })).items) await client.delete('jobs', j.metadata.name, { namespace: j.metadata.namespace });
   for (const c of (await client.list('clusters')).items) await client.delete('clusters', c.metadata.name);
-  for (const p of (await client.list('filterpolicies', { allNamespaces: true })).items) await client.delete('filterpolicies', p.metadata.name, { namespace: p.metadata.namespace });
+  for (const p of (await client.list('filterpolicies', { allNamespaces: true })).items)
+    await client.delete('filterpolicies', p.metadata.name, { namespace: p.metadata.namespace });
   probes.clear();
 }
 
@@ -180,7 +196,10 @@ test('a burst onto lagging clusters that do not count queued work never places m
       const config = { nodes: 2, nodeResources: { cpus: 4, memory: 8192 }, startDelaySeconds: 5, pendingInAllocatable: false };
       await client.create('clusters', { kind: 'Cluster', metadata: { name }, spec: { manager: 'sim', config } });
     }
-    await waitFor('clusters READY', async () => (await client.list<Cluster>('clusters')).items.filter((c) => c.status?.phase === 'READY').length === names.length);
+    await waitFor(
+      'clusters READY',
+      async () => (await client.list<Cluster>('clusters')).items.filter((c) => c.status?.phase === 'READY').length === names.length,
+    );
     const cpusOf = new Map<string, number>();
     const burst = Array.from({ length: 40 }, (_, i) => {
       const cpus = 1 + (i % 2);
@@ -193,11 +212,15 @@ test('a burst onto lagging clusters that do not count queued work never places m
     const check = async () => {
       const placed = new Map<string, number>();
       for (const j of (await client.list<Job>('jobs', { namespace: 'default' })).items) {
-        for (const [c, ranks] of Object.entries(j.status?.placements ?? {})) placed.set(c, (placed.get(c) ?? 0) + ranks.length * (cpusOf.get(j.metadata.name) ?? 0));
+        for (const [c, ranks] of Object.entries(j.status?.placements ?? {}))
+          placed.set(c, (placed.get(c) ?? 0) + ranks.length * (cpusOf.get(j.metadata.name) ?? 0));
       }
       for (const [c, used] of placed) assert.ok(used <= capacity, `${c}: ${used}/${capacity} cpus placed at snapshot ${snapshots}`);
       snapshots++;
-      maxPlaced = Math.max(maxPlaced, [...placed.values()].reduce((a, b) => a + b, 0));
+      maxPlaced = Math.max(
+        maxPlaced,
+        [...placed.values()].reduce((a, b) => a + b, 0),
+      );
     };
     // Many heartbeats (every 50 ms) pass while everything placed is still queued in the sims.
     for (const end = Date.now() + 1500; Date.now() < end; await new Promise((r) => setTimeout(r, 30))) await check();
@@ -239,7 +262,10 @@ test('a job that fits nowhere stays PENDING with per-cluster reasons, then runs 
     assert.equal(placed.status.conditions?.find((c) => c.type === 'Scheduled')?.status, 'True');
     // Re-evaluated on every heartbeat, but an Event only when the message changed (here: once before 'large' existed).
     const failed = (await events('big')).filter((e) => e.reason === 'FailedScheduling' && !e.message.includes('large:'));
-    assert.deepEqual(failed.map((e) => e.count), [1]);
+    assert.deepEqual(
+      failed.map((e) => e.count),
+      [1],
+    );
   } finally {
     await stop();
     await cleanup();
@@ -271,7 +297,10 @@ test('a cluster ERROR past the grace period has its replicas evicted and resched
     probe(dead).down = false;
     await waitFor('READY again', async () => (await client.get<Cluster>('clusters', dead)).status.phase === 'READY');
     await waitFor('old copies cancelled', async () => probe(dead).cancels.some((c) => c.uid === job.metadata.uid));
-    assert.deepEqual((await probe(dead).tasks()).filter((t) => t.uid === job.metadata.uid), []);
+    assert.deepEqual(
+      (await probe(dead).tasks()).filter((t) => t.uid === job.metadata.uid),
+      [],
+    );
     const reasons = (await events(dead)).map((e) => e.reason);
     assert.ok(reasons.includes('ClusterError') && reasons.includes('ClusterReady'), reasons.join(','));
   } finally {
@@ -294,7 +323,10 @@ test('a restarted controller manager neither resubmits running replicas nor lose
     assert.deepEqual(probe('r').cancels, []);
     simNow += 6000;
     await waitFor('COMPLETED', async () => (await getJob('survivor')).status.phase === 'COMPLETED');
-    const ranks = probe('r').submits.filter((s) => s.uid === job.metadata.uid).flatMap((s) => s.ranks).sort();
+    const ranks = probe('r')
+      .submits.filter((s) => s.uid === job.metadata.uid)
+      .flatMap((s) => s.ranks)
+      .sort();
     assert.deepEqual(ranks, [0, 1, 2], 'each replica submitted exactly once');
   } finally {
     await stop();
@@ -311,7 +343,11 @@ test('a new FilterPolicy evicts matching replicas from the excluded cluster; the
     await createJob('free', { replicas: 1, resources: { cpus: 1 } });
     await waitFor('on p', async () => (await getJob('governed')).status.replicaStatus?.p?.RUNNING === 2);
     await waitFor('free on p', async () => (await getJob('free')).status.replicaStatus?.p?.RUNNING === 1);
-    await client.create('filterpolicies', { kind: 'FilterPolicy', metadata: { name: 'no-p', namespace: 'default' }, spec: { clusterFilter: { exclude: ['p'] }, labelsSelector: { team: 'ml' } } });
+    await client.create('filterpolicies', {
+      kind: 'FilterPolicy',
+      metadata: { name: 'no-p', namespace: 'default' },
+      spec: { clusterFilter: { exclude: ['p'] }, labelsSelector: { team: 'ml' } },
+    });
     const moved = await waitFor('moved to q', async () => {
       const j = await getJob('governed');
       return j.status.replicaStatus?.q?.RUNNING === 2 && j;

@@ -5,7 +5,10 @@ import { backoffDelay, forEachLimit, KeyedBackoff, sleep } from './index.js';
 describe('backoffDelay', () => {
   it('doubles from the base up to the cap, never Infinity', () => {
     const none = { baseMs: 100, maxMs: 1000, jitter: 0 };
-    assert.deepEqual([1, 2, 3, 4, 5].map((n) => backoffDelay(n, none)), [100, 200, 400, 800, 1000]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5].map((n) => backoffDelay(n, none)),
+      [100, 200, 400, 800, 1000],
+    );
     assert.equal(backoffDelay(10_000, none), 1000);
   });
   it('takes at most the jitter fraction off, at random', () => {

@@ -35,7 +35,10 @@ export interface ExecCapability {
 
 /** A byte stream to a port of a task (`skyctl port-forward`); closing either side ends it. */
 export interface PortForwardCapability {
-  portForward(job: JobRef, options: { task: string; port: number; signal?: AbortSignal }): Promise<{ readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> }>;
+  portForward(
+    job: JobRef,
+    options: { task: string; port: number; signal?: AbortSignal },
+  ): Promise<{ readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> }>;
 }
 
 /** Files in a task's work directory (job inputs and outputs, DESIGN section 14); paths are relative to it. */

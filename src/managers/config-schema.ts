@@ -21,7 +21,11 @@ export const CpuQuantity = (description: string) =>
 
 /** Memory as MiB or a quantity (`512Mi`, `2Gi`, `2GB`): `skyctl create cluster --memory 2Gi` stores the string as written. */
 export const MemoryQuantity = (description: string) =>
-  Quantity('^\\s*(\\d+(\\.\\d+)?|\\.\\d+)\\s*([KMGTPEkmgtpe]i?[Bb]?|[Bb])?\\s*$', description, 'must be a number of MiB or a quantity like 512Mi, 2Gi, 2GB or 1.5T');
+  Quantity(
+    '^\\s*(\\d+(\\.\\d+)?|\\.\\d+)\\s*([KMGTPEkmgtpe]i?[Bb]?|[Bb])?\\s*$',
+    description,
+    'must be a number of MiB or a quantity like 512Mi, 2Gi, 2GB or 1.5T',
+  );
 
 /** Throws ManagerError('Invalid') naming the cluster and every bad field (`config.<field>`). */
 export function checkConfig(cluster: string, schema: TSchema, config: unknown): void {

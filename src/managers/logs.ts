@@ -127,7 +127,11 @@ async function* merge(sources: AsyncGenerator<string>[], signal: AbortSignal): A
   const pending = new Map<number, Promise<{ i: number; r: IteratorResult<string> }>>();
   const next = (i: number) => {
     const s = sources[i];
-    if (s) pending.set(i, s.next().then((r) => ({ i, r })));
+    if (s)
+      pending.set(
+        i,
+        s.next().then((r) => ({ i, r })),
+      );
   };
   sources.forEach((_, i) => next(i));
   try {

@@ -15,7 +15,10 @@ import {
 
 describe('manager registry', () => {
   it('lists local, slurm and sim, each under a type the API knows, with the API spelling its aliases', () => {
-    assert.deepEqual(MANAGER_REGISTRY.map((m) => m.type), ['local', 'slurm', 'sim']);
+    assert.deepEqual(
+      MANAGER_REGISTRY.map((m) => m.type),
+      ['local', 'slurm', 'sim'],
+    );
     for (const m of MANAGER_REGISTRY) {
       assert.ok(MANAGERS.includes(m.type));
       assert.deepEqual(m.aliases, managerAliases(m.type));
@@ -38,17 +41,35 @@ describe('manager registry', () => {
     assert.throws(() => createManager({ metadata: { name: 'x' }, spec: { manager: 'ray', config: {} } }), /cluster 'x': manager 'ray' is not available yet/);
     assert.throws(() => createManager({ metadata: { name: 'k' }, spec: { manager: 'kubernetes' } }), /cluster 'k': manager 'kubernetes' is not available yet/);
     assert.throws(() => createManager({ metadata: { name: 'k' }, spec: { manager: 'k8s' } }), /cluster 'k': manager 'k8s' is not available yet/);
-    assert.throws(() => createManager({ metadata: { name: 'z' }, spec: { manager: 'bogus' } }), /cluster 'z': unknown manager 'bogus' \(supported: local, slurm, sim\)/);
+    assert.throws(
+      () => createManager({ metadata: { name: 'z' }, spec: { manager: 'bogus' } }),
+      /cluster 'z': unknown manager 'bogus' \(supported: local, slurm, sim\)/,
+    );
   });
 
   it('checks the config against the manager schema, naming the cluster and field', () => {
-    assert.throws(() => createManager({ metadata: { name: 's' }, spec: { manager: 'sim', config: { nodes: 2 } } }), /cluster 's': config\.nodeResources: required/);
+    assert.throws(
+      () => createManager({ metadata: { name: 's' }, spec: { manager: 'sim', config: { nodes: 2 } } }),
+      /cluster 's': config\.nodeResources: required/,
+    );
     for (const nodes of [1e308, 1e8, 0, 2.5]) {
-      assert.throws(() => createManager({ metadata: { name: 's' }, spec: { manager: 'sim', config: { nodes, nodeResources: { cpus: 1 } } } }), /cluster 's': config\.nodes: must be/);
+      assert.throws(
+        () => createManager({ metadata: { name: 's' }, spec: { manager: 'sim', config: { nodes, nodeResources: { cpus: 1 } } } }),
+        /cluster 's': config\.nodes: must be/,
+      );
     }
-    assert.throws(() => createManager({ metadata: { name: 'l' }, spec: { manager: 'local', config: { cpus: 'many' } } }), /cluster 'l': config\.cpus: must be a number of cores/);
-    assert.throws(() => createManager({ metadata: { name: 'l' }, spec: { manager: 'local', config: { nodes: 3 } } }), /cluster 'l': config\.nodes: unknown field/);
-    assert.throws(() => createManager({ metadata: { name: 'h' }, spec: { manager: 'slurm', config: { interface: 'grpc' } } }), /cluster 'h': config\.interface: must be one of cli, rest/);
+    assert.throws(
+      () => createManager({ metadata: { name: 'l' }, spec: { manager: 'local', config: { cpus: 'many' } } }),
+      /cluster 'l': config\.cpus: must be a number of cores/,
+    );
+    assert.throws(
+      () => createManager({ metadata: { name: 'l' }, spec: { manager: 'local', config: { nodes: 3 } } }),
+      /cluster 'l': config\.nodes: unknown field/,
+    );
+    assert.throws(
+      () => createManager({ metadata: { name: 'h' }, spec: { manager: 'slurm', config: { interface: 'grpc' } } }),
+      /cluster 'h': config\.interface: must be one of cli, rest/,
+    );
     const err = (() => {
       try {
         createManager({ metadata: { name: 'h' }, spec: { manager: 'slurm', config: { port: 'ssh' } } });
@@ -66,11 +87,19 @@ describe('capabilities', () => {
 
   it('a manager without a capability answers NotImplemented (501) naming the cluster and manager', () => {
     assert.equal(hasCapability(sim, 'exec'), false);
-    for (const [name, words] of [['exec', 'exec'], ['portForward', 'port-forward'], ['files', 'file transfer'], ['network', 'networking']] as const) {
+    for (const [name, words] of [
+      ['exec', 'exec'],
+      ['portForward', 'port-forward'],
+      ['files', 'file transfer'],
+      ['network', 'networking'],
+    ] as const) {
       assert.throws(
         () => capability(sim, name, 'sim-a'),
         (err: unknown) =>
-          err instanceof ManagerError && err.reason === 'NotImplemented' && err.code === 501 && err.message === `cluster 'sim-a' (manager sim) does not support ${words}`,
+          err instanceof ManagerError &&
+          err.reason === 'NotImplemented' &&
+          err.code === 501 &&
+          err.message === `cluster 'sim-a' (manager sim) does not support ${words}`,
       );
     }
   });

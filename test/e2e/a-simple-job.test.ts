@@ -5,16 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import {
-  job,
-  listAll,
-  phaseIs,
-  skyctl,
-  startSkyShift,
-  waitForCluster,
-  waitForJob,
-  type SkyShiftInstance,
-} from '../infra/skyshift.js';
+import { job, listAll, phaseIs, skyctl, startSkyShift, waitForCluster, waitForJob, type SkyShiftInstance } from '../infra/skyshift.js';
 
 describe('e2e a: a simple job on the built-in local cluster', { timeout: 120_000 }, () => {
   let sky: SkyShiftInstance;

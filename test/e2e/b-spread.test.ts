@@ -22,7 +22,10 @@ describe('e2e b: spread over two clusters, then queue', { timeout: 150_000 }, ()
 
   before(async () => {
     sky = await startSkyShift({ args: ['--no-local-cluster', '--heartbeat-seconds', '1'] });
-    await createLocalClusters(sky, [{ name: 'c1', cpus: 2 }, { name: 'c2', cpus: 2 }]);
+    await createLocalClusters(sky, [
+      { name: 'c1', cpus: 2 },
+      { name: 'c2', cpus: 2 },
+    ]);
   });
   after(async () => {
     await sky?.cleanup();
@@ -66,7 +69,11 @@ describe('e2e b: spread over two clusters, then queue', { timeout: 150_000 }, ()
     assert.equal(fifth.status.phase, 'COMPLETED', JSON.stringify(fifth.status));
     assert.ok(Date.now() - submittedAt > 3000, 'the fifth job should have waited for the spread job');
     const placed = placementCounts(fifth);
-    assert.equal(Object.values(placed).reduce((a, b) => a + b, 0), 1, JSON.stringify(fifth.status));
+    assert.equal(
+      Object.values(placed).reduce((a, b) => a + b, 0),
+      1,
+      JSON.stringify(fifth.status),
+    );
     assert.ok(['c1', 'c2'].includes(Object.keys(placed)[0]!), JSON.stringify(placed));
   });
 });

@@ -32,7 +32,10 @@ describe('e2e c: FilterPolicy', { timeout: 180_000 }, () => {
 
   before(async () => {
     sky = await startSkyShift({ args: ['--no-local-cluster', '--heartbeat-seconds', '1'] });
-    await createLocalClusters(sky, [{ name: 'c1', cpus: 4, labels: { site: 'one' } }, { name: 'c2', cpus: 4, labels: { site: 'two' } }]);
+    await createLocalClusters(sky, [
+      { name: 'c1', cpus: 4, labels: { site: 'one' } },
+      { name: 'c2', cpus: 4, labels: { site: 'two' } },
+    ]);
   });
   after(async () => {
     await sky?.cleanup();

@@ -48,12 +48,22 @@ describe('e2e d: placement filters and preferences', { timeout: 180_000 }, () =>
     ['filter-labels-staging', { filters: [{ name: 'f', matchLabels: { env: 'staging' } }] }, 'staging'],
     [
       'prefer-dev',
-      { preferences: [{ name: 'd', matchLabels: { env: 'dev' }, weight: 100 }, { name: 's', matchLabels: { env: 'staging' }, weight: 10 }] },
+      {
+        preferences: [
+          { name: 'd', matchLabels: { env: 'dev' }, weight: 100 },
+          { name: 's', matchLabels: { env: 'staging' }, weight: 10 },
+        ],
+      },
       'dev',
     ],
     [
       'prefer-staging',
-      { preferences: [{ name: 'd', matchLabels: { env: 'dev' }, weight: 10 }, { name: 's', matchLabels: { env: 'staging' }, weight: 100 }] },
+      {
+        preferences: [
+          { name: 'd', matchLabels: { env: 'dev' }, weight: 10 },
+          { name: 's', matchLabels: { env: 'staging' }, weight: 100 },
+        ],
+      },
       'staging',
     ],
   ];

@@ -6,16 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import {
-  countMarkers,
-  createLocalClusters,
-  job,
-  phaseIs,
-  sleep,
-  startSkyShift,
-  waitForJobs,
-  type SkyShiftInstance,
-} from '../infra/skyshift.js';
+import { countMarkers, createLocalClusters, job, phaseIs, sleep, startSkyShift, waitForJobs, type SkyShiftInstance } from '../infra/skyshift.js';
 
 const JOBS = 20;
 const replicasOf = (i: number) => (i % 2 === 0 ? 1 : 2); // 30 replicas in all
@@ -25,7 +16,10 @@ describe('e2e f: kill -9 and restart while jobs run', { timeout: 240_000 }, () =
 
   before(async () => {
     sky = await startSkyShift({ args: ['--no-local-cluster', '--heartbeat-seconds', '1'] });
-    await createLocalClusters(sky, [{ name: 'r1', cpus: 20 }, { name: 'r2', cpus: 20 }]);
+    await createLocalClusters(sky, [
+      { name: 'r1', cpus: 20 },
+      { name: 'r2', cpus: 20 },
+    ]);
   });
   after(async () => {
     await sky?.cleanup();
@@ -63,6 +57,10 @@ describe('e2e f: kill -9 and restart while jobs run', { timeout: 240_000 }, () =
     const twiceStarted = [...startCounts].filter(([, n]) => n !== 1);
     assert.deepEqual(twiceStarted, [], 'replicas started more than once');
     assert.deepEqual([...endCounts.keys()].sort(), expected, 'every replica finished');
-    assert.deepEqual([...endCounts].filter(([, n]) => n !== 1), [], 'replicas finished more than once');
+    assert.deepEqual(
+      [...endCounts].filter(([, n]) => n !== 1),
+      [],
+      'replicas finished more than once',
+    );
   });
 });

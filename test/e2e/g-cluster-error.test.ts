@@ -8,23 +8,17 @@ import assert from 'node:assert/strict';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import {
-  createLocalClusters,
-  job,
-  phaseIs,
-  startSkyShift,
-  waitForCluster,
-  waitForEvent,
-  waitForJob,
-  type SkyShiftInstance,
-} from '../infra/skyshift.js';
+import { createLocalClusters, job, phaseIs, startSkyShift, waitForCluster, waitForEvent, waitForJob, type SkyShiftInstance } from '../infra/skyshift.js';
 
 describe('e2e g: a cluster that stops answering', { timeout: 180_000 }, () => {
   let sky: SkyShiftInstance;
 
   before(async () => {
     sky = await startSkyShift({ args: ['--no-local-cluster', '--heartbeat-seconds', '1', '--eviction-grace-seconds', '3'] });
-    await createLocalClusters(sky, [{ name: 'flaky', cpus: 4, labels: { pref: 'yes' } }, { name: 'steady', cpus: 4 }]);
+    await createLocalClusters(sky, [
+      { name: 'flaky', cpus: 4, labels: { pref: 'yes' } },
+      { name: 'steady', cpus: 4 },
+    ]);
   });
   after(async () => {
     await sky?.cleanup();
@@ -33,7 +27,10 @@ describe('e2e g: a cluster that stops answering', { timeout: 180_000 }, () => {
   test('ERROR, eviction, rescheduling, completion elsewhere, READY on recovery', async () => {
     const marks = join(sky.shared, 'marks');
     const run = `echo "start $SKYSHIFT_REPLICA $PWD" >> ${marks}; sleep 10; echo "end $SKYSHIFT_REPLICA $PWD" >> ${marks}`;
-    await sky.client.create('jobs', job('victim', run, { replicas: 2, placement: { preferences: [{ name: 'p', matchLabels: { pref: 'yes' }, weight: 100 }] } }));
+    await sky.client.create(
+      'jobs',
+      job('victim', run, { replicas: 2, placement: { preferences: [{ name: 'p', matchLabels: { pref: 'yes' }, weight: 100 }] } }),
+    );
     await waitForJob(sky.client, 'default', 'victim', (j) => (j.status?.replicaStatus?.flaky?.RUNNING ?? 0) === 2, 30_000, '2 RUNNING on flaky');
 
     const workdir = join(sky.dir, 'clusters', 'flaky');

@@ -8,15 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { markedRun, readMarks } from '../support/marks.js';
-import {
-  createLocalClusters,
-  job,
-  maxOverlap,
-  phaseIs,
-  startSkyShift,
-  waitForJobs,
-  type SkyShiftInstance,
-} from '../infra/skyshift.js';
+import { createLocalClusters, job, maxOverlap, phaseIs, startSkyShift, waitForJobs, type SkyShiftInstance } from '../infra/skyshift.js';
 
 const N = 200;
 
@@ -25,7 +17,10 @@ describe('e2e h: a burst never over-commits', { timeout: 300_000 }, () => {
 
   before(async () => {
     sky = await startSkyShift({ args: ['--no-local-cluster', '--heartbeat-seconds', '1'] });
-    await createLocalClusters(sky, [{ name: 'h1', cpus: 25 }, { name: 'h2', cpus: 25 }]);
+    await createLocalClusters(sky, [
+      { name: 'h1', cpus: 25 },
+      { name: 'h2', cpus: 25 },
+    ]);
   });
   after(async () => {
     await sky?.cleanup();
@@ -43,11 +38,18 @@ describe('e2e h: a burst never over-commits', { timeout: 300_000 }, () => {
     const done = await waitForJobs(sky.client, 'default', names, phaseIs('COMPLETED', 'FAILED'), 240_000, 'finished');
     const elapsed = Date.now() - t0;
     const failed = done.filter((j) => j.status.phase !== 'COMPLETED');
-    assert.deepEqual(failed.map((j) => `${j.metadata.name}: ${JSON.stringify(j.status)}`), []);
+    assert.deepEqual(
+      failed.map((j) => `${j.metadata.name}: ${JSON.stringify(j.status)}`),
+      [],
+    );
 
     const { starts, ends: endsBy, intervals } = readMarks(marks);
     assert.equal(starts.size, N, `replicas that started: ${starts.size}`);
-    assert.deepEqual([...starts].filter(([, s]) => s.length !== 1).map(([id]) => id), [], 'replicas started more than once');
+    assert.deepEqual(
+      [...starts].filter(([, s]) => s.length !== 1).map(([id]) => id),
+      [],
+      'replicas started more than once',
+    );
     assert.equal(endsBy.size, N, `replicas that ended: ${endsBy.size}`);
 
     const overall = maxOverlap(intervals.map(([s, e]) => [s, e]));

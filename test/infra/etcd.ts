@@ -30,15 +30,24 @@ export async function startEtcd(options: { dir?: string } = {}): Promise<EtcdIns
   const url = `http://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
   const args = [
-    '--name', 'n1',
-    '--data-dir', join(dataDir, 'data'),
-    '--listen-client-urls', url,
-    '--advertise-client-urls', url,
-    '--listen-peer-urls', peer,
-    '--initial-advertise-peer-urls', peer,
-    '--initial-cluster', `n1=${peer}`,
-    '--listen-metrics-urls', `http://127.0.0.1:${metricsPort}`,
-    '--log-level', 'warn',
+    '--name',
+    'n1',
+    '--data-dir',
+    join(dataDir, 'data'),
+    '--listen-client-urls',
+    url,
+    '--advertise-client-urls',
+    url,
+    '--listen-peer-urls',
+    peer,
+    '--initial-advertise-peer-urls',
+    peer,
+    '--initial-cluster',
+    `n1=${peer}`,
+    '--listen-metrics-urls',
+    `http://127.0.0.1:${metricsPort}`,
+    '--log-level',
+    'warn',
   ];
 
   let daemon: Daemon | undefined;

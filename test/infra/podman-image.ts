@@ -56,7 +56,11 @@ export async function buildBusyboxImage(tag = 'localhost/skyshift-busybox:test')
     await podman(['rm', '-a', '-f', '-t', '0']).catch(() => undefined);
     // Deleting a directory with a mount inside fails (EBUSY) or worse; detach any mount podman left under base.
     const mounts = (await readFile('/proc/self/mountinfo', 'utf8').catch(() => '')).split('\n').map((l) => l.split(' ')[4] ?? '');
-    for (const m of mounts.filter((m) => m.startsWith(base + '/')).sort().reverse()) await run('umount', ['-l', m]).catch(() => undefined);
+    for (const m of mounts
+      .filter((m) => m.startsWith(base + '/'))
+      .sort()
+      .reverse())
+      await run('umount', ['-l', m]).catch(() => undefined);
     await rm(base, { recursive: true, force: true });
   };
   try {

@@ -15,12 +15,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** Poll `check` until it resolves true or `timeoutMs` passes. */
-export async function waitFor(
-  what: string,
-  check: () => Promise<boolean> | boolean,
-  timeoutMs = 20_000,
-  intervalMs = 50,
-): Promise<void> {
+export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000, intervalMs = 50): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {

@@ -32,7 +32,20 @@ export async function startServer(
   const bin = options.root ? join(options.root, 'src/bin/skyshift.ts') : SKYSHIFT_BIN;
   const daemon = startDaemon(
     process.execPath,
-    ['--import', 'tsx', bin, 'server', '--host', '127.0.0.1', '--port', String(port), '--store', store, ...(options.auth ? [] : ['--no-auth']), ...(options.extraArgs ?? [])],
+    [
+      '--import',
+      'tsx',
+      bin,
+      'server',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--store',
+      store,
+      ...(options.auth ? [] : ['--no-auth']),
+      ...(options.extraArgs ?? []),
+    ],
     { logFile: join(dir, 'server.log'), env: { HOME: dir }, ...(options.root ? { cwd: options.root } : {}) },
   );
   const url = `http://127.0.0.1:${port}`;

@@ -70,10 +70,16 @@ export async function startSkyShift(options: SkyShiftOptions = {}): Promise<SkyS
   const logFile = join(dir, 'skyshift.log');
   const root = options.root ?? REPO_ROOT;
   const args = [
-    '--import', 'tsx', join(root, 'src/bin/skyshift.ts'), 'up',
-    '--host', '127.0.0.1',
-    '--port', String(port),
-    '--store', `sqlite:${join(dir, 'db')}`,
+    '--import',
+    'tsx',
+    join(root, 'src/bin/skyshift.ts'),
+    'up',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--store',
+    `sqlite:${join(dir, 'db')}`,
     ...(options.args ?? []),
   ];
   let daemon: Daemon | undefined;
@@ -89,7 +95,10 @@ export async function startSkyShift(options: SkyShiftOptions = {}): Promise<SkyS
       if (d.child.exitCode !== null || d.child.signalCode !== null) {
         throw new Error(`skyshift up exited with ${d.child.exitCode ?? d.child.signalCode} before serving; log ${logFile}:\n${tail(logFile, 20)}`);
       }
-      const ok = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+      const ok = await fetch(`${url}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       // `up` has auth on unless --no-auth: act as the admin whose token it writes for skyctl just after serving.
       const auth = !args.includes('--no-auth');
       const token = auth ? adminToken(dir).token : undefined;
@@ -155,7 +164,10 @@ export async function startSkyShift(options: SkyShiftOptions = {}): Promise<SkyS
 
 function tail(file: string, lines: number): string {
   try {
-    return readFileSync(file, 'utf8').split('\n').slice(-lines - 1).join('\n');
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .slice(-lines - 1)
+      .join('\n');
   } catch {
     return '(no log)';
   }
@@ -336,7 +348,11 @@ export async function createLocalClusters(sky: SkyShiftInstance, clusters: Local
   for (const c of clusters) await waitForCluster(sky.client, c.name);
 }
 
-export function job(name: string, run: string, extra: { replicas?: number; cpus?: number; memory?: number; labels?: Record<string, string>; placement?: unknown; priority?: number } = {}): Obj {
+export function job(
+  name: string,
+  run: string,
+  extra: { replicas?: number; cpus?: number; memory?: number; labels?: Record<string, string>; placement?: unknown; priority?: number } = {},
+): Obj {
   return {
     kind: 'Job',
     metadata: { name, namespace: 'default', labels: extra.labels ?? {} },
@@ -411,10 +427,15 @@ export async function eventsFor(client: SkyShiftClient, namespace: string, name:
 export async function waitForEvent(client: SkyShiftClient, namespace: string, name: string, reason: string, timeoutMs = 10_000): Promise<Obj[]> {
   let events: Obj[] = [];
   try {
-    await waitFor(`a ${reason} event for ${namespace}/${name}`, async () => {
-      events = await eventsFor(client, namespace, name);
-      return events.some((e) => e.spec?.reason === reason);
-    }, timeoutMs, 100);
+    await waitFor(
+      `a ${reason} event for ${namespace}/${name}`,
+      async () => {
+        events = await eventsFor(client, namespace, name);
+        return events.some((e) => e.spec?.reason === reason);
+      },
+      timeoutMs,
+      100,
+    );
   } catch {
     throw new Error(`expected a ${reason} event for ${namespace}/${name}, got ${JSON.stringify(events.map((e) => e.spec?.reason))}`);
   }

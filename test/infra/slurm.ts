@@ -166,31 +166,60 @@ export async function startSlurm(options: SlurmOptions = {}): Promise<SlurmInsta
   const startCtld = async () => {
     ctld = startDaemon('/usr/sbin/slurmctld', ['-D', '-i'], { logFile: join(base, 'slurmctld.out'), env });
     const started = ctld;
-    await waitFor(`slurmctld on 127.0.0.1:${ctldPort} (log ${join(base, 'slurmctld.log')})`, async () => {
-      if (started.child.exitCode !== null) throw new Error(`slurmctld exited with code ${started.child.exitCode}`);
-      await run('/usr/bin/scontrol', ['ping'], { env: { ...process.env, ...env }, timeout: 5000 }).then((r) => {
-        if (!/UP/.test(r.stdout)) throw new Error(r.stdout);
-      });
-      return true;
-    }, 30_000, 200);
+    await waitFor(
+      `slurmctld on 127.0.0.1:${ctldPort} (log ${join(base, 'slurmctld.log')})`,
+      async () => {
+        if (started.child.exitCode !== null) throw new Error(`slurmctld exited with code ${started.child.exitCode}`);
+        await run('/usr/bin/scontrol', ['ping'], { env: { ...process.env, ...env }, timeout: 5000 }).then((r) => {
+          if (!/UP/.test(r.stdout)) throw new Error(r.stdout);
+        });
+        return true;
+      },
+      30_000,
+      200,
+    );
   };
 
   let restVersion = '';
   try {
-    const mungeD = startDaemon('/usr/sbin/runuser', ['-u', 'munge', '--', '/usr/sbin/munged', '-F', `--socket=${socket}`, `--key-file=${mungeKey}`, `--pid-file=${join(dirs.munge, 'munged.pid')}`, `--log-file=${join(dirs.munge, 'munged.log')}`, `--seed-file=${join(dirs.munge, 'munged.seed')}`], { logFile: join(base, 'munged.out') });
+    const mungeD = startDaemon(
+      '/usr/sbin/runuser',
+      [
+        '-u',
+        'munge',
+        '--',
+        '/usr/sbin/munged',
+        '-F',
+        `--socket=${socket}`,
+        `--key-file=${mungeKey}`,
+        `--pid-file=${join(dirs.munge, 'munged.pid')}`,
+        `--log-file=${join(dirs.munge, 'munged.log')}`,
+        `--seed-file=${join(dirs.munge, 'munged.seed')}`,
+      ],
+      { logFile: join(base, 'munged.out') },
+    );
     daemons.push(mungeD);
-    await waitFor('munged socket', () => {
-      if (mungeD.child.exitCode !== null) throw new Error(`munged exited (${readTail(join(base, 'munged.out'))})`);
-      return existsSync(socket);
-    }, 10_000);
+    await waitFor(
+      'munged socket',
+      () => {
+        if (mungeD.child.exitCode !== null) throw new Error(`munged exited (${readTail(join(base, 'munged.out'))})`);
+        return existsSync(socket);
+      },
+      10_000,
+    );
     await startCtld();
     const slurmd = startDaemon('/usr/sbin/slurmd', ['-D', '-N', nodeName], { logFile: join(base, 'slurmd.out'), env });
     daemons.push(slurmd);
-    await waitFor(`node ${nodeName} idle (log ${join(base, 'slurmd.log')})`, async () => {
-      if (slurmd.child.exitCode !== null) throw new Error(`slurmd exited with code ${slurmd.child.exitCode}: ${readTail(join(base, 'slurmd.log'))}`);
-      const r = await run('/usr/bin/sinfo', ['-h', '-N', '-o', '%T'], { env: { ...process.env, ...env } });
-      return /^idle/m.test(r.stdout);
-    }, 30_000, 100);
+    await waitFor(
+      `node ${nodeName} idle (log ${join(base, 'slurmd.log')})`,
+      async () => {
+        if (slurmd.child.exitCode !== null) throw new Error(`slurmd exited with code ${slurmd.child.exitCode}: ${readTail(join(base, 'slurmd.log'))}`);
+        const r = await run('/usr/bin/sinfo', ['-h', '-N', '-o', '%T'], { env: { ...process.env, ...env } });
+        return /^idle/m.test(r.stdout);
+      },
+      30_000,
+      100,
+    );
     if (options.rest !== false) {
       restVersion = await offeredOpenApi(env);
       // slurmrestd refuses root; -u drops to `slurm` after binding. SLURM_JWT=daemon: accept user tokens.
@@ -199,11 +228,16 @@ export async function startSlurm(options: SlurmOptions = {}): Promise<SlurmInsta
         env: { ...env, SLURM_JWT: 'daemon' },
       });
       daemons.push(restd);
-      await waitFor('slurmrestd', async () => {
-        if (restd.child.exitCode !== null) throw new Error(`slurmrestd exited: ${readTail(join(base, 'slurmrestd.log'))}`);
-        await fetch(`http://127.0.0.1:${restPort}/openapi/v3`);
-        return true;
-      }, 15_000, 100);
+      await waitFor(
+        'slurmrestd',
+        async () => {
+          if (restd.child.exitCode !== null) throw new Error(`slurmrestd exited: ${readTail(join(base, 'slurmrestd.log'))}`);
+          await fetch(`http://127.0.0.1:${restPort}/openapi/v3`);
+          return true;
+        },
+        15_000,
+        100,
+      );
     }
   } catch (err) {
     await stopAll();
@@ -223,10 +257,15 @@ export async function startSlurm(options: SlurmOptions = {}): Promise<SlurmInsta
   async function stopAll(): Promise<void> {
     if (ctld && ctld.child.exitCode === null) await cancelAll();
     // Job steps (slurmstepd) daemonize away from slurmd's group; give the cancel a moment to reach them.
-    await waitFor('jobs gone', async () => {
-      const r = await run('/usr/bin/squeue', ['-h', '-o', '%i'], { env: { ...process.env, ...env }, timeout: 5000 });
-      return r.stdout.trim() === '';
-    }, 8000, 200).catch(() => undefined);
+    await waitFor(
+      'jobs gone',
+      async () => {
+        const r = await run('/usr/bin/squeue', ['-h', '-o', '%i'], { env: { ...process.env, ...env }, timeout: 5000 });
+        return r.stdout.trim() === '';
+      },
+      8000,
+      200,
+    ).catch(() => undefined);
     for (const d of [...daemons].reverse().filter((d) => d !== daemons[0])) await d.stop(3000);
     if (ctld) await ctld.stop(3000);
     if (daemons[0]) await daemons[0].stop(3000); // munged last: the others talk to it while stopping
@@ -312,7 +351,10 @@ function readTail(path: string): string {
 /** slurmstepd processes of this Slurm that outlived their daemons: found by our spool dir in their environment/cmdline, killed by PID. */
 async function killLeftoverSteps(base: string): Promise<void> {
   const r = await run('pgrep', ['-f', 'slurmstepd']).catch(() => ({ stdout: '' }));
-  for (const pid of r.stdout.split('\n').map(Number).filter((n) => n > 0)) {
+  for (const pid of r.stdout
+    .split('\n')
+    .map(Number)
+    .filter((n) => n > 0)) {
     try {
       const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
       if (environ.includes(base)) process.kill(pid, 'SIGKILL');

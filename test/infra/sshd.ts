@@ -27,7 +27,8 @@ export interface SshdInstance {
 }
 
 export async function startSshd(): Promise<SshdInstance> {
-  if (!existsSync(SSHD) || !existsSync('/usr/bin/ssh')) throw new Error('sshd/ssh missing: apt-get install -y --no-install-recommends openssh-server openssh-client');
+  if (!existsSync(SSHD) || !existsSync('/usr/bin/ssh'))
+    throw new Error('sshd/ssh missing: apt-get install -y --no-install-recommends openssh-server openssh-client');
   const dir = mkdtempSync(join(tmpdir(), 'skyshift-sshd-'));
   chmodSync(dir, 0o700);
   const hostKey = join(dir, 'host_ed25519');
@@ -68,16 +69,20 @@ export async function startSshd(): Promise<SshdInstance> {
   };
   process.once('exit', killOnExit);
   try {
-    await waitFor(`sshd on 127.0.0.1:${port}`, () => {
-      if (daemon.child.exitCode !== null) throw new Error(`sshd exited: ${readFileSync(join(dir, 'sshd.log'), 'utf8')}`);
-      return new Promise<boolean>((resolve) => {
-        const s = connect(port, '127.0.0.1', () => {
-          s.destroy();
-          resolve(true);
+    await waitFor(
+      `sshd on 127.0.0.1:${port}`,
+      () => {
+        if (daemon.child.exitCode !== null) throw new Error(`sshd exited: ${readFileSync(join(dir, 'sshd.log'), 'utf8')}`);
+        return new Promise<boolean>((resolve) => {
+          const s = connect(port, '127.0.0.1', () => {
+            s.destroy();
+            resolve(true);
+          });
+          s.on('error', () => resolve(false));
         });
-        s.on('error', () => resolve(false));
-      });
-    }, 10_000);
+      },
+      10_000,
+    );
   } catch (err) {
     await daemon.kill();
     rmSync(dir, { recursive: true, force: true });

@@ -130,7 +130,8 @@ async function attackClass(t: TestContext, name: string, body: (c: ClassContext)
   const classLag = await eventLoopMaxMs(sky.url, sky.token);
   const lag = classLag === undefined && innerStall === 0 ? undefined : Math.max(classLag ?? 0, innerStall);
   const afterwards = await http(sky.url, { method: 'GET', path: '/healthz', timeoutMs: 5_000 });
-  if (afterwards.status !== 200 || afterwards.ms >= 1000) failures.push(`/healthz afterwards: ${short(afterwards)} in ${Math.round(afterwards.ms)} ms (must be 200 within 1 s)`);
+  if (afterwards.status !== 200 || afterwards.ms >= 1000)
+    failures.push(`/healthz afterwards: ${short(afterwards)} in ${Math.round(afterwards.ms)} ms (must be 200 within 1 s)`);
   for (const f of health.failures.slice(0, 3)) failures.push(`/healthz during the attack: ${f}`);
   const alive = sky.daemon.child.exitCode === null && sky.daemon.child.signalCode === null;
   if (!alive) failures.push(`skyshift up died (${sky.daemon.child.exitCode ?? sky.daemon.child.signalCode}); log:\n${sky.logTail(20)}`);
@@ -169,9 +170,7 @@ async function mustAdmin(r: Omit<Req, 'token'>, want: number[] = [200, 201]): Pr
   return json(res);
 }
 
-let inviteCount = 0;
 async function invite(roles: string[]): Promise<string> {
-  inviteCount++;
   return (await mustAdmin({ method: 'POST', path: '/invites', body: { roles } })).token as string;
 }
 
@@ -261,13 +260,21 @@ describe('attack suite: a tenant stays a tenant, and no request takes SkyShift d
     }
   });
 
-  test('1. a tenant cannot read SkyShift\'s secrets through a job', { timeout: 90_000 }, async (t) => {
+  test("1. a tenant cannot read SkyShift's secrets through a job", { timeout: 90_000 }, async (t) => {
     await attackClass(t, '1. tenant reads secrets through a job', async (c) => {
       const d = dir;
       const targets = [
-        '"$HOME/.skyshift/auth/signing.key"', '"$HOME/.skyshift/controllers.token"', '"$HOME/.skyshift/admin-password"', '"$HOME/.skyconf/config.yaml"',
-        `${d}/.skyshift/auth/signing.key`, `${d}/.skyshift/controllers.token`, `${d}/.skyshift/admin-password`, `${d}/.skyconf/config.yaml`,
-        `${d}/.skyshift/skyshift.db`, `${d}/.skyshift/skyshift.db-wal`, `${d}/db`,
+        '"$HOME/.skyshift/auth/signing.key"',
+        '"$HOME/.skyshift/controllers.token"',
+        '"$HOME/.skyshift/admin-password"',
+        '"$HOME/.skyconf/config.yaml"',
+        `${d}/.skyshift/auth/signing.key`,
+        `${d}/.skyshift/controllers.token`,
+        `${d}/.skyshift/admin-password`,
+        `${d}/.skyconf/config.yaml`,
+        `${d}/.skyshift/skyshift.db`,
+        `${d}/.skyshift/skyshift.db-wal`,
+        `${d}/db`,
       ];
       const run = [
         'echo "PWD=$(pwd)"',
@@ -292,7 +299,7 @@ describe('attack suite: a tenant stays a tenant, and no request takes SkyShift d
         ['admin-password', readFileSync(join(dataDir, 'admin-password'), 'utf8').trim()],
         ['admin token', tokens.admin!],
         ['a password hash', '$argon2'],
-        ['SkyShift\'s environment (canary)', CANARY],
+        ["SkyShift's environment (canary)", CANARY],
       ];
       const leaked = secrets.filter(([, v]) => v.length >= 7 && out.includes(v)).map(([k]) => k);
       c.check(leaked.length === 0, `the job's log shows ${leaked.join(', ')}`);
@@ -302,7 +309,12 @@ describe('attack suite: a tenant stays a tenant, and no request takes SkyShift d
       // The job's own identity (SKYSHIFT_JOB, SKYSHIFT_REPLICA ...) is fine; SkyShift's process environment is not.
       const JOB_IDENTITY = /^SKYSHIFT_(JOB|JOB_UID|JOB_NAME|NAMESPACE|REPLICA|REPLICAS|RANK|CLUSTER)$/;
       const SAFE = new Set(['PATH', 'LANG', 'LC_ALL', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'PWD', 'OLDPWD', 'SHLVL', '_', 'TERM', 'TZ']);
-      const skyVars = [...vars].filter(([k, v]) => (/^SKYSHIFT/i.test(k) && !JOB_IDENTITY.test(k)) || /^(NODE_|npm_)/i.test(k) || (!SAFE.has(k) && !k.startsWith('SKYSHIFT') && process.env[k] === v)).map(([k]) => k);
+      const skyVars = [...vars]
+        .filter(
+          ([k, v]) =>
+            (/^SKYSHIFT/i.test(k) && !JOB_IDENTITY.test(k)) || /^(NODE_|npm_)/i.test(k) || (!SAFE.has(k) && !k.startsWith('SKYSHIFT') && process.env[k] === v),
+        )
+        .map(([k]) => k);
       c.check(skyVars.length === 0, `the job's environment carries SkyShift's own variables: ${skyVars.join(', ')}`);
       const pwd = /^PWD=(.*)$/m.exec(out)?.[1];
       c.check(vars.get('HOME') !== dir, `the job's HOME is SkyShift's HOME (${dir})`);
@@ -352,9 +364,23 @@ describe('attack suite: a tenant stays a tenant, and no request takes SkyShift d
         { label: 'replicas 1e308', field: /replicas/, req: { method: 'POST', path: base, body: raw('"replicas":1e308') } },
         { label: 'replicas 1e8', field: /replicas/, req: { method: 'POST', path: base, body: jobBody('bomb', { replicas: 1e8 }) } },
         { label: 'replicas 10001', field: /replicas/, req: { method: 'POST', path: base, body: jobBody('bomb', { replicas: 10_001 }) } },
-        { label: 'replicas 1e308 (YAML)', field: /replicas/, req: { method: 'POST', path: base, contentType: 'application/yaml', body: 'kind: Job\nmetadata: {name: bomb}\nspec: {run: "true", replicas: 1e308}\n' } },
+        {
+          label: 'replicas 1e308 (YAML)',
+          field: /replicas/,
+          req: {
+            method: 'POST',
+            path: base,
+            contentType: 'application/yaml',
+            body: 'kind: Job\nmetadata: {name: bomb}\nspec: {run: "true", replicas: 1e308}\n',
+          },
+        },
         { label: 'labels ~600 KB', field: /labels/, req: { method: 'POST', path: base, body: jobBody('bomb', {}, { labels }) } },
-        { label: 'annotation of 1 MB', field: /annotations/, big: true, req: { method: 'POST', path: base, body: jobBody('bomb', {}, { annotations: { a: 'x'.repeat(1_000_000) } }) } },
+        {
+          label: 'annotation of 1 MB',
+          field: /annotations/,
+          big: true,
+          req: { method: 'POST', path: base, body: jobBody('bomb', {}, { annotations: { a: 'x'.repeat(1_000_000) } }) },
+        },
         { label: 'env with NUL', field: /envs?/, req: { method: 'POST', path: base, body: jobBody('bomb', { envs: { A: 'a\u0000b' } }) } },
         { label: 'env value 129 KiB', field: /envs?/, req: { method: 'POST', path: base, body: jobBody('bomb', { envs: { A: 'x'.repeat(129 * 1024) } }) } },
         { label: 'env 20,000 variables', field: /envs?/, req: { method: 'POST', path: base, body: jobBody('bomb', { envs: envMany }) } },
@@ -362,14 +388,54 @@ describe('attack suite: a tenant stays a tenant, and no request takes SkyShift d
         { label: 'resources constructor', field: /resources|constructor/, req: { method: 'POST', path: base, body: raw('"resources":{"constructor":1}') } },
         { label: 'resources toString', field: /resources|toString/, req: { method: 'POST', path: base, body: raw('"resources":{"toString":1}') } },
         { label: 'resources cpus 1e999 (Infinity)', field: /resources|cpus/, req: { method: 'POST', path: base, body: raw('"resources":{"cpus":1e999}') } },
-        { label: 'resources cpus .inf (YAML)', field: /resources|cpus/, req: { method: 'POST', path: base, contentType: 'application/yaml', body: 'kind: Job\nmetadata: {name: bomb}\nspec: {run: "true", resources: {cpus: .inf}}\n' } },
-        { label: 'resources gpus .nan (YAML)', field: /resources|gpus/, req: { method: 'POST', path: base, contentType: 'application/yaml', body: 'kind: Job\nmetadata: {name: bomb}\nspec: {run: "true", resources: {gpus: .nan}}\n' } },
-        { label: 'merge patch replicas 1e308', field: /replicas/, req: { method: 'PATCH', path: `${base}/victim`, contentType: 'application/merge-patch+json', body: '{"spec":{"replicas":1e308}}' } },
-        { label: 'JSON patch replicas 1e8', field: /replicas/, req: { method: 'PATCH', path: `${base}/victim`, contentType: 'application/json-patch+json', body: [{ op: 'replace', path: '/spec/replicas', value: 1e8 }] } },
-        { label: 'merge patch env NUL', field: /envs?/, req: { method: 'PATCH', path: `${base}/victim`, contentType: 'application/merge-patch+json', body: { spec: { envs: { B: 'x\u0000' } } } } },
+        {
+          label: 'resources cpus .inf (YAML)',
+          field: /resources|cpus/,
+          req: {
+            method: 'POST',
+            path: base,
+            contentType: 'application/yaml',
+            body: 'kind: Job\nmetadata: {name: bomb}\nspec: {run: "true", resources: {cpus: .inf}}\n',
+          },
+        },
+        {
+          label: 'resources gpus .nan (YAML)',
+          field: /resources|gpus/,
+          req: {
+            method: 'POST',
+            path: base,
+            contentType: 'application/yaml',
+            body: 'kind: Job\nmetadata: {name: bomb}\nspec: {run: "true", resources: {gpus: .nan}}\n',
+          },
+        },
+        {
+          label: 'merge patch replicas 1e308',
+          field: /replicas/,
+          req: { method: 'PATCH', path: `${base}/victim`, contentType: 'application/merge-patch+json', body: '{"spec":{"replicas":1e308}}' },
+        },
+        {
+          label: 'JSON patch replicas 1e8',
+          field: /replicas/,
+          req: {
+            method: 'PATCH',
+            path: `${base}/victim`,
+            contentType: 'application/json-patch+json',
+            body: [{ op: 'replace', path: '/spec/replicas', value: 1e8 }],
+          },
+        },
+        {
+          label: 'merge patch env NUL',
+          field: /envs?/,
+          req: { method: 'PATCH', path: `${base}/victim`, contentType: 'application/merge-patch+json', body: { spec: { envs: { B: 'x\u0000' } } } },
+        },
       ];
       const current = json(await as('tenant', { method: 'GET', path: `${base}/victim` }));
-      if (current) cases.push({ label: 'PUT replicas 10001', field: /replicas/, req: { method: 'PUT', path: `${base}/victim`, body: { ...current, spec: { ...current.spec, replicas: 10_001 } } } });
+      if (current)
+        cases.push({
+          label: 'PUT replicas 10001',
+          field: /replicas/,
+          req: { method: 'PUT', path: `${base}/victim`, body: { ...current, spec: { ...current.spec, replicas: 10_001 } } },
+        });
       c.serialise(cases.map((k) => k.req));
       await c.begin();
       const results: string[] = [];
@@ -381,7 +447,11 @@ describe('attack suite: a tenant stays a tenant, and no request takes SkyShift d
         c.check(want.includes(res.status) && named, `${k.label}: want ${want.join('/')} naming ${k.field}, got ${short(res)}`);
       }
       // Within the limits: the largest allowed job is accepted (and never placed here).
-      const max = await c.attack('tenant', { method: 'POST', path: base, body: jobBody('max-replicas', { replicas: 10_000, placement: nowhere }) }, 'replicas 10000');
+      const max = await c.attack(
+        'tenant',
+        { method: 'POST', path: base, body: jobBody('max-replicas', { replicas: 10_000, placement: nowhere }) },
+        'replicas 10000',
+      );
       c.check(max.status === 201, `replicas 10,000 (the default maximum) is accepted: ${short(max)}`);
       await new Promise((r) => setTimeout(r, 1500)); // a scheduler pass over it
       await as('tenant', { method: 'DELETE', path: `${base}/max-replicas` });
@@ -406,79 +476,224 @@ describe('attack suite: a tenant stays a tenant, and no request takes SkyShift d
         if (is2xx(res.status)) {
           through++;
           c.fail(`${label}: ${who} ${r.method} ${r.path} went through: ${short(res)}`);
-        }
-        else refused++;
+        } else refused++;
         return res;
       };
       const escalated = (role: any, user: string) => role?.spec?.users?.includes(user) && role?.spec?.rules?.some((x: any) => x.resources?.includes('*'));
       const escalation: any = { namespaces: ['*'], users: ['rolewriter', 'tenant'], rules: [{ resources: ['*'], actions: ['*'] }] };
 
       // Role creation, as the role writer (holds * on roles) and as the tenant (no role rights).
-      const collection = ['/roles', '/roles/', '/r%6Fles', '/%72oles', '/%72%6f%6c%65%73', '//roles', '/ROLES', '/Roles', '/./roles', '/roles/.', '/x/../roles', '/roles?', '/roles?x=1', '/roles%2F', '/roles;', '/roles%20', '/%2Froles'];
+      const collection = [
+        '/roles',
+        '/roles/',
+        '/r%6Fles',
+        '/%72oles',
+        '/%72%6f%6c%65%73',
+        '//roles',
+        '/ROLES',
+        '/Roles',
+        '/./roles',
+        '/roles/.',
+        '/x/../roles',
+        '/roles?',
+        '/roles?x=1',
+        '/roles%2F',
+        '/roles;',
+        '/roles%20',
+        '/%2Froles',
+      ];
       let n = 0;
       for (const who of ['rolewriter', 'tenant']) {
         for (const p of collection) {
           n++;
           const body = { kind: 'Role', metadata: { name: `esc-${n}` }, spec: escalation };
           await noTwoXX(who, { method: 'POST', path: p, body }, `POST role ${p}`);
-          await noTwoXX(who, { method: 'POST', path: p, body: `kind: Role\nmetadata: {name: esc-y${n}}\nspec: {namespaces: ['*'], users: [rolewriter, tenant], rules: [{resources: ['*'], actions: ['*']}]}\n`, contentType: 'application/yaml' }, `POST role (YAML) ${p}`);
+          await noTwoXX(
+            who,
+            {
+              method: 'POST',
+              path: p,
+              body: `kind: Role\nmetadata: {name: esc-y${n}}\nspec: {namespaces: ['*'], users: [rolewriter, tenant], rules: [{resources: ['*'], actions: ['*']}]}\n`,
+              contentType: 'application/yaml',
+            },
+            `POST role (YAML) ${p}`,
+          );
         }
       }
       // Replacing, patching and deleting admin-role.
-      const object = ['/roles/admin-role', '/roles/admin-role/', '/roles//admin-role', '//roles/admin-role', '/r%6Fles/admin-role', '/roles/admin%2Drole', '/roles/%61dmin-role', '/ROLES/admin-role', '/roles/ADMIN-ROLE', '/./roles/admin-role', '/roles/./admin-role', '/roles/x/../admin-role', '/roles/admin-role?', '/roles/admin-role/.', '/roles%2Fadmin-role', '/roles/admin-role%2F', '/roles/admin-role;x'];
+      const object = [
+        '/roles/admin-role',
+        '/roles/admin-role/',
+        '/roles//admin-role',
+        '//roles/admin-role',
+        '/r%6Fles/admin-role',
+        '/roles/admin%2Drole',
+        '/roles/%61dmin-role',
+        '/ROLES/admin-role',
+        '/roles/ADMIN-ROLE',
+        '/./roles/admin-role',
+        '/roles/./admin-role',
+        '/roles/x/../admin-role',
+        '/roles/admin-role?',
+        '/roles/admin-role/.',
+        '/roles%2Fadmin-role',
+        '/roles/admin-role%2F',
+        '/roles/admin-role;x',
+      ];
       for (const who of ['rolewriter', 'tenant']) {
         for (const p of object) {
           const cur = json(await admin({ method: 'GET', path: '/roles/admin-role' }));
           await noTwoXX(who, { method: 'PUT', path: p, body: { ...cur, spec: { ...cur.spec, users: [...cur.spec.users, who] } } }, `PUT role ${p}`);
-          await noTwoXX(who, { method: 'PATCH', path: p, contentType: 'application/merge-patch+json', body: { spec: { users: ['admin', who] } } }, `merge-PATCH role ${p}`);
-          await noTwoXX(who, { method: 'PATCH', path: p, contentType: 'application/json-patch+json', body: [{ op: 'add', path: '/spec/users/-', value: who }] }, `json-PATCH role ${p}`);
+          await noTwoXX(
+            who,
+            { method: 'PATCH', path: p, contentType: 'application/merge-patch+json', body: { spec: { users: ['admin', who] } } },
+            `merge-PATCH role ${p}`,
+          );
+          await noTwoXX(
+            who,
+            { method: 'PATCH', path: p, contentType: 'application/json-patch+json', body: [{ op: 'add', path: '/spec/users/-', value: who }] },
+            `json-PATCH role ${p}`,
+          );
           if (who === 'tenant') await noTwoXX(who, { method: 'DELETE', path: p }, `DELETE role ${p}`);
         }
         // Its own harmless role, widened through a spelling.
       }
-      const own = await as('rolewriter', { method: 'POST', path: '/roles', body: { kind: 'Role', metadata: { name: 'own-role' }, spec: { namespaces: ['*'], users: ['rolewriter'], rules: [{ resources: ['roles'], actions: ['get'] }] } } });
+      const own = await as('rolewriter', {
+        method: 'POST',
+        path: '/roles',
+        body: {
+          kind: 'Role',
+          metadata: { name: 'own-role' },
+          spec: { namespaces: ['*'], users: ['rolewriter'], rules: [{ resources: ['roles'], actions: ['get'] }] },
+        },
+      });
       c.check(own.status === 201, `the role writer may create a role within its rights: ${short(own)}`);
       for (const p of ['/roles/own-role/', '/r%6Fles/own-role', '//roles/own-role', '/ROLES/own-role', '/roles/./own-role']) {
         const cur = json(await admin({ method: 'GET', path: '/roles/own-role' }));
-        await noTwoXX('rolewriter', { method: 'PUT', path: p, body: { ...cur, spec: { ...cur.spec, rules: [{ resources: ['*'], actions: ['*'] }] } } }, `widen own role PUT ${p}`);
-        await noTwoXX('rolewriter', { method: 'PATCH', path: p, contentType: 'application/merge-patch+json', body: { spec: { rules: [{ resources: ['*'], actions: ['*'] }] } } }, `widen own role PATCH ${p}`);
+        await noTwoXX(
+          'rolewriter',
+          { method: 'PUT', path: p, body: { ...cur, spec: { ...cur.spec, rules: [{ resources: ['*'], actions: ['*'] }] } } },
+          `widen own role PUT ${p}`,
+        );
+        await noTwoXX(
+          'rolewriter',
+          { method: 'PATCH', path: p, contentType: 'application/merge-patch+json', body: { spec: { rules: [{ resources: ['*'], actions: ['*'] }] } } },
+          `widen own role PATCH ${p}`,
+        );
       }
 
       // Deleting a role that grants more than the writer holds.
-      for (const p of ['/roles/big-role', '/roles/big-role/', '//roles/big-role', '/r%6Fles/big-role', '/ROLES/big-role', '/roles/./big-role', '/roles/%62ig-role']) {
+      for (const p of [
+        '/roles/big-role',
+        '/roles/big-role/',
+        '//roles/big-role',
+        '/r%6Fles/big-role',
+        '/ROLES/big-role',
+        '/roles/./big-role',
+        '/roles/%62ig-role',
+      ]) {
         if ((await admin({ method: 'GET', path: '/roles/big-role' })).status === 404) {
-          await mustAdmin({ method: 'POST', path: '/roles', body: { kind: 'Role', metadata: { name: 'big-role' }, spec: { namespaces: ['*'], users: ['admin'], rules: [{ resources: ['*'], actions: ['*'] }] } } });
+          await mustAdmin({
+            method: 'POST',
+            path: '/roles',
+            body: {
+              kind: 'Role',
+              metadata: { name: 'big-role' },
+              spec: { namespaces: ['*'], users: ['admin'], rules: [{ resources: ['*'], actions: ['*'] }] },
+            },
+          });
         }
         await noTwoXX('rolewriter', { method: 'DELETE', path: p }, `DELETE a bigger role ${p}`);
       }
       // The tenant outside its namespace, on global kinds, on status, on accounts and metrics.
-      const job = await as('tenant', { method: 'POST', path: `/${NS}/jobs`, body: jobBody('spelled', { placement: { filters: [{ matchLabels: { nowhere: 'x' } }] } }) });
+      const job = await as('tenant', {
+        method: 'POST',
+        path: `/${NS}/jobs`,
+        body: jobBody('spelled', { placement: { filters: [{ matchLabels: { nowhere: 'x' } }] } }),
+      });
       c.check(job.status === 201, `tenant job: ${short(job)}`);
-      const foreign = ['/team-b/jobs', '/team-b/jobs/', '//team-b/jobs', '/team-b//jobs', '/TEAM-B/jobs', '/team%2Db/jobs', `/${NS}/../team-b/jobs`, `/${NS}/%2e%2e/team-b/jobs`, `/${NS}%2F..%2Fteam-b/jobs`, '/./team-b/jobs', '/team-b/%6Aobs', '/team-b/JOBS', '/jobs', '/jobs/', '//jobs', '/%6Aobs', '/JOBS', '/jobs?namespace=team-b'];
+      const foreign = [
+        '/team-b/jobs',
+        '/team-b/jobs/',
+        '//team-b/jobs',
+        '/team-b//jobs',
+        '/TEAM-B/jobs',
+        '/team%2Db/jobs',
+        `/${NS}/../team-b/jobs`,
+        `/${NS}/%2e%2e/team-b/jobs`,
+        `/${NS}%2F..%2Fteam-b/jobs`,
+        '/./team-b/jobs',
+        '/team-b/%6Aobs',
+        '/team-b/JOBS',
+        '/jobs',
+        '/jobs/',
+        '//jobs',
+        '/%6Aobs',
+        '/JOBS',
+        '/jobs?namespace=team-b',
+      ];
       for (const p of foreign) {
         await noTwoXX('tenant', { method: 'GET', path: p }, `list ${p}`);
         await noTwoXX('tenant', { method: 'GET', path: `${p}${p.includes('?') ? '&' : '?'}watch=true`, headersOnly: true, timeoutMs: 5_000 }, `watch ${p}`);
         await noTwoXX('tenant', { method: 'POST', path: p, body: jobBody('escaped', {}, { namespace: OTHER_NS }) }, `create in ${p}`);
       }
-      for (const p of ['/clusters', '/clusters/', '//clusters', '/CLUSTERS', '/%63lusters', '/namespaces/', '/%6Eamespaces', '/users/', '/USERS', '/leases/', '/links/']) {
+      for (const p of [
+        '/clusters',
+        '/clusters/',
+        '//clusters',
+        '/CLUSTERS',
+        '/%63lusters',
+        '/namespaces/',
+        '/%6Eamespaces',
+        '/users/',
+        '/USERS',
+        '/leases/',
+        '/links/',
+      ]) {
         await noTwoXX('tenant', { method: 'GET', path: p }, `global list ${p}`);
-        await noTwoXX('tenant', { method: 'POST', path: p, body: { kind: 'Cluster', metadata: { name: 'escaped' }, spec: { manager: 'local' } } }, `global create ${p}`);
+        await noTwoXX(
+          'tenant',
+          { method: 'POST', path: p, body: { kind: 'Cluster', metadata: { name: 'escaped' }, spec: { manager: 'local' } } },
+          `global create ${p}`,
+        );
       }
       // Another namespace's job logs.
       const other = await admin({ method: 'POST', path: `/${OTHER_NS}/jobs`, body: jobBody('other-job', { run: 'echo other-namespace-output' }) });
       c.check(other.status === 201, `admin's job in ${OTHER_NS}: ${short(other)}`);
       await waitJob(OTHER_NS, 'other-job', ['COMPLETED', 'FAILED'], 30_000).catch((e: Error) => c.fail(e.message));
-      for (const p of ['/team-b/jobs/other-job/logs', '/team-b/jobs/other-job/logs/', '//team-b/jobs/other-job/logs', '/team-b//jobs/other-job/logs', `/${NS}/../team-b/jobs/other-job/logs`, '/team-b/jobs/other-job/%6Cogs', '/team-b/jobs/other-job/LOGS', '/TEAM-B/jobs/other-job/logs', '/team-b/jobs/./other-job/logs', '/jobs/other-job/logs']) {
+      for (const p of [
+        '/team-b/jobs/other-job/logs',
+        '/team-b/jobs/other-job/logs/',
+        '//team-b/jobs/other-job/logs',
+        '/team-b//jobs/other-job/logs',
+        `/${NS}/../team-b/jobs/other-job/logs`,
+        '/team-b/jobs/other-job/%6Cogs',
+        '/team-b/jobs/other-job/LOGS',
+        '/TEAM-B/jobs/other-job/logs',
+        '/team-b/jobs/./other-job/logs',
+        '/jobs/other-job/logs',
+      ]) {
         const r = await noTwoXX('tenant', { method: 'GET', path: p, keep: 1024 * 1024 }, `logs ${p}`);
         c.check(!r.body.includes('other-namespace-output'), `${p}: the tenant read another namespace's log`);
       }
       // Revoking an invite the tenant does not own, and the anonymous account routes.
       const adminInvite = await invite([]);
-      for (const p of [`/invites/${adminInvite}`, `/invites/${adminInvite}/`, `//invites/${adminInvite}`, `/INVITES/${adminInvite}`, `/%69nvites/${adminInvite}`, `/invites/./${adminInvite}`]) {
+      for (const p of [
+        `/invites/${adminInvite}`,
+        `/invites/${adminInvite}/`,
+        `//invites/${adminInvite}`,
+        `/INVITES/${adminInvite}`,
+        `/%69nvites/${adminInvite}`,
+        `/invites/./${adminInvite}`,
+      ]) {
         await noTwoXX('tenant', { method: 'DELETE', path: p }, `revoke ${p.slice(0, 20)}`);
         await noTwoXX(undefined, { method: 'DELETE', path: p }, `anonymous revoke ${p.slice(0, 20)}`);
       }
-      const invitee = await http(sky.url, { method: 'POST', path: '/register', body: { username: 'invitee', password: 'pw-invitee-123456', invite: adminInvite } });
+      const invitee = await http(sky.url, {
+        method: 'POST',
+        path: '/register',
+        body: { username: 'invitee', password: 'pw-invitee-123456', invite: adminInvite },
+      });
       c.check(invitee.status === 201, `the admin's invite survived the tenant's spelled revocations: ${short(invitee)}`);
       for (const p of ['/whoami', '/whoami/', '//whoami', '/WHOAMI', '/%77hoami', '/users', '/users/', '/roles/', '/%6Aobs', '/team-a/jobs/']) {
         await noTwoXX(undefined, { method: 'GET', path: p }, `anonymous ${p}`);
@@ -486,8 +701,16 @@ describe('attack suite: a tenant stays a tenant, and no request takes SkyShift d
       const spelledJob = `/${NS}/jobs/spelled`;
       for (const s of ['/status', '/status/', '/%73tatus', '/STATUS', '//status', '/./status']) {
         const cur = json(await admin({ method: 'GET', path: spelledJob }));
-        await noTwoXX('tenant', { method: 'PUT', path: `${spelledJob}${s}`, body: { ...cur, status: { ...cur.status, phase: 'COMPLETED' } } }, `status PUT ${s}`);
-        await noTwoXX('tenant', { method: 'PATCH', path: `${spelledJob}${s}`, contentType: 'application/merge-patch+json', body: { status: { phase: 'COMPLETED' } } }, `status PATCH ${s}`);
+        await noTwoXX(
+          'tenant',
+          { method: 'PUT', path: `${spelledJob}${s}`, body: { ...cur, status: { ...cur.status, phase: 'COMPLETED' } } },
+          `status PUT ${s}`,
+        );
+        await noTwoXX(
+          'tenant',
+          { method: 'PATCH', path: `${spelledJob}${s}`, contentType: 'application/merge-patch+json', body: { status: { phase: 'COMPLETED' } } },
+          `status PATCH ${s}`,
+        );
       }
       const afterStatus = json(await admin({ method: 'GET', path: spelledJob }));
       c.check(afterStatus?.status?.phase !== 'COMPLETED', `the tenant forged its job's status: ${JSON.stringify(afterStatus?.status?.phase)}`);
@@ -501,7 +724,16 @@ describe('attack suite: a tenant stays a tenant, and no request takes SkyShift d
         await noTwoXX('tenant', { method: 'POST', path: p, body: { roles: ['admin-role'] } }, `invite ${p}`);
         await noTwoXX('rolewriter', { method: 'POST', path: p, body: { roles: ['admin-role'] } }, `invite ${p}`);
       }
-      for (const p of ['/users/admin', '/users/admin/', '//users/admin', '/USERS/admin', '/%75sers/admin', '/users/%61dmin', '/users/./admin', '/users/x/../admin']) {
+      for (const p of [
+        '/users/admin',
+        '/users/admin/',
+        '//users/admin',
+        '/USERS/admin',
+        '/%75sers/admin',
+        '/users/%61dmin',
+        '/users/./admin',
+        '/users/x/../admin',
+      ]) {
         await noTwoXX('tenant', { method: 'DELETE', path: p }, `delete admin ${p}`);
         await noTwoXX('rolewriter', { method: 'DELETE', path: p }, `delete admin ${p}`);
       }
@@ -509,7 +741,17 @@ describe('attack suite: a tenant stays a tenant, and no request takes SkyShift d
       // User deletion through any spelling leaves nothing behind for a later user of that name.
       let deletions = 0;
       let deletionTries = 0;
-      for (const p of ['/users/victim/', '/users//victim', '//users/victim', '/%75sers/victim', '/users/%76ictim', '/USERS/victim', '/users/./victim', '/users/victim?', '/users/victim']) {
+      for (const p of [
+        '/users/victim/',
+        '/users//victim',
+        '//users/victim',
+        '/%75sers/victim',
+        '/users/%76ictim',
+        '/USERS/victim',
+        '/users/./victim',
+        '/users/victim?',
+        '/users/victim',
+      ]) {
         await register('victim', ['reader-role', 'tenant-role']);
         const del = await c.attack('admin', { method: 'DELETE', path: p }, `DELETE ${p}`);
         deletionTries++;
@@ -535,14 +777,24 @@ describe('attack suite: a tenant stays a tenant, and no request takes SkyShift d
 
       // Nothing changed for anyone.
       const roles = json(await admin({ method: 'GET', path: '/roles' }))?.items ?? [];
-      const bad = roles.filter((r: any) => escalated(r, 'rolewriter') || escalated(r, 'tenant') || /^esc-/.test(r.metadata.name)).map((r: any) => r.metadata.name);
+      const bad = roles
+        .filter((r: any) => escalated(r, 'rolewriter') || escalated(r, 'tenant') || /^esc-/.test(r.metadata.name))
+        .map((r: any) => r.metadata.name);
       c.check(bad.length === 0, `roles granting the attackers *: ${bad.join(', ')}`);
       const adminRole = roles.find((r: any) => r.metadata.name === 'admin-role');
       c.check(JSON.stringify(adminRole?.spec?.users) === JSON.stringify(['admin']), `admin-role users: ${JSON.stringify(adminRole?.spec?.users)}`);
-      for (const [who, roleList] of [['tenant', ['tenant-role']], ['rolewriter', ['rolewriter-role', 'own-role']]] as const) {
+      for (const [who, roleList] of [
+        ['tenant', ['tenant-role']],
+        ['rolewriter', ['rolewriter-role', 'own-role']],
+      ] as const) {
         const me = json(await as(who, { method: 'GET', path: '/whoami' }));
         c.check(JSON.stringify([...(me?.roles ?? [])].sort()) === JSON.stringify([...roleList].sort()), `${who} now holds ${JSON.stringify(me?.roles)}`);
-        for (const [m, p, b] of [['GET', '/clusters'], ['GET', '/team-b/jobs'], ['POST', '/invites', { roles: ['admin-role'] }], ['GET', '/users']] as const) {
+        for (const [m, p, b] of [
+          ['GET', '/clusters'],
+          ['GET', '/team-b/jobs'],
+          ['POST', '/invites', { roles: ['admin-role'] }],
+          ['GET', '/users'],
+        ] as const) {
           const r = await as(who, { method: m, path: p, ...(b ? { body: b } : {}) });
           c.check(r.status === 403, `${who} ${m} ${p} after the attacks: ${short(r)} (want 403)`);
         }
@@ -579,7 +831,10 @@ describe('attack suite: a tenant stays a tenant, and no request takes SkyShift d
         for (let k = 0; k < 99; k++) envBomb += `    B${a}_${k}: *e${a}\n`;
       }
       // Chained copies: each op doubles /spec/x (2^26 copies of 64 bytes is 4 GiB).
-      const ops: unknown[] = [{ op: 'add', path: '/metadata/annotations/x', value: 'y'.repeat(64) }, { op: 'add', path: '/spec/x', value: { v: 'y'.repeat(64) } }];
+      const ops: unknown[] = [
+        { op: 'add', path: '/metadata/annotations/x', value: 'y'.repeat(64) },
+        { op: 'add', path: '/spec/x', value: { v: 'y'.repeat(64) } },
+      ];
       for (let i = 0; i < 26; i++) ops.push({ op: 'copy', from: '/spec/x', path: `/spec/x/c${i}` });
       const flatOps: unknown[] = [{ op: 'add', path: '/metadata/annotations/a0', value: 'y'.repeat(1000) }];
       for (let i = 1; i < 60; i++) flatOps.push({ op: 'copy', from: `/metadata/annotations`, path: `/metadata/annotations/a${i}` });
@@ -590,27 +845,99 @@ describe('attack suite: a tenant stays a tenant, and no request takes SkyShift d
       const deepYamlBlock = Array.from({ length: 1000 }, (_, i) => `${' '.repeat(i)}k:`).join('\n') + ' v\n';
       const manyJson: Record<string, string> = {};
       for (let i = 0; i < 100_000; i++) manyJson[`k${i}`] = '';
-      const victim = await as('tenant', { method: 'POST', path: base, body: jobBody('amp-victim', { placement: { filters: [{ matchLabels: { nowhere: 'x' } }] } }) });
+      const victim = await as('tenant', {
+        method: 'POST',
+        path: base,
+        body: jobBody('amp-victim', { placement: { filters: [{ matchLabels: { nowhere: 'x' } }] } }),
+      });
       c.check(victim.status === 201, `victim: ${short(victim)}`);
       // limit: the answer must come from a limit (413/422), not from whatever broke after the work was done.
       const cases: { label: string; who: string | undefined; req: Omit<Req, 'token'>; okIf2xx?: string; limit?: boolean }[] = [
-        { label: 'YAML 80,000 keys on anonymous /login', who: undefined, req: { method: 'POST', path: '/login', contentType: 'application/yaml', body: yamlKeys, from: '127.0.0.40' } },
-        { label: 'YAML 80,000 keys on anonymous /register', who: undefined, req: { method: 'POST', path: '/register', contentType: 'application/yaml', body: yamlKeys } },
-        { label: 'YAML 80,000 annotation keys (job)', who: 'tenant', req: { method: 'POST', path: base, contentType: 'application/yaml', body: `kind: Job\nmetadata:\n  name: many-keys\n  annotations:\n${keys.replace(/: v$/gm, ': "v"').replace(/^ {2}/gm, '    ')}spec: {run: "true"}\n` }, okIf2xx: 'many-keys' },
-        { label: 'YAML alias bomb 1.4 MB -> 140 MB (lists)', who: 'tenant', req: { method: 'POST', path: base, contentType: 'application/yaml', body: aliasBomb }, okIf2xx: 'alias-bomb', limit: true },
-        { label: 'YAML alias bomb 1.4 MB -> 120 MB (env strings)', who: 'tenant', req: { method: 'POST', path: base, contentType: 'application/yaml', body: envBomb }, okIf2xx: 'env-bomb', limit: true },
-        { label: 'YAML alias bomb as merge body (PUT)', who: 'tenant', req: { method: 'PUT', path: `${base}/amp-victim`, contentType: 'application/yaml', body: envBomb.replace('name: env-bomb', 'name: amp-victim') }, okIf2xx: 'amp-victim', limit: true },
-        { label: 'JSON patch: 26 chained nested copies', who: 'tenant', req: { method: 'PATCH', path: `${base}/amp-victim`, contentType: 'application/json-patch+json', body: ops }, okIf2xx: 'amp-victim', limit: true },
-        { label: 'JSON patch: 60 chained flat copies', who: 'tenant', req: { method: 'PATCH', path: `${base}/amp-victim`, contentType: 'application/json-patch+json', body: flatOps }, okIf2xx: 'amp-victim', limit: true },
-        { label: 'JSON patch: 20,000 ops', who: 'tenant', req: { method: 'PATCH', path: `${base}/amp-victim`, contentType: 'application/json-patch+json', body: manyOps }, okIf2xx: 'amp-victim', limit: true },
+        {
+          label: 'YAML 80,000 keys on anonymous /login',
+          who: undefined,
+          req: { method: 'POST', path: '/login', contentType: 'application/yaml', body: yamlKeys, from: '127.0.0.40' },
+        },
+        {
+          label: 'YAML 80,000 keys on anonymous /register',
+          who: undefined,
+          req: { method: 'POST', path: '/register', contentType: 'application/yaml', body: yamlKeys },
+        },
+        {
+          label: 'YAML 80,000 annotation keys (job)',
+          who: 'tenant',
+          req: {
+            method: 'POST',
+            path: base,
+            contentType: 'application/yaml',
+            body: `kind: Job\nmetadata:\n  name: many-keys\n  annotations:\n${keys.replace(/: v$/gm, ': "v"').replace(/^ {2}/gm, '    ')}spec: {run: "true"}\n`,
+          },
+          okIf2xx: 'many-keys',
+        },
+        {
+          label: 'YAML alias bomb 1.4 MB -> 140 MB (lists)',
+          who: 'tenant',
+          req: { method: 'POST', path: base, contentType: 'application/yaml', body: aliasBomb },
+          okIf2xx: 'alias-bomb',
+          limit: true,
+        },
+        {
+          label: 'YAML alias bomb 1.4 MB -> 120 MB (env strings)',
+          who: 'tenant',
+          req: { method: 'POST', path: base, contentType: 'application/yaml', body: envBomb },
+          okIf2xx: 'env-bomb',
+          limit: true,
+        },
+        {
+          label: 'YAML alias bomb as merge body (PUT)',
+          who: 'tenant',
+          req: { method: 'PUT', path: `${base}/amp-victim`, contentType: 'application/yaml', body: envBomb.replace('name: env-bomb', 'name: amp-victim') },
+          okIf2xx: 'amp-victim',
+          limit: true,
+        },
+        {
+          label: 'JSON patch: 26 chained nested copies',
+          who: 'tenant',
+          req: { method: 'PATCH', path: `${base}/amp-victim`, contentType: 'application/json-patch+json', body: ops },
+          okIf2xx: 'amp-victim',
+          limit: true,
+        },
+        {
+          label: 'JSON patch: 60 chained flat copies',
+          who: 'tenant',
+          req: { method: 'PATCH', path: `${base}/amp-victim`, contentType: 'application/json-patch+json', body: flatOps },
+          okIf2xx: 'amp-victim',
+          limit: true,
+        },
+        {
+          label: 'JSON patch: 20,000 ops',
+          who: 'tenant',
+          req: { method: 'PATCH', path: `${base}/amp-victim`, contentType: 'application/json-patch+json', body: manyOps },
+          okIf2xx: 'amp-victim',
+          limit: true,
+        },
         { label: 'JSON nested 100,000 deep', who: 'tenant', req: { method: 'POST', path: base, body: deepJson } },
         { label: 'JSON objects nested 50,000 deep', who: 'tenant', req: { method: 'POST', path: base, body: deepObj } },
         { label: 'JSON nested 100,000 deep on anonymous /login', who: undefined, req: { method: 'POST', path: '/login', body: deepJson, from: '127.0.0.41' } },
         { label: 'YAML flow nested 50,000 deep', who: 'tenant', req: { method: 'POST', path: base, contentType: 'application/yaml', body: deepYaml } },
         { label: 'YAML block nested 1,000 deep', who: 'tenant', req: { method: 'POST', path: base, contentType: 'application/yaml', body: deepYamlBlock } },
-        { label: 'JSON 100,000 annotation keys', who: 'tenant', req: { method: 'POST', path: base, body: jobBody('many-json-keys', {}, { annotations: manyJson }) }, okIf2xx: 'many-json-keys' },
-        { label: 'JSON 100,000 keys merge patch', who: 'tenant', req: { method: 'PATCH', path: `${base}/amp-victim`, contentType: 'application/merge-patch+json', body: { metadata: { annotations: manyJson } } }, okIf2xx: 'amp-victim' },
-        { label: 'JSON 100,000 keys on anonymous /login', who: undefined, req: { method: 'POST', path: '/login', body: { username: 'guess', password: 'x', ...manyJson }, from: '127.0.0.42' } },
+        {
+          label: 'JSON 100,000 annotation keys',
+          who: 'tenant',
+          req: { method: 'POST', path: base, body: jobBody('many-json-keys', {}, { annotations: manyJson }) },
+          okIf2xx: 'many-json-keys',
+        },
+        {
+          label: 'JSON 100,000 keys merge patch',
+          who: 'tenant',
+          req: { method: 'PATCH', path: `${base}/amp-victim`, contentType: 'application/merge-patch+json', body: { metadata: { annotations: manyJson } } },
+          okIf2xx: 'amp-victim',
+        },
+        {
+          label: 'JSON 100,000 keys on anonymous /login',
+          who: undefined,
+          req: { method: 'POST', path: '/login', body: { username: 'guess', password: 'x', ...manyJson }, from: '127.0.0.42' },
+        },
       ];
       c.serialise(cases.map((k) => k.req));
       await c.begin();
@@ -633,7 +960,8 @@ describe('attack suite: a tenant stays a tenant, and no request takes SkyShift d
       c.check(list.status === 200 && list.bytes < 1024 * 1024, `list ${base} afterwards: ${list.status}, ${list.bytes} bytes`);
       const all = await admin({ method: 'GET', path: '/jobs', keep: 1 });
       c.check(all.status === 200 && all.bytes < 1024 * 1024, `list /jobs afterwards: ${all.status}, ${all.bytes} bytes`);
-      for (const name of ['amp-victim', 'many-keys', 'alias-bomb', 'env-bomb', 'many-json-keys']) await as('tenant', { method: 'DELETE', path: `${base}/${name}` });
+      for (const name of ['amp-victim', 'many-keys', 'alias-bomb', 'env-bomb', 'many-json-keys'])
+        await as('tenant', { method: 'DELETE', path: `${base}/${name}` });
       return `${cases.length} bodies: ${results.filter((r) => / 4\d\d in /.test(r)).length} refused 4xx; slowest answer ${Math.round(Math.max(...results.map((r) => Number(/in (\d+) ms$/.exec(r)?.[1] ?? 0))))} ms`;
     });
   });
@@ -641,27 +969,65 @@ describe('attack suite: a tenant stays a tenant, and no request takes SkyShift d
   test('5. the login throttle holds under concurrency; /login and /register take JSON only', { timeout: 90_000 }, async (t) => {
     await attackClass(t, '5. login throttle under concurrency', async (c) => {
       // JSON only, and a refused content type is not a failed login.
-      const yamlLogin = await c.attack(undefined, { method: 'POST', path: '/login', contentType: 'application/yaml', body: 'username: guess\npassword: pw-guess-123456\n', from: '127.0.0.50' }, '/login YAML');
+      const yamlLogin = await c.attack(
+        undefined,
+        { method: 'POST', path: '/login', contentType: 'application/yaml', body: 'username: guess\npassword: pw-guess-123456\n', from: '127.0.0.50' },
+        '/login YAML',
+      );
       c.check(yamlLogin.status === 415, `/login with application/yaml: ${short(yamlLogin)} (want 415)`);
-      const yamlRegister = await c.attack(undefined, { method: 'POST', path: '/register', contentType: 'application/yaml', body: `username: yamluser\npassword: pw-yamluser-123456\ninvite: ${await invite([])}\n`, from: '127.0.0.50' }, '/register YAML');
+      const yamlRegister = await c.attack(
+        undefined,
+        {
+          method: 'POST',
+          path: '/register',
+          contentType: 'application/yaml',
+          body: `username: yamluser\npassword: pw-yamluser-123456\ninvite: ${await invite([])}\n`,
+          from: '127.0.0.50',
+        },
+        '/register YAML',
+      );
       c.check(yamlRegister.status === 415, `/register with application/yaml: ${short(yamlRegister)} (want 415)`);
       for (const ct of ['text/plain', 'application/x-www-form-urlencoded', 'application/merge-patch+json']) {
-        const r = await c.attack(undefined, { method: 'POST', path: '/login', contentType: ct, body: ct.includes('json') ? '{"username":"guess","password":"pw-guess-123456"}' : 'username=guess&password=pw-guess-123456', from: '127.0.0.50' }, `/login ${ct}`);
+        const r = await c.attack(
+          undefined,
+          {
+            method: 'POST',
+            path: '/login',
+            contentType: ct,
+            body: ct.includes('json') ? '{"username":"guess","password":"pw-guess-123456"}' : 'username=guess&password=pw-guess-123456',
+            from: '127.0.0.50',
+          },
+          `/login ${ct}`,
+        );
         c.check(r.status === 415, `/login with ${ct}: ${short(r)} (want 415)`);
       }
       // A registration that loses a name race keeps its invite.
       const [i1, i2] = [await invite([]), await invite([])];
-      const race = await Promise.all([i1, i2].map((inv) => c.attack(undefined, { method: 'POST', path: '/register', body: { username: 'racer', password: 'pw-racer-123456', invite: inv } }, 'register race')));
+      const race = await Promise.all(
+        [i1, i2].map((inv) =>
+          c.attack(undefined, { method: 'POST', path: '/register', body: { username: 'racer', password: 'pw-racer-123456', invite: inv } }, 'register race'),
+        ),
+      );
       const codes = race.map((r) => r.status).sort();
       c.check(JSON.stringify(codes) === '[201,409]', `two registrations of one name: ${codes.join(', ')} (want 201 and 409)`);
       const loser = race[0]!.status === 409 ? i1 : i2;
-      const reuse = await c.attack(undefined, { method: 'POST', path: '/register', body: { username: 'racer2', password: 'pw-racer-123456', invite: loser } }, 'loser reuses its invite');
+      const reuse = await c.attack(
+        undefined,
+        { method: 'POST', path: '/register', body: { username: 'racer2', password: 'pw-racer-123456', invite: loser } },
+        'loser reuses its invite',
+      );
       c.check(reuse.status === 201, `the race's loser registers another name with its invite: ${short(reuse)}`);
 
       // 200 parallel wrong passwords for one user, each on its own connection.
       const N = 200;
       const guesses = await Promise.all(
-        Array.from({ length: N }, (_, i) => c.attack(undefined, { method: 'POST', path: '/login', body: { username: 'guess', password: `wrong-${i}-password` }, from: '127.0.0.51', timeoutMs: 60_000 }, 'parallel wrong login')),
+        Array.from({ length: N }, (_, i) =>
+          c.attack(
+            undefined,
+            { method: 'POST', path: '/login', body: { username: 'guess', password: `wrong-${i}-password` }, from: '127.0.0.51', timeoutMs: 60_000 },
+            'parallel wrong login',
+          ),
+        ),
       );
       const by = new Map<number, number>();
       for (const g of guesses) by.set(g.status, (by.get(g.status) ?? 0) + 1);
@@ -672,25 +1038,46 @@ describe('attack suite: a tenant stays a tenant, and no request takes SkyShift d
       const noRetry = guesses.filter((g) => g.status === 429 && !(Number(g.headers['retry-after']) >= 1));
       c.check(noRetry.length === 0, `${noRetry.length} 429s without a Retry-After`);
       // The same user from another address is still locked (per user), and says for how long.
-      const locked = await c.attack(undefined, { method: 'POST', path: '/login', body: { username: 'guess', password: 'pw-guess-123456' }, from: '127.0.0.52' }, 'right password while locked');
+      const locked = await c.attack(
+        undefined,
+        { method: 'POST', path: '/login', body: { username: 'guess', password: 'pw-guess-123456' }, from: '127.0.0.52' },
+        'right password while locked',
+      );
       const retry = Number(locked.headers['retry-after']);
       c.check(locked.status === 429 && retry >= 1, `the right password during the lockout: ${short(locked)} retry-after ${locked.headers['retry-after']}`);
       let relogin = 'not waited for';
       if (locked.status === 429 && retry >= 1 && retry <= 10) {
         await new Promise((r) => setTimeout(r, retry * 1000 + 300));
-        const ok = await c.attack(undefined, { method: 'POST', path: '/login', body: { username: 'guess', password: 'pw-guess-123456' }, from: '127.0.0.53' }, 'right password after the lockout');
+        const ok = await c.attack(
+          undefined,
+          { method: 'POST', path: '/login', body: { username: 'guess', password: 'pw-guess-123456' }, from: '127.0.0.53' },
+          'right password after the lockout',
+        );
         c.check(ok.status === 200, `the right password after the ${retry} s lockout: ${short(ok)}`);
         relogin = `${ok.status} after ${retry} s`;
       } else if (locked.status === 429) c.check(retry <= 300, `lockout of ${retry} s is over the 5 min maximum`);
       // 200 parallel wrong logins from one address, each for another name: the per-address count holds too.
       const spray = await Promise.all(
-        Array.from({ length: N }, (_, i) => c.attack(undefined, { method: 'POST', path: '/login', body: { username: `spray${i}`, password: 'wrong-password' }, from: '127.0.0.55', timeoutMs: 60_000 }, 'parallel spray login')),
+        Array.from({ length: N }, (_, i) =>
+          c.attack(
+            undefined,
+            { method: 'POST', path: '/login', body: { username: `spray${i}`, password: 'wrong-password' }, from: '127.0.0.55', timeoutMs: 60_000 },
+            'parallel spray login',
+          ),
+        ),
       );
       const sprayChecked = spray.filter((g) => g.status === 401).length;
       const sprayThrottled = spray.filter((g) => g.status === 429).length;
-      c.check(sprayThrottled >= N - 25 && sprayChecked <= 20, `${N} parallel wrong logins for ${N} names from one address: ${sprayThrottled}×429, ${sprayChecked}×401 (the address gets 15 free failures)`);
+      c.check(
+        sprayThrottled >= N - 25 && sprayChecked <= 20,
+        `${N} parallel wrong logins for ${N} names from one address: ${sprayThrottled}×429, ${sprayChecked}×401 (the address gets 15 free failures)`,
+      );
       // Other users are not locked out by the attack on one name.
-      const other = await c.attack(undefined, { method: 'POST', path: '/login', body: { username: 'tenant', password: 'pw-tenant-123456' }, from: '127.0.0.54' }, 'another user');
+      const other = await c.attack(
+        undefined,
+        { method: 'POST', path: '/login', body: { username: 'tenant', password: 'pw-tenant-123456' }, from: '127.0.0.54' },
+        'another user',
+      );
       c.check(other.status === 200, `another user logs in meanwhile: ${short(other)}`);
       return `${N} parallel wrong logins for one user: ${throttled}×429, ${checked}×401; ${N} for ${N} names from one address: ${sprayThrottled}×429, ${sprayChecked}×401; right password ${relogin}; YAML/text/form /login and YAML /register: 415; name race 201+409, loser's invite still good`;
     });
@@ -713,27 +1100,57 @@ describe('attack suite: a tenant stays a tenant, and no request takes SkyShift d
       // The second process: same HOME, data dir and store, another port.
       const port = await freePort();
       const logFile = join(dir, 'second.log');
-      const second = await c.start(() => startDaemon(
-        process.execPath,
-        ['--import', 'tsx', SKYSHIFT_BIN, 'up', '--host', '127.0.0.1', '--port', String(port), '--store', `sqlite:${join(dataDir, 'skyshift.db')}`, '--heartbeat-seconds', '1'],
-        { logFile, env: { HOME: dir }, cwd: REPO_ROOT },
-      ));
+      const second = await c.start(() =>
+        startDaemon(
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            SKYSHIFT_BIN,
+            'up',
+            '--host',
+            '127.0.0.1',
+            '--port',
+            String(port),
+            '--store',
+            `sqlite:${join(dataDir, 'skyshift.db')}`,
+            '--heartbeat-seconds',
+            '1',
+          ],
+          { logFile, env: { HOME: dir }, cwd: REPO_ROOT },
+        ),
+      );
       const exited = new Promise<void>((r) => {
         if (second.child.exitCode !== null || second.child.signalCode !== null) r();
         else second.child.once('exit', () => r());
       });
       const gone = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 30_000))]);
-      const served = gone ? false : await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+      const served = gone
+        ? false
+        : await fetch(`http://127.0.0.1:${port}/healthz`).then(
+            (r) => r.ok,
+            () => false,
+          );
       if (!gone) await second.kill();
       const message = readFileSync(logFile, 'utf8');
       c.check(gone, `the second skyshift up was still running after 30 s (serving: ${served}); its log:\n${message.slice(-600)}`);
       c.check(!gone || (second.child.exitCode ?? 0) !== 0, `the second skyshift up exited ${second.child.exitCode} (want non-zero)`);
       const names = new RegExp(`\\b${sky.daemon.pid}\\b`).test(message);
-      const refusal = message.split('\n').find((l) => l.includes(String(sky.daemon.pid)))?.trim() ?? message.trim().split('\n').at(-1) ?? '';
+      const refusal =
+        message
+          .split('\n')
+          .find((l) => l.includes(String(sky.daemon.pid)))
+          ?.trim() ??
+        message.trim().split('\n').at(-1) ??
+        '';
       c.check(names, `the refusal names the holder (pid ${sky.daemon.pid}): ${message.slice(-400)}`);
       // The first one's work is untouched: the job still runs and its log keeps growing from the start.
       await new Promise((r) => setTimeout(r, 1500));
-      const later = await c.attack('tenant', { method: 'GET', path: `/${NS}/jobs/long-runner/logs`, keep: 64 * 1024 * 1024, timeoutMs: 20_000 }, 'logs after the second process');
+      const later = await c.attack(
+        'tenant',
+        { method: 'GET', path: `/${NS}/jobs/long-runner/logs`, keep: 64 * 1024 * 1024, timeoutMs: 20_000 },
+        'logs after the second process',
+      );
       c.check(later.status === 200 && later.body.startsWith(before.body.slice(0, 40)), `the job's log was replaced or lost: ${short(later)}`);
       c.check(ticks(later.body) > ticks(before.body), `the job stopped writing: ${ticks(before.body)} ticks before, ${ticks(later.body)} after`);
       const job = json(await c.attack('admin', { method: 'GET', path: `/${NS}/jobs/long-runner` }, 'job after the second process'));
@@ -741,7 +1158,7 @@ describe('attack suite: a tenant stays a tenant, and no request takes SkyShift d
       const h = await http(sky.url, { method: 'GET', path: '/healthz', timeoutMs: 5000 });
       c.check(h.status === 200, `the first skyshift still answers: ${short(h)}`);
       t.diagnostic(`the second process said: ${refusal}`);
-      return `second process ${gone ? `exited ${second.child.exitCode}` : 'kept running'}${names ? ', naming the holder\'s pid' : ''}; job still ${job?.status?.phase}, log ${ticks(before.body)} -> ${ticks(later.body)} ticks`;
+      return `second process ${gone ? `exited ${second.child.exitCode}` : 'kept running'}${names ? ", naming the holder's pid" : ''}; job still ${job?.status?.phase}, log ${ticks(before.body)} -> ${ticks(later.body)} ticks`;
     });
   });
 
@@ -765,13 +1182,40 @@ describe('attack suite: a tenant stays a tenant, and no request takes SkyShift d
       const annotations = { big: 'a'.repeat(250 * 1024) };
       const nowhere = { filters: [{ matchLabels: { 'attack-suite': 'nowhere' } }] };
       const full = jobBody('at-limits', { replicas: 10_000, envs, placement: nowhere }, { labels, annotations });
-      const yamlJob = ['kind: Job', 'metadata:', '  name: at-limits-yaml', '  labels:', ...Object.entries(labels).map(([k, v]) => `    ${k}: ${v}`), `  annotations: {big: ${'a'.repeat(250 * 1024)}}`, 'spec:', '  run: "true"', '  replicas: 10000', '  placement: {filters: [{matchLabels: {attack-suite: nowhere}}]}', '  envs:', ...Object.keys(envs).map((k) => `    ${k}: ${'e'.repeat(500)}`), ''].join('\n');
+      const yamlJob = [
+        'kind: Job',
+        'metadata:',
+        '  name: at-limits-yaml',
+        '  labels:',
+        ...Object.entries(labels).map(([k, v]) => `    ${k}: ${v}`),
+        `  annotations: {big: ${'a'.repeat(250 * 1024)}}`,
+        'spec:',
+        '  run: "true"',
+        '  replicas: 10000',
+        '  placement: {filters: [{matchLabels: {attack-suite: nowhere}}]}',
+        '  envs:',
+        ...Object.keys(envs).map((k) => `    ${k}: ${'e'.repeat(500)}`),
+        '',
+      ].join('\n');
       const ops = Array.from({ length: 1000 }, (_, i) => ({ op: 'replace', path: `/spec/envs/E${i}`, value: 'g'.repeat(500) }));
       const steps: { label: string; req: Omit<Req, 'token'>; want: number[]; who?: string }[] = [
         { label: 'create a job at every limit (JSON, ~760 KiB)', req: { method: 'POST', path: base, body: full }, want: [201] },
         { label: 'the same as YAML', req: { method: 'POST', path: base, contentType: 'application/yaml', body: yamlJob }, want: [201] },
-        { label: 'JSON patch of 1,000 ops', req: { method: 'PATCH', path: `${base}/at-limits`, contentType: 'application/json-patch+json', body: ops }, want: [200] },
-        { label: 'merge patch of all env values', req: { method: 'PATCH', path: `${base}/at-limits`, contentType: 'application/merge-patch+json', body: { spec: { envs: Object.fromEntries(Object.keys(envs).map((k) => [k, 'f'.repeat(500)])) } } }, want: [200] },
+        {
+          label: 'JSON patch of 1,000 ops',
+          req: { method: 'PATCH', path: `${base}/at-limits`, contentType: 'application/json-patch+json', body: ops },
+          want: [200],
+        },
+        {
+          label: 'merge patch of all env values',
+          req: {
+            method: 'PATCH',
+            path: `${base}/at-limits`,
+            contentType: 'application/merge-patch+json',
+            body: { spec: { envs: Object.fromEntries(Object.keys(envs).map((k) => [k, 'f'.repeat(500)])) } },
+          },
+          want: [200],
+        },
         { label: 'list the namespace (two ~1 MB jobs)', req: { method: 'GET', path: base, keep: 1 }, want: [200] },
         { label: 'list all namespaces (as admin)', req: { method: 'GET', path: '/jobs', keep: 1 }, want: [200], who: 'admin' },
         { label: 'delete', req: { method: 'DELETE', path: `${base}/at-limits` }, want: [200] },

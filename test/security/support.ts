@@ -132,7 +132,14 @@ export function healthSampler(base: string, everyMs = 20) {
       running = false;
       await loop;
       agent.destroy();
-      return { samples: samples.length, maxMs: Math.max(0, ...samples), p99Ms: percentile(samples, 99), p50Ms: percentile(samples, 50), failures, all: samples };
+      return {
+        samples: samples.length,
+        maxMs: Math.max(0, ...samples),
+        p99Ms: percentile(samples, 99),
+        p50Ms: percentile(samples, 50),
+        failures,
+        all: samples,
+      };
     },
   };
 }
@@ -183,10 +190,15 @@ export class Recorder {
       '|---|---:|---|---:|---:|---:|---:|',
     ];
     for (const r of this.rows) {
-      lines.push(`| ${r.attackClass} | ${r.requests} | ${r.passed ? '' : '**FAIL** '}${r.outcome} | ${r.fiveXX} | ${f(r.eventLoopMaxMs)} | ${f(r.healthMaxMs)} (${f(r.healthP99Ms)}) | ${f(r.healthAfterMs)} |`);
+      lines.push(
+        `| ${r.attackClass} | ${r.requests} | ${r.passed ? '' : '**FAIL** '}${r.outcome} | ${r.fiveXX} | ${f(r.eventLoopMaxMs)} | ${f(r.healthMaxMs)} (${f(r.healthP99Ms)}) | ${f(r.healthAfterMs)} |`,
+      );
     }
     const all = this.allHealth;
-    lines.push('', `Health checks while the suite ran: ${all.length} samples, p50 ${f(percentile(all, 50))}, p99 ${f(percentile(all, 99))}, max ${f(Math.max(0, ...all))}.`);
+    lines.push(
+      '',
+      `Health checks while the suite ran: ${all.length} samples, p50 ${f(percentile(all, 50))}, p99 ${f(percentile(all, 99))}, max ${f(Math.max(0, ...all))}.`,
+    );
     return lines.join('\n');
   }
 

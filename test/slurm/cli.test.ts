@@ -43,7 +43,10 @@ describe('slurm manager, cli interface, real Slurm', { timeout: 300_000 }, () =>
   });
 
   it('3 replicas: RUNNING, then COMPLETED, with per-replica output and env', async () => {
-    const j = job('sim', 'echo "hello from $SKYSHIFT_REPLICA of $SKYSHIFT_JOB rank=$POD_RANK x=$X"; sleep 3', { replicas: 3, envs: { X: "it's quoted; $(nope)" } });
+    const j = job('sim', 'echo "hello from $SKYSHIFT_REPLICA of $SKYSHIFT_JOB rank=$POD_RANK x=$X"; sleep 3', {
+      replicas: 3,
+      envs: { X: "it's quoted; $(nope)" },
+    });
     const id = await m.submit(j, { ranks: ranks(3) });
     assert.match(id, /^\d+$/);
     await states(m, j, (s) => s.length === 3 && s.every((x) => x === 'RUNNING'), 'all RUNNING');
@@ -118,10 +121,14 @@ describe('slurm manager, cli interface, real Slurm', { timeout: 300_000 }, () =>
     const j = job('quick', 'echo quick');
     await m.submit(j, { ranks: [0] });
     // No poll while it runs: wait until Slurm says it is done, then ask once.
-    await waitFor('squeue COMPLETED', async () => (await squeue('--states=all', '-o', '%k %T')).includes(`skyshift@hpc:${j.metadata.uid}:default/quick COMPLETED`));
+    await waitFor('squeue COMPLETED', async () =>
+      (await squeue('--states=all', '-o', '%k %T')).includes(`skyshift@hpc:${j.metadata.uid}:default/quick COMPLETED`),
+    );
     assert.deepEqual((await tasksOf(m, j))?.tasks, { 'quick-0': 'COMPLETED' });
     // Make slurmctld forget it (MinJobAge elapsed = purged): the exit file still answers.
-    await run('scontrol', ['update', `jobid=${(await tasksOf(m, j))?.jobId}`, 'comment=forgotten'], { env: { ...process.env, ...slurm.env } }).catch(() => undefined);
+    await run('scontrol', ['update', `jobid=${(await tasksOf(m, j))?.jobId}`, 'comment=forgotten'], { env: { ...process.env, ...slurm.env } }).catch(
+      () => undefined,
+    );
     const again = await tasksOf(m, j);
     assert.deepEqual(again?.tasks, { 'quick-0': 'COMPLETED' });
   });

@@ -10,17 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import {
-  listAll,
-  phaseIs,
-  placementCounts,
-  skyctl,
-  startSkyShift,
-  waitForCluster,
-  waitForJob,
-  type Obj,
-  type SkyShiftInstance,
-} from '../infra/skyshift.js';
+import { listAll, phaseIs, placementCounts, skyctl, startSkyShift, waitForCluster, waitForJob, type Obj, type SkyShiftInstance } from '../infra/skyshift.js';
 import { startSlurm, type SlurmInstance } from '../infra/slurm.js';
 
 const RUNTIMES = ['none', 'podman', 'apptainer', 'singularity'];
@@ -92,14 +82,44 @@ describe('slurm end to end through skyshift up and skyctl', { timeout: 240_000 }
   test('the other Slurm flags map to the config keys createManager reads; --config is refused for slurm', async () => {
     assert.ok(sky);
     await ok([
-      'create', 'cluster', 'hpc-flags', '--manager', 'slurm', '--interface', 'rest',
-      '--host', 'login.invalid', '--user', 'hpcuser', '--ssh-key', '/keys/id', '--ssh-port', '2222', '--known-hosts', '/keys/known',
-      '--url', 'http://127.0.0.1:1', '--token-file', '/keys/jwt', '--workdir', '/scratch/sky', '--runtime', 'none',
+      'create',
+      'cluster',
+      'hpc-flags',
+      '--manager',
+      'slurm',
+      '--interface',
+      'rest',
+      '--host',
+      'login.invalid',
+      '--user',
+      'hpcuser',
+      '--ssh-key',
+      '/keys/id',
+      '--ssh-port',
+      '2222',
+      '--known-hosts',
+      '/keys/known',
+      '--url',
+      'http://127.0.0.1:1',
+      '--token-file',
+      '/keys/jwt',
+      '--workdir',
+      '/scratch/sky',
+      '--runtime',
+      'none',
     ]);
     const obj = await sky.client.get<Obj>('clusters', 'hpc-flags');
     assert.deepEqual(obj.spec.config, {
-      interface: 'rest', host: 'login.invalid', user: 'hpcuser', sshKey: '/keys/id', port: 2222, knownHostsFile: '/keys/known',
-      url: 'http://127.0.0.1:1', tokenFile: '/keys/jwt', workdir: '/scratch/sky', runtime: 'none',
+      interface: 'rest',
+      host: 'login.invalid',
+      user: 'hpcuser',
+      sshKey: '/keys/id',
+      port: 2222,
+      knownHostsFile: '/keys/known',
+      url: 'http://127.0.0.1:1',
+      tokenFile: '/keys/jwt',
+      workdir: '/scratch/sky',
+      runtime: 'none',
     });
     await ok(['delete', 'cluster', 'hpc-flags']);
 

@@ -4,7 +4,11 @@ import type { Job } from '../../src/api/index.js';
 import type { ClusterManager, JobTasks } from '../../src/managers/index.js';
 import { testJob } from '../support/jobs.js';
 
-export function job(name: string, run: string, opts: { replicas?: number; envs?: Record<string, string>; resources?: Record<string, number>; uid?: string } = {}): Job {
+export function job(
+  name: string,
+  run: string,
+  opts: { replicas?: number; envs?: Record<string, string>; resources?: Record<string, number>; uid?: string } = {},
+): Job {
   const uid = opts.uid ?? `${name}-${Math.random().toString(36).slice(2, 10)}-uid`;
   return testJob(name, { run, envs: opts.envs ?? {}, replicas: opts.replicas ?? 1, resources: opts.resources ?? { cpus: 1, memory: 64 } }, { uid });
 }

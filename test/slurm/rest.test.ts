@@ -62,7 +62,10 @@ describe('slurm manager, rest interface (slurmrestd + JWT), real Slurm', { timeo
   });
 
   it('unreachable slurmrestd -> ERROR with a message', async () => {
-    const broken = createManager({ metadata: { name: 'gone' }, spec: { manager: 'slurm', config: { interface: 'rest', url: 'http://127.0.0.1:9', tokenFile: '/nonexistent', workdir: join(dir, 'w2') } } });
+    const broken = createManager({
+      metadata: { name: 'gone' },
+      spec: { manager: 'slurm', config: { interface: 'rest', url: 'http://127.0.0.1:9', tokenFile: '/nonexistent', workdir: join(dir, 'w2') } },
+    });
     const s = await broken.status();
     assert.equal(s.phase, 'ERROR');
     assert.match(s.message ?? '', /gone/);

@@ -56,8 +56,20 @@ describe('two SkyShift clusters on one Slurm', { timeout: 300_000 }, () => {
     const idB = await b.submit(jb, { ranks: [0] });
     const splitA = await a.submit(split, { ranks: [0] });
     const splitB = await b.submit(split, { ranks: [1] });
-    assert.notEqual(splitA, splitB, 'each cluster submits its own share: b did not adopt a\'s Slurm job of the same uid');
-    const foreign = (await slurmCmd('sbatch', '--parsable', '--job-name=user-job', '--mem=64M', '--comment=skyshift:not-yours:default/x', '--wrap', 'sleep 120', '--chdir', dirs[0] ?? '/tmp')).trim();
+    assert.notEqual(splitA, splitB, "each cluster submits its own share: b did not adopt a's Slurm job of the same uid");
+    const foreign = (
+      await slurmCmd(
+        'sbatch',
+        '--parsable',
+        '--job-name=user-job',
+        '--mem=64M',
+        '--comment=skyshift:not-yours:default/x',
+        '--wrap',
+        'sleep 120',
+        '--chdir',
+        dirs[0] ?? '/tmp',
+      )
+    ).trim();
 
     await states(a, ja, (s) => s.every((x) => x === 'RUNNING'), 'a RUNNING');
     await states(b, jb, (s) => s.every((x) => x === 'RUNNING'), 'b RUNNING');
@@ -75,7 +87,7 @@ describe('two SkyShift clusters on one Slurm', { timeout: 300_000 }, () => {
     await a.cancel(ref(jb));
     assert.deepEqual(await a.tasks(), []);
 
-    await waitFor('a\'s jobs CANCELLED in Slurm', async () => {
+    await waitFor("a's jobs CANCELLED in Slurm", async () => {
       const s = [...(await slurmState(idA)), ...(await slurmState(splitA))];
       return s.length === 0 || s.every((x) => x === 'CANCELLED');
     });

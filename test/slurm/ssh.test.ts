@@ -25,7 +25,16 @@ describe('slurm manager, cli over SSH, real sshd + real Slurm', { timeout: 300_0
       metadata: { name: 'hpc-ssh' },
       spec: {
         manager: 'slurm',
-        config: { interface: 'cli', host: sshd.host, port: sshd.port, user: sshd.user, sshKey: sshd.keyFile, knownHostsFile: sshd.knownHostsFile, env: slurm.env, workdir },
+        config: {
+          interface: 'cli',
+          host: sshd.host,
+          port: sshd.port,
+          user: sshd.user,
+          sshKey: sshd.keyFile,
+          knownHostsFile: sshd.knownHostsFile,
+          env: slurm.env,
+          workdir,
+        },
       },
     });
     await m.connect();
@@ -54,7 +63,10 @@ describe('slurm manager, cli over SSH, real sshd + real Slurm', { timeout: 300_0
   it('unreachable host -> ERROR with a message', async () => {
     const bad = createManager({
       metadata: { name: 'nohost' },
-      spec: { manager: 'slurm', config: { interface: 'cli', host: '127.0.0.1', port: 9, user: 'root', sshKey: sshd.keyFile, knownHostsFile: sshd.knownHostsFile } },
+      spec: {
+        manager: 'slurm',
+        config: { interface: 'cli', host: '127.0.0.1', port: 9, user: 'root', sshKey: sshd.keyFile, knownHostsFile: sshd.knownHostsFile },
+      },
     });
     const s = await bad.status();
     assert.equal(s.phase, 'ERROR');

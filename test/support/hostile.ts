@@ -109,9 +109,49 @@ export const KIND_DEFS: KindDef[] = [
       ['spec.envs', ['A=B', [], 42, { A: {} }, { A: [] }, { A: null }]],
       ['spec.ports', ['8080', {}, 42, [-1], [70000], [1.5], [null]]],
       ['spec.replicas', ['three', -1, 0, 1.5, -0.5, [], {}, true, 'NaN', 1e300]],
-      ['spec.resources', ['cpus=1', [], 42, { cpus: 'lots' }, { cpus: -1 }, { memory: '-5Gi' }, { memory: 'lots' }, { memory: '1.5XB' }, { gpus: -1 }, { cpus: [] }, { memory: {} }, { A100: -2 }, { A100: 'x' }, { cpu: -3 }, { disk: 'huge' }]],
+      [
+        'spec.resources',
+        [
+          'cpus=1',
+          [],
+          42,
+          { cpus: 'lots' },
+          { cpus: -1 },
+          { memory: '-5Gi' },
+          { memory: 'lots' },
+          { memory: '1.5XB' },
+          { gpus: -1 },
+          { cpus: [] },
+          { memory: {} },
+          { A100: -2 },
+          { A100: 'x' },
+          { cpu: -3 },
+          { disk: 'huge' },
+        ],
+      ],
       ['spec.restartPolicy', ['Sometimes', 42, [], {}]],
-      ['spec.placement', ['x', [], 42, { filters: 'x' }, { filters: {} }, { filters: [{ name: 42 }] }, { filters: [{ matchLabels: [] }] }, { filters: [{ matchExpressions: [{ key: 'k', operator: 'Maybe', values: [] }] }] }, { filters: [{ matchExpressions: 'x' }] }, { filters: [{ matchExpressions: [{ key: 42, operator: 'In', values: ['a'] }] }] }, { filters: [{ matchExpressions: [{ key: 'k', operator: 'In', values: 'a' }] }] }, { preferences: [{ name: 'p', weight: 0 }] }, { preferences: [{ name: 'p', weight: 101 }] }, { preferences: [{ name: 'p', weight: 'x' }] }, { preferences: [{ name: 'p', weight: 1.5 }] }, { preferences: {} }, { bogusPlacement: 1 }]],
+      [
+        'spec.placement',
+        [
+          'x',
+          [],
+          42,
+          { filters: 'x' },
+          { filters: {} },
+          { filters: [{ name: 42 }] },
+          { filters: [{ matchLabels: [] }] },
+          { filters: [{ matchExpressions: [{ key: 'k', operator: 'Maybe', values: [] }] }] },
+          { filters: [{ matchExpressions: 'x' }] },
+          { filters: [{ matchExpressions: [{ key: 42, operator: 'In', values: ['a'] }] }] },
+          { filters: [{ matchExpressions: [{ key: 'k', operator: 'In', values: 'a' }] }] },
+          { preferences: [{ name: 'p', weight: 0 }] },
+          { preferences: [{ name: 'p', weight: 101 }] },
+          { preferences: [{ name: 'p', weight: 'x' }] },
+          { preferences: [{ name: 'p', weight: 1.5 }] },
+          { preferences: {} },
+          { bogusPlacement: 1 },
+        ],
+      ],
       ['spec.priority', ['high', 1.5, [], {}, true]],
       ['spec.volumes', ['x', 42, true]],
       ['spec.maxPendingSeconds', ['soon', -1, [], {}]],
@@ -266,7 +306,12 @@ const BAD_CONTINUES = [
 
 function billionLaughs(levels: number): string {
   const lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-  for (let i = 1; i < levels; i++) lines.push(`a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(',')}]`);
+  for (let i = 1; i < levels; i++)
+    lines.push(
+      `a${i}: &a${i} [${Array(10)
+        .fill(`*a${i - 1}`)
+        .join(',')}]`,
+    );
   return `kind: Job\nmetadata:\n  name: laughs\n  annotations:\n    x: "y"\nspec:\n  run: echo\n${lines.map((l) => `  ${l}`).join('\n')}\n`;
 }
 
@@ -318,7 +363,11 @@ export function generate(seed: number, count: number): HostileRequest[] {
           case 3:
             return json('POST', p, good.replace(/}$/, ',}'));
           case 4:
-            return json('POST', p, good.replace('"replicas":1', `"replicas":${pick(['NaN', 'Infinity', '-Infinity', 'undefined', '+1', '01', '.5', '1.', '0x1'])}`));
+            return json(
+              'POST',
+              p,
+              good.replace('"replicas":1', `"replicas":${pick(['NaN', 'Infinity', '-Infinity', 'undefined', '+1', '01', '.5', '1.', '0x1'])}`),
+            );
           case 5:
             return json('POST', p, good.replace('"kind"', 'kind'));
           case 6:
@@ -399,7 +448,11 @@ export function generate(seed: number, count: number): HostileRequest[] {
           case 11:
             return yaml('POST', p, `kind: Job\nmetadata:\n  name: ${name}\nspec:\n  replicas: -1\n  replicas: abc\n  run: echo\n`);
           case 12:
-            return yaml('POST', p, `kind: Job\nmetadata:\n  name: ${name}\nspec:\n  replicas: -1\n  run: echo\n---\nkind: Job\nmetadata:\n  name: BAD\nspec:\n  replicas: x\n`);
+            return yaml(
+              'POST',
+              p,
+              `kind: Job\nmetadata:\n  name: ${name}\nspec:\n  replicas: -1\n  run: echo\n---\nkind: Job\nmetadata:\n  name: BAD\nspec:\n  replicas: x\n`,
+            );
           case 13:
             return yaml('POST', p, `base: &b\n  bogus: 1\nkind: Job\nmetadata:\n  name: ${name}\nspec:\n  <<: *b\n  run: echo\n`);
           case 14:
@@ -509,7 +562,8 @@ export function generate(seed: number, count: number): HostileRequest[] {
           ['GET', '/default/jobs/x?watch=true&resourceVersion=1&extra=' + 'z'.repeat(20)],
         ];
         const [method, path] = pick(paths);
-        if (path.includes('watch=true')) return { label: `${method} ${path}`, method, path: path.replace('/default/jobs/x', `/default/widgets/x`), headersOnly: true };
+        if (path.includes('watch=true'))
+          return { label: `${method} ${path}`, method, path: path.replace('/default/jobs/x', `/default/widgets/x`), headersOnly: true };
         return { label: `${method} ${path}`, method, path };
       },
     ],
@@ -588,7 +642,13 @@ export function generate(seed: number, count: number): HostileRequest[] {
           case 6:
             return withCt('text/plain', [415], 'PATCH', `/default/jobs/${fixture()}`, '{"spec":{"priority":5}}');
           case 7:
-            return withCt(pick(['application/strategic-merge-patch+json', 'application/apply-patch+yaml']), [415], 'PATCH', `/default/jobs/${fixture()}`, '{"spec":{"priority":5}}');
+            return withCt(
+              pick(['application/strategic-merge-patch+json', 'application/apply-patch+yaml']),
+              [415],
+              'PATCH',
+              `/default/jobs/${fixture()}`,
+              '{"spec":{"priority":5}}',
+            );
           default:
             return withCt('text/plain', [415], 'PUT', `/default/jobs/${fixture()}`, JSON.stringify(validJob('fixture-0')));
         }
@@ -602,14 +662,26 @@ export function generate(seed: number, count: number): HostileRequest[] {
         const q = encodeURIComponent(rv);
         const name = fixture();
         const v = Math.floor(rnd() * 6);
-        if (v === 0) return { label: `GET list watch rv=${JSON.stringify(rv)}`, method: 'GET', path: `/default/jobs?watch=true&resourceVersion=${q}`, headersOnly: true };
-        if (v === 1) return { label: `GET object watch rv=${JSON.stringify(rv)}`, method: 'GET', path: `/default/jobs/${name}?watch=true&resourceVersion=${q}`, headersOnly: true };
+        if (v === 0)
+          return { label: `GET list watch rv=${JSON.stringify(rv)}`, method: 'GET', path: `/default/jobs?watch=true&resourceVersion=${q}`, headersOnly: true };
+        if (v === 1)
+          return {
+            label: `GET object watch rv=${JSON.stringify(rv)}`,
+            method: 'GET',
+            path: `/default/jobs/${name}?watch=true&resourceVersion=${q}`,
+            headersOnly: true,
+          };
         if (v === 2) {
           const body = setPath(validJob(name), 'metadata.resourceVersion', pick<Json>([rv, 42, [], {}]));
           return json('PUT', `/default/jobs/${name}`, JSON.stringify(body));
         }
-        if (v === 3) return { label: `DELETE ${name}?resourceVersion=${JSON.stringify(rv)}`, method: 'DELETE', path: `/default/jobs/${name}?resourceVersion=${q}` };
-        if (v === 4) return { ...json('PATCH', `/default/jobs/${name}?resourceVersion=${q}`, '{"spec":{"priority":3}}'), headers: { 'content-type': 'application/merge-patch+json' } };
+        if (v === 3)
+          return { label: `DELETE ${name}?resourceVersion=${JSON.stringify(rv)}`, method: 'DELETE', path: `/default/jobs/${name}?resourceVersion=${q}` };
+        if (v === 4)
+          return {
+            ...json('PATCH', `/default/jobs/${name}?resourceVersion=${q}`, '{"spec":{"priority":3}}'),
+            headers: { 'content-type': 'application/merge-patch+json' },
+          };
         return { label: `GET /clusters watch rv=${JSON.stringify(rv)}`, method: 'GET', path: `/clusters?watch=true&resourceVersion=${q}`, headersOnly: true };
       },
     ],
@@ -729,7 +801,12 @@ export function generate(seed: number, count: number): HostileRequest[] {
       4,
       () => {
         const v = Math.floor(rnd() * 5);
-        if (v === 0) return json('POST', '/default/jobs', JSON.stringify(setPath(validJob(uniq('km')), 'kind', pick(['Cluster', 'FilterPolicy', 'JobList', 'Status', 'Service', '']))));
+        if (v === 0)
+          return json(
+            'POST',
+            '/default/jobs',
+            JSON.stringify(setPath(validJob(uniq('km')), 'kind', pick(['Cluster', 'FilterPolicy', 'JobList', 'Status', 'Service', '']))),
+          );
         if (v === 1) return json('POST', '/clusters', JSON.stringify(setPath(validCluster(uniq('km')), 'kind', pick(['Job', 'Namespace', 'Link']))));
         if (v === 2) return json('POST', '/namespaces', JSON.stringify(setPath(validNamespace(uniq('km')), 'kind', 'Job')));
         if (v === 3) return json('POST', '/default/jobs', JSON.stringify(validCluster(uniq('km'))));
@@ -796,7 +873,12 @@ export function generate(seed: number, count: number): HostileRequest[] {
           const job = validJob(uniq('huge'));
           (job.spec as Record<string, Json>).run = 'z'.repeat(2 * MiB);
           // no content-length: chunked upload
-          return { ...json('POST', '/default/jobs', JSON.stringify(job)), headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, label: 'POST /default/jobs 2 MiB chunked (no Content-Length)', expect: [413] };
+          return {
+            ...json('POST', '/default/jobs', JSON.stringify(job)),
+            headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+            label: 'POST /default/jobs 2 MiB chunked (no Content-Length)',
+            expect: [413],
+          };
         }
         if (v === 4) return { label: 'GET with 100 KB header', method: 'GET', path: '/default/jobs/nonexistent-h', headers: { 'x-big': 'h'.repeat(100_000) } };
         if (v === 5) return { label: 'GET with 64 KB labelSelector in URL', method: 'GET', path: `/default/jobs?labelSelector=${'a'.repeat(64_000)}%3D%3D` };

@@ -4,7 +4,7 @@
  * method can be used; `rawRequest` writes arbitrary bytes to a TCP socket for
  * requests node:http refuses to produce.
  */
-import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { type Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 
 export interface HttpResult {

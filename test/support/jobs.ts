@@ -4,7 +4,13 @@ import type { Job, JobSpec } from '../../src/api/index.js';
 export function testJob(name: string, spec: Partial<JobSpec>, metadata: { uid?: string; namespace?: string } = {}): Job {
   return {
     kind: 'Job',
-    metadata: { name, namespace: metadata.namespace ?? 'default', uid: metadata.uid ?? `uid-${name}-${Math.random().toString(36).slice(2, 10)}`, labels: {}, annotations: {} },
+    metadata: {
+      name,
+      namespace: metadata.namespace ?? 'default',
+      uid: metadata.uid ?? `uid-${name}-${Math.random().toString(36).slice(2, 10)}`,
+      labels: {},
+      annotations: {},
+    },
     spec: {
       run: '',
       envs: {},

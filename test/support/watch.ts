@@ -44,7 +44,11 @@ export function openWatch(baseUrl: string, path: string, timeoutMs = 10_000): Pr
             if (pred(stream.events)) return ok();
             const t = setTimeout(() => {
               listeners.delete(check);
-              fail(new Error(`timed out after ${ms} ms waiting for ${what}; got ${JSON.stringify(stream.events.map((e) => [e.type, e.object?.metadata?.name, e.object?.metadata?.resourceVersion]))}`));
+              fail(
+                new Error(
+                  `timed out after ${ms} ms waiting for ${what}; got ${JSON.stringify(stream.events.map((e) => [e.type, e.object?.metadata?.name, e.object?.metadata?.resourceVersion]))}`,
+                ),
+              );
             }, ms);
             const check = () => {
               if (pred(stream.events)) {

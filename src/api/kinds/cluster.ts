@@ -39,16 +39,19 @@ export function managerAliases(type: ManagerType): string[] {
 
 export const CLUSTER_PHASES = ['INIT', 'READY', 'ERROR', 'DELETING'] as const;
 
-export const ClusterSpec = Obj({
-  // Required: the Python original defaulted to Kubernetes, which left an empty spec naming a manager that may not exist here.
-  manager: Enum([...MANAGERS], { 'x-normalize': 'manager', description: 'k8 and k8s are accepted for kubernetes' }),
-  config: MapOf(Type.Unknown(), {
-    default: {},
-    'x-normalize': 'camelKeys',
-    description:
-      'manager settings, e.g. kubeconfig, context (kubernetes); interface cli|rest, host, user, port, sshKey, knownHostsFile, url, tokenFile, workdir, partition, env, runtime (slurm); cpus, memory, workdir, runtime (local); nodes, nodeResources (sim). snake_case keys are accepted.',
-  }),
-}, { default: {} });
+export const ClusterSpec = Obj(
+  {
+    // Required: the Python original defaulted to Kubernetes, which left an empty spec naming a manager that may not exist here.
+    manager: Enum([...MANAGERS], { 'x-normalize': 'manager', description: 'k8 and k8s are accepted for kubernetes' }),
+    config: MapOf(Type.Unknown(), {
+      default: {},
+      'x-normalize': 'camelKeys',
+      description:
+        'manager settings, e.g. kubeconfig, context (kubernetes); interface cli|rest, host, user, port, sshKey, knownHostsFile, url, tokenFile, workdir, partition, env, runtime (slurm); cpus, memory, workdir, runtime (local); nodes, nodeResources (sim). snake_case keys are accepted.',
+    }),
+  },
+  { default: {} },
+);
 
 export const ClusterStatus = Obj(
   {

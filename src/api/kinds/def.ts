@@ -35,8 +35,18 @@ function envelope<const K extends string, M extends TSchema, S extends TSchema, 
  * The {kind, apiVersion, metadata, spec, status} envelope of one kind. Overloaded so the static type of a
  * namespaced kind has `metadata.namespace` (a union of both shapes would hide it from every reader).
  */
-export function Envelope<const K extends string, S extends TSchema, T extends TSchema>(kind: K, namespaced: true, spec: S, status: T): ReturnType<typeof envelope<K, typeof NamespacedMeta, S, T>>;
-export function Envelope<const K extends string, S extends TSchema, T extends TSchema>(kind: K, namespaced: false, spec: S, status: T): ReturnType<typeof envelope<K, typeof GlobalMeta, S, T>>;
+export function Envelope<const K extends string, S extends TSchema, T extends TSchema>(
+  kind: K,
+  namespaced: true,
+  spec: S,
+  status: T,
+): ReturnType<typeof envelope<K, typeof NamespacedMeta, S, T>>;
+export function Envelope<const K extends string, S extends TSchema, T extends TSchema>(
+  kind: K,
+  namespaced: false,
+  spec: S,
+  status: T,
+): ReturnType<typeof envelope<K, typeof GlobalMeta, S, T>>;
 export function Envelope<const K extends string, S extends TSchema, T extends TSchema>(kind: K, namespaced: boolean, spec: S, status: T) {
   return envelope(kind, namespaced ? NamespacedMeta : GlobalMeta, spec, status);
 }

@@ -21,10 +21,7 @@ export const FilterPolicySpec = Obj(
   },
   { default: {} },
 );
-export const FilterPolicyStatus = Obj(
-  { phase: Enum(['ACTIVE'], { default: 'ACTIVE' }), conditions: Conditions() },
-  { default: {} },
-);
+export const FilterPolicyStatus = Obj({ phase: Enum(['ACTIVE'], { default: 'ACTIVE' }), conditions: Conditions() }, { default: {} });
 export const FilterPolicySchema = Envelope('FilterPolicy', true, FilterPolicySpec, FilterPolicyStatus);
 export type FilterPolicySpec = Type.Static<typeof FilterPolicySpec>;
 export type FilterPolicy = Type.Static<typeof FilterPolicySchema>;

@@ -5,18 +5,7 @@
 import Type from 'typebox';
 import type { Cause } from '../errors.js';
 import { isLabelKey, LABEL_KEY_RULE } from '../labels.js';
-import {
-  Conditions,
-  DnsLabel,
-  Enum,
-  MapOf,
-  NonEmpty,
-  Timestamp,
-  Obj,
-  Port,
-  Resources,
-  StrMap,
-} from '../schema.js';
+import { Conditions, DnsLabel, Enum, MapOf, NonEmpty, Timestamp, Obj, Port, Resources, StrMap } from '../schema.js';
 import { Envelope, type KindDef } from './def.js';
 import { checkJobCounts, checkJobLimits } from './job-limits.js';
 
@@ -86,15 +75,22 @@ export const JobStatus = Obj(
     }),
     jobIds: StrMap({ default: {}, description: 'cluster -> manager-side id' }),
     taskStatus: MapOf(StrMap(), { default: {}, description: 'cluster -> task -> state' }),
-    placements: Type.Optional(MapOf(Type.Array(Type.Integer({ minimum: 0 })), {
-      description: 'cluster -> replica ranks placed there (written by the scheduler before anything is submitted; evicted ranks are removed)',
-    })),
-    tasksObservedAt: Type.Optional(MapOf(Timestamp(), {
-      description: 'cluster -> when its skylet took the task snapshot taskStatus shows (the scheduler frees the room it held for a replica seen started only on a heartbeat taken later)',
-    })),
-    restarts: Type.Optional(MapOf(Type.Integer({ minimum: 0 }), {
-      description: 'replica rank -> times it was restarted (restartPolicy OnFailure/Always)',
-    })),
+    placements: Type.Optional(
+      MapOf(Type.Array(Type.Integer({ minimum: 0 })), {
+        description: 'cluster -> replica ranks placed there (written by the scheduler before anything is submitted; evicted ranks are removed)',
+      }),
+    ),
+    tasksObservedAt: Type.Optional(
+      MapOf(Timestamp(), {
+        description:
+          'cluster -> when its skylet took the task snapshot taskStatus shows (the scheduler frees the room it held for a replica seen started only on a heartbeat taken later)',
+      }),
+    ),
+    restarts: Type.Optional(
+      MapOf(Type.Integer({ minimum: 0 }), {
+        description: 'replica rank -> times it was restarted (restartPolicy OnFailure/Always)',
+      }),
+    ),
   },
   { default: {} },
 );

@@ -4,10 +4,7 @@ import { Enum, NonEmpty, Obj } from '../schema.js';
 import { Envelope, type KindDef } from './def.js';
 
 export const LinkSpec = Obj({ sourceCluster: NonEmpty(), targetCluster: NonEmpty() });
-export const LinkStatus = Obj(
-  { phase: Enum(['INIT', 'ACTIVE', 'FAILED'], { default: 'INIT' }), message: Type.Optional(Type.String()) },
-  { default: {} },
-);
+export const LinkStatus = Obj({ phase: Enum(['INIT', 'ACTIVE', 'FAILED'], { default: 'INIT' }), message: Type.Optional(Type.String()) }, { default: {} });
 export const LinkSchema = Envelope('Link', false, LinkSpec, LinkStatus);
 export type LinkSpec = Type.Static<typeof LinkSpec>;
 export type Link = Type.Static<typeof LinkSchema>;

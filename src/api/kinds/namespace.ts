@@ -1,5 +1,5 @@
 /** Namespace: the isolation unit of namespaced objects; `default` always exists. */
-import Type from 'typebox';
+import type Type from 'typebox';
 import { Enum, Obj } from '../schema.js';
 import { Envelope, type KindDef } from './def.js';
 

@@ -14,10 +14,9 @@ export type RoleAction = (typeof ROLE_ACTIONS)[number];
 const RESOURCE_PATTERN = '^(\\*|[a-z][a-z0-9]*(/status)?)$';
 
 export const RoleRule = Obj({
-  resources: Type.Array(
-    Type.String({ pattern: RESOURCE_PATTERN, 'x-error': "must be a resource plural such as 'jobs', 'jobs/status', or '*'" }),
-    { minItems: 1 },
-  ),
+  resources: Type.Array(Type.String({ pattern: RESOURCE_PATTERN, 'x-error': "must be a resource plural such as 'jobs', 'jobs/status', or '*'" }), {
+    minItems: 1,
+  }),
   actions: Type.Array(Enum(['*', ...ROLE_ACTIONS]), { minItems: 1 }),
 });
 export type RoleRule = Type.Static<typeof RoleRule>;

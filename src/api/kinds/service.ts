@@ -19,10 +19,7 @@ export const ServiceSpec = Obj({
   clusterIP: Type.Optional(Type.String()),
   primaryCluster: Type.Optional(NonEmpty({ description: 'cluster hosting the real service and the Endpoints object' })),
 });
-export const ServiceStatus = Obj(
-  { externalIP: Type.Optional(Type.String()), conditions: Conditions() },
-  { default: {} },
-);
+export const ServiceStatus = Obj({ externalIP: Type.Optional(Type.String()), conditions: Conditions() }, { default: {} });
 export const ServiceSchema = Envelope('Service', true, ServiceSpec, ServiceStatus);
 export type ServicePort = Type.Static<typeof ServicePort>;
 export type ServiceSpec = Type.Static<typeof ServiceSpec>;

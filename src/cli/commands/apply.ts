@@ -26,7 +26,12 @@ export function isSubset(desired: unknown, actual: unknown): boolean {
   return Object.entries(desired as Record<string, unknown>).every(([k, v]) => isSubset(v, a[camel(k)] ?? a[k]));
 }
 
-export async function applyOne(client: SkyShiftClient, m: Manifest, defaultNamespace: string, signal: AbortSignal): Promise<{ ref: string; result: ApplyResult }> {
+export async function applyOne(
+  client: SkyShiftClient,
+  m: Manifest,
+  defaultNamespace: string,
+  signal: AbortSignal,
+): Promise<{ ref: string; result: ApplyResult }> {
   const kind = kindOrFail(String(m.object.kind));
   const meta = { ...(m.object.metadata as Record<string, unknown>) };
   const namespace = kind.namespaced ? (typeof meta.namespace === 'string' ? meta.namespace : defaultNamespace) : undefined;
@@ -49,7 +54,10 @@ export async function applyOne(client: SkyShiftClient, m: Manifest, defaultNames
   // status is the controllers' to write; a PUT with ours would be ignored at best.
   const { status: _ignored, ...body } = desired;
   void _ignored;
-  const updated = await client.update(kind, { ...body, metadata: { ...meta, resourceVersion: existing.metadata.resourceVersion } } as unknown as ApiObject, { namespace, signal });
+  const updated = await client.update(kind, { ...body, metadata: { ...meta, resourceVersion: existing.metadata.resourceVersion } } as unknown as ApiObject, {
+    namespace,
+    signal,
+  });
   const changed =
     updated.metadata.generation !== existing.metadata.generation ||
     !isDeepStrictEqual(updated.metadata.labels ?? {}, existing.metadata.labels ?? {}) ||
@@ -63,11 +71,14 @@ export function registerApply(program: Command, io: Io, addGlobals: (c: Command)
       .command('apply')
       .description('Create or update objects from manifests')
       .requiredOption('-f, --filename <path>', 'file, directory (every .yaml/.yml/.json) or - for stdin (repeatable)', collect)
-      .addHelpText('after', `
+      .addHelpText(
+        'after',
+        `
 Examples:
   skyctl apply -f job.yaml
   skyctl apply -f manifests/
-  cat cluster.yaml | skyctl apply -f -`),
+  cat cluster.yaml | skyctl apply -f -`,
+      ),
   ).action(async (_o: unknown, cmd: Command) => {
     const opts = optionsOf(cmd);
     const manifests = await readManifests(opts.filename as string[], io.stdin);

@@ -24,10 +24,13 @@ export function registerCreateRole(program: Command, io: Io): void {
     .option('--action <action>', `one of ${ACTIONS.join(', ')} (repeatable)`, collect)
     .option('--user <user>', 'user holding the role (repeatable)', collect)
     .option('--server <url>', 'API server URL (overrides SKYSHIFT_SERVER and the context)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   skyctl create role dev-role --namespace team-a --resource jobs --action '*' --user reader1
-  skyctl create role viewer --namespace '*' --resource '*' --action get --action list --action watch`)
+  skyctl create role viewer --namespace '*' --resource '*' --action get --action list --action watch`,
+    )
     .action(async (name: string, opts: { namespace?: string[]; resource?: string[]; action?: string[]; user?: string[]; server?: string }, cmd: Command) => {
       if (!opts.resource?.length || !opts.action?.length) throw new UsageError('create role needs at least one --resource and one --action');
       const bad = opts.action.filter((a) => !ACTIONS.includes(a));

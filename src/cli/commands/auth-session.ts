@@ -10,81 +10,95 @@ import { UsageError, connect, globalsOf, type Io } from '../runtime.js';
 import { readSecret } from './auth-prompt.js';
 
 export function registerSessionCommands(program: Command, io: Io, addGlobals: (c: Command) => Command): void {
-  addGlobals(program
-    .command('login')
-    .description('Log in and switch to context <user>-default (token stored in ~/.skyconf/config.yaml, mode 0600)')
-    .argument('<user>')
-    .option('-p, --password <password>', 'password (visible to other local users in the process list: prefer the prompt or --password-stdin)')
-    .option('--password-stdin', 'read the password from the first line of stdin')
-    .addHelpText('after', `
+  addGlobals(
+    program
+      .command('login')
+      .description('Log in and switch to context <user>-default (token stored in ~/.skyconf/config.yaml, mode 0600)')
+      .argument('<user>')
+      .option('-p, --password <password>', 'password (visible to other local users in the process list: prefer the prompt or --password-stdin)')
+      .option('--password-stdin', 'read the password from the first line of stdin')
+      .addHelpText(
+        'after',
+        `
 Examples:
   skyctl login reader1                      # prompts for the password
   echo "$PW" | skyctl login reader1 --password-stdin
-  skyctl --server https://sky.example.com:50051 login alice`))
-    .action(async (user: string, opts: { password?: string; passwordStdin?: boolean }, cmd: Command) => {
-      const password = await passwordOf(io, opts, `Password for ${user}: `);
-      const session = connect(cmd, io);
-      const result = await login(session.client, user, password);
-      const path = configPath(io.home);
-      const cfg = loadConfig(path);
-      const current = cfg.contexts.find((c) => c.name === session.connection.context);
-      const name = `${result.user}-default`;
-      const next = setContext(cfg, {
-        name,
-        server: session.connection.server,
-        namespace: 'default',
-        user: result.user,
-        token: result.token,
-        // Same server, same trust: keep the TLS settings of the context used to log in.
-        ...(current?.['certificate-authority'] ? { 'certificate-authority': current['certificate-authority'] } : {}),
-        ...(current?.['insecure-skip-tls-verify'] ? { 'insecure-skip-tls-verify': true } : {}),
-      });
-      saveConfig(useContext(next, name), path);
-      io.stdout.write(`Logged in as ${result.user} (token expires ${result.expiresAt}). Switched to context "${name}".\n`);
+  skyctl --server https://sky.example.com:50051 login alice`,
+      ),
+  ).action(async (user: string, opts: { password?: string; passwordStdin?: boolean }, cmd: Command) => {
+    const password = await passwordOf(io, opts, `Password for ${user}: `);
+    const session = connect(cmd, io);
+    const result = await login(session.client, user, password);
+    const path = configPath(io.home);
+    const cfg = loadConfig(path);
+    const current = cfg.contexts.find((c) => c.name === session.connection.context);
+    const name = `${result.user}-default`;
+    const next = setContext(cfg, {
+      name,
+      server: session.connection.server,
+      namespace: 'default',
+      user: result.user,
+      token: result.token,
+      // Same server, same trust: keep the TLS settings of the context used to log in.
+      ...(current?.['certificate-authority'] ? { 'certificate-authority': current['certificate-authority'] } : {}),
+      ...(current?.['insecure-skip-tls-verify'] ? { 'insecure-skip-tls-verify': true } : {}),
     });
+    saveConfig(useContext(next, name), path);
+    io.stdout.write(`Logged in as ${result.user} (token expires ${result.expiresAt}). Switched to context "${name}".\n`);
+  });
 
-  addGlobals(program
-    .command('register')
-    .description('Create your user with an invite token')
-    .argument('<user>')
-    .requiredOption('--invite <token>', 'invite token from skyctl invite')
-    .option('-p, --password <password>', 'password, at least 8 characters (or prompt / --password-stdin)')
-    .option('--password-stdin', 'read the password from the first line of stdin')
-    .option('--email <email>', 'e-mail address')
-    .addHelpText('after', `
+  addGlobals(
+    program
+      .command('register')
+      .description('Create your user with an invite token')
+      .argument('<user>')
+      .requiredOption('--invite <token>', 'invite token from skyctl invite')
+      .option('-p, --password <password>', 'password, at least 8 characters (or prompt / --password-stdin)')
+      .option('--password-stdin', 'read the password from the first line of stdin')
+      .option('--email <email>', 'e-mail address')
+      .addHelpText(
+        'after',
+        `
 Examples:
   skyctl register reader1 --invite eyJ... --password 'correct horse'
-  skyctl login reader1 --password 'correct horse'`))
-    .action(async (user: string, opts: { invite: string; password?: string; passwordStdin?: boolean; email?: string }, cmd: Command) => {
-      const password = await passwordOf(io, opts, `New password for ${user}: `);
-      const session = connect(cmd, io);
-      const result = await register(session.client, {
-        username: user,
-        password,
-        invite: opts.invite,
-        ...(opts.email !== undefined ? { email: opts.email } : {}),
-      });
-      io.stdout.write(`user/${result.user} created${result.roles.length ? ` with roles ${result.roles.join(', ')}` : ''}\n`);
-      if (result.skippedRoles.length) io.stdout.write(`not granted (the inviter no longer holds them): ${result.skippedRoles.join(', ')}\n`);
-      io.stdout.write(`Next: skyctl login ${result.user}\n`);
+  skyctl login reader1 --password 'correct horse'`,
+      ),
+  ).action(async (user: string, opts: { invite: string; password?: string; passwordStdin?: boolean; email?: string }, cmd: Command) => {
+    const password = await passwordOf(io, opts, `New password for ${user}: `);
+    const session = connect(cmd, io);
+    const result = await register(session.client, {
+      username: user,
+      password,
+      invite: opts.invite,
+      ...(opts.email !== undefined ? { email: opts.email } : {}),
     });
+    io.stdout.write(`user/${result.user} created${result.roles.length ? ` with roles ${result.roles.join(', ')}` : ''}\n`);
+    if (result.skippedRoles.length) io.stdout.write(`not granted (the inviter no longer holds them): ${result.skippedRoles.join(', ')}\n`);
+    io.stdout.write(`Next: skyctl login ${result.user}\n`);
+  });
 
-  addGlobals(program
-    .command('whoami')
-    .description('Show the current user, its roles and namespaces')
-    .option('-o, --output <format>', 'json')
-    .addHelpText('after', `
+  addGlobals(
+    program
+      .command('whoami')
+      .description('Show the current user, its roles and namespaces')
+      .option('-o, --output <format>', 'json')
+      .addHelpText(
+        'after',
+        `
 Examples:
-  skyctl whoami`))
-    .action(async (opts: { output?: string }, cmd: Command) => {
-      const result = await whoami(connect(cmd, io, globalsOf(cmd)).client);
-      if (opts.output === 'json') {
-        io.stdout.write(JSON.stringify(result, null, 2) + '\n');
-        return;
-      }
-      if (opts.output !== undefined) throw new UsageError(`unknown output format "${opts.output}" (allowed: json)`);
-      io.stdout.write(`USER:       ${result.user}\nTYPE:       ${result.type}\nROLES:      ${result.roles.join(', ') || '<none>'}\nNAMESPACES: ${result.namespaces.join(', ') || '<none>'}\n`);
-    });
+  skyctl whoami`,
+      ),
+  ).action(async (opts: { output?: string }, cmd: Command) => {
+    const result = await whoami(connect(cmd, io, globalsOf(cmd)).client);
+    if (opts.output === 'json') {
+      io.stdout.write(JSON.stringify(result, null, 2) + '\n');
+      return;
+    }
+    if (opts.output !== undefined) throw new UsageError(`unknown output format "${opts.output}" (allowed: json)`);
+    io.stdout.write(
+      `USER:       ${result.user}\nTYPE:       ${result.type}\nROLES:      ${result.roles.join(', ') || '<none>'}\nNAMESPACES: ${result.namespaces.join(', ') || '<none>'}\n`,
+    );
+  });
 }
 
 async function passwordOf(io: Io, opts: { password?: string; passwordStdin?: boolean }, prompt: string): Promise<string> {

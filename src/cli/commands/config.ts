@@ -7,20 +7,26 @@ export function registerConfig(program: Command, io: Io): void {
   const config = program
     .command('config')
     .description(`Manage contexts in ~/.skyconf/config.yaml`)
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   skyctl config get-contexts
   skyctl config set-context prod --server https://skyshift.example.com:50051 --namespace ml
   skyctl config use-context prod
-  skyctl config current-context`);
+  skyctl config current-context`,
+    );
   const path = () => configPath(io.home);
 
   config
     .command('get-contexts')
     .description('List contexts')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
-  skyctl config get-contexts`)
+  skyctl config get-contexts`,
+    )
     .action(() => {
       const cfg = loadConfig(path());
       const rows = cfg.contexts.map((c) => [c.name === cfg['current-context'] ? '*' : '', c.name, c.server, c.namespace ?? 'default', c.user ?? '']);
@@ -32,9 +38,12 @@ Examples:
     .aliases(['use-ctx', 'swap-context', 'swap-ctx'])
     .description('Make a context the current one')
     .argument('<name>')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
-  skyctl config use-context prod`)
+  skyctl config use-context prod`,
+    )
     .action((name: string) => {
       const cfg = loadConfig(path());
       try {
@@ -48,9 +57,12 @@ Examples:
   config
     .command('current-context')
     .description('Print the current context')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
-  skyctl config current-context`)
+  skyctl config current-context`,
+    )
     .action(() => {
       const cfg = loadConfig(path());
       if (!cfg['current-context']) throw new UsageError('current-context is not set');
@@ -64,10 +76,13 @@ Examples:
     .option('--server <url>', 'API server URL')
     .option('--namespace <ns>', 'default namespace for this context')
     .option('--user <user>', 'user name shown in get-contexts')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   skyctl config set-context local --server http://127.0.0.1:50051
-  skyctl config set-context prod --server https://sky.example.com:50051 --namespace ml`)
+  skyctl config set-context prod --server https://sky.example.com:50051 --namespace ml`,
+    )
     .action((name: string, opts: { server?: string; namespace?: string; user?: string }) => {
       const cfg = loadConfig(path());
       const existing = cfg.contexts.find((c) => c.name === name);

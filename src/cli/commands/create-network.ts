@@ -33,8 +33,7 @@ async function requireCluster(client: SkyShiftClient, name: string, signal: Abor
 }
 
 export function registerCreateNetwork(create: Command, io: Io, addGlobals: (c: Command, o?: { context?: boolean }) => Command): void {
-  addGlobals(create
-    .command('service'))
+  addGlobals(create.command('service'))
     .aliases(['services', 'svc'])
     .description('Expose the replicas of jobs whose labels match --selector, in every cluster')
     .argument('<name>')
@@ -46,14 +45,18 @@ export function registerCreateNetwork(create: Command, io: Io, addGlobals: (c: C
     .addOption(alias('--service-type <type>'))
     .addOption(alias('--primary_cluster <cluster>'))
     .addOption(alias('--primary-cluster <cluster>'))
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   skyctl create service web -s app web -p 80 8080
-  skyctl create service api --type LoadBalancer -s app api -p 443 8443 -p 80 8080 -c gpu-a`)
+  skyctl create service api --type LoadBalancer -s app api -p 443 8443 -p 80 8080 -c gpu-a`,
+    )
     .action(async (name: string, _o: unknown, cmd: Command) => {
       const o = optionsOf(cmd);
       const type = pick<string>(o, 'type', 'service_type', 'serviceType');
-      if (type !== undefined && !SERVICE_TYPES.includes(type)) throw new UsageError(`service type "${type}" is not supported: use one of ${SERVICE_TYPES.join(', ')}`);
+      if (type !== undefined && !SERVICE_TYPES.includes(type))
+        throw new UsageError(`service type "${type}" is not supported: use one of ${SERVICE_TYPES.join(', ')}`);
       const selector = pairs(o.selector, '--selector');
       const ports = servicePorts(o.ports);
       let cluster = pick<string>(o, 'cluster', 'primary_cluster', 'primaryCluster');
@@ -67,8 +70,7 @@ Examples:
       });
     });
 
-  addGlobals(create
-    .command('link'))
+  addGlobals(create.command('link'))
     .alias('links')
     .description('Link the networks of two clusters (bidirectional)')
     .argument('<name>')
@@ -76,9 +78,12 @@ Examples:
     .option('-t, --target <cluster>', 'the other cluster (required)')
     .addOption(alias('--source_cluster <cluster>'))
     .addOption(alias('--target_cluster <cluster>'))
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
-  skyctl create link east-west -s gpu-a -t gpu-b`)
+  skyctl create link east-west -s gpu-a -t gpu-b`,
+    )
     .action(async (name: string, _o: unknown, cmd: Command) => {
       const o = optionsOf(cmd);
       const source = pick<string>(o, 'source', 'source_cluster');

@@ -23,17 +23,19 @@ export function registerCreate(program: Command, io: Io, addGlobals: (c: Command
   const create = program
     .command('create')
     .description('Create an object from flags (see apply -f for manifests)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   skyctl create cluster laptop --manager local --cpus 4 --memory 8Gi
   skyctl create job hello --run 'echo hi' --replicas 2
   skyctl create namespace ml
   skyctl create filterpolicy no-cloud -l team ml -e aws-east
   skyctl create service web -s app web -p 80 8080
-  skyctl create link east-west -s gpu-a -t gpu-b`);
+  skyctl create link east-west -s gpu-a -t gpu-b`,
+    );
 
-  addGlobals(create
-    .command('cluster'), { context: false })
+  addGlobals(create.command('cluster'), { context: false })
     .alias('clusters')
     .description('Register a cluster')
     .argument('<name>')
@@ -51,8 +53,8 @@ Examples:
     .addOption(new Option('--interface <kind>', 'slurm: cli or rest').choices(['cli', 'rest']))
     .option('--url <url>', 'slurm rest: slurmrestd URL')
     .option('--token-file <path>', 'slurm rest: JWT file')
-    .option('--partition <name>', 'slurm: partition for every job (default: Slurm\'s default)')
-    .option('--slurm-conf <path>', 'slurm: slurm.conf for Slurm\'s commands (sets SLURM_CONF)')
+    .option('--partition <name>', "slurm: partition for every job (default: Slurm's default)")
+    .option('--slurm-conf <path>', "slurm: slurm.conf for Slurm's commands (sets SLURM_CONF)")
     .option('--nodes <n>', 'sim: number of simulated nodes', intArg('--nodes'))
     .option('--workdir <dir>', 'local, slurm: work directory for replicas')
     .option('--runtime <runtime>', 'local: podman; slurm: podman|apptainer|singularity|none (default: detected)')
@@ -60,20 +62,24 @@ Examples:
     .addOption(alias('-k, --ssh_key_path <path>'))
     .addOption(alias('--hostname <host>'))
     .addOption(alias('-u, --username <user>'))
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   skyctl create cluster laptop --manager local --cpus 4 --memory 8Gi -l site home
   skyctl create cluster gpu-a --manager kubernetes --config ~/.kube/config --context gpu-a
   skyctl create cluster hpc --manager slurm --interface cli --host login1 --user me --ssh-key ~/.ssh/id_ed25519
   skyctl create cluster hpc-rest --manager slurm --interface rest --url http://127.0.0.1:6820 --user me --token-file ~/.skyconf/slurm.jwt
   skyctl create cluster hpc-test --manager slurm --slurm-conf /etc/slurm-test/slurm.conf --partition debug
-  skyctl create cluster sim1 --manager sim --nodes 100`)
+  skyctl create cluster sim1 --manager sim --nodes 100`,
+    )
     .action(async (name: string, _o: unknown, cmd: Command) => {
       const o = cmd.opts() as Record<string, unknown>;
       const manager = MANAGER_ALIASES[String(o.manager).toLowerCase()];
       if (!manager) throw new UsageError(`unsupported manager "${String(o.manager)}": use one of ${MANAGER_CHOICES.replaceAll('|', ', ')}`);
       // The Python CLI's --config named a SkyShift slurm_config.yaml, which nothing reads now: refuse it rather than store a key the manager ignores.
-      if (manager === 'slurm' && o.config !== undefined) throw new UsageError('--config is for kubernetes; for slurm use --slurm-conf PATH (slurm.conf) or the connection flags (--host, --url, ...)');
+      if (manager === 'slurm' && o.config !== undefined)
+        throw new UsageError('--config is for kubernetes; for slurm use --slurm-conf PATH (slurm.conf) or the connection flags (--host, --url, ...)');
       const config = withoutUndefined({
         cpus: o.cpus,
         memory: memoryValue(o.memory as string | undefined),
@@ -102,8 +108,7 @@ Examples:
       });
     });
 
-  addGlobals(create
-    .command('job'))
+  addGlobals(create.command('job'))
     .alias('jobs')
     .description('Submit a job')
     .argument('<name>')
@@ -123,15 +128,19 @@ Examples:
     .addOption(alias('--restart_policy <policy>'))
     .addOption(alias('--restartPolicy <policy>'))
     .addOption(alias('--max_pending_seconds <n>'))
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   skyctl create job hello --run 'echo hello'
   skyctl create job train --image pytorch/pytorch --run 'python train.py' -a A100:2 --replicas 4 -l team ml
-  skyctl create job web --run 'python -m http.server 8080' --port 8080 --restart-policy Always`)
+  skyctl create job web --run 'python -m http.server 8080' --port 8080 --restart-policy Always`,
+    )
     .action(async (name: string, _o: unknown, cmd: Command) => {
       const o = cmd.opts() as Record<string, unknown>;
       const restartPolicy = pick<string>(o, 'restart_policy', 'restartPolicy') ?? String(o.restartPolicy);
-      if (!['Never', 'OnFailure', 'Always'].includes(restartPolicy)) throw new UsageError(`invalid restart policy "${restartPolicy}": use Never, OnFailure or Always`);
+      if (!['Never', 'OnFailure', 'Always'].includes(restartPolicy))
+        throw new UsageError(`invalid restart policy "${restartPolicy}": use Never, OnFailure or Always`);
       const resources: Record<string, unknown> = { cpus: o.cpus, memory: memoryValue(o.memory as string) };
       if ((o.gpus as number) > 0) resources.gpus = o.gpus;
       if (typeof o.accelerators === 'string') {
@@ -141,7 +150,8 @@ Examples:
       }
       if (o.run === undefined) throw new UsageError(`required option '--run <cmd>' not specified`);
       const ports = ((o.port as string[] | undefined) ?? []).map((p) => intArg('--port')(p));
-      const maxPending = pick(o, 'maxPendingSeconds') ?? (o.max_pending_seconds === undefined ? undefined : intArg('--max-pending-seconds')(String(o.max_pending_seconds)));
+      const maxPending =
+        pick(o, 'maxPendingSeconds') ?? (o.max_pending_seconds === undefined ? undefined : intArg('--max-pending-seconds')(String(o.max_pending_seconds)));
       const labels = pairs(o.labels, '--labels');
       const envs = pairs(o.envs, '--envs');
       await send(io, cmd, 'job', {
@@ -161,21 +171,22 @@ Examples:
       });
     });
 
-  addGlobals(create
-    .command('namespace'))
+  addGlobals(create.command('namespace'))
     .alias('namespaces')
     .alias('ns')
     .description('Create a namespace')
     .argument('<name>')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
-  skyctl create namespace ml`)
+  skyctl create namespace ml`,
+    )
     .action(async (name: string, _o: unknown, cmd: Command) => {
       await send(io, cmd, 'namespace', { kind: 'Namespace', metadata: { name }, spec: {} });
     });
 
-  addGlobals(create
-    .command('filterpolicy'))
+  addGlobals(create.command('filterpolicy'))
     .aliases(['filterpolicies', 'filterPolicy', 'filterPolicies', 'fp'])
     .description('Restrict jobs whose labels match to some clusters')
     .argument('<name>')
@@ -186,10 +197,13 @@ Examples:
     .addOption(alias('--labels_selector <kv...>'))
     .addOption(alias('--includeCluster <cluster>').argParser(collect))
     .addOption(alias('--excludeCluster <cluster>').argParser(collect))
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   skyctl create filterpolicy ml-on-prem -l team ml -i gpu-a -i gpu-b
-  skyctl create filterpolicy no-cloud -e aws-east`)
+  skyctl create filterpolicy no-cloud -e aws-east`,
+    )
     .action(async (name: string, _o: unknown, cmd: Command) => {
       const o = optionsOf(cmd);
       const selector = pairs([...((o.labelSelector as string[]) ?? []), ...((o.labels_selector as string[]) ?? [])], '--label-selector');

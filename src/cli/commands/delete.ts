@@ -12,11 +12,14 @@ export function registerDelete(program: Command, io: Io, addGlobals: (c: Command
       .argument('[kind]')
       .argument('[names...]')
       .option('-f, --filename <path>', 'delete the objects described in a file, directory or - (repeatable)', collect)
-      .addHelpText('after', `
+      .addHelpText(
+        'after',
+        `
 Examples:
   skyctl delete job hello
   skyctl delete cluster gpu-a
-  skyctl delete -f job.yaml`),
+  skyctl delete -f job.yaml`,
+      ),
   ).action(async (kindName: string | undefined, names: string[], _o: unknown, cmd: Command) => {
     const opts = optionsOf(cmd);
     const files = opts.filename as string[] | undefined;

@@ -78,7 +78,11 @@ async function eventsFor(s: Session, kind: KindInfo, obj: ApiObject, signal: Abo
         if (inv.uid && obj.metadata.uid) return inv.uid === obj.metadata.uid;
         return str(inv.kind) === (obj.kind || kind.kind) && str(inv.name) === obj.metadata.name && (!ns || !inv.namespace || inv.namespace === ns);
       })
-      .sort((a, b) => Date.parse(str(rec(a.spec).lastTimestamp) || a.metadata.creationTimestamp || '') - Date.parse(str(rec(b.spec).lastTimestamp) || b.metadata.creationTimestamp || ''));
+      .sort(
+        (a, b) =>
+          Date.parse(str(rec(a.spec).lastTimestamp) || a.metadata.creationTimestamp || '') -
+          Date.parse(str(rec(b.spec).lastTimestamp) || b.metadata.creationTimestamp || ''),
+      );
   } catch (err) {
     if (err instanceof ApiError) return [];
     throw err;
@@ -92,10 +96,13 @@ export function registerDescribe(program: Command, io: Io, addGlobals: (c: Comma
       .description('Show one object in detail: spec, status, conditions, events, why pending')
       .argument('<kind>')
       .argument('<name>')
-      .addHelpText('after', `
+      .addHelpText(
+        'after',
+        `
 Examples:
   skyctl describe job hello
-  skyctl describe cluster gpu-a`),
+  skyctl describe cluster gpu-a`,
+      ),
   ).action(async (kindName: string, name: string, _o: unknown, cmd: Command) => {
     const kind = kindOrFail(kindName);
     const s = connect(cmd, io);

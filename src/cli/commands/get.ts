@@ -1,27 +1,41 @@
 import type { Command } from 'commander';
 import type { ApiObject, KindInfo } from '../../client/index.js';
-import { OUTPUT_FORMATS, columnWidths, formatRow, involves, parseInvolved, renderData, renderNames, renderTable, sortEvents, statusStyler, type OutputFormat } from '../printers/index.js';
+import {
+  OUTPUT_FORMATS,
+  columnWidths,
+  formatRow,
+  involves,
+  parseInvolved,
+  renderData,
+  renderNames,
+  renderTable,
+  sortEvents,
+  statusStyler,
+  type OutputFormat,
+} from '../printers/index.js';
 import { UsageError, connect, kindOrFail, optionsOf, singularOf, type Io, type Session } from '../runtime.js';
 
 export function parseOutput(value: string | undefined): OutputFormat {
   if (value === undefined) return 'table';
-  if (!OUTPUT_FORMATS.includes(value)) throw new UsageError(`unable to match a printer suitable for the output format "${value}", allowed formats are: ${OUTPUT_FORMATS.join(',')}`);
+  if (!OUTPUT_FORMATS.includes(value))
+    throw new UsageError(`unable to match a printer suitable for the output format "${value}", allowed formats are: ${OUTPUT_FORMATS.join(',')}`);
   return value as OutputFormat;
 }
 
 export function registerGet(program: Command, io: Io, addGlobals: (c: Command) => Command): void {
-  addGlobals(program
-    .command('get')
-    .description('Display one or many objects')
-    .argument('<kind>', 'kind: clusters, jobs, namespaces, filterpolicies, services, links, endpoints, events, leases (singular and short names work)')
-    .argument('[name]', 'one object by name')
-    .option('-o, --output <format>', 'wide|json|yaml|name')
-    .option('-l, --selector <selector>', 'label selector, e.g. app=web,tier!=db')
-    .option('-w, --watch', 'after listing, print changes as they happen (Ctrl-C to stop)')
-    .option('--for <kind/name>', 'events only: those about this object, e.g. job/hello')
-    .addHelpText(
-      'after',
-      `
+  addGlobals(
+    program
+      .command('get')
+      .description('Display one or many objects')
+      .argument('<kind>', 'kind: clusters, jobs, namespaces, filterpolicies, services, links, endpoints, events, leases (singular and short names work)')
+      .argument('[name]', 'one object by name')
+      .option('-o, --output <format>', 'wide|json|yaml|name')
+      .option('-l, --selector <selector>', 'label selector, e.g. app=web,tier!=db')
+      .option('-w, --watch', 'after listing, print changes as they happen (Ctrl-C to stop)')
+      .option('--for <kind/name>', 'events only: those about this object, e.g. job/hello')
+      .addHelpText(
+        'after',
+        `
 Examples:
   skyctl get clusters
   skyctl get jobs -A -o wide
@@ -29,15 +43,15 @@ Examples:
   skyctl get jobs -l team=ml -w
   skyctl get events -A
   skyctl get events --for job/hello`,
-    ))
-    .action(async (kindName: string, name: string | undefined, _opts: unknown, cmd: Command) => {
-      const opts = optionsOf(cmd);
-      const format = parseOutput(opts.output as string | undefined);
-      const kind = kindOrFail(kindName);
-      const filter = objectFilter(kind, opts.for as string | undefined);
-      const session = connect(cmd, io);
-      await runGet(io, session, kind, name, format, opts.selector as string | undefined, opts.watch === true, filter);
-    });
+      ),
+  ).action(async (kindName: string, name: string | undefined, _opts: unknown, cmd: Command) => {
+    const opts = optionsOf(cmd);
+    const format = parseOutput(opts.output as string | undefined);
+    const kind = kindOrFail(kindName);
+    const filter = objectFilter(kind, opts.for as string | undefined);
+    const session = connect(cmd, io);
+    await runGet(io, session, kind, name, format, opts.selector as string | undefined, opts.watch === true, filter);
+  });
 }
 
 type Filter = (obj: ApiObject) => boolean;
@@ -51,7 +65,16 @@ function objectFilter(kind: KindInfo, forObject: string | undefined): Filter | u
   return (obj) => involves(obj, ref);
 }
 
-async function runGet(io: Io, s: Session, kind: KindInfo, name: string | undefined, format: OutputFormat, selector: string | undefined, watch: boolean, filter?: Filter): Promise<void> {
+async function runGet(
+  io: Io,
+  s: Session,
+  kind: KindInfo,
+  name: string | undefined,
+  format: OutputFormat,
+  selector: string | undefined,
+  watch: boolean,
+  filter?: Filter,
+): Promise<void> {
   const all = s.allNamespaces && kind.namespaced && name === undefined;
   const ns = kind.namespaced ? s.namespace : undefined;
   const color = io.stdout.isTTY === true && !io.env.NO_COLOR;

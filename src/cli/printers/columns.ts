@@ -117,7 +117,12 @@ const COLUMNS: Record<string, KindColumns> = {
     rows(obj, now) {
       const spec = rec(obj.spec);
       const filter = rec(spec.clusterFilter);
-      const join = (v: unknown) => none(list(v).map((x) => str(x)).join(','));
+      const join = (v: unknown) =>
+        none(
+          list(v)
+            .map((x) => str(x))
+            .join(','),
+        );
       return [
         {
           base: [

@@ -14,7 +14,13 @@ const ev = (name: string, spec: Record<string, unknown>, created = ago(3600)): A
 });
 
 const scheduled = ev('e1', { involvedObject: { kind: 'Job', name: 'hello' }, reason: 'Scheduled', message: 'placed on gpu-a', lastTimestamp: ago(30) });
-const failed = ev('e2', { involvedObject: { kind: 'Job', name: 'big' }, reason: 'FailedScheduling', type: 'Warning', message: 'no cluster fits: gpu-a: cpus 64 > 8', lastTimestamp: ago(90) });
+const failed = ev('e2', {
+  involvedObject: { kind: 'Job', name: 'big' },
+  reason: 'FailedScheduling',
+  type: 'Warning',
+  message: 'no cluster fits: gpu-a: cpus 64 > 8',
+  lastTimestamp: ago(90),
+});
 // No lastTimestamp: falls back to firstTimestamp, then to creation.
 const ready = ev('e3', { involvedObject: { kind: 'Cluster', name: 'gpu-a' }, reason: 'ClusterReady', message: 'heartbeat ok', firstTimestamp: ago(7200) });
 const created = ev('e4', { involvedObject: { kind: 'Job', name: 'hello' }, reason: 'Started', message: 'replica hello-0 started' }, ago(5));
@@ -35,7 +41,10 @@ test('--for KIND/NAME accepts singular, plural and Kind spellings', () => {
   for (const text of ['job/hello', 'jobs/hello', 'Job/hello']) {
     const ref = parseInvolved(text);
     assert.deepEqual(ref, { kind: 'Job', name: 'hello' }, text);
-    assert.deepEqual([scheduled, failed, ready, created].filter((e) => involves(e, ref!)).map((e) => e.metadata.name), ['e1', 'e4']);
+    assert.deepEqual(
+      [scheduled, failed, ready, created].filter((e) => involves(e, ref!)).map((e) => e.metadata.name),
+      ['e1', 'e4'],
+    );
   }
   assert.equal(parseInvolved('hello'), undefined);
   assert.equal(parseInvolved('job/a/b'), undefined);

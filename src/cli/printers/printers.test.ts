@@ -17,13 +17,14 @@ test('formatAge uses the largest whole unit', () => {
 });
 
 test('printColumns: upper-case headers, three-space gaps, no trailing spaces', () => {
-  const text = printColumns(['NAME', 'STATUS', 'AGE'], [['hello', 'RUNNING', '5s'], ['a-much-longer-name', '', '3m']]);
-  assert.equal(
-    text,
-    'NAME                 STATUS    AGE\n' +
-      'hello                RUNNING   5s\n' +
-      'a-much-longer-name             3m\n',
+  const text = printColumns(
+    ['NAME', 'STATUS', 'AGE'],
+    [
+      ['hello', 'RUNNING', '5s'],
+      ['a-much-longer-name', '', '3m'],
+    ],
   );
+  assert.equal(text, 'NAME                 STATUS    AGE\n' + 'hello                RUNNING   5s\n' + 'a-much-longer-name             3m\n');
 });
 
 test('cluster resources: allocatable/capacity summed over nodes, zero capacity skipped', () => {
@@ -96,7 +97,10 @@ test('events table and -A namespace prefix for kinds without a NAMESPACE column'
     status: {},
   };
   const t = buildTable('Event', [ev], { wide: false, withNamespace: true, now: NOW });
-  assert.equal(printColumns(t.headers, t.rows), 'NAMESPACE   LAST SEEN   TYPE     REASON      OBJECT      MESSAGE\n' + 'default     10s         Normal   Scheduled   job/hello   placed on gpu-a\n');
+  assert.equal(
+    printColumns(t.headers, t.rows),
+    'NAMESPACE   LAST SEEN   TYPE     REASON      OBJECT      MESSAGE\n' + 'default     10s         Normal   Scheduled   job/hello   placed on gpu-a\n',
+  );
 });
 
 test('-o name prints kind/name', () => {

@@ -73,7 +73,17 @@ test('status colours headings and STATUS only when asked, without moving columns
 test('status -o summary: numbers, not strings; only unfinished jobs', () => {
   const s = statusSummary([a, b, down], jobs, NOW);
   assert.deepEqual(s.total, { clusters: 3, ready: 2, phase: 'READY', allocatable: { cpus: 3, memory: 3072 }, capacity: { cpus: 6, memory: 5120 } });
-  assert.deepEqual(s.clusters.map((c) => [c.name, c.phase, c.capacity.cpus]), [['a', 'READY', 4], ['b', 'READY', 2], ['down', 'ERROR', 8]]);
-  assert.deepEqual(s.jobs.map((j) => `${j.namespace}/${j.name}:${j.phase}`), ['ml/new:PENDING', 'default/old:ACTIVE']);
+  assert.deepEqual(
+    s.clusters.map((c) => [c.name, c.phase, c.capacity.cpus]),
+    [
+      ['a', 'READY', 4],
+      ['b', 'READY', 2],
+      ['down', 'ERROR', 8],
+    ],
+  );
+  assert.deepEqual(
+    s.jobs.map((j) => `${j.namespace}/${j.name}:${j.phase}`),
+    ['ml/new:PENDING', 'default/old:ACTIVE'],
+  );
   assert.deepEqual(activeJobs([job('i', 'x', 'INIT', 1)]).length, 1, 'INIT counts as unfinished');
 });

@@ -69,7 +69,9 @@ export function renderStatus(clusters: readonly ApiObject[], jobs: readonly ApiO
   const widths = columnWidths([table.headers, ...table.rows, totalRow]);
   const style = options.color ? statusStyler(table.statusColumn) : undefined;
   const lines = [formatRow(table.headers, widths), ...table.rows.map((r) => formatRow(r, widths, style))];
-  const rule = '='.repeat(Math.max(...[formatRow(table.headers, widths), ...table.rows.map((r) => formatRow(r, widths)), formatRow(totalRow, widths)].map((l) => l.length)));
+  const rule = '='.repeat(
+    Math.max(...[formatRow(table.headers, widths), ...table.rows.map((r) => formatRow(r, widths)), formatRow(totalRow, widths)].map((l) => l.length)),
+  );
   if (table.rows.length === 0) lines.push('No clusters found.');
   out += lines.join('\n') + '\n' + rule + '\n' + formatRow(totalRow, widths, style) + '\n';
 
@@ -91,7 +93,15 @@ function sumNodes(perNode: unknown): Record<string, number> {
 }
 
 export interface StatusSummary {
-  clusters: { name: string; manager: string; phase: string; labels: Record<string, string>; allocatable: Record<string, number>; capacity: Record<string, number>; age: string }[];
+  clusters: {
+    name: string;
+    manager: string;
+    phase: string;
+    labels: Record<string, string>;
+    allocatable: Record<string, number>;
+    capacity: Record<string, number>;
+    age: string;
+  }[];
   total: { clusters: number; ready: number; phase: string; allocatable: Record<string, number>; capacity: Record<string, number> };
   jobs: { namespace: string; name: string; phase: string; replicas: number; clusters: Record<string, Record<string, number>>; age: string }[];
 }

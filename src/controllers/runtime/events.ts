@@ -118,7 +118,12 @@ export class EventRecorder {
           kind: 'Event',
           metadata: { name, namespace: ns },
           spec: {
-            involvedObject: { kind: obj.kind, name: obj.metadata.name, ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}), ...(obj.metadata.uid ? { uid: obj.metadata.uid } : {}) },
+            involvedObject: {
+              kind: obj.kind,
+              name: obj.metadata.name,
+              ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}),
+              ...(obj.metadata.uid ? { uid: obj.metadata.uid } : {}),
+            },
             reason,
             message,
             type: options.type ?? (WARNINGS.has(reason) ? 'Warning' : 'Normal'),

@@ -164,7 +164,16 @@ describe('LeaderElector', () => {
 
   it('rejects timings that would allow two leaders', () => {
     assert.throws(
-      () => new LeaderElector({ api: new MemoryLeases().client(), identity: 'a', name: 'l', leaseDurationMs: 10_000, renewDeadlineMs: 9_000, retryPeriodMs: 2_000, onStartedLeading: () => {} }),
+      () =>
+        new LeaderElector({
+          api: new MemoryLeases().client(),
+          identity: 'a',
+          name: 'l',
+          leaseDurationMs: 10_000,
+          renewDeadlineMs: 9_000,
+          retryPeriodMs: 2_000,
+          onStartedLeading: () => {},
+        }),
       /must be less than leaseDurationMs/,
     );
   });

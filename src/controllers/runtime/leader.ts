@@ -105,7 +105,7 @@ export class LeaderElector {
           holderIdentity: this.identity,
           leaseDurationSeconds: durationSeconds,
           renewTime: stamp,
-          acquireTime: takingOver ? stamp : current.spec.acquireTime ?? stamp,
+          acquireTime: takingOver ? stamp : (current.spec.acquireTime ?? stamp),
           leaseTransitions: (current.spec.leaseTransitions ?? 0) + (takingOver && holder !== undefined ? 1 : 0),
         },
       });

@@ -37,7 +37,14 @@ export function isMarked(job: Job, reason: PoisonReason): boolean {
  * job, or undefined when it is gone or was already marked. Retries a Conflict
  * on a fresh copy a few times; other errors are the caller's to retry.
  */
-export async function markFailed(client: SkyShiftClient, job: Job, reason: PoisonReason, message: string, nowIso: string, signal?: AbortSignal): Promise<Job | undefined> {
+export async function markFailed(
+  client: SkyShiftClient,
+  job: Job,
+  reason: PoisonReason,
+  message: string,
+  nowIso: string,
+  signal?: AbortSignal,
+): Promise<Job | undefined> {
   let base = job;
   for (let attempt = 0; ; attempt++) {
     // Never over a finished job: COMPLETED stays COMPLETED, and a FAILED one is already out of every queue.
@@ -91,7 +98,10 @@ export function safeErrorText(err: unknown, job?: Job): string {
     for (const v of Object.values(envs)) {
       if (typeof v !== 'string') continue;
       // Pieces between characters an error message would escape; the first few, a prefix of each is enough to tell.
-      const pieces = v.split(/[\u0000-\u001f'"\\]/).filter((p) => p.length >= 4).slice(0, 8);
+      const pieces = v
+        .split(/[\u0000-\u001f'"\\]/)
+        .filter((p) => p.length >= 4)
+        .slice(0, 8);
       if (pieces.some((p) => text.includes(p.slice(0, 16)))) {
         const code = (err as { code?: unknown } | null)?.code;
         return `${typeof code === 'string' ? code : 'error'}: message withheld (it quoted the job's environment)`;

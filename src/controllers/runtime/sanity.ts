@@ -78,7 +78,8 @@ function resourcesProblem(resources: unknown): string | undefined {
   for (const k of keys) {
     if (FORBIDDEN_KEYS.has(k)) return `spec.resources: key '${k}' is not allowed`;
     const v = resources[k];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_RESOURCE_AMOUNT) return `spec.resources.${short(k)}: must be a number from 0 to ${MAX_RESOURCE_AMOUNT}`;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_RESOURCE_AMOUNT)
+      return `spec.resources.${short(k)}: must be a number from 0 to ${MAX_RESOURCE_AMOUNT}`;
   }
   return undefined;
 }
@@ -137,7 +138,8 @@ function statusProblem(status: unknown, replicas: number): string | undefined {
     if (!isObject(placements)) return 'status.placements: must be an object';
     for (const [cluster, ranks] of Object.entries(placements)) {
       if (!Array.isArray(ranks) || ranks.length > replicas) return `status.placements.${short(cluster)}: must be a list of at most ${replicas} ranks`;
-      for (const r of ranks) if (typeof r !== 'number' || !Number.isInteger(r) || r < 0 || r >= replicas) return `status.placements.${short(cluster)}: rank out of range`;
+      for (const r of ranks)
+        if (typeof r !== 'number' || !Number.isInteger(r) || r < 0 || r >= replicas) return `status.placements.${short(cluster)}: rank out of range`;
     }
   }
   for (const field of ['taskStatus', 'replicaStatus', 'jobIds', 'restarts'] as const) {

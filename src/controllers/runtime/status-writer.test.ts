@@ -27,7 +27,11 @@ after(async () => {
 });
 
 async function placedJob(name: string, clusters: string[]): Promise<Job> {
-  const job = await client.create<Job>('jobs', { kind: 'Job', metadata: { name, namespace: 'default' }, spec: { run: 'sleep 1', replicas: clusters.length * 2 } });
+  const job = await client.create<Job>('jobs', {
+    kind: 'Job',
+    metadata: { name, namespace: 'default' },
+    spec: { run: 'sleep 1', replicas: clusters.length * 2 },
+  });
   job.status.phase = 'ACTIVE';
   job.status.placements = Object.fromEntries(clusters.map((c, i) => [c, [2 * i, 2 * i + 1]]));
   finishStatus(job);
@@ -43,12 +47,14 @@ function skyletMerge(cluster: string, tasks: Record<string, string>) {
   };
 }
 
-test('concurrent skylet merges into one job lose no cluster\'s taskStatus', async () => {
+test("concurrent skylet merges into one job lose no cluster's taskStatus", async () => {
   const clusters = Array.from({ length: 8 }, (_, i) => `c${i}`);
   const job = await placedJob('merge', clusters);
   // Every skylet starts from the same informer copy, as they would within one heartbeat.
   await Promise.all(
-    clusters.map((c, i) => mutateStatus(client, 'jobs', job, skyletMerge(c, { [`merge-${2 * i}`]: 'RUNNING', [`merge-${2 * i + 1}`]: 'RUNNING' }), { attempts: 20 })),
+    clusters.map((c, i) =>
+      mutateStatus(client, 'jobs', job, skyletMerge(c, { [`merge-${2 * i}`]: 'RUNNING', [`merge-${2 * i + 1}`]: 'RUNNING' }), { attempts: 20 }),
+    ),
   );
   const stored = await client.get<Job>('jobs', 'merge', { namespace: 'default' });
   assert.deepEqual(Object.keys(stored.status.taskStatus ?? {}).sort(), clusters);

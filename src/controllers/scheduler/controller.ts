@@ -99,10 +99,22 @@ export class SchedulerController implements Controller {
   async run(signal: AbortSignal): Promise<void> {
     this.signal = signal;
     this.policies = this.filterPolicies.list().map(toSchedPolicy);
-    rebuildLedger(this.reservations, this.jobs.list(), (c) => this.firstNode(c), (c) => this.view.heartbeatOf(c), this.ctx.clock.now());
+    rebuildLedger(
+      this.reservations,
+      this.jobs.list(),
+      (c) => this.firstNode(c),
+      (c) => this.view.heartbeatOf(c),
+      this.ctx.clock.now(),
+    );
     this.view.bump();
     this.started = true;
-    await evictFromDeletedClusters(this.ctx, this.jobs.list(), (c) => this.view.has(c), signal, (j, r) => this.evicted(j, r));
+    await evictFromDeletedClusters(
+      this.ctx,
+      this.jobs.list(),
+      (c) => this.view.has(c),
+      signal,
+      (j, r) => this.evicted(j, r),
+    );
     await enforcePolicies(this.ctx, this.jobs.list(), this.policies, signal, (j, r) => this.evicted(j, r));
     while (!signal.aborted) {
       try {
@@ -203,9 +215,13 @@ export class SchedulerController implements Controller {
   private onClusterDeleted(c: Cluster): void {
     this.view.remove(c.metadata.name);
     if (this.started) {
-      void evictFromDeletedClusters(this.ctx, this.jobs.list(), (n) => this.view.has(n), this.signal, (j, r) => this.evicted(j, r)).catch((err: unknown) =>
-        this.ctx.logger.warn({ err: errText(err) }, 'eviction from deleted cluster failed'),
-      );
+      void evictFromDeletedClusters(
+        this.ctx,
+        this.jobs.list(),
+        (n) => this.view.has(n),
+        this.signal,
+        (j, r) => this.evicted(j, r),
+      ).catch((err: unknown) => this.ctx.logger.warn({ err: errText(err) }, 'eviction from deleted cluster failed'));
     }
     this.trigger.kick();
   }
@@ -372,7 +388,12 @@ export class SchedulerController implements Controller {
       .map(([c, r]) => `${c}: ${r.join(',')}`)
       .join('; ');
     // Rate-limited by the recorder at high rates; the Scheduled condition still says where the job went.
-    this.ctx.events.record(out, 'Scheduled', `placed ${placedSummary(decision.placed)} (ranks ${ranks}); candidates best first: ${decision.ranking.join(', ')}`, { source: 'scheduler' });
+    this.ctx.events.record(
+      out,
+      'Scheduled',
+      `placed ${placedSummary(decision.placed)} (ranks ${ranks}); candidates best first: ${decision.ranking.join(', ')}`,
+      { source: 'scheduler' },
+    );
   }
 
   private nowIso(): string {

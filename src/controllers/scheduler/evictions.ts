@@ -12,7 +12,15 @@ import { toSchedJob } from './sched-job.js';
 
 type Evicted = (job: Job, ranks: readonly number[]) => void;
 
-async function evict(ctx: ControllerContext, job: Job, cluster: string, ranks: readonly number[], message: string, signal: AbortSignal, onEvicted: Evicted): Promise<void> {
+async function evict(
+  ctx: ControllerContext,
+  job: Job,
+  cluster: string,
+  ranks: readonly number[],
+  message: string,
+  signal: AbortSignal,
+  onEvicted: Evicted,
+): Promise<void> {
   const out = await evictReplicas({ client: ctx.client, events: ctx.events }, job, cluster, ranks, message, 'scheduler', signal);
   if (out) onEvicted(out, ranks);
 }
@@ -22,7 +30,13 @@ function activeSane(jobs: readonly Job[]): Job[] {
 }
 
 /** Replicas running where a FilterPolicy now forbids them are EVICTED (their skylet cancels them) and placed again. */
-export async function enforcePolicies(ctx: ControllerContext, jobs: readonly Job[], policies: readonly SchedFilterPolicy[], signal: AbortSignal, onEvicted: Evicted): Promise<void> {
+export async function enforcePolicies(
+  ctx: ControllerContext,
+  jobs: readonly Job[],
+  policies: readonly SchedFilterPolicy[],
+  signal: AbortSignal,
+  onEvicted: Evicted,
+): Promise<void> {
   if (policies.length === 0) return;
   for (const job of activeSane(jobs)) {
     for (const ev of evictionsFor(toSchedJob(job), unfinishedPlacements(job), policies)) {
@@ -32,7 +46,13 @@ export async function enforcePolicies(ctx: ControllerContext, jobs: readonly Job
 }
 
 /** Placements on clusters that no longer exist (deleted while we were down, or just now) are evicted. */
-export async function evictFromDeletedClusters(ctx: ControllerContext, jobs: readonly Job[], exists: (cluster: string) => boolean, signal: AbortSignal, onEvicted: Evicted): Promise<void> {
+export async function evictFromDeletedClusters(
+  ctx: ControllerContext,
+  jobs: readonly Job[],
+  exists: (cluster: string) => boolean,
+  signal: AbortSignal,
+  onEvicted: Evicted,
+): Promise<void> {
   for (const job of activeSane(jobs)) {
     for (const [cluster, ranks] of Object.entries(placementsOf(job))) {
       if (!exists(cluster)) await evict(ctx, job, cluster, ranks, `cluster '${cluster}' no longer exists`, signal, onEvicted);

@@ -64,15 +64,39 @@ function cluster(freeCpus: number, heartbeatAt: number): Cluster {
     kind: 'Cluster',
     metadata: { name: 'c', resourceVersion: String(heartbeatAt), labels: {}, annotations: {} },
     spec: { manager: 'sim', config: {} },
-    status: { phase: 'READY', capacity: { n0: { cpus: 4 } }, allocatable: { n0: { cpus: freeCpus } }, conditions: [], lastHeartbeatTime: new Date(heartbeatAt).toISOString() },
+    status: {
+      phase: 'READY',
+      capacity: { n0: { cpus: 4 } },
+      allocatable: { n0: { cpus: freeCpus } },
+      conditions: [],
+      lastHeartbeatTime: new Date(heartbeatAt).toISOString(),
+    },
   };
 }
 
 function job(i: number, status: Partial<Job['status']> = {}, rv = 10 + i): Job {
   return {
     kind: 'Job',
-    metadata: { name: `j${i}`, namespace: 'default', uid: `uid-${i}`, resourceVersion: String(rv), creationTimestamp: new Date(1000 + i).toISOString(), labels: {}, annotations: {} },
-    spec: { run: 'sleep 100', envs: {}, ports: [], replicas: 1, resources: { cpus: 2 }, restartPolicy: 'Never', placement: { filters: [], preferences: [] }, priority: 0, volumes: {} },
+    metadata: {
+      name: `j${i}`,
+      namespace: 'default',
+      uid: `uid-${i}`,
+      resourceVersion: String(rv),
+      creationTimestamp: new Date(1000 + i).toISOString(),
+      labels: {},
+      annotations: {},
+    },
+    spec: {
+      run: 'sleep 100',
+      envs: {},
+      ports: [],
+      replicas: 1,
+      resources: { cpus: 2 },
+      restartPolicy: 'Never',
+      placement: { filters: [], preferences: [] },
+      priority: 0,
+      volumes: {},
+    },
     status: { phase: 'PENDING', conditions: [], replicaStatus: {}, jobIds: {}, taskStatus: {}, ...status },
   };
 }
@@ -120,7 +144,13 @@ test('a heartbeat handled mid-pass is used by the rest of the pass: its confirme
     get() {
       if (armed && !fired) {
         fired = true;
-        jobs.update(job(1, { phase: 'ACTIVE', placements: { c: [0] }, taskStatus: { c: { 'j1-0': 'RUNNING' } }, tasksObservedAt: { c: new Date(1500).toISOString() } }, 50));
+        jobs.update(
+          job(
+            1,
+            { phase: 'ACTIVE', placements: { c: [0] }, taskStatus: { c: { 'j1-0': 'RUNNING' } }, tasksObservedAt: { c: new Date(1500).toISOString() } },
+            50,
+          ),
+        );
         clusters.update(cluster(2, 2000));
       }
       return resources;

@@ -28,13 +28,24 @@ export async function writePlacement(client: SkyShiftClient, job: Job, placed: R
   }
   copy.status.placements = placements;
   copy.status.phase = 'ACTIVE';
-  copy.status.conditions = setCondition(copy.status.conditions, { type: 'Scheduled', status: 'True', reason: 'Scheduled', message: `placed ${placedSummary(placed)}` }, nowIso);
+  copy.status.conditions = setCondition(
+    copy.status.conditions,
+    { type: 'Scheduled', status: 'True', reason: 'Scheduled', message: `placed ${placedSummary(placed)}` },
+    nowIso,
+  );
   finishStatus(copy);
   return client.updateStatus<Job>('jobs', copy, { signal });
 }
 
 /** PENDING (or ACTIVE with evicted replicas) with the per-cluster reasons. Undefined when nothing was written. */
-export async function writeUnschedulable(client: SkyShiftClient, job: Job, phase: 'PENDING' | 'ACTIVE', message: string, nowIso: string, signal: AbortSignal): Promise<Job | undefined> {
+export async function writeUnschedulable(
+  client: SkyShiftClient,
+  job: Job,
+  phase: 'PENDING' | 'ACTIVE',
+  message: string,
+  nowIso: string,
+  signal: AbortSignal,
+): Promise<Job | undefined> {
   const out = await mutateStatus(
     client,
     'jobs',

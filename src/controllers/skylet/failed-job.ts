@@ -58,7 +58,12 @@ export async function cancelFailedJob(
     { signal },
   );
   if (out && out !== job) {
-    deps.events.record(out, 'Cancelled', `cancelled replicas ${ranks.join(',')} on cluster '${cluster}': job FAILED (restartPolicy ${job.spec.restartPolicy ?? 'Never'})`, { source: `skylet/${cluster}` });
+    deps.events.record(
+      out,
+      'Cancelled',
+      `cancelled replicas ${ranks.join(',')} on cluster '${cluster}': job FAILED (restartPolicy ${job.spec.restartPolicy ?? 'Never'})`,
+      { source: `skylet/${cluster}` },
+    );
   }
   return ranks;
 }

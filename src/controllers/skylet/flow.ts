@@ -74,7 +74,8 @@ export const submitStep: FlowStep = {
     const jobId = await manager.submit(job, { ranks: todo });
     const fresh = todo.filter((r) => !s.submitted.has(`${uid}#${r}`));
     for (const r of todo) s.submitted.set(`${uid}#${r}`, now);
-    if (fresh.length > 0) s.deps.events.record(job, 'Submitted', `submitted replicas ${fresh.join(',')} to cluster '${s.name}' (${jobId})`, { source: s.source });
+    if (fresh.length > 0)
+      s.deps.events.record(job, 'Submitted', `submitted replicas ${fresh.join(',')} to cluster '${s.name}' (${jobId})`, { source: s.source });
     // Pick up the new tasks at once (and poll shortly after) rather than at the next heartbeat: once job sync
     // sees them started, the heartbeat after that lets the scheduler free what it held for them.
     s.resetFollowUp();

@@ -216,7 +216,13 @@ export class Sync {
   }
 
   /** restartPolicy: cancel and submit again the ranks it restarts; returns them (their tasks shown PENDING again). */
-  private async restart(job: Job, ranks: number[], stateOf: Map<number, string>, taskStatus: Record<string, string>, jt: JobTasks | undefined): Promise<number[]> {
+  private async restart(
+    job: Job,
+    ranks: number[],
+    stateOf: Map<number, string>,
+    taskStatus: Record<string, string>,
+    jt: JobTasks | undefined,
+  ): Promise<number[]> {
     const { s } = this;
     const restart = ranks.filter((r) => shouldRestart(job, r, stateOf.get(r)));
     if (restart.length === 0 || !s.manager) return [];
@@ -229,7 +235,12 @@ export class Sync {
       const task = Object.keys(taskStatus).find((t) => jt?.ranks[t] === r);
       if (task) taskStatus[task] = 'PENDING';
     }
-    s.deps.events.record(job, 'Restarted', `restarted replicas ${restart.join(',')} on cluster '${s.name}' (restartPolicy ${job.spec.restartPolicy ?? 'Never'})`, { source: s.source });
+    s.deps.events.record(
+      job,
+      'Restarted',
+      `restarted replicas ${restart.join(',')} on cluster '${s.name}' (restartPolicy ${job.spec.restartPolicy ?? 'Never'})`,
+      { source: s.source },
+    );
     return restart;
   }
 

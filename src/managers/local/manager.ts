@@ -190,7 +190,8 @@ export class LocalManager implements ClusterManager {
     if (ranks.length === 0) throw new ManagerError('NotFound', `job '${job.namespace}/${job.name}' has no replicas on cluster '${this.name}'`);
     if (options.task !== undefined) {
       ranks = ranks.filter((r) => taskName(job.name, r) === options.task);
-      if (ranks.length === 0) throw new ManagerError('NotFound', `task '${options.task}' of job '${job.namespace}/${job.name}' not found on cluster '${this.name}'`);
+      if (ranks.length === 0)
+        throw new ManagerError('NotFound', `task '${options.task}' of job '${job.namespace}/${job.name}' not found on cluster '${this.name}'`);
     }
     const sources = ranks.map((rank) => ({
       path: join(this.store.rankDir(job, rank), FILES.log),
@@ -278,7 +279,10 @@ export class LocalManager implements ClusterManager {
     } catch (err) {
       // Nothing runs yet, so releasing the claim is safe and lets the caller's retry start the replica.
       await this.store.removeRank(meta, rank).catch(() => undefined);
-      throw new ManagerError('InternalError', `cluster '${this.name}': could not start replica ${rank} of job '${meta.namespace}/${meta.name}': ${(err as Error).message}`);
+      throw new ManagerError(
+        'InternalError',
+        `cluster '${this.name}': could not start replica ${rank} of job '${meta.namespace}/${meta.name}': ${(err as Error).message}`,
+      );
     }
     const st = await procStat(pid);
     Object.assign(record, { pid, pgid: pid, startTime: st?.startTime ?? null, startedAt: new Date().toISOString() });
@@ -352,7 +356,6 @@ export class LocalManager implements ClusterManager {
   }
 }
 
-
 async function exists(path: string): Promise<boolean> {
   try {
     await stat(path);
@@ -380,4 +383,3 @@ async function ownsGroup(pid: number, pgid: number, startTime: string | null | u
   if (st && st.state !== 'Z') return startTime == null || st.startTime === startTime;
   return await groupExists(pgid);
 }
-

@@ -15,21 +15,29 @@ describe('podmanCommand', () => {
       storage: { root: '/tmp/st root', runroot: '/tmp/run' },
     });
     // Let bash parse the line exactly as the wrapper would, but print the argv instead of running podman.
-    const argv = execFileSync('/bin/bash', ['-c', `set -- ${line}; printf '%s\\0' "$@"`], { encoding: 'utf8' }).split('\0').slice(0, -1);
+    const argv = execFileSync('/bin/bash', ['-c', `set -- ${line}; printf '%s\\0' "$@"`], { encoding: 'utf8' })
+      .split('\0')
+      .slice(0, -1);
     // Storage flags are global: they must come before the subcommand.
     assert.deepEqual(argv.slice(0, 6), ['podman', '--root', '/tmp/st root', '--runroot', '/tmp/run', 'run']);
     assert.equal(argv[argv.indexOf('--name') + 1], 'skyshift-u1-0');
     assert.equal(argv[argv.indexOf('--label') + 1], 'skyshift.job-uid=u1-full-uid');
     for (const flag of ['--rm', '--network=host', '-w']) assert.ok(argv.includes(flag), flag);
     assert.equal(argv[argv.indexOf('--runtime') + 1], 'runc');
-    assert.deepEqual(argv.filter((_, i) => argv[i - 1] === '--ulimit'), ['nofile=1024:1024', 'nproc=1024:1024']);
+    assert.deepEqual(
+      argv.filter((_, i) => argv[i - 1] === '--ulimit'),
+      ['nofile=1024:1024', 'nproc=1024:1024'],
+    );
     assert.equal(argv[argv.indexOf('-v') + 1], '/tmp/dir with space:/workdir');
     assert.ok(argv.includes(`TRICKY=it's "$HOME" ; rm -rf /`));
     assert.ok(argv.includes('POD_RANK=0'));
     const img = argv.indexOf('localhost/bb:1');
     assert.deepEqual(argv.slice(img + 1, img + 3), ['sh', '-c']);
     // Only the work dir and the command file (read-only) are mounted.
-    assert.deepEqual(argv.filter((_, i) => argv[i - 1] === '-v'), ['/tmp/dir with space:/workdir', 'command.sh:/.skyshift-command.sh:ro']);
+    assert.deepEqual(
+      argv.filter((_, i) => argv[i - 1] === '-v'),
+      ['/tmp/dir with space:/workdir', 'command.sh:/.skyshift-command.sh:ro'],
+    );
     assert.match(argv[img + 3] ?? '', /bash \/\.skyshift-command\.sh.*sh \/\.skyshift-command\.sh/);
   });
 

@@ -60,7 +60,10 @@ export function storageArgs(storage: PodmanStorage): string[] {
  * replica's start (name in use) rather than letting one job remove another's.
  */
 export function containerName(uid: string, rank: number): string {
-  return `skyshift-${uid.replace(/[^A-Za-z0-9]/g, '').slice(0, 8).toLowerCase()}-${rank}`;
+  return `skyshift-${uid
+    .replace(/[^A-Za-z0-9]/g, '')
+    .slice(0, 8)
+    .toLowerCase()}-${rank}`;
 }
 
 /**
@@ -112,7 +115,7 @@ export function podmanCommand(opts: {
 function podman(args: string[], timeoutMs = 30_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile('podman', args, { timeout: timeoutMs }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
   });
@@ -127,7 +130,10 @@ function podman(args: string[], timeoutMs = 30_000): Promise<{ code: number; std
  */
 export async function removeContainer(storage: PodmanStorage, name: string, uid: string): Promise<void> {
   const found = await podman([...storageArgs(storage), 'ps', '-a', '-q', '--no-trunc', '--filter', `name=^${name}$`, '--filter', `label=${UID_LABEL}=${uid}`]);
-  const ids = found.stdout.split('\n').map((s) => s.trim()).filter((s) => /^[0-9a-f]+$/.test(s));
+  const ids = found.stdout
+    .split('\n')
+    .map((s) => s.trim())
+    .filter((s) => /^[0-9a-f]+$/.test(s));
   if (ids.length === 0) return;
   await podman([...storageArgs(storage), 'rm', '-f', '-t', '1', ...ids]);
 }

@@ -126,7 +126,10 @@ export class JobStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
     }
-    return names.filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
+    return names
+      .filter((n) => /^\d+$/.test(n))
+      .map(Number)
+      .sort((a, b) => a - b);
   }
 
   async removeRank(job: { uid: string; namespace: string; name: string }, rank: number): Promise<void> {

@@ -87,10 +87,19 @@ export class SlurmManager implements ClusterManager {
     }
     this.name = config.name;
     this.owner = clusterOwner(config.name, config.clusterUid);
-    this.runner = new Runner({ host: config.host, user: config.user, port: config.port, sshKey: config.sshKey, knownHostsFile: config.knownHostsFile, env: config.env });
+    this.runner = new Runner({
+      host: config.host,
+      user: config.user,
+      port: config.port,
+      sshKey: config.sshKey,
+      knownHostsFile: config.knownHostsFile,
+      env: config.env,
+    });
     if (config.interface === 'rest') {
-      if (!config.url) throw new ManagerError('Invalid', `cluster '${config.name}': interface 'rest' needs config.url (slurmrestd, e.g. http://127.0.0.1:6820)`);
-      if (!config.tokenFile) throw new ManagerError('Invalid', `cluster '${config.name}': interface 'rest' needs config.tokenFile (a JWT from 'scontrol token')`);
+      if (!config.url)
+        throw new ManagerError('Invalid', `cluster '${config.name}': interface 'rest' needs config.url (slurmrestd, e.g. http://127.0.0.1:6820)`);
+      if (!config.tokenFile)
+        throw new ManagerError('Invalid', `cluster '${config.name}': interface 'rest' needs config.tokenFile (a JWT from 'scontrol token')`);
       this.backend = new SlurmRest({ url: config.url, user: config.user ?? process.env['USER'] ?? 'root', tokenFile: config.tokenFile });
     } else {
       this.backend = new SlurmCli(this.runner);
@@ -197,7 +206,15 @@ export class SlurmManager implements ClusterManager {
     const orphans = new Map<string, JobTasks>();
     for (const t of slurm) {
       const who = parseComment(t.comment);
-      if (!who || who.owner !== this.owner || known.has(who.uid) || cancelled.has(who.uid.replace(/[^A-Za-z0-9_.-]/g, '-')) || t.taskId === undefined || /CANCEL/i.test(t.state)) continue;
+      if (
+        !who ||
+        who.owner !== this.owner ||
+        known.has(who.uid) ||
+        cancelled.has(who.uid.replace(/[^A-Za-z0-9_.-]/g, '-')) ||
+        t.taskId === undefined ||
+        /CANCEL/i.test(t.state)
+      )
+        continue;
       let jt = orphans.get(who.uid);
       if (!jt) orphans.set(who.uid, (jt = { uid: who.uid, namespace: who.namespace, name: who.name, jobId: t.arrayJobId, tasks: {}, ranks: {} }));
       jt.tasks[taskName(who.name, t.taskId)] = taskState(t.state);
@@ -243,7 +260,8 @@ export class SlurmManager implements ClusterManager {
     if (!rec || ranks.length === 0) throw new ManagerError('NotFound', `job '${job.namespace}/${job.name}' has no replicas on cluster '${this.name}'`);
     if (options.task !== undefined) {
       ranks = ranks.filter((r) => taskName(job.name, r) === options.task);
-      if (ranks.length === 0) throw new ManagerError('NotFound', `task '${options.task}' of job '${job.namespace}/${job.name}' not found on cluster '${this.name}'`);
+      if (ranks.length === 0)
+        throw new ManagerError('NotFound', `task '${options.task}' of job '${job.namespace}/${job.name}' not found on cluster '${this.name}'`);
     }
     const files = ranks.map((r) => `${rec.dir}/${r}.out`);
     const n = options.tail === undefined ? '+1' : String(Math.max(0, options.tail));
@@ -284,7 +302,9 @@ export class SlurmManager implements ClusterManager {
     while (!signal.aborted) {
       try {
         const jt = (await this.tasks(signal)).find((j) => j.uid === uid);
-        const states = ranks.map((r) => (jt ? Object.entries(jt.ranks).find(([, v]) => v === r)?.[0] : undefined)).map((t) => (t && jt ? jt.tasks[t] : undefined));
+        const states = ranks
+          .map((r) => (jt ? Object.entries(jt.ranks).find(([, v]) => v === r)?.[0] : undefined))
+          .map((t) => (t && jt ? jt.tasks[t] : undefined));
         if (states.every((s) => s === undefined || isTerminal(s))) return;
       } catch {
         /* Slurm briefly unreachable: keep following */
@@ -310,7 +330,11 @@ export class SlurmManager implements ClusterManager {
   private async detectRuntime(): Promise<Runtime> {
     if (this.config.runtime) return this.config.runtime;
     if (this.runtime) return this.runtime;
-    const out = await this.runner.check(['sh', '-c', 'for r in podman apptainer singularity; do command -v "$r" >/dev/null 2>&1 && { echo "$r"; exit 0; }; done; echo none']);
+    const out = await this.runner.check([
+      'sh',
+      '-c',
+      'for r in podman apptainer singularity; do command -v "$r" >/dev/null 2>&1 && { echo "$r"; exit 0; }; done; echo none',
+    ]);
     const found = out.trim() as Runtime;
     this.runtime = RUNTIMES.includes(found) ? found : 'none';
     return this.runtime;
@@ -323,4 +347,3 @@ function rankState(t: SlurmTask | undefined, rec: JobRecord, rank: number): Task
   if (exit !== undefined) return exit === 0 ? 'COMPLETED' : 'FAILED';
   return 'FAILED'; // Slurm forgot it and the script never wrote its exit code: lost (killed, node died)
 }
-

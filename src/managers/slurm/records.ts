@@ -56,7 +56,10 @@ export class Records {
     const dir = this.dir(ref);
     const meta = JSON.stringify({ uid: ref.uid, namespace: ref.namespace, name: ref.name, ...(this.owner ? { owner: this.owner } : {}) });
     // A new submit of a cancelled uid (a replica rescheduled back here) lifts its tombstone.
-    await this.runner.check(['sh', '-c', 'rm -f "$2/.cancelled/$3"; mkdir -p "$1" && [ -f "$1/job.json" ] || cat > "$1/job.json"', 'sh', dir, this.workdir, tombstone(ref.uid)], { input: meta });
+    await this.runner.check(
+      ['sh', '-c', 'rm -f "$2/.cancelled/$3"; mkdir -p "$1" && [ -f "$1/job.json" ] || cat > "$1/job.json"', 'sh', dir, this.workdir, tombstone(ref.uid)],
+      { input: meta },
+    );
     return dir;
   }
 
@@ -82,7 +85,15 @@ export class Records {
   }
 
   async remove(ref: JobRef): Promise<void> {
-    await this.runner.check(['sh', '-c', 'mkdir -p "$2/.cancelled" && : > "$2/.cancelled/$3" && rm -rf -- "$1"', 'sh', this.dir(ref), this.workdir, tombstone(ref.uid)]);
+    await this.runner.check([
+      'sh',
+      '-c',
+      'mkdir -p "$2/.cancelled" && : > "$2/.cancelled/$3" && rm -rf -- "$1"',
+      'sh',
+      this.dir(ref),
+      this.workdir,
+      tombstone(ref.uid),
+    ]);
   }
 
   async list(signal?: AbortSignal): Promise<JobRecord[]> {

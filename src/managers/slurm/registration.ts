@@ -15,7 +15,7 @@ export const SlurmConfig = Type.Object(
     url: OptString('slurmrestd base URL (rest)'),
     tokenFile: OptString('file holding the JWT (rest)'),
     workdir: OptString('scripts, records and outputs on the Slurm side'),
-    partition: OptString('partition for every job (default: Slurm\'s default)'),
+    partition: OptString("partition for every job (default: Slurm's default)"),
     env: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'environment of the Slurm commands, e.g. SLURM_CONF' })),
     runtime: Type.Optional(Type.Enum(['podman', 'apptainer', 'singularity', 'none'], { description: 'how images run (default: detected)' })),
   },

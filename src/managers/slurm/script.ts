@@ -128,7 +128,9 @@ export function renderScript({ job, dir, runtime, replicas }: ScriptInput): stri
   );
   const image = job.spec.image;
   if (image && runtime === 'podman') {
-    const envFlags = [...Object.keys(job.spec.envs ?? {}), 'SKYSHIFT_JOB', 'SKYSHIFT_JOB_UID', 'SKYSHIFT_REPLICA', 'POD_RANK', 'SKYSHIFT_REPLICAS'].map((k) => `-e ${k}`).join(' ');
+    const envFlags = [...Object.keys(job.spec.envs ?? {}), 'SKYSHIFT_JOB', 'SKYSHIFT_JOB_UID', 'SKYSHIFT_REPLICA', 'POD_RANK', 'SKYSHIFT_REPLICAS']
+      .map((k) => `-e ${k}`)
+      .join(' ');
     // --network=host: replicas talk to each other like plain processes do; the job dir is mounted at the same path.
     lines.push(`podman run --rm --network=host ${envFlags} -v "$dir:$dir" -w "$dir" ${quote(image)} /bin/sh -c "$run"`);
   } else if (image && (runtime === 'apptainer' || runtime === 'singularity')) {

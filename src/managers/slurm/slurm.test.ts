@@ -15,7 +15,8 @@ describe('slurm pure helpers', () => {
     assert.equal(taskState('COMPLETING'), 'RUNNING');
     assert.equal(taskState('COMPLETED'), 'COMPLETED');
     assert.equal(taskState('PREEMPTED'), 'EVICTED');
-    for (const s of ['FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'OUT_OF_MEMORY', 'BOOT_FAIL', 'DEADLINE', 'CANCELLED by 0']) assert.equal(taskState(s), 'FAILED', s);
+    for (const s of ['FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'OUT_OF_MEMORY', 'BOOT_FAIL', 'DEADLINE', 'CANCELLED by 0'])
+      assert.equal(taskState(s), 'FAILED', s);
   });
 
   it('tells available nodes from unavailable ones', () => {
@@ -28,7 +29,13 @@ describe('slurm pure helpers', () => {
   });
 
   it('parses GRES and computes allocatable per type', () => {
-    assert.deepEqual([...parseGpuGres('gpu:a100:2(S:0-1),gpu:t4:1,nic:1')], [['a100', 2], ['t4', 1]]);
+    assert.deepEqual(
+      [...parseGpuGres('gpu:a100:2(S:0-1),gpu:t4:1,nic:1')],
+      [
+        ['a100', 2],
+        ['t4', 1],
+      ],
+    );
     const nodes = parseScontrolNodes(
       'NodeName=n1 CPUAlloc=2 CPUTot=8 RealMemory=1000 AllocMem=300 Gres=gpu:a100:2 GresUsed=gpu:a100:1(IDX:0) State=MIXED\n' +
         'NodeName=n2 CPUAlloc=0 CPUTot=4 RealMemory=500 AllocMem=0 Gres=(null) GresUsed= State=IDLE+DRAIN\n',
@@ -62,14 +69,12 @@ describe('slurm pure helpers', () => {
       assert.equal(execFileSync('sh', ['-c', `printf %s ${quote(s)}`]).toString(), s);
     }
     const script = renderScript({
-      job: testJob('j', { run: "echo \"$X\" '$(no)'", envs: { X: "a'b" } }, { namespace: 'd', uid: 'u' }),
+      job: testJob('j', { run: 'echo "$X" \'$(no)\'', envs: { X: "a'b" } }, { namespace: 'd', uid: 'u' }),
       dir: '/tmp/d i r',
       runtime: 'none',
       replicas: 1,
     });
     assert.match(script, /dir='\/tmp\/d i r'/);
-    assert.throws(() =>
-      renderScript({ job: testJob('j', { run: 'true', envs: { 'A;rm': 'x' } }, { uid: 'u' }), dir: '/d', runtime: 'none', replicas: 1 }),
-    );
+    assert.throws(() => renderScript({ job: testJob('j', { run: 'true', envs: { 'A;rm': 'x' } }, { uid: 'u' }), dir: '/d', runtime: 'none', replicas: 1 }));
   });
 });

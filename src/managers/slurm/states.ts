@@ -64,9 +64,27 @@ export function isTerminal(state: TaskState): boolean {
 
 /** Node state words (base state and flags, any case, `+`/`*`/`~`/`#` suffixes) that make a node unable to run new work. */
 const UNAVAILABLE = new Set([
-  'DOWN', 'DRAIN', 'DRAINED', 'DRAINING', 'FAIL', 'FAILING', 'FUTURE', 'MAINT', 'NOT_RESPONDING', 'NO_RESPOND',
-  'POWER_DOWN', 'POWERED_DOWN', 'POWERING_DOWN', 'POWERING_UP', 'POWER_UP', 'REBOOT_ISSUED', 'REBOOT_REQUESTED',
-  'UNKNOWN', 'INVAL', 'RESERVED', 'PLANNED',
+  'DOWN',
+  'DRAIN',
+  'DRAINED',
+  'DRAINING',
+  'FAIL',
+  'FAILING',
+  'FUTURE',
+  'MAINT',
+  'NOT_RESPONDING',
+  'NO_RESPOND',
+  'POWER_DOWN',
+  'POWERED_DOWN',
+  'POWERING_DOWN',
+  'POWERING_UP',
+  'POWER_UP',
+  'REBOOT_ISSUED',
+  'REBOOT_REQUESTED',
+  'UNKNOWN',
+  'INVAL',
+  'RESERVED',
+  'PLANNED',
 ]);
 
 /**
@@ -75,6 +93,12 @@ const UNAVAILABLE = new Set([
  */
 export function nodeAvailable(state: string, flags: string[] = []): boolean {
   if (state.trim().endsWith('*')) return false; // sinfo's 'not responding' mark
-  const words = [...state.toUpperCase().replace(/[*~#!%$@^]/g, '').split('+'), ...flags.map((f) => f.toUpperCase())];
+  const words = [
+    ...state
+      .toUpperCase()
+      .replace(/[*~#!%$@^]/g, '')
+      .split('+'),
+    ...flags.map((f) => f.toUpperCase()),
+  ];
   return !words.some((w) => UNAVAILABLE.has(w.trim()));
 }

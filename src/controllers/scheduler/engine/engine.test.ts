@@ -71,9 +71,17 @@ describe('eligibility', () => {
     assert.deepEqual(Object.keys(placed(run([{ name: 'f', matchExpressions: [{ key: 'env', operator: 'NotIn', values: ['dev'] }] }])).placed), ['staging']);
     assert.deepEqual(Object.keys(placed(run([{ name: 'f', matchLabels: { env: 'staging' } }])).placed), ['staging']);
     const withGpu = cluster('z-gpu', { n: { cpus: 100 } }, { gpu: 'yes' });
-    const d = schedule({ clusters: [...clusters, withGpu], job: job({ placement: { filters: [{ name: 'f', matchExpressions: [{ key: 'gpu', operator: 'Exists' }] }] } }), reservations: new Reservations() });
+    const d = schedule({
+      clusters: [...clusters, withGpu],
+      job: job({ placement: { filters: [{ name: 'f', matchExpressions: [{ key: 'gpu', operator: 'Exists' }] }] } }),
+      reservations: new Reservations(),
+    });
     assert.deepEqual(Object.keys(placed(d).placed), ['z-gpu']);
-    const d2 = schedule({ clusters: [withGpu], job: job({ placement: { filters: [{ name: 'no-gpu', matchExpressions: [{ key: 'gpu', operator: 'DoesNotExist' }] }] } }), reservations: new Reservations() });
+    const d2 = schedule({
+      clusters: [withGpu],
+      job: job({ placement: { filters: [{ name: 'no-gpu', matchExpressions: [{ key: 'gpu', operator: 'DoesNotExist' }] }] } }),
+      reservations: new Reservations(),
+    });
     assert.equal(pending(d2).reasons['z-gpu'], 'does not match placement filters (no-gpu)');
     // All terms within one filter must hold; any one filter suffices.
     const both = run([{ name: 'f', matchLabels: { env: 'dev' }, matchExpressions: [{ key: 'env', operator: 'NotIn', values: ['dev'] }] }]);
@@ -94,16 +102,34 @@ describe('score', () => {
         { name: 's', matchLabels: { env: 'staging' }, weight: stagingW },
       ],
     });
-    assert.deepEqual(Object.keys(placed(schedule({ clusters: [dev, staging], job: job({ placement: prefs(10, 100) }), reservations: new Reservations() })).placed), ['staging']);
-    assert.deepEqual(Object.keys(placed(schedule({ clusters: [dev, staging], job: job({ placement: prefs(100, 10) }), reservations: new Reservations() })).placed), ['dev']);
+    assert.deepEqual(
+      Object.keys(placed(schedule({ clusters: [dev, staging], job: job({ placement: prefs(10, 100) }), reservations: new Reservations() })).placed),
+      ['staging'],
+    );
+    assert.deepEqual(
+      Object.keys(placed(schedule({ clusters: [dev, staging], job: job({ placement: prefs(100, 10) }), reservations: new Reservations() })).placed),
+      ['dev'],
+    );
   });
 
   it('unmatched clusters stay eligible but rank after preferred ones', () => {
     const other = cluster('a-other', { n: { cpus: 64 } });
-    const d = placed(schedule({ clusters: [other, dev], job: job({ placement: { preferences: [{ name: 'p', matchLabels: { env: 'dev' }, weight: 1 }] } }), reservations: new Reservations() }));
+    const d = placed(
+      schedule({
+        clusters: [other, dev],
+        job: job({ placement: { preferences: [{ name: 'p', matchLabels: { env: 'dev' }, weight: 1 }] } }),
+        reservations: new Reservations(),
+      }),
+    );
     assert.deepEqual(d.ranking, ['dev', 'a-other']);
     const full = cluster('dev', { n: { cpus: 0.5 } }, { env: 'dev' });
-    const d2 = placed(schedule({ clusters: [other, full], job: job({ placement: { preferences: [{ name: 'p', matchLabels: { env: 'dev' }, weight: 1 }] } }), reservations: new Reservations() }));
+    const d2 = placed(
+      schedule({
+        clusters: [other, full],
+        job: job({ placement: { preferences: [{ name: 'p', matchLabels: { env: 'dev' }, weight: 1 }] } }),
+        reservations: new Reservations(),
+      }),
+    );
     assert.deepEqual(d2.placed, { 'a-other': [0] });
   });
 
@@ -113,7 +139,10 @@ describe('score', () => {
     assert.deepEqual(placed(schedule({ clusters: [small, big], job: job(), reservations: new Reservations() })).placed, { b: [0] });
     const c1 = cluster('c1', { n: { cpus: 4 } });
     const c2 = cluster('c2', { n: { cpus: 4 } });
-    for (const order of [[c1, c2], [c2, c1]]) {
+    for (const order of [
+      [c1, c2],
+      [c2, c1],
+    ]) {
       assert.deepEqual(placed(schedule({ clusters: order, job: job(), reservations: new Reservations() })).placed, { c1: [0] });
     }
   });
@@ -124,12 +153,17 @@ describe('fit and spread', () => {
     const clusters = [cluster('b', { n1: { cpus: 2 } }), cluster('a', { n1: { cpus: 2 } })];
     const d = placed(schedule({ clusters, job: job({ replicas: 4 }), reservations: new Reservations() }));
     assert.deepEqual(d.placed, { a: [0, 1], b: [2, 3] });
-    assert.deepEqual(d.reservations.map((r) => `${r.cluster}/${r.node}#${r.rank}`), ['a/n1#0', 'a/n1#1', 'b/n1#2', 'b/n1#3']);
+    assert.deepEqual(
+      d.reservations.map((r) => `${r.cluster}/${r.node}#${r.rank}`),
+      ['a/n1#0', 'a/n1#1', 'b/n1#2', 'b/n1#3'],
+    );
   });
 
   it('reference README: 2×1-cpu over two 1.83-cpu clusters goes one each', () => {
     const c = (n: string) => cluster(n, { node: { cpus: 1.83, memory: 6035.6 } });
-    const d = placed(schedule({ clusters: [c('cluster1'), c('cluster2')], job: job({ replicas: 2, resources: { cpus: 1, memory: 128 } }), reservations: new Reservations() }));
+    const d = placed(
+      schedule({ clusters: [c('cluster1'), c('cluster2')], job: job({ replicas: 2, resources: { cpus: 1, memory: 128 } }), reservations: new Reservations() }),
+    );
     assert.deepEqual(d.placed, { cluster1: [0], cluster2: [1] });
   });
 
@@ -146,7 +180,10 @@ describe('fit and spread', () => {
     const p = pending(schedule({ clusters: [c], job: job({ resources: { cpus: 2, memory: 500 } }), reservations: new Reservations() }));
     assert.equal(p.reasons['a'], 'no single node fits one replica (needs cpus 2, memory 500)');
     const d = placed(schedule({ clusters: [c], job: job({ replicas: 3, resources: { cpus: 1, memory: 50 } }), reservations: new Reservations() }));
-    assert.deepEqual(d.reservations.map((r) => r.node), ['n1', 'n1', 'n2']);
+    assert.deepEqual(
+      d.reservations.map((r) => r.node),
+      ['n1', 'n1', 'n2'],
+    );
   });
 
   it('pending message lists every cluster with its reason', () => {
@@ -154,7 +191,10 @@ describe('fit and spread', () => {
     const clusters = [cluster('gpu-a', { n1: { cpus: 2 }, n2: { cpus: 1 } }), cluster('gpu-b', { n1: { cpus: 64 } })];
     const p = pending(schedule({ clusters, policies, job: job({ replicas: 4, resources: { cpus: 4 } }), reservations: new Reservations() }));
     assert.equal(p.message, '0/2 clusters can run 4 replicas: gpu-a: insufficient cpus (need 4, largest free 2); gpu-b: excluded by FilterPolicy no-cloud');
-    assert.equal(pending(schedule({ clusters: [], job: job(), reservations: new Reservations() })).message, '0/0 clusters can run 1 replica: no clusters registered');
+    assert.equal(
+      pending(schedule({ clusters: [], job: job(), reservations: new Reservations() })).message,
+      '0/0 clusters can run 1 replica: no clusters registered',
+    );
   });
 
   it('typed GPUs: A100 needs A100 and also uses up gpus; untyped gpus takes any type', () => {
@@ -210,7 +250,10 @@ describe('fit and spread', () => {
     assert.equal(ledger.confirmHeartbeat('a', 1001), 8);
     const after = [cluster('a', { n1: { cpus: 0, memory: 2048 }, n2: { cpus: 1, memory: 2048 } }), clusters[1]!];
     const d = placed(s.schedule({ clusters: after, job: job({ uid: 'late' }), reservations: ledger }));
-    assert.deepEqual(d.reservations.map((r) => `${r.cluster}/${r.node}`), ['a/n2']);
+    assert.deepEqual(
+      d.reservations.map((r) => `${r.cluster}/${r.node}`),
+      ['a/n2'],
+    );
   });
 
   it('reschedules only the given ranks (EVICTED replicas)', () => {

@@ -12,6 +12,9 @@ describe('pending queue order', () => {
       { namespace: 'a', name: 'undated', priority: 0 },
       { namespace: 'a', name: 'low', priority: -1, creationTimestamp: '2026-01-01T00:00:00Z' },
     ];
-    assert.deepEqual(sortPending(jobs).map((j) => `${j.namespace}/${j.name}`), ['a/urgent', 'a/old', 'a/y', 'b/x', 'a/undated', 'a/low']);
+    assert.deepEqual(
+      sortPending(jobs).map((j) => `${j.namespace}/${j.name}`),
+      ['a/urgent', 'a/old', 'a/y', 'b/x', 'a/undated', 'a/low'],
+    );
   });
 });

@@ -41,7 +41,10 @@ describe('Reservations', () => {
     assert.equal(r.confirmHeartbeat('a', 60), 0, 'same millisecond: the snapshot may predate the start');
     assert.equal(r.confirmHeartbeat('b', 100), 0, 'other cluster: rank 1 not seen started');
     assert.equal(r.confirmHeartbeat('a', 61), 1);
-    assert.deepEqual(r.list().map((e) => `${e.jobUid}#${e.rank}@${e.cluster}`), ['j#1@b']);
+    assert.deepEqual(
+      r.list().map((e) => `${e.jobUid}#${e.rank}@${e.cluster}`),
+      ['j#1@b'],
+    );
   });
 
   it('retainPlaced releases ranks evicted or placed elsewhere, nothing else', () => {
@@ -51,7 +54,10 @@ describe('Reservations', () => {
     r.reserve('j', 'b', 'n1', 2, { cpus: 1 });
     assert.equal(r.retainPlaced('j', { a: [0, 1], b: [2] }), 0);
     assert.equal(r.retainPlaced('j', { a: [0], c: [2] }), 2);
-    assert.deepEqual(r.list().map((e) => `${e.rank}@${e.cluster}`), ['0@a']);
+    assert.deepEqual(
+      r.list().map((e) => `${e.rank}@${e.cluster}`),
+      ['0@a'],
+    );
   });
 
   it('expires reservations with no sign of life for longer than the TTL; sightings keep them alive', () => {
@@ -61,10 +67,26 @@ describe('Reservations', () => {
     r.reserve('q', 'a', 'n1', 0, { cpus: 1 }, 0);
     r.markSeen('q', 'a', 0, 800); // queued on the manager: not lost
     assert.equal(r.expire(1000).length, 0);
-    assert.deepEqual(r.expire(1001).map((e) => e.jobUid), ['j']);
-    assert.deepEqual(r.list().map((e) => e.jobUid).sort(), ['k', 'q']);
-    assert.deepEqual(r.expire(1801, (e) => e.jobUid === 'k').map((e) => e.jobUid), ['q'], 'k is vouched for');
-    assert.deepEqual(r.list().map((e) => e.jobUid), ['k']);
+    assert.deepEqual(
+      r.expire(1001).map((e) => e.jobUid),
+      ['j'],
+    );
+    assert.deepEqual(
+      r
+        .list()
+        .map((e) => e.jobUid)
+        .sort(),
+      ['k', 'q'],
+    );
+    assert.deepEqual(
+      r.expire(1801, (e) => e.jobUid === 'k').map((e) => e.jobUid),
+      ['q'],
+      'k is vouched for',
+    );
+    assert.deepEqual(
+      r.list().map((e) => e.jobUid),
+      ['k'],
+    );
   });
 
   it('defaults to a long TTL (a safety net, not a release path)', () => {
