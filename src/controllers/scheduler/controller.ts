@@ -36,7 +36,7 @@ import { PendingQueue, keyOf, type PendingEntry } from './pending-queue.js';
 import { PendingReasons } from './pending-reasons.js';
 import { PoisonJobs } from './poison-jobs.js';
 import { shapeOf, toSchedJob, toSchedPolicy } from './sched-job.js';
-import { placedSummary, writePlacement } from './writes.js';
+import { scheduledMessage, writePlacement } from './writes.js';
 
 /** Status writes in flight at once. */
 const WRITE_CONCURRENCY = 32;
@@ -384,16 +384,8 @@ export class SchedulerController implements Controller {
       throw err;
     }
     this.written.set(keyOf(job), Number(out.metadata.resourceVersion));
-    const ranks = Object.entries(decision.placed)
-      .map(([c, r]) => `${c}: ${r.join(',')}`)
-      .join('; ');
     // Rate-limited by the recorder at high rates; the Scheduled condition still says where the job went.
-    this.ctx.events.record(
-      out,
-      'Scheduled',
-      `placed ${placedSummary(decision.placed)} (ranks ${ranks}); candidates best first: ${decision.ranking.join(', ')}`,
-      { source: 'scheduler' },
-    );
+    this.ctx.events.record(out, 'Scheduled', scheduledMessage(decision.placed, decision.ranking), { source: 'scheduler' });
   }
 
   private nowIso(): string {

@@ -7,10 +7,18 @@ import type { SkyShiftClient } from '../../client/index.js';
 import { finishStatus, getCondition, isTerminal, needsScheduling, setCondition, type Job } from '../../api/index.js';
 import { mutateStatus } from '../runtime/index.js';
 
-export function placedSummary(placed: Record<string, number[]>): string {
+function placedSummary(placed: Record<string, number[]>): string {
   return Object.entries(placed)
     .map(([c, r]) => `${c}: ${r.length}`)
     .join(', ');
+}
+
+/** The message of the Scheduled event: where each rank went, and the candidates considered. */
+export function scheduledMessage(placed: Record<string, number[]>, ranking: readonly string[]): string {
+  const ranks = Object.entries(placed)
+    .map(([c, r]) => `${c}: ${r.join(',')}`)
+    .join('; ');
+  return `placed ${placedSummary(placed)} (ranks ${ranks}); candidates best first: ${ranking.join(', ')}`;
 }
 
 /**
