@@ -83,12 +83,22 @@ add('JSON nested 100,000 deep', 'POST', '/default/jobs', '['.repeat(100_000) + '
 add('JSON objects nested 50,000 deep', 'POST', '/default/jobs', '{"a":'.repeat(50_000) + '1' + '}'.repeat(50_000));
 const many: Record<string, string> = {};
 for (let i = 0; i < 99_000; i++) many[`k${i}`] = '';
-add('JSON 99,000 annotation keys (under node limit)', 'POST', '/default/jobs', job('many', {}, { annotations: many }));
+add('JSON 99,000 annotation keys', 'POST', '/default/jobs', job('many', {}, { annotations: many }));
 const manyEnv: Record<string, string> = {};
 for (let i = 0; i < 99_000; i++) manyEnv[`E${i}`] = 'x';
 add('JSON 99,000 envs', 'POST', '/default/jobs', job('many-env', { envs: manyEnv }));
 add('JSON [0,0,...] 750,000 items', 'POST', '/default/jobs', `[${Array(750_000).fill(0).join(',')}]`);
 add('JSON merge patch 99,000 keys', 'PATCH', '/default/jobs/victim', JSON.stringify({ metadata: { annotations: many } }), 'application/merge-patch+json');
+const under: Record<string, string> = {};
+for (let i = 0; i < 49_000; i++) under[`k${i}`] = '';
+add('JSON 49,000 annotation keys (under node limit)', 'POST', '/default/jobs', job('under', {}, { annotations: under }));
+add(
+  'JSON merge patch 49,000 keys (under node limit)',
+  'PATCH',
+  '/default/jobs/victim',
+  JSON.stringify({ metadata: { annotations: under } }),
+  'application/merge-patch+json',
+);
 const env1000: Record<string, string> = {};
 for (let i = 0; i < 1000; i++) env1000[`E${i}`] = 'x'.repeat(500);
 add('JSON job 1,000 envs x 500 B (accepted)', 'POST', '/default/jobs', job('env1000', { envs: env1000 }));

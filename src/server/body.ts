@@ -72,20 +72,36 @@ export function requireObject(value: unknown): Record<string, unknown> {
   return value;
 }
 
-/** RFC 7396: objects merge recursively, null deletes, anything else replaces. */
+/** RFC 7396: objects merge recursively, null deletes, anything else replaces. Never changes its arguments. */
 export function mergePatch(target: unknown, patch: unknown): unknown {
   if (!isPlainObject(patch)) return patch;
-  const result: Record<string, unknown> = isPlainObject(target) ? { ...target } : {};
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === null) delete result[key];
-    else if (key === '__proto__') {
-      // Kept as an own property (plain assignment would set the prototype), so
-      // validation rejects it as an unknown field exactly as it does on POST.
-      const before = Object.hasOwn(result, key) ? result[key] : undefined;
-      Object.defineProperty(result, key, { value: mergePatch(before, value), enumerable: true, writable: true, configurable: true });
-    } else result[key] = mergePatch(result[key], value);
+  // Nothing to merge into: the value is a copy of the patch without its nulls. A JSON round trip
+  // copies in native code; building a wide object key by key (99,000 annotations) took 100+ ms.
+  if (!isPlainObject(target)) return dropNulls(JSON.parse(JSON.stringify(patch)) as Record<string, unknown>);
+  const result: Record<string, unknown> = { ...target };
+  for (const key of Object.keys(patch)) {
+    const value = patch[key];
+    if (value === null) {
+      delete result[key];
+      continue;
+    }
+    const merged = mergePatch(Object.hasOwn(result, key) ? result[key] : undefined, value);
+    // Kept as an own property (plain assignment would set the prototype), so
+    // validation rejects it as an unknown field exactly as it does on POST.
+    if (key === '__proto__') Object.defineProperty(result, key, { value: merged, enumerable: true, writable: true, configurable: true });
+    else result[key] = merged;
   }
   return result;
+}
+
+/** Removes null members of objects, recursively, in place (arrays are values in RFC 7396: left alone). */
+function dropNulls(value: Record<string, unknown>): Record<string, unknown> {
+  for (const key of Object.keys(value)) {
+    const member = value[key];
+    if (member === null) delete value[key];
+    else if (isPlainObject(member)) dropNulls(member);
+  }
+  return value;
 }
 
 /** RFC 6902 with its work bounded: see json-patch.ts. */
