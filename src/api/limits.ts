@@ -43,6 +43,12 @@ export interface Limits {
    * a key-value line about 8 (so roughly 6,000 keys).
    */
   maxYamlTokens: number;
+  /**
+   * Bytes of a YAML body (JSON bodies may use the whole 1.5 MiB). Manifests are
+   * a few KiB; lexing and composing a megabyte of YAML costs ~100 ms before any
+   * token or alias limit can tell, so big objects come as JSON.
+   */
+  maxYamlBytes: number;
   /** Size of a decoded body with YAML aliases expanded, and of a patched object (JSON characters). */
   maxExpandedBytes: number;
   /** Operations in one JSON patch. */
@@ -64,6 +70,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxDepth: 64,
   maxBodyNodes: 50_000,
   maxYamlTokens: 50_000,
+  maxYamlBytes: 1 * MiB,
   maxExpandedBytes: 3 * MiB,
   maxPatchOps: 1_000,
 });

@@ -41,6 +41,10 @@ export function decodeYaml(raw: string): unknown {
 
 function parseOne(raw: string): Document.Parsed {
   const lim = limits();
+  // String length counts UTF-16 units: a lower bound of the bytes, exact for ASCII manifests.
+  if (raw.length > lim.maxYamlBytes) {
+    throw tooLarge(`YAML body is larger than ${formatBytes(lim.maxYamlBytes)}; send large objects as JSON`);
+  }
   const lines = new LineCounter();
   const parser = new Parser(lines.addNewLine);
   const composer = new Composer({ uniqueKeys: false });
