@@ -1,6 +1,7 @@
 /** The envelope every SkyShift object shares: {kind, metadata, spec, status}. */
+import type { Status } from './errors.js';
 
-export interface ObjectMeta {
+export type ObjectMeta = {
   name: string;
   /** Present on namespaced kinds only. */
   namespace?: string;
@@ -12,15 +13,15 @@ export interface ObjectMeta {
   creationTimestamp?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
-}
+};
 
-export interface ApiObject<Spec = Record<string, unknown>, Status = Record<string, unknown>> {
+export type ApiObject<Spec = Record<string, unknown>, Status = Record<string, unknown>> = {
   kind: string;
   apiVersion?: string;
   metadata: ObjectMeta;
   spec: Spec;
   status: Status;
-}
+};
 
 export interface ObjectList<T extends ApiObject = ApiObject> {
   kind: string; // e.g. "JobList"
@@ -32,10 +33,7 @@ export interface ObjectList<T extends ApiObject = ApiObject> {
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 
 /** One line of a watch stream (NDJSON). For ERROR the object is a Status. */
-export interface WatchEvent<T = ApiObject> {
-  type: WatchEventType;
-  object: T;
-}
+export type WatchEvent<T = ApiObject> = { type: Exclude<WatchEventType, 'ERROR'>; object: T } | { type: 'ERROR'; object: Partial<Status> };
 
 /** `namespace/name` for namespaced objects, `name` for global ones: the informer and work-queue key. */
 export function objectKey(obj: { metadata: ObjectMeta }): string {

@@ -161,7 +161,7 @@ export class Informer<T extends ApiObject = ApiObject> {
 
   private apply(event: WatchEvent<T>): void {
     if (event.type === 'ERROR') {
-      const status = event.object as unknown as { code?: number };
+      const status = event.object;
       if (status.code === 410) throw new Gone('watch expired');
       throw ApiError.fromStatus(event.object, status.code ?? 500);
     }

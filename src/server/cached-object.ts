@@ -11,6 +11,6 @@ export interface CachedObject {
 
 export function toCached(key: string, value: JsonObject, revision: number): CachedObject {
   const metadata = (value.metadata ?? {}) as Record<string, unknown>;
-  const obj = { ...value, metadata: { ...metadata, resourceVersion: String(revision) } } as unknown as ApiObject;
+  const obj = { ...value, metadata: { ...metadata, resourceVersion: String(revision) } } as ApiObject;
   return { key, obj, json: JSON.stringify(obj), revision };
 }

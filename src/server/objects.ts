@@ -62,7 +62,7 @@ export function forCreate(kind: KindInfo, body: Record<string, unknown>, now: ()
   obj.metadata.creationTimestamp = now().toISOString();
   obj.metadata.generation = 1;
   delete obj.metadata.resourceVersion;
-  return obj as unknown as JsonObject;
+  return obj;
 }
 
 /** A plain update: spec and metadata from the client, status and identity from the stored object. */
@@ -73,7 +73,7 @@ export function forUpdate(kind: KindInfo, body: Record<string, unknown>, current
   obj.status = current.status;
   keepIdentity(obj, current);
   obj.metadata.generation = (current.metadata.generation ?? 1) + (deepEqual(obj.spec, current.spec) ? 0 : 1);
-  return obj as unknown as JsonObject;
+  return obj;
 }
 
 /** A status update: only status from the client; everything else stays. */
@@ -81,7 +81,7 @@ export function forStatus(kind: KindInfo, body: Record<string, unknown>, current
   if (body.status !== undefined && !isPlainObject(body.status)) throw badRequest('status must be an object');
   let obj: ApiObject;
   try {
-    obj = normalizeObject(kind, { ...stripServerFields(current as unknown as Record<string, unknown>), status: body.status ?? {} });
+    obj = normalizeObject(kind, { ...stripServerFields(current), status: body.status ?? {} });
   } catch (err) {
     // A stored object that no longer passes validation (stored before a limit existed, or written straight
     // into the store) must still take a status write, or no controller could mark it Failed (DESIGN 17):
@@ -89,18 +89,18 @@ export function forStatus(kind: KindInfo, body: Record<string, unknown>, current
     if (!storedPartInvalid(kind, current)) throw err;
     const metadata = { ...current.metadata };
     delete metadata.resourceVersion;
-    return { ...current, metadata, status: normalizeStatus(kind, body.status ?? {}, current.metadata.name) } as unknown as JsonObject;
+    return { ...current, metadata, status: normalizeStatus(kind, body.status ?? {}, current.metadata.name) };
   }
   obj.spec = current.spec;
   obj.metadata = { ...current.metadata };
   keepIdentity(obj, current);
   obj.metadata.generation = current.metadata.generation ?? 1;
-  return obj as unknown as JsonObject;
+  return obj;
 }
 
 function storedPartInvalid(kind: KindInfo, current: ApiObject): boolean {
   try {
-    normalizeObject(kind, { ...stripServerFields(current as unknown as Record<string, unknown>), status: {} });
+    normalizeObject(kind, { ...stripServerFields(current), status: {} });
     return false;
   } catch {
     return true;

@@ -107,7 +107,7 @@ export async function patchObject(
   const precondition = queryPrecondition;
   return writeLoop(ctx, target, precondition, (current, revision) => {
     const currentWithRv = { ...current, metadata: { ...current.metadata, resourceVersion: String(revision) } };
-    const patched = format === 'merge-patch' ? mergePatch(currentWithRv, value) : jsonPatch(currentWithRv as never, value);
+    const patched = format === 'merge-patch' ? mergePatch(currentWithRv, value) : jsonPatch(currentWithRv, value);
     // The result is a new body: bounded like one before validation walks it.
     checkPatched(patched);
     const body = bindToPath(target.kind, requireObject(patched), target.namespace, target.name);
@@ -136,7 +136,7 @@ async function writeLoop(
     const current = await ctx.store.get(key);
     if (!current) throw notFound(target);
     if (precondition !== undefined && precondition !== current.modRevision) throw conflict(target);
-    const next = build(current.value as unknown as ApiObject, current.modRevision);
+    const next = build(current.value as ApiObject, current.modRevision);
     try {
       const kv = await ctx.store.update(key, next, current.modRevision);
       return { code: 200, body: written(ctx, target.kind, kv).json };

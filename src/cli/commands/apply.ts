@@ -54,7 +54,7 @@ export async function applyOne(
   // status is the controllers' to write; a PUT with ours would be ignored at best.
   const { status: _ignored, ...body } = desired;
   void _ignored;
-  const updated = await client.update(kind, { ...body, metadata: { ...meta, resourceVersion: existing.metadata.resourceVersion } } as unknown as ApiObject, {
+  const updated = await client.update(kind, { ...body, metadata: { ...meta, resourceVersion: existing.metadata.resourceVersion } } as ApiObject, {
     namespace,
     signal,
   });

@@ -135,7 +135,7 @@ async function watchAndPrint(
     for await (const event of stream) {
       if (event.type === 'BOOKMARK') continue;
       if (event.type === 'ERROR') {
-        const st = event.object as unknown as { reason?: string; message?: string };
+        const st = event.object;
         throw new UsageError(`watch ended: ${st.reason ?? 'Error'}: ${st.message ?? ''}`);
       }
       const obj = event.object;

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { kindForPlural, normalizeObject, type ApiObject, storageKey, type KindInfo, type RoleSpec, type UserSpec } from '../../api/index.js';
-import type { JsonObject, KeyValue, Store } from '../store.js';
+import type { KeyValue, Store } from '../store.js';
 import type { RoleView } from './rbac.js';
 
 /** Told of every write, so the gate's cached view waits for it (read-your-writes); see view.ts. */
@@ -58,7 +58,7 @@ export class Directory {
   /** The stored Role object and its revision (the role guard computes a write's outcome from it). */
   async roleRecord(name: string): Promise<{ value: ApiObject; revision: number } | undefined> {
     const kv = await this.store.get(storageKey(this.roles, undefined, name));
-    return kv ? { value: kv.value as unknown as ApiObject, revision: kv.modRevision } : undefined;
+    return kv ? { value: kv.value as ApiObject, revision: kv.modRevision } : undefined;
   }
 
   async userExists(name: string): Promise<boolean> {
@@ -67,7 +67,7 @@ export class Directory {
 
   async user(name: string): Promise<{ spec: UserSpec } | undefined> {
     const kv = await this.store.get(storageKey(this.users, undefined, name));
-    return kv ? (kv.value as unknown as { spec: UserSpec }) : undefined;
+    return kv ? (kv.value as { spec: UserSpec }) : undefined;
   }
 
   /** Throws the same 422 a create would (bad name or e-mail), before anything is written. */
@@ -120,7 +120,7 @@ export class Directory {
       obj.spec.users = users;
       obj.metadata.generation = (obj.metadata.generation ?? 1) + 1;
       try {
-        const written = await this.store.update(key, obj as unknown as JsonObject, kv.modRevision);
+        const written = await this.store.update(key, obj, kv.modRevision);
         this.tracker.wrote(this.roles, written.modRevision);
         return true;
       } catch (err) {
@@ -137,7 +137,7 @@ export class Directory {
     obj.metadata.generation = 1;
     delete obj.metadata.resourceVersion;
     try {
-      const written = await this.store.create(storageKey(k, undefined, name), obj as unknown as JsonObject);
+      const written = await this.store.create(storageKey(k, undefined, name), obj);
       this.tracker.wrote(k, written.modRevision);
       return true;
     } catch (err) {

@@ -64,7 +64,7 @@ async function checkRoleWrite(auth: AuthService, request: FastifyRequest, princi
   if (format !== 'merge-patch' && format !== 'json-patch') return; // the handler's 415
   // Exactly what patchObject computes from this revision; the handler is held to the same revision.
   const base = { ...current.value, metadata: { ...current.value.metadata, resourceVersion: String(current.revision) } };
-  const patched = format === 'merge-patch' ? mergePatch(base, value) : jsonPatch(base as never, value);
+  const patched = format === 'merge-patch' ? mergePatch(base, value) : jsonPatch(base, value);
   const after = specOf(forUpdate(kind, bind(kind, patched, name), current.value));
   // A client precondition other than the checked revision would let the handler patch a role this check never saw.
   const asked = (request.query as Record<string, unknown> | undefined)?.resourceVersion;

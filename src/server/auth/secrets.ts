@@ -10,7 +10,7 @@ import type { JsonObject, Store } from '../store.js';
 
 const PREFIX = '/registry/secrets';
 
-export interface InviteRecord {
+export type InviteRecord = {
   owner: string;
   roles: string[];
   used: boolean;
@@ -18,7 +18,7 @@ export interface InviteRecord {
   usedBy?: string;
   createdAt: string;
   expiresAt: string;
-}
+};
 
 function tokenDigest(token: string): string {
   return createHash('sha256').update(token).digest('hex');
@@ -64,12 +64,12 @@ export class Secrets {
   }
 
   async createInvite(nonce: string, record: InviteRecord): Promise<void> {
-    await this.store.create(`${PREFIX}/invites/${nonce}`, { ...record } as unknown as JsonObject);
+    await this.store.create(`${PREFIX}/invites/${nonce}`, { ...record });
   }
 
   async invite(nonce: string): Promise<{ record: InviteRecord; revision: number } | undefined> {
     const kv = await this.store.get(`${PREFIX}/invites/${nonce}`);
-    return kv ? { record: kv.value as unknown as InviteRecord, revision: kv.modRevision } : undefined;
+    return kv ? { record: kv.value as InviteRecord, revision: kv.modRevision } : undefined;
   }
 
   /**
@@ -79,7 +79,7 @@ export class Secrets {
    */
   async updateInvite(nonce: string, record: InviteRecord, revision: number): Promise<number | undefined> {
     try {
-      return (await this.store.update(`${PREFIX}/invites/${nonce}`, { ...record } as unknown as JsonObject, revision)).modRevision;
+      return (await this.store.update(`${PREFIX}/invites/${nonce}`, { ...record }, revision)).modRevision;
     } catch (err) {
       if (isStoreCode(err, 'Conflict') || isStoreCode(err, 'NotFound')) return undefined;
       throw err;

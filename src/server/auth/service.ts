@@ -294,7 +294,7 @@ export class AuthService {
     await this.directory.removeUserFromRoles(name);
     // Memory hygiene only: the uid binding already stops these tokens (also on other servers).
     this.tokens.forgetUser(name);
-    return user as unknown as Record<string, unknown>;
+    return user;
   }
 
   async whoami(principal: Principal): Promise<{ kind: 'WhoAmI'; user: string; type: string; roles: string[]; namespaces: string[] }> {

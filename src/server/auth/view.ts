@@ -131,7 +131,7 @@ export class CacheView implements AccessView {
   private snapshot(): AccessSnapshot {
     const revision = this.roles.revision;
     if (this.built?.revision !== revision) {
-      const roles = this.roles.list(this.roles.prefix).items.flatMap((c) => roleView(c.obj as unknown as Record<string, unknown>));
+      const roles = this.roles.list(this.roles.prefix).items.flatMap((c) => roleView(c.obj));
       this.built = { revision, snapshot: { rules: new RuleIndex(roles), user: (name) => this.user(name) } };
     }
     return this.built.snapshot;
@@ -139,7 +139,7 @@ export class CacheView implements AccessView {
 
   private user(name: string): UserRecord | undefined {
     const found = this.users.get(storageKey(this.users.kind, undefined, name));
-    return found ? { uid: uidOf(found.obj as unknown as Record<string, unknown>) } : undefined;
+    return found ? { uid: uidOf(found.obj) } : undefined;
   }
 }
 
