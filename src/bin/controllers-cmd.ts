@@ -22,6 +22,8 @@ export interface ControllersCommandOptions extends ControllerFlags {
   token?: string;
   tokenFile?: string;
   metricsPort?: number;
+  /** Controller groups to run (default all): the scheduler and the skylets may run in separate processes. */
+  only?: string[];
 }
 
 export function controllerOptions(flags: ControllerFlags): Partial<ControllerOptions> {
@@ -50,7 +52,14 @@ export async function runControllersCommand(options: ControllersCommandOptions):
   const metrics = options.metricsPort !== undefined ? await serveMetrics(options.metricsPort) : undefined;
   if (metrics) logger.info({ url: `http://127.0.0.1:${options.metricsPort}/metrics` }, 'controller metrics');
   try {
-    controllersDone = runControllers({ client, identity, logger, options: controllerOptions(options), signal: abort.signal });
+    controllersDone = runControllers({
+      client,
+      identity,
+      logger,
+      options: controllerOptions(options),
+      signal: abort.signal,
+      ...(options.only ? { only: options.only } : {}),
+    });
     await controllersDone;
   } finally {
     clearInterval(keepAlive);

@@ -120,7 +120,13 @@ Examples:
       .option('--identity <name>', 'leader election identity (default: hostname_pid_random)')
       .option('--token <token>', 'bearer token for the API server (prefer --token-file: arguments are visible to other local users)')
       .option('--token-file <file>', 'file holding the bearer token, e.g. ~/.skyshift/controllers.token written by skyshift server')
-      .option('--metrics-port <port>', "serve the controllers' Prometheus metrics on http://127.0.0.1:<port>/metrics", positive),
+      .option('--metrics-port <port>', "serve the controllers' Prometheus metrics on http://127.0.0.1:<port>/metrics", positive)
+      .option('--only <names>', 'run only these controllers (comma-separated: scheduler, skylets), each group electing its own leader', (v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ),
   ).action(async (options: ControllersCommandOptions) => runControllersCommand(options));
 
   return program;
