@@ -24,22 +24,19 @@ export function noteJob(ledger: Reservations, job: Job, heartbeatOf: HeartbeatOf
   if (!uid || !ledger.holds(uid)) return 0;
   const placements = placementsOf(job);
   let released = ledger.retainPlaced(uid, placements);
-  const started = new Set<string>();
   for (const cluster of Object.keys(placements)) {
     const tasks = job.status?.taskStatus?.[cluster];
     if (!tasks) continue;
+    const heartbeat = heartbeatOf(cluster);
     // Without the snapshot time (an object from an older skylet) only a heartbeat newer than the one we have counts.
-    const at = tasksObservedAt(job, cluster) ?? heartbeatOf(cluster) ?? Number.POSITIVE_INFINITY;
+    const at = tasksObservedAt(job, cluster) ?? heartbeat ?? Number.POSITIVE_INFINITY;
     for (const [task, state] of Object.entries(tasks)) {
       const rank = rankOfTask(task);
       if (rank === undefined) continue;
       ledger.markSeen(uid, cluster, rank, now);
-      if (hasStarted(state) && ledger.markStarted(uid, cluster, rank, at)) started.add(cluster);
+      // Only this job's ranks can have changed: confirm them one by one (a later heartbeat scans the cluster).
+      if (hasStarted(state) && ledger.markStarted(uid, cluster, rank, at) && heartbeat !== undefined && ledger.confirmOne(uid, rank, heartbeat)) released++;
     }
-  }
-  for (const cluster of started) {
-    const heartbeat = heartbeatOf(cluster);
-    if (heartbeat !== undefined) released += ledger.confirmHeartbeat(cluster, heartbeat);
   }
   return released;
 }

@@ -136,6 +136,16 @@ export class Reservations {
   }
 
   /**
+   * Releases replica `rank` of the job if it was observed started before `takenAt`, the
+   * newest heartbeat already held for its cluster: a job update need not scan the cluster.
+   */
+  confirmOne(jobUid: string, rank: number, takenAt: number): boolean {
+    const key = entryKey(jobUid, rank);
+    const e = this.entries.get(key);
+    return e !== undefined && e.observedAt !== undefined && e.observedAt < takenAt && this.releaseOne(key);
+  }
+
+  /**
    * A heartbeat whose snapshot was taken at `takenAt` shows the usage of every replica
    * observed started before it. Strictly before: times are whole milliseconds, and an
    * observation in the same millisecond may have come after the snapshot.
