@@ -8,6 +8,7 @@
  * while they were down (the case where every restart used to die again).
  */
 import assert from 'node:assert/strict';
+import { waitFor as pollFor } from './infra/ports.js';
 import { type Cluster, type Job } from '../src/api/index.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -80,26 +81,20 @@ async function start(): Promise<Running> {
   };
 }
 
+/** waitFor that shows the controllers' last log lines (POISON_DEBUG=1) when it times out. */
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 50));
+  try {
+    return await pollFor(what, fn, timeoutMs);
+  } catch (err) {
+    if (process.env.POISON_DEBUG)
+      console.error(
+        logged
+          .filter((l) => !l.startsWith('debug'))
+          .slice(-40)
+          .join('\n'),
+      );
+    throw err;
   }
-  if (process.env.POISON_DEBUG)
-    console.error(
-      logged
-        .filter((l) => !l.startsWith('debug'))
-        .slice(-40)
-        .join('\n'),
-    );
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
 const normalJob = (name: string) => ({

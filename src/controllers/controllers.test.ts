@@ -5,6 +5,7 @@
  * driven by the test so replicas finish on demand.
  */
 import assert from 'node:assert/strict';
+import { waitFor as pollFor } from '../../test/infra/ports.js';
 import { type Cluster, type Job } from '../api/index.js';
 import { after, before, test } from 'node:test';
 import { SkyShiftClient, type ApiObject } from '../client/index.js';
@@ -98,19 +99,8 @@ function startTerm(): () => Promise<void> {
   };
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 5000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 5000): Promise<T> {
+  return pollFor(what, fn, timeoutMs, 25);
 }
 
 async function addCluster(name: string, cpus: number): Promise<void> {

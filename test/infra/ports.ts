@@ -15,12 +15,19 @@ export async function freePort(): Promise<number> {
 }
 
 /** Poll `check` until it resolves true or `timeoutMs` passes. */
-export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000, intervalMs = 50): Promise<void> {
+/** Polls `check` until it returns something truthy, and returns that; throws naming `what` after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  timeoutMs = 20_000,
+  intervalMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
     try {
-      if (await check()) return;
+      const value = await check();
+      if (value) return value;
     } catch (err) {
       lastError = err;
     }
