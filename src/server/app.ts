@@ -218,7 +218,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
         result = await listObjects(ctx, target as Target & { type: 'collection' }, query);
         break;
       case 'collection POST':
-        result = await createObject(ctx, target as Target & { type: 'collection' }, request.body, contentType);
+        result = await createObject(ctx, target as Target & { type: 'collection' }, request.body, contentType, query);
         break;
       case 'object GET':
       case 'status GET':

@@ -10,7 +10,7 @@ import { cacheFor, caughtUp, noteWrite, type ServerContext } from './context.js'
 import { assertNamespaceExists, checkNamespaceCreate, deleteNamespaceContents, isNamespaceKind } from './namespaces.js';
 import { bindToPath, checkIdentity, describe, forCreate, forStatus, forUpdate, preconditionOf } from './objects.js';
 import type { Target } from './router.js';
-import type { KeyValue } from './store.js';
+import type { JsonObject, KeyValue } from './store.js';
 import { toCached, type CachedObject } from './cached-object.js';
 
 /** What a handler answers: a status code and a JSON string (serialised once, never re-encoded). */
@@ -48,7 +48,26 @@ export async function getObject(ctx: ServerContext, target: Target & { type: 'ob
   return { code: 200, body: found.json };
 }
 
-export async function createObject(ctx: ServerContext, target: Target & { type: 'collection' }, raw: unknown, contentType: string | undefined): Promise<Reply> {
+/**
+ * `?dryRun=All` (Kubernetes' spelling): the request is validated, defaulted
+ * and checked against the store like a real one, and answered with what would
+ * be stored; nothing is written and no watch event is sent.
+ */
+export function isDryRun(query: Query): boolean {
+  const v = query.dryRun;
+  if (v === undefined || v === '') return false;
+  if (v !== 'All') throw badRequest(`dryRun '${v}' is not supported: the only value is All`);
+  return true;
+}
+
+export async function createObject(
+  ctx: ServerContext,
+  target: Target & { type: 'collection' },
+  raw: unknown,
+  contentType: string | undefined,
+  query: Query = {},
+): Promise<Reply> {
+  const dryRun = isDryRun(query);
   const { kind } = target;
   if (kind.namespaced && target.namespace === undefined) {
     throw new ApiError('MethodNotAllowed', `${kind.plural} are namespaced: create them with POST /{namespace}/${kind.plural}`);
@@ -61,6 +80,10 @@ export async function createObject(ctx: ServerContext, target: Target & { type: 
   if (isNamespaceKind(kind)) checkNamespaceCreate(ctx, name.name);
   if (kind.namespaced) await assertNamespaceExists(ctx, target.namespace!);
   const key = storageKey(kind, target.namespace, name.name);
+  if (dryRun) {
+    if (await ctx.store.get(key)) throw new ApiError('AlreadyExists', `${describe(kind, target.namespace, name.name)} already exists`);
+    return { code: 201, body: JSON.stringify(obj) };
+  }
   let kv: KeyValue;
   try {
     kv = await ctx.store.create(key, obj);
@@ -83,7 +106,7 @@ export async function replaceObject(
   if (format !== 'json' && format !== 'yaml') throw unsupportedForMethod(format, 'PUT');
   const body = bindToPath(target.kind, requireObject(value), target.namespace, target.name);
   const precondition = preconditionOf((body.metadata as Record<string, unknown>).resourceVersion, query.resourceVersion);
-  return writeLoop(ctx, target, precondition, (current) => {
+  return writeLoop(ctx, target, precondition, isDryRun(query), (current) => {
     checkIdentity(target.kind, body, current, 'put');
     return target.type === 'status' ? forStatus(target.kind, body, current) : forUpdate(target.kind, body, current);
   });
@@ -105,7 +128,7 @@ export async function patchObject(
   const patchSetsVersion = patchPrecondition(format, value);
   // A precondition inside the patch is checked against the first read only; retries would defeat it.
   const precondition = queryPrecondition;
-  return writeLoop(ctx, target, precondition, (current, revision) => {
+  return writeLoop(ctx, target, precondition, isDryRun(query), (current, revision) => {
     const currentWithRv = { ...current, metadata: { ...current.metadata, resourceVersion: String(revision) } };
     const patched = format === 'merge-patch' ? mergePatch(currentWithRv, value) : jsonPatch(currentWithRv, value);
     // The result is a new body: bounded like one before validation walks it.
@@ -129,6 +152,7 @@ async function writeLoop(
   ctx: ServerContext,
   target: Target & { type: 'object' | 'status' },
   precondition: number | undefined,
+  dryRun: boolean,
   build: (current: ApiObject, revision: number) => Record<string, unknown>,
 ): Promise<Reply> {
   const key = storageKey(target.kind, target.namespace, target.name);
@@ -137,6 +161,7 @@ async function writeLoop(
     if (!current) throw notFound(target);
     if (precondition !== undefined && precondition !== current.modRevision) throw conflict(target);
     const next = build(current.value as ApiObject, current.modRevision);
+    if (dryRun) return { code: 200, body: toCached(key, next as JsonObject, current.modRevision).json };
     try {
       const kv = await ctx.store.update(key, next, current.modRevision);
       return { code: 200, body: written(ctx, target.kind, kv).json };
@@ -188,6 +213,7 @@ export async function deleteObject(
   const current = await ctx.store.get(key);
   if (!current) throw notFound(target);
   if (precondition !== undefined && precondition !== current.modRevision) throw conflict(target);
+  if (isDryRun(query)) return { code: 200, body: toCached(key, current.value, current.modRevision).json };
   let kv: KeyValue;
   try {
     kv = await ctx.store.delete(key, precondition ?? current.modRevision);
