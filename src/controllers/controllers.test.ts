@@ -242,6 +242,9 @@ test('a job that fits nowhere stays PENDING with per-cluster reasons, then runs 
     assert.equal(cond?.status, 'False');
     assert.equal(cond?.reason, 'Unschedulable');
     assert.match(cond?.message ?? '', /small: insufficient cpus/);
+    const never = pending.status.conditions?.find((c) => c.type === 'Unschedulable');
+    assert.equal(never?.reason, 'ExceedsEveryCluster');
+    assert.match(never?.message ?? '', /needs cpus 4.*small: cpus 2/);
     await waitFor('FailedScheduling event', async () => (await events('big')).some((e) => e.reason === 'FailedScheduling'));
     await addCluster('large', 8);
     const placed = await waitFor('placed on large', async () => {
@@ -250,6 +253,10 @@ test('a job that fits nowhere stays PENDING with per-cluster reasons, then runs 
     });
     assert.deepEqual(placed.status.placements, { large: [0] });
     assert.equal(placed.status.conditions?.find((c) => c.type === 'Scheduled')?.status, 'True');
+    assert.equal(
+      placed.status.conditions?.find((c) => c.type === 'Unschedulable'),
+      undefined,
+    );
     // Re-evaluated on every heartbeat, but an Event only when the message changed (here: once before 'large' existed).
     const failed = (await events('big')).filter((e) => e.reason === 'FailedScheduling' && !e.message.includes('large:'));
     assert.deepEqual(

@@ -67,6 +67,7 @@ export class CapacityView {
       ...(c.status?.message ? { message: c.status.message } : {}),
       labels: c.metadata.labels ?? {},
       allocatable: c.status?.allocatable ?? EMPTY,
+      ...(c.status?.capacity ? { capacity: c.status.capacity } : {}),
     };
     this.byName.set(name, next);
     this.sorted = undefined;

@@ -309,6 +309,8 @@ export class SchedulerController implements Controller {
       noFit.set(shape, decision);
       entry.failedGen = gen;
       entry.decidedMessage = decision.message;
+      if (decision.exceedsEvery !== undefined) entry.decidedExceeds = decision.exceedsEvery;
+      else delete entry.decidedExceeds;
       this.reasons.maybeWrite(entry, now);
     }
     pendingGauge.set(this.queue.size);

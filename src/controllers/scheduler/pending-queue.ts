@@ -20,6 +20,8 @@ export interface PendingEntry extends Queued {
   shape?: string;
   /** Message of the last "does not fit" decision, and when we last wrote one. */
   decidedMessage?: string;
+  /** The last decision's "exceeds every cluster" message (DecisionPending.exceedsEvery). */
+  decidedExceeds?: string;
   writtenAt?: number;
 }
 
@@ -110,5 +112,6 @@ function carry(prev: PendingEntry): Partial<PendingEntry> {
   const out: Partial<PendingEntry> = {};
   if (prev.decidedMessage !== undefined) out.decidedMessage = prev.decidedMessage;
   if (prev.writtenAt !== undefined) out.writtenAt = prev.writtenAt;
+  if (prev.decidedExceeds !== undefined) out.decidedExceeds = prev.decidedExceeds;
   return out;
 }

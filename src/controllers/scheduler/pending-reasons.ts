@@ -8,7 +8,7 @@ import { getCondition, type Job } from '../../api/index.js';
 import type { ControllerContext } from '../controller.js';
 import type { WritePipeline } from '../runtime/index.js';
 import type { PendingEntry, PendingQueue } from './pending-queue.js';
-import { writePendingTimeout, writeUnschedulable } from './writes.js';
+import { UNSCHEDULABLE, writePendingTimeout, writeUnschedulable } from './writes.js';
 
 /** A pending job's reasons (e.g. "largest free 2") are rewritten at most this often when only they changed. */
 const MESSAGE_REFRESH_MS = 5_000;
@@ -73,7 +73,8 @@ export class PendingReasons {
     const wantPhase = phase === 'ACTIVE' ? 'ACTIVE' : 'PENDING';
     const cond = getCondition(job, 'Scheduled');
     const shown = cond?.status === 'False' && phase === wantPhase;
-    if (shown && cond.message === message) return;
+    const exceedsShown = getCondition(job, UNSCHEDULABLE)?.message === entry.decidedExceeds;
+    if (shown && cond.message === message && exceedsShown) return;
     if (shown && entry.writtenAt !== undefined && now - entry.writtenAt < MESSAGE_REFRESH_MS) return;
     entry.writtenAt = now;
     const key = entry.key;
@@ -88,7 +89,7 @@ export class PendingReasons {
       const copy = latest.job;
       const phaseNow = copy.status?.phase === 'ACTIVE' ? 'ACTIVE' : 'PENDING';
       await this.host.runWrite(key, async () => {
-        const out = await writeUnschedulable(this.ctx.client, copy, phaseNow, text, this.nowIso(), this.host.signal());
+        const out = await writeUnschedulable(this.ctx.client, copy, phaseNow, text, this.nowIso(), this.host.signal(), latest.decidedExceeds);
         if (!out) return;
         this.host.wrote(key, out);
         this.ctx.events.record(out, 'FailedScheduling', text, { source: 'scheduler' });

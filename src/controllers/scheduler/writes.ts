@@ -13,6 +13,15 @@ function placedSummary(placed: Record<string, number[]>): string {
     .join(', ');
 }
 
+/** Condition type set (reason ExceedsEveryCluster) while no READY cluster could ever hold one replica. */
+export const UNSCHEDULABLE = 'Unschedulable';
+
+/** The Unschedulable condition set to `exceeds`, or removed when undefined. */
+function withExceeds(conditions: Job['status']['conditions'], exceeds: string | undefined, nowIso: string): Job['status']['conditions'] {
+  if (exceeds === undefined) return (conditions ?? []).filter((c) => c.type !== UNSCHEDULABLE);
+  return setCondition(conditions, { type: UNSCHEDULABLE, status: 'True', reason: 'ExceedsEveryCluster', message: exceeds }, nowIso);
+}
+
 /** The message of the Scheduled event: where each rank went, and the candidates considered. */
 export function scheduledMessage(placed: Record<string, number[]>, ranking: readonly string[]): string {
   const ranks = Object.entries(placed)
@@ -41,6 +50,7 @@ export async function writePlacement(client: SkyShiftClient, job: Job, placed: R
     { type: 'Scheduled', status: 'True', reason: 'Scheduled', message: `placed ${placedSummary(placed)}` },
     nowIso,
   );
+  copy.status.conditions = withExceeds(copy.status.conditions, undefined, nowIso);
   finishStatus(copy);
   return client.updateStatus<Job>('jobs', copy, { signal });
 }
@@ -53,6 +63,7 @@ export async function writeUnschedulable(
   message: string,
   nowIso: string,
   signal: AbortSignal,
+  exceeds?: string,
 ): Promise<Job | undefined> {
   const out = await mutateStatus(
     client,
@@ -61,9 +72,11 @@ export async function writeUnschedulable(
     (j) => {
       if (!needsScheduling(j)) return false;
       const cond = getCondition(j, 'Scheduled');
-      if (cond?.status === 'False' && cond.message === message && j.status.phase === phase) return false;
+      const exceedsNow = getCondition(j, UNSCHEDULABLE)?.message;
+      if (cond?.status === 'False' && cond.message === message && j.status.phase === phase && exceedsNow === exceeds) return false;
       j.status.phase = phase;
       j.status.conditions = setCondition(j.status.conditions, { type: 'Scheduled', status: 'False', reason: 'Unschedulable', message }, nowIso);
+      j.status.conditions = withExceeds(j.status.conditions, exceeds, nowIso);
       return true;
     },
     { signal, attempts: 2 },

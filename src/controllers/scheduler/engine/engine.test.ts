@@ -269,3 +269,19 @@ describe('fit and spread', () => {
     assert.deepEqual(a, b);
   });
 });
+
+describe('exceeds every cluster', () => {
+  const withCap = (c: SchedCluster, capacity: Record<string, Record<string, number>>): SchedCluster => ({ ...c, capacity });
+  it('says so only when no READY cluster has a node whose capacity holds one replica', () => {
+    const full = withCap(cluster('full', { n1: { cpus: 0 } }), { n1: { cpus: 4 } });
+    const small = withCap(cluster('small', { n1: { cpus: 2 } }), { n1: { cpus: 2 }, n2: { cpus: 3 } });
+    const big = withCap(cluster('big', { n1: { cpus: 8 } }, {}, 'ERROR'), { n1: { cpus: 8 } });
+    const p = pending(schedule({ clusters: [small, big], job: job({ resources: { cpus: 4 } }), reservations: new Reservations() }));
+    assert.match(p.exceedsEvery ?? '', /needs cpus 4.*small: cpus 3/);
+    // Busy but big enough: not now, yet some day.
+    const q = pending(schedule({ clusters: [small, full], job: job({ resources: { cpus: 4 } }), reservations: new Reservations() }));
+    assert.equal(q.exceedsEvery, undefined);
+    // No READY cluster at all: nothing to exceed.
+    assert.equal(pending(schedule({ clusters: [big], job: job({ resources: { cpus: 16 } }), reservations: new Reservations() })).exceedsEvery, undefined);
+  });
+});

@@ -11,7 +11,7 @@ import { preferenceScore } from './plugins/preferences.js';
 import { readyFilter } from './plugins/ready.js';
 import { freeCapacityScore, resourcesFitFilter } from './plugins/resources-fit.js';
 import type { Reservations } from './reservations.js';
-import { demandOf, orderedKeys, replicasFitting } from './resources.js';
+import { demandOf, formatAmount, normalizeNode, orderedKeys, replicasFitting } from './resources.js';
 import type { Resources, SchedCluster, SchedFilterPolicy, SchedJob } from './types.js';
 
 export const DEFAULT_FILTERS: readonly FilterPlugin[] = [readyFilter, filterPolicyFilter, placementFiltersFilter, resourcesFitFilter];
@@ -51,6 +51,8 @@ export interface PendingDecision {
   reasons: Record<string, string>;
   /** `0/2 clusters can run 4 replicas: a: ...; b: ...` */
   message: string;
+  /** Set when no READY cluster could ever hold one replica (it exceeds every node's capacity): says so. */
+  exceedsEvery?: string;
 }
 
 export type Decision = PlacedDecision | PendingDecision;
@@ -118,7 +120,14 @@ export class Scheduler {
       reasons[cluster.name] = `fits only ${taken} of ${plural(ranks.length)}`;
     }
     if (next >= ranks.length) return { kind: 'placed', placed, reservations: out, ranking: eligible.map((e) => e.cluster.name) };
-    return { kind: 'pending', pending: true, reasons, message: pendingMessage(input.clusters.length, ranks.length, reasons) };
+    const exceeds = exceedsEveryCluster(input.clusters, demand, ctx.demandKeys);
+    return {
+      kind: 'pending',
+      pending: true,
+      reasons,
+      message: pendingMessage(input.clusters.length, ranks.length, reasons),
+      ...(exceeds ? { exceedsEvery: exceeds } : {}),
+    };
   }
 
   private firstRejection(ctx: SchedContext, cluster: SchedCluster): string | undefined {
@@ -137,6 +146,27 @@ function compareRanked(a: { cluster: SchedCluster; factors: number[]; score: num
     if (d !== 0) return d;
   }
   return a.cluster.name < b.cluster.name ? -1 : a.cluster.name > b.cluster.name ? 1 : 0;
+}
+
+/**
+ * When at least one cluster is READY and no node of any READY cluster has the
+ * capacity (total, not free room) for one replica: a message saying so, naming
+ * each cluster's largest node. Undefined when some READY cluster could take a
+ * replica once it has room, or when a READY cluster reported no nodes.
+ */
+export function exceedsEveryCluster(clusters: readonly SchedCluster[], demand: Resources, keys: readonly string[]): string | undefined {
+  const ready = clusters.filter((c) => c.phase === 'READY');
+  if (ready.length === 0 || keys.length === 0) return undefined;
+  const largest: string[] = [];
+  for (const c of ready) {
+    const nodes = Object.values(c.capacity ?? {}).map(normalizeNode);
+    if (nodes.length === 0) return undefined;
+    if (nodes.some((n) => replicasFitting(n, demand, keys) > 0)) return undefined;
+    const best = keys.map((k) => `${k} ${formatAmount(Math.max(0, ...nodes.map((n) => n[k] ?? 0)))}`).join(', ');
+    largest.push(`${c.name}: ${best}`);
+  }
+  const wanted = keys.map((k) => `${k} ${formatAmount(demand[k] ?? 0)}`).join(', ');
+  return `one replica needs ${wanted}, more than any node of any READY cluster has in total (largest node per cluster: ${largest.sort().join('; ')}); the job stays PENDING until a cluster that can hold it is added`;
 }
 
 const plural = (n: number) => `${n} replica${n === 1 ? '' : 's'}`;

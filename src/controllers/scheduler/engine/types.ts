@@ -19,6 +19,8 @@ export interface SchedCluster {
   labels?: Record<string, string>;
   /** What the last heartbeat reported as free per node. */
   allocatable: NodeResources;
+  /** Each node's total (free or not); absent when the manager never said. Used only to tell "never fits" from "not now". */
+  capacity?: NodeResources;
 }
 
 export type MatchOperator = 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
