@@ -54,6 +54,14 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/** Writes may be server-side dry runs (`?dryRun=All`): validated and answered, nothing stored. */
+export interface WriteOptions extends CallOptions {
+  namespace?: string;
+  dryRun?: boolean;
+}
+
+const dryRunQuery = (options: WriteOptions): URLSearchParams => new URLSearchParams(options.dryRun ? { dryRun: 'All' } : {});
+
 /** The API server could not be reached at all (as opposed to answering with an error). */
 export class UnreachableError extends ApiError {
   constructor(server: string, cause: unknown) {
@@ -119,15 +127,15 @@ export class RestClient {
     return (await this.json('GET', '/version', undefined, options.signal)) as ServerVersion;
   }
 
-  async create<T extends Obj = Obj>(kind: KindRef, object: unknown, options: CallOptions & { namespace?: string } = {}): Promise<T> {
+  async create<T extends Obj = Obj>(kind: KindRef, object: unknown, options: WriteOptions = {}): Promise<T> {
     const ns = options.namespace ?? metaNamespace(object);
-    return (await this.json('POST', this.path(kind, ns), object, options.signal)) as T;
+    return (await this.json('POST', withQuery(this.path(kind, ns), dryRunQuery(options)), object, options.signal)) as T;
   }
 
   /** PUT: carries metadata.resourceVersion, so a stale copy fails with Conflict. */
-  async update<T extends Obj = Obj>(kind: KindRef, object: Obj, options: CallOptions & { namespace?: string } = {}): Promise<T> {
+  async update<T extends Obj = Obj>(kind: KindRef, object: Obj, options: WriteOptions = {}): Promise<T> {
     const ns = options.namespace ?? object.metadata.namespace;
-    return (await this.json('PUT', this.path(kind, ns, object.metadata.name), object, options.signal)) as T;
+    return (await this.json('PUT', withQuery(this.path(kind, ns, object.metadata.name), dryRunQuery(options)), object, options.signal)) as T;
   }
 
   async updateStatus<T extends Obj = Obj>(kind: KindRef, object: Obj, options: CallOptions & { namespace?: string } = {}): Promise<T> {
@@ -135,13 +143,19 @@ export class RestClient {
     return (await this.json('PUT', this.path(kind, ns, object.metadata.name) + '/status', object, options.signal)) as T;
   }
 
-  /** JSON merge patch (RFC 7386). */
-  async patch<T extends Obj = Obj>(kind: KindRef, name: string, patch: unknown, options: CallOptions & { namespace?: string } = {}): Promise<T> {
-    return (await this.json('PATCH', this.path(kind, options.namespace, name), patch, options.signal, 'application/merge-patch+json')) as T;
+  /** JSON merge patch (RFC 7386), or with `type: 'json'` a JSON patch (RFC 6902). */
+  async patch<T extends Obj = Obj>(
+    kind: KindRef,
+    name: string,
+    patch: unknown,
+    options: CallOptions & { namespace?: string; type?: 'merge' | 'json' } = {},
+  ): Promise<T> {
+    const contentType = options.type === 'json' ? 'application/json-patch+json' : 'application/merge-patch+json';
+    return (await this.json('PATCH', this.path(kind, options.namespace, name), patch, options.signal, contentType)) as T;
   }
 
-  async delete<T = unknown>(kind: KindRef, name: string, options: CallOptions & { namespace?: string; resourceVersion?: string } = {}): Promise<T> {
-    const query = new URLSearchParams();
+  async delete<T = unknown>(kind: KindRef, name: string, options: WriteOptions & { resourceVersion?: string } = {}): Promise<T> {
+    const query = dryRunQuery(options);
     if (options.resourceVersion) query.set('resourceVersion', options.resourceVersion);
     return (await this.json('DELETE', withQuery(this.path(kind, options.namespace, name), query), undefined, options.signal)) as T;
   }
