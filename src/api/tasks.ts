@@ -20,3 +20,21 @@ export function rankOfTask(task: string): number | undefined {
   const m = TASK_RANK.exec(task);
   return m ? Number(m[1]) : undefined;
 }
+
+/** Table headers and rows (one per task) of a job status's taskStatus + taskDetails, for `describe`. */
+export const TASK_COLUMNS = ['CLUSTER', 'TASK', 'STATE', 'EXIT CODE', 'STARTED', 'FINISHED'] as const;
+
+export function taskRows(status: unknown): string[][] {
+  const s = (status ?? {}) as { taskStatus?: Record<string, Record<string, string>>; taskDetails?: Record<string, Record<string, Record<string, unknown>>> };
+  const rows: string[][] = [];
+  for (const cluster of Object.keys(s.taskStatus ?? {}).sort()) {
+    const tasks = s.taskStatus?.[cluster] ?? {};
+    const names = Object.keys(tasks).sort((a, b) => (rankOfTask(a) ?? 0) - (rankOfTask(b) ?? 0) || (a < b ? -1 : 1));
+    for (const task of names) {
+      const d = s.taskDetails?.[cluster]?.[task] ?? {};
+      const text = (v: unknown) => (v === undefined || v === null ? '' : String(v));
+      rows.push([cluster, task, text(tasks[task]), text(d.exitCode), text(d.startedAt), text(d.finishedAt)]);
+    }
+  }
+  return rows;
+}

@@ -39,6 +39,13 @@ export interface JobRef {
   name: string;
 }
 
+/** What a manager knows of one task besides its state; every field optional (RFC 3339 times). */
+export interface TaskDetail {
+  exitCode?: number;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
 /** The manager's view of one SkyShift job on this cluster. */
 export interface JobTasks extends JobRef {
   /** Manager-side id (Slurm job id, pod prefix, local job dir...). */
@@ -47,6 +54,8 @@ export interface JobTasks extends JobRef {
   tasks: Record<string, TaskState>;
   /** Rank of each task, same keys as `tasks`. */
   ranks: Record<string, number>;
+  /** Exit code, start and finish time of tasks, when the manager knows them (same keys as `tasks`). */
+  details?: Record<string, TaskDetail>;
 }
 
 export interface LogOptions {

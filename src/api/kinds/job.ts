@@ -65,6 +65,12 @@ export const JobSpec = Obj({
   maxPendingSeconds: Type.Optional(Type.Integer({ minimum: 1, description: 'fail instead of waiting longer for capacity' })),
 });
 
+export const TaskDetail = Obj({
+  exitCode: Type.Optional(Type.Integer({ description: 'exit status of the finished task' })),
+  startedAt: Type.Optional(Timestamp()),
+  finishedAt: Type.Optional(Timestamp()),
+});
+
 export const JobStatus = Obj(
   {
     phase: Enum([...JOB_PHASES], { default: 'INIT' }),
@@ -75,6 +81,7 @@ export const JobStatus = Obj(
     }),
     jobIds: StrMap({ default: {}, description: 'cluster -> manager-side id' }),
     taskStatus: MapOf(StrMap(), { default: {}, description: 'cluster -> task -> state' }),
+    taskDetails: Type.Optional(MapOf(MapOf(TaskDetail), { description: 'cluster -> task -> exit code, start and finish time (what its manager reports)' })),
     placements: Type.Optional(
       MapOf(Type.Array(Type.Integer({ minimum: 0 })), {
         description: 'cluster -> replica ranks placed there (written by the scheduler before anything is submitted; evicted ranks are removed)',

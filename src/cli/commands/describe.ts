@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import YAML from 'yaml';
 import { ApiError, type ApiObject, type KindInfo } from '../../client/index.js';
 import { formatAge, formatLabels, printColumns } from '../printers/index.js';
+import { TASK_COLUMNS, taskRows } from '../../api/tasks.js';
 import { connect, kindOrFail, type Io, type Session } from '../runtime.js';
 
 type Rec = Record<string, unknown>;
@@ -51,6 +52,8 @@ export function renderDescribe(kind: KindInfo, obj: ApiObject, events: ApiObject
   out += block('Status', statusRest);
   const why = pendingReason(obj);
   if (why) out += `Pending:\n${indent(why)}\n`;
+  const tasks = taskRows(obj.status);
+  if (tasks.length) out += `Tasks:\n${indent(printColumns([...TASK_COLUMNS], tasks))}\n`;
   const conds = (Array.isArray(conditions) ? conditions : []).map(rec);
   if (conds.length) {
     const rows = conds.map((c) => [str(c.type), str(c.status), str(c.reason), str(c.lastTransitionTime), str(c.message)]);

@@ -10,7 +10,7 @@
  * a crash-looping replica restarts at most once per heartbeat.
  */
 import { finishStatus, hasStarted, isTerminal, placementsOf, shouldRestart, type Job } from '../../api/index.js';
-import type { JobRef, JobTasks } from '../../managers/index.js';
+import type { JobRef, JobTasks, TaskDetail } from '../../managers/index.js';
 import { errText, jobProblem, mutateStatus, safeErrorText } from '../runtime/index.js';
 import { forEachLimit } from '../../lib/index.js';
 import { FOLLOW_WINDOW_MS, RESUBMIT_MS, SYNC_CONCURRENCY, keyOf, sortKeys } from './parts.js';
@@ -141,7 +141,7 @@ export class Sync {
     const uid = job.metadata.uid as string;
     // A sync runs after every submit; re-deriving hundreds of unchanged jobs each time would cost O(jobs) per submit.
     let fp = `${job.metadata.resourceVersion ?? ''}|${jt?.jobId ?? ''}`;
-    for (const [t, st] of Object.entries(jt?.tasks ?? {})) fp += `|${t}=${st}`;
+    for (const [t, st] of Object.entries(jt?.tasks ?? {})) fp += `|${t}=${st}${detailKey(jt?.details?.[t])}`;
     if (this.syncedState.get(uid) === fp) return;
     this.syncedState.set(uid, fp);
     try {
@@ -169,7 +169,8 @@ export class Sync {
 
     const old = job.status?.taskStatus?.[s.name] ?? {};
     const jobId = jt?.jobId;
-    const sameTasks = JSON.stringify(sortKeys(old)) === JSON.stringify(sortKeys(taskStatus));
+    const details = detailsOf(jt, taskStatus);
+    const sameTasks = JSON.stringify(sortKeys(old)) === JSON.stringify(sortKeys(taskStatus)) && sameDetails(job.status?.taskDetails?.[s.name] ?? {}, details);
     const sameId = jobId === undefined || job.status?.jobIds?.[s.name] === jobId;
     if (sameTasks && sameId && restart.length === 0) {
       // Nothing new from the manager, but the phase rule may still have to fire (e.g. after a restart of ours).
@@ -198,6 +199,9 @@ export class Sync {
             if (r !== undefined && freshPlaced.has(r)) mine[t] = st;
           }
           j.status.taskStatus = { ...(j.status.taskStatus ?? {}), [s.name]: mine };
+          const mineDetails = Object.fromEntries(Object.entries(details).filter(([t]) => t in mine));
+          if (Object.keys(mineDetails).length > 0 || j.status.taskDetails?.[s.name])
+            j.status.taskDetails = { ...(j.status.taskDetails ?? {}), [s.name]: mineDetails };
           // When that task list was taken: the scheduler frees what it held for a started replica on a later heartbeat.
           j.status.tasksObservedAt = { ...(j.status.tasksObservedAt ?? {}), [s.name]: new Date(seenAt).toISOString() };
           if (jobId !== undefined) j.status.jobIds = { ...(j.status.jobIds ?? {}), [s.name]: jobId };
@@ -289,4 +293,26 @@ function startedIn(byUid: Map<string, JobTasks>, key: string): boolean {
     if (jt?.ranks[task] === rank) return hasStarted(state);
   }
   return false;
+}
+
+const detailKey = (d: TaskDetail | undefined): string => (d ? `:${d.exitCode ?? ''}:${d.startedAt ?? ''}:${d.finishedAt ?? ''}` : '');
+
+function sameDetails(a: Record<string, TaskDetail>, b: Record<string, TaskDetail>): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((t) => detailKey(a[t]) === detailKey(b[t]));
+}
+
+/** The manager's exit codes and times of the tasks shown in `taskStatus` (fields in a fixed order, so comparisons are stable). */
+function detailsOf(jt: JobTasks | undefined, taskStatus: Record<string, string>): Record<string, TaskDetail> {
+  const out: Record<string, TaskDetail> = {};
+  for (const t of Object.keys(taskStatus)) {
+    const d = jt?.details?.[t];
+    if (!d) continue;
+    const one: TaskDetail = {};
+    if (d.exitCode !== undefined) one.exitCode = d.exitCode;
+    if (d.startedAt !== undefined) one.startedAt = d.startedAt;
+    if (d.finishedAt !== undefined) one.finishedAt = d.finishedAt;
+    if (Object.keys(one).length > 0) out[t] = one;
+  }
+  return out;
 }

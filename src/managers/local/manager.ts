@@ -37,6 +37,7 @@ import { isAlive, killGroup, procStat, spawnDetached, wrapperScript, groupExists
 import { podmanProblem, removeContainer, type PodmanStorage } from './podman.js';
 import { FILES, JobStore, ensureDir, jobDirName, readJson, readText, writeJsonAtomic, type JobMeta, type ReplicaRecord } from './records.js';
 import { readLogs } from './tail.js';
+import { replicaDetail } from './details.js';
 
 export interface LocalManagerConfig {
   /** Cluster name. */
@@ -159,6 +160,8 @@ export class LocalManager implements ClusterManager {
         const task = taskName(meta.name, rank);
         jt.tasks[task] = state;
         jt.ranks[task] = rank;
+        const detail = await replicaDetail(this.store.rankDir(meta, rank), state);
+        if (detail) (jt.details ??= {})[task] = detail;
       }
       if (Object.keys(jt.tasks).length > 0) out.push(jt);
     }

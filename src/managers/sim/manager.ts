@@ -17,7 +17,7 @@
 import { taskName, type Job } from '../../api/index.js';
 import { ManagerError } from '../errors.js';
 import { submittedJobRef } from '../job-ref.js';
-import type { ClusterManager, ClusterState, JobShare, JobTasks, LogOptions, NodeResources, Resources } from '../types.js';
+import type { ClusterManager, ClusterState, JobShare, JobTasks, LogOptions, TaskDetail, NodeResources, Resources } from '../types.js';
 
 export interface SimManagerConfig {
   name: string;
@@ -131,6 +131,8 @@ export class SimManager implements ClusterManager {
         const task = taskName(sj.name, r.rank);
         jt.tasks[task] = !r.placed ? 'PENDING' : this.done(r) ? 'COMPLETED' : 'RUNNING';
         jt.ranks[task] = r.rank;
+        // Simulated times: a sim replica starts when placed and exits 0 after its duration.
+        if (r.placed) (jt.details ??= {})[task] = simDetail(r, this.done(r));
       }
       out.push(jt);
     }
@@ -251,4 +253,9 @@ export class SimManager implements ClusterManager {
     }
     for (const r of [...this.waiting]) if (now >= r.notBefore && this.place(r)) this.waiting.delete(r);
   }
+}
+
+function simDetail(r: SimReplica, done: boolean): TaskDetail {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return done ? { startedAt: iso(r.startedAt), finishedAt: iso(r.startedAt + r.durationMs), exitCode: 0 } : { startedAt: iso(r.startedAt) };
 }

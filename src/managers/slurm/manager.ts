@@ -199,6 +199,8 @@ export class SlurmManager implements ClusterManager {
         const task = taskName(rec.name, rank);
         jt.tasks[task] = rankState(byTask.get(`${id}_${rank}`), rec, rank);
         jt.ranks[task] = rank;
+        const exitCode = rec.exits.get(rank); // the exit file the batch script wrote
+        if (exitCode !== undefined) (jt.details ??= {})[task] = { exitCode };
       }
       if (Object.keys(jt.tasks).length > 0) out.push(jt);
     }
