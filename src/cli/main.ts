@@ -21,6 +21,13 @@ import { registerGet } from './commands/get.js';
 import { registerLogs } from './commands/logs.js';
 import { registerStatus } from './commands/status.js';
 import { registerVersion } from './commands/version.js';
+import { registerLabel } from './commands/label.js';
+import { registerAnnotate } from './commands/annotate.js';
+import { registerPatch } from './commands/patch.js';
+import { registerWait } from './commands/wait.js';
+import { registerExplain } from './commands/explain.js';
+import { registerEdit } from './commands/edit.js';
+import { registerCompletion } from './commands/completion.js';
 import { ReportedFailure, UsageError, type Io } from './runtime.js';
 
 export { VERSION };
@@ -69,6 +76,13 @@ Examples:
   registerStatus(program, io, addGlobals);
   registerVersion(program, io, addGlobals, VERSION);
   registerConfig(program, io);
+  registerLabel(program, io, addGlobals);
+  registerAnnotate(program, io, addGlobals);
+  registerPatch(program, io, addGlobals);
+  registerWait(program, io, addGlobals);
+  registerExplain(program, io);
+  registerEdit(program, io, addGlobals);
+  registerCompletion(program, io);
   registerAuthCommands(program, io, addGlobals);
   return program;
 }
