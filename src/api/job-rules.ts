@@ -187,5 +187,6 @@ export function applyEviction(status: JobStatus, cluster: string, ranks: readonl
 export function finishStatus(job: Job): void {
   job.status.replicaStatus = deriveReplicaStatus(job);
   const phase = derivePhase(job);
+  if (phase && isTerminal(phase) && !isTerminal(job.status.phase)) job.status.completionTime ??= new Date().toISOString();
   if (phase) job.status.phase = phase;
 }

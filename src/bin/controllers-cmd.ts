@@ -13,6 +13,7 @@ export interface ControllerFlags {
   evictionGraceSeconds: number;
   leaseDurationSeconds: number;
   maxReplicas: number;
+  eventTtlSeconds: number;
   logLevel: string;
 }
 
@@ -32,6 +33,7 @@ export function controllerOptions(flags: ControllerFlags): Partial<ControllerOpt
     evictionGraceSeconds: flags.evictionGraceSeconds,
     leaseDurationSeconds: flags.leaseDurationSeconds,
     maxReplicas: flags.maxReplicas,
+    eventTtlSeconds: flags.eventTtlSeconds,
   };
 }
 

@@ -86,6 +86,7 @@ Examples:
       .option('--eviction-grace-seconds <n>', 'an ERROR cluster has its replicas evicted after this long', positive, 30)
       .option('--lease-duration-seconds <n>', 'leader lease duration; a standby takes over this long after the leader dies', positive, 15)
       .option('--max-replicas <n>', 'largest spec.replicas a job may ask for (give the API server the same)', parseCount, 10_000)
+      .option('--event-ttl-seconds <n>', 'delete Events this long after they last happened', positive, 3600)
       .option('--log-level <level>', `log level (${LEVELS.join(', ')})`, parseLevel, 'info');
 
   controllerFlags(
@@ -121,7 +122,7 @@ Examples:
       .option('--token <token>', 'bearer token for the API server (prefer --token-file: arguments are visible to other local users)')
       .option('--token-file <file>', 'file holding the bearer token, e.g. ~/.skyshift/controllers.token written by skyshift server')
       .option('--metrics-port <port>', "serve the controllers' Prometheus metrics on http://127.0.0.1:<port>/metrics", positive)
-      .option('--only <names>', 'run only these controllers (comma-separated: scheduler, skylets), each group electing its own leader', (v) =>
+      .option('--only <names>', 'run only these controllers (comma-separated: scheduler, skylets, ttl), each group electing its own leader', (v) =>
         v
           .split(',')
           .map((s) => s.trim())

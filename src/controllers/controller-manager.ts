@@ -19,11 +19,13 @@ import { DEFAULT_OPTIONS, type ControllerOptions, type Logger } from './options.
 import { EventRecorder, LeaderElector, SharedInformers, clientLeaseApi, errText } from './runtime/index.js';
 import { createScheduler } from './scheduler/index.js';
 import { createSkylets } from './skylet/index.js';
+import { createTtlController } from './ttl/index.js';
 
 /** Every controller, in start order. */
 export const CONTROLLERS: readonly ControllerFactory[] = [
   { name: 'scheduler', create: createScheduler },
   { name: 'skylets', create: createSkylets },
+  { name: 'ttl', create: createTtlController },
 ];
 
 export const LEASE_NAME = 'skyshift-controller-manager';

@@ -165,6 +165,7 @@ test('placements are written before anything is submitted; the job completes', a
     assert.deepEqual(done.status.taskStatus, { a: { 'first-0': 'COMPLETED', 'first-1': 'COMPLETED' } });
     const d0 = done.status.taskDetails?.a?.['first-0'];
     assert.equal(d0?.exitCode, 0);
+    assert.ok(Date.parse(done.status.completionTime ?? '') > 0, 'completionTime set when the job turned COMPLETED');
     assert.equal(Date.parse(d0?.finishedAt ?? '') - Date.parse(d0?.startedAt ?? ''), 1000, 'sim: finished a `sleep 1` after start');
     const reasons = await waitFor('events', async () => {
       const r = (await events('first')).map((e) => e.reason);

@@ -29,6 +29,8 @@ export interface ControllerOptions {
   maxSubmitFailures?: number;
   /** Backoff of the first retry of a failed submit, doubling up to 30 s. Default 500 ms. */
   submitRetryBaseMs?: number;
+  /** Events are deleted this long after they last happened (the ttl controller). Default 3600. */
+  eventTtlSeconds?: number;
   /** Builds the manager of a cluster; tests inject fakes. */
   managerFactory?: (cluster: Cluster) => ClusterManager;
 }

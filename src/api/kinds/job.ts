@@ -63,6 +63,9 @@ export const JobSpec = Obj({
   priority: Type.Integer({ default: 0 }),
   volumes: MapOf(Volume, { default: {} }),
   maxPendingSeconds: Type.Optional(Type.Integer({ minimum: 1, description: 'fail instead of waiting longer for capacity' })),
+  ttlSecondsAfterFinished: Type.Optional(
+    Type.Integer({ minimum: 0, description: 'delete the job this many seconds after it turned COMPLETED or FAILED (unset: keep it)' }),
+  ),
 });
 
 export const TaskDetail = Obj({
@@ -81,6 +84,7 @@ export const JobStatus = Obj(
     }),
     jobIds: StrMap({ default: {}, description: 'cluster -> manager-side id' }),
     taskStatus: MapOf(StrMap(), { default: {}, description: 'cluster -> task -> state' }),
+    completionTime: Type.Optional(Timestamp({ description: 'when the job turned COMPLETED or FAILED' })),
     taskDetails: Type.Optional(MapOf(MapOf(TaskDetail), { description: 'cluster -> task -> exit code, start and finish time (what its manager reports)' })),
     placements: Type.Optional(
       MapOf(Type.Array(Type.Integer({ minimum: 0 })), {

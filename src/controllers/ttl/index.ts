@@ -1,0 +1,1 @@
+export { createTtlController, finishedAt, DEFAULT_EVENT_TTL_SECONDS } from './controller.js';
