@@ -135,7 +135,7 @@ spec:
   });
 
   test('delete, then errors and exit codes', async () => {
-    assert.equal(ok(await skyctl(['delete', 'job', 'world'])).stdout, 'job/world deleted\n');
+    assert.equal(ok(await skyctl(['delete', 'job', 'world'])).stdout, 'job "world" deleted\n');
     const missing = await skyctl(['get', 'job', 'world']);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /^Error from server \(NotFound\): /);

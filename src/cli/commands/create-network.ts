@@ -63,11 +63,17 @@ Examples:
       if (cluster === 'auto') cluster = undefined; // the reference's default spelling of "let SkyShift choose"
       const session = connect(cmd, io);
       if (cluster !== undefined) await requireCluster(session.client, cluster, io.signal);
-      await sendCreate(io, session, 'service', {
-        kind: 'Service',
-        metadata: { name },
-        spec: { ...(type !== undefined && { type }), selector, ports, ...(cluster !== undefined && { primaryCluster: cluster }) },
-      });
+      await sendCreate(
+        io,
+        session,
+        'service',
+        {
+          kind: 'Service',
+          metadata: { name },
+          spec: { ...(type !== undefined && { type }), selector, ports, ...(cluster !== undefined && { primaryCluster: cluster }) },
+        },
+        o,
+      );
     });
 
   addGlobals(create.command('link'))
@@ -94,6 +100,6 @@ Examples:
       const session = connect(cmd, io);
       await requireCluster(session.client, source, io.signal);
       await requireCluster(session.client, target, io.signal);
-      await sendCreate(io, session, 'link', { kind: 'Link', metadata: { name }, spec: { sourceCluster: source, targetCluster: target } });
+      await sendCreate(io, session, 'link', { kind: 'Link', metadata: { name }, spec: { sourceCluster: source, targetCluster: target } }, o);
     });
 }

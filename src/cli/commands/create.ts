@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { MANAGERS, MANAGER_ALIASES } from '../../client/index.js';
 import { UsageError, connect, optionsOf, type Io } from '../runtime.js';
 import { registerCreateNetwork } from './create-network.js';
-import { sendCreate } from './send.js';
+import { addCreateOutputOptions, sendCreate } from './send.js';
 import { alias, collect, intArg, memoryValue, numArg, pairs, pick } from './flags.js';
 
 /** `local|slurm (slurmctl)|kubernetes (k8, k8s)|...`: the API's manager names, so the CLI offers what a Cluster may say. */
@@ -12,7 +12,7 @@ const MANAGER_CHOICES = MANAGERS.map((type) => {
 }).join('|');
 
 async function send(io: Io, cmd: Command, kindName: string, body: Record<string, unknown>): Promise<void> {
-  await sendCreate(io, connect(cmd, io), kindName, body);
+  await sendCreate(io, connect(cmd, io), kindName, body, optionsOf(cmd));
 }
 
 function withoutUndefined(o: Record<string, unknown>): Record<string, unknown> {
@@ -29,6 +29,7 @@ export function registerCreate(program: Command, io: Io, addGlobals: (c: Command
 Examples:
   skyctl create cluster laptop --manager local --cpus 4 --memory 8Gi
   skyctl create job hello --run 'echo hi' --replicas 2
+  skyctl create job hello --run 'echo hi' --dry-run=client -o yaml
   skyctl create namespace ml
   skyctl create filterpolicy no-cloud -l team ml -e aws-east
   skyctl create service web -s app web -p 80 8080
@@ -219,4 +220,5 @@ Examples:
     });
 
   registerCreateNetwork(create, io, addGlobals);
+  addCreateOutputOptions(create);
 }

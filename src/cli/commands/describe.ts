@@ -3,7 +3,8 @@ import YAML from 'yaml';
 import { ApiError, type ApiObject, type KindInfo } from '../../client/index.js';
 import { formatAge, formatLabels, printColumns } from '../printers/index.js';
 import { TASK_COLUMNS, taskRows } from '../../api/tasks.js';
-import { connect, kindOrFail, type Io, type Session } from '../runtime.js';
+import { parseObjectArgs } from '../resource-args.js';
+import { UsageError, connect, type Io, type Session } from '../runtime.js';
 
 type Rec = Record<string, unknown>;
 const rec = (v: unknown): Rec => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Rec) : {});
@@ -97,20 +98,24 @@ export function registerDescribe(program: Command, io: Io, addGlobals: (c: Comma
     program
       .command('describe')
       .description('Show one object in detail: spec, status, conditions, events, why pending')
-      .argument('<kind>')
-      .argument('<name>')
+      .argument('<kind>', 'KIND, or KIND/NAME')
+      .argument('[names...]')
       .addHelpText(
         'after',
         `
 Examples:
   skyctl describe job hello
+  skyctl describe job/hello
   skyctl describe cluster gpu-a`,
       ),
-  ).action(async (kindName: string, name: string, _o: unknown, cmd: Command) => {
-    const kind = kindOrFail(kindName);
+  ).action(async (kindArg: string, names: string[], _o: unknown, cmd: Command) => {
+    const { refs } = parseObjectArgs([kindArg, ...names]);
+    if (refs.length === 0) throw new UsageError(`you must specify the name of the ${kindArg} to describe (or ${kindArg}/NAME)`);
     const s = connect(cmd, io);
-    const obj = await s.client.get(kind, name, { namespace: kind.namespaced ? s.namespace : undefined, signal: io.signal });
-    const events = await eventsFor(s, kind, obj, io.signal);
-    io.stdout.write(renderDescribe(kind, obj, events));
+    for (const [i, { kind, name }] of refs.entries()) {
+      const obj = await s.client.get(kind, name, { namespace: kind.namespaced ? s.namespace : undefined, signal: io.signal });
+      const events = await eventsFor(s, kind, obj, io.signal);
+      io.stdout.write((i > 0 ? '\n\n' : '') + renderDescribe(kind, obj, events));
+    }
   });
 }
