@@ -116,6 +116,11 @@ export function deriveReplicaStatus(job: Job): Record<string, Record<string, num
  */
 export const MAX_RESTARTS = 6;
 
+/** Restarts a failed replica gets under OnFailure: spec.backoffLimit, else MAX_RESTARTS. */
+export function backoffLimitOf(job: Job): number {
+  return job.spec?.backoffLimit ?? MAX_RESTARTS;
+}
+
 export function restartsOf(job: Job, rank: number): number {
   return job.status?.restarts?.[String(rank)] ?? 0;
 }
@@ -124,7 +129,7 @@ export function restartsOf(job: Job, rank: number): number {
 export function shouldRestart(job: Job, rank: number, state: string | undefined): boolean {
   const policy = job.spec?.restartPolicy ?? 'Never';
   if (policy === 'Always') return state === 'FAILED' || state === 'COMPLETED';
-  return policy === 'OnFailure' && state === 'FAILED' && restartsOf(job, rank) < MAX_RESTARTS;
+  return policy === 'OnFailure' && state === 'FAILED' && restartsOf(job, rank) < backoffLimitOf(job);
 }
 
 /** The phase the replicas imply for a placed job; undefined: leave the phase as it is. */
@@ -136,7 +141,7 @@ export function derivePhase(job: Job): Extract<JobPhase, 'ACTIVE' | 'COMPLETED' 
   for (const [cluster, ranks] of Object.entries(placementsOf(job))) {
     for (const r of ranks) {
       const s = rankState(job, cluster, r);
-      if (s === 'FAILED' && (policy === 'Never' || (policy === 'OnFailure' && restartsOf(job, r) >= MAX_RESTARTS))) return 'FAILED';
+      if (s === 'FAILED' && (policy === 'Never' || (policy === 'OnFailure' && restartsOf(job, r) >= backoffLimitOf(job)))) return 'FAILED';
       if (s === 'COMPLETED') completed++;
     }
   }

@@ -131,6 +131,20 @@ export interface NormalizeOptions {
    * day. Lowering a limit must not make controllers unable to report status.
    */
   skipLimits?: boolean;
+  /** Told about accepted-but-ignored fields of the original SkyShift (sent to clients as `Warning` headers). */
+  warn?: (text: string) => void;
+}
+
+/** `metadata.manager_type` of the original SkyShift: accepted on any kind and ignored, with a warning. */
+function dropLegacyMetadata(body: Record<string, unknown>, warn: (text: string) => void): void {
+  const meta = body.metadata;
+  if (!isPlainObject(meta)) return;
+  const keys = ['manager_type', 'managerType'].filter((k) => k in meta);
+  if (keys.length === 0) return;
+  const copy = { ...meta };
+  for (const k of keys) delete copy[k];
+  body.metadata = copy;
+  warn(`metadata.${keys[0]} is ignored (a field of the original SkyShift; a cluster's manager is spec.manager)`);
 }
 
 export function normalizeObject(kind: KindInfo | string, input: unknown, options: NormalizeOptions = {}): ApiObject {
@@ -154,6 +168,9 @@ export function normalizeObject(kind: KindInfo | string, input: unknown, options
   }
   const body: Record<string, unknown> = { ...input, kind: def.kind };
   delete body.apiVersion;
+  const warn = options.warn ?? (() => {});
+  dropLegacyMetadata(body, warn);
+  def.legacy?.(body, causes, warn);
   const obj = walk(c.shape, body, '', causes) as Record<string, any>;
   if (!def.namespaced) {
     for (const cause of causes) {

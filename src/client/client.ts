@@ -14,6 +14,8 @@ export interface ClientOptions {
   token?: string;
   /** Namespace used when a call does not name one. */
   namespace?: string;
+  /** Called with each `Warning` the server answers (e.g. an ignored field of the original SkyShift). */
+  onWarning?: (text: string) => void;
 }
 
 export interface ListOptions {
@@ -77,6 +79,7 @@ type Obj = ApiObject;
 export class RestClient {
   readonly server: string;
   readonly namespace: string;
+  private readonly onWarning: ((text: string) => void) | undefined;
   private readonly token: string | undefined;
 
   constructor(
@@ -86,6 +89,7 @@ export class RestClient {
     this.server = options.server.replace(/\/+$/, '');
     this.token = options.token;
     this.namespace = options.namespace ?? 'default';
+    this.onWarning = options.onWarning;
   }
 
   async get<T extends Obj = Obj>(kind: KindRef, name: string, options: CallOptions & { namespace?: string } = {}): Promise<T> {
@@ -232,6 +236,7 @@ export class RestClient {
       if (signal?.aborted) throw err;
       throw new UnreachableError(this.server, err);
     }
+    for (const w of res.warnings ?? []) this.onWarning?.(w);
     if (res.status < 200 || res.status > 299) throw errorOf(res.status, res.statusText, res.text);
     return res.text.length === 0 ? undefined : (JSON.parse(res.text) as unknown);
   }

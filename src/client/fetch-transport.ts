@@ -9,7 +9,15 @@
  * bytes moving for `idleTimeoutMs` is aborted. A buffered call counts from
  * sending until its body is complete.
  */
-import { DEFAULT_IDLE_TIMEOUT_MS, parseServerUrl, type BufferedResponse, type StreamResponse, type Transport, type TransportRequest } from './transport.js';
+import {
+  DEFAULT_IDLE_TIMEOUT_MS,
+  parseServerUrl,
+  parseWarningHeader,
+  type BufferedResponse,
+  type StreamResponse,
+  type Transport,
+  type TransportRequest,
+} from './transport.js';
 
 export interface FetchTransportOptions {
   /** Default 300 s, as the Node transport. */
@@ -35,7 +43,8 @@ export class FetchTransport implements Transport {
     try {
       const res = await this.send(request, watchdog);
       const text = await res.text();
-      return { status: res.status, statusText: res.statusText, text };
+      const warnings = parseWarningHeader(res.headers.get('warning'));
+      return { status: res.status, statusText: res.statusText, text, ...(warnings.length > 0 ? { warnings } : {}) };
     } catch (err) {
       throw watchdog.explain(err);
     } finally {

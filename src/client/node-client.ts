@@ -15,6 +15,8 @@ export interface NodeClientOptions extends ClientOptions {
 export class SkyShiftClient extends RestClient {
   constructor(options: NodeClientOptions) {
     const { tls, maxSockets } = options;
-    super(options, options.transport ?? new NodeTransport(options.server, { tls, maxSockets }));
+    // As kubectl: a server's Warning goes to stderr unless the program handles it.
+    const onWarning = options.onWarning ?? ((text: string) => void process.stderr.write(`Warning: ${text}\n`));
+    super({ ...options, onWarning }, options.transport ?? new NodeTransport(options.server, { tls, maxSockets }));
   }
 }

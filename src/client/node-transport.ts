@@ -16,6 +16,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import {
   DEFAULT_IDLE_TIMEOUT_MS,
   parseServerUrl,
+  parseWarningHeader,
   type BufferedResponse,
   type Headers,
   type StreamResponse,
@@ -147,10 +148,12 @@ export class NodeTransport implements Transport {
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', fail);
         res.on('end', () => {
+          const warnings = parseWarningHeader(res.headers.warning);
           resolve({
             status: res.statusCode ?? 0,
             statusText: res.statusMessage ?? '',
             text: (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8'),
+            ...(warnings.length > 0 ? { warnings } : {}),
           });
         });
       });

@@ -25,6 +25,8 @@ export interface BufferedResponse {
   statusText: string;
   /** The whole body, decoded as UTF-8. */
   text: string;
+  /** The texts of the response's `Warning: 299 - "..."` headers, if any. */
+  warnings?: string[];
 }
 
 export interface StreamResponse {
@@ -56,4 +58,14 @@ export function parseServerUrl(server: string): URL {
   const url = new URL(server);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`unsupported server URL scheme: ${url.protocol}`);
   return url;
+}
+
+/** The texts of `Warning` header values of code 299 (RFC 7234, as Kubernetes sends them). */
+export function parseWarningHeader(value: string | readonly string[] | null | undefined): string[] {
+  const values = value === undefined || value === null ? [] : typeof value === 'string' ? [value] : value;
+  const out: string[] = [];
+  for (const v of values) {
+    for (const m of v.matchAll(/299 [^ ]+ "((?:[^"\\]|\\.)*)"/g)) out.push((m[1] ?? '').replace(/\\(.)/g, '$1'));
+  }
+  return out;
 }

@@ -22,6 +22,7 @@ import { Router, type Resolved, type Target } from './router.js';
 import type { Store } from './store.js';
 import { isWatch, prepareWatch } from './watch.js';
 import { KindCache } from './watch-cache.js';
+import { beginWarnings, warningHeaderValues } from './warnings.js';
 
 export interface ApiServerOptions {
   store: Store;
@@ -185,6 +186,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
 
   // The only route: Fastify's own matching (which decodes paths its own way) never picks a handler.
   app.all('/*', async (request, reply) => {
+    const warnings = beginWarnings();
     const resolved = request.skyTarget;
     if (resolved === undefined) throw new ApiError('InternalError', 'the request path was not resolved');
     if (resolved instanceof ApiError) throw resolved;
@@ -238,6 +240,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       default:
         throw methodNotAllowed(request.method, target);
     }
+    if (warnings.length > 0) reply.header('warning', warningHeaderValues(warnings));
     return reply.code(result.code).type('application/json').send(result.body);
   });
 

@@ -5,6 +5,7 @@
  * on the way out), so it can never be stale.
  */
 import { randomUUID } from 'node:crypto';
+import { addWarning } from './warnings.js';
 import { badRequest, invalid, normalizeObject, normalizeStatus, type ApiObject, type KindInfo } from '../api/index.js';
 import { isPlainObject } from './body.js';
 import type { JsonObject } from './store.js';
@@ -57,7 +58,7 @@ export function forCreate(kind: KindInfo, body: Record<string, unknown>, now: ()
   // Status is written only through the status subresource; on create the kind's defaults apply.
   const { status: _ignored, ...rest } = body;
   void _ignored;
-  const obj = normalizeObject(kind, stripServerFields(rest));
+  const obj = normalizeObject(kind, stripServerFields(rest), { warn: addWarning });
   obj.metadata.uid = randomUUID();
   obj.metadata.creationTimestamp = now().toISOString();
   obj.metadata.generation = 1;
@@ -69,7 +70,7 @@ export function forCreate(kind: KindInfo, body: Record<string, unknown>, now: ()
 export function forUpdate(kind: KindInfo, body: Record<string, unknown>, current: ApiObject): JsonObject {
   const { status: _ignored, ...rest } = body;
   void _ignored;
-  const obj = normalizeObject(kind, { ...stripServerFields(rest), status: current.status });
+  const obj = normalizeObject(kind, { ...stripServerFields(rest), status: current.status }, { warn: addWarning });
   obj.status = current.status;
   keepIdentity(obj, current);
   obj.metadata.generation = (current.metadata.generation ?? 1) + (deepEqual(obj.spec, current.spec) ? 0 : 1);

@@ -22,6 +22,11 @@ export interface KindDef {
   countLimits?: (input: Record<string, any>, causes: Cause[], limits: Readonly<Limits>) => void;
   /** Size limits on client-controlled amounts (DESIGN section 17); skipped for status writes. */
   limits?: (obj: Record<string, any>, causes: Cause[], limits: Readonly<Limits>) => void;
+  /**
+   * Spellings of the original SkyShift, on a shallow copy of the raw input before the walk: rename
+   * aliases (pushing a cause when both spellings are given) and drop fields it ignored, saying so by `warn`.
+   */
+  legacy?: (input: Record<string, any>, causes: Cause[], warn: (text: string) => void) => void;
   /** Adjust the renamed, defaulted input before validation (e.g. defaults that depend on siblings). */
   prepare?: (obj: Record<string, any>) => void;
 }

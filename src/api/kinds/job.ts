@@ -63,6 +63,9 @@ export const JobSpec = Obj({
   priority: Type.Integer({ default: 0 }),
   volumes: MapOf(Volume, { default: {} }),
   maxPendingSeconds: Type.Optional(Type.Integer({ minimum: 1, description: 'fail instead of waiting longer for capacity' })),
+  backoffLimit: Type.Optional(
+    Type.Integer({ minimum: 0, description: 'restarts of a failed replica (restartPolicy OnFailure) before the job is FAILED; default 6' }),
+  ),
   ttlSecondsAfterFinished: Type.Optional(
     Type.Integer({ minimum: 0, description: 'delete the job this many seconds after it turned COMPLETED or FAILED (unset: keep it)' }),
   ),
@@ -163,6 +166,23 @@ export const jobKind: KindDef = {
   schema: JobSchema,
   status: JobStatus,
   countLimits: checkJobCounts,
+  legacy(input, causes, warn) {
+    const spec = input.spec;
+    if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) return;
+    const out: Record<string, unknown> = { ...spec };
+    // `env` is the original's spelling of `envs`.
+    if ('env' in out) {
+      if ('envs' in out) causes.push({ field: 'spec.env', message: 'specified twice (envs and env)' });
+      else out.envs = out.env;
+      delete out.env;
+    }
+    for (const k of ['primary_cluster', 'primaryCluster']) {
+      if (!(k in out)) continue;
+      delete out[k];
+      warn(`spec.${k} is ignored (the original SkyShift ignored it too): use spec.placement to choose clusters`);
+    }
+    input.spec = out;
+  },
   limits: checkJobLimits,
   check(obj, causes) {
     const spec = obj.spec;
