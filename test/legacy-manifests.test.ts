@@ -42,15 +42,12 @@ test('skyctl apply of an original-style job: stored with envs and backoffLimit, 
   const run = ok(await runSkyctl(['apply', '-f', file], { home: server.dir, server: server.url }));
   assert.match(run.stderr, /Warning: spec\.primary_cluster is ignored/);
   assert.match(run.stderr, /Warning: metadata\.manager_type is ignored/);
-  const job = await new SkyShiftClient({ server: server.url }).get<{ kind: string; metadata: Record<string, unknown>; spec: Record<string, unknown> }>(
-    'jobs',
-    'sweep-orig',
-    { namespace: 'default' },
-  );
-  assert.deepEqual(job.spec.envs, { LEARNING_RATE: '0.01' });
-  assert.equal(job.spec.backoffLimit, 3);
-  assert.equal(job.spec.restartPolicy, 'OnFailure');
-  assert.equal('primaryCluster' in job.spec, false);
+  const job = await new SkyShiftClient({ server: server.url }).get('jobs', 'sweep-orig', { namespace: 'default' });
+  const spec = job.spec as Record<string, unknown>;
+  assert.deepEqual(spec.envs, { LEARNING_RATE: '0.01' });
+  assert.equal(spec.backoffLimit, 3);
+  assert.equal(spec.restartPolicy, 'OnFailure');
+  assert.equal('primaryCluster' in spec, false);
   assert.equal('manager_type' in job.metadata, false);
 });
 
