@@ -16,6 +16,8 @@ export interface ApiServerFlags extends AuthFlags {
   port: number;
   store: string;
   maxReplicas: number;
+  /** `--access-log`: one info line per request. */
+  accessLog?: boolean;
 }
 
 export interface RunningApiServer {
@@ -44,6 +46,7 @@ export async function startApiServer(flags: ApiServerFlags, purpose: string, log
     logger,
     version: VERSION,
     limits: { maxReplicas: flags.maxReplicas },
+    accessLog: flags.accessLog === true,
   });
   try {
     const url = await server.start({ host: flags.host, port: flags.port });

@@ -63,6 +63,7 @@ export function buildProgram(): Command {
     .option('--watch-bookmark-seconds <n>', 'interval of BOOKMARK events on idle watches', parseCount, 30)
     .option('--watch-history <n>', 'watch events kept per kind so clients can resume', parseCount, 20_000)
     .option('--max-replicas <n>', 'largest spec.replicas a job may ask for', parseCount, 10_000)
+    .option('--access-log', 'log one line per request (method, route, status, duration, user) at info')
     .addHelpText(
       'after',
       `
@@ -99,7 +100,8 @@ Examples:
         .option('--store <url>', 'sqlite:PATH | etcd://HOST:PORT[,HOST:PORT] | memory:', 'sqlite:~/.skyshift/skyshift.db')
         .option('--no-local-cluster', 'do not register a local cluster named after this host')
         .option('--local-cpus <n>', 'cpus of the local cluster (default: this host)')
-        .option('--local-memory <size>', 'memory of the local cluster, e.g. 8Gi (default: this host)'),
+        .option('--local-memory <size>', 'memory of the local cluster, e.g. 8Gi (default: this host)')
+        .option('--access-log', 'log one line per request (method, route, status, duration, user) at info'),
       { tls: false },
     ),
   )

@@ -44,7 +44,7 @@ export async function runUp(options: UpCommandOptions): Promise<void> {
   // A stable identity for the all-in-one process: after a kill -9 the restarted `up` renews its own lease at once instead of waiting for it to expire.
   const identity = `skyshift-up_${hostname()}_${options.port}`;
   controllersDone = runControllers({ client, identity, logger, options: controllerOptions(options), signal: abort.signal });
-  process.stdout.write(
+  process.stderr.write(
     [
       `SkyShift is up at ${url}${localName ? ` with local cluster '${localName}'` : ''}.`,
       `skyctl context '${context.name}' written to ${context.path} (current).`,

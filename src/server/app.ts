@@ -23,6 +23,7 @@ import type { Store } from './store.js';
 import { isWatch, prepareWatch } from './watch.js';
 import { KindCache } from './watch-cache.js';
 import { beginWarnings, warningHeaderValues } from './warnings.js';
+import { logAccess } from './access-log.js';
 
 export interface ApiServerOptions {
   store: Store;
@@ -48,6 +49,8 @@ export interface ApiServerOptions {
   https?: { key: string | Buffer; cert: string | Buffer };
   /** Size limits (DESIGN section 17), e.g. `{maxReplicas}`; the rest keep their defaults. Process-wide. */
   limits?: Partial<Limits>;
+  /** Log one line per request (method, route, status, duration, user) at info. */
+  accessLog?: boolean;
   /** More registries /metrics shows with the server's own (`skyshift up`: the in-process controllers'). */
   metricsRegistries?: readonly Registry[];
 }
@@ -172,6 +175,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   // Callback style: an async hook costs a promise per request on the hot path.
   app.addHook('onResponse', (request, reply, done) => {
     metrics.observeRequest(request.method, request.skyRoute || 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    if (options.accessLog) logAccess(logger, request, reply);
     done();
   });
 
