@@ -16,7 +16,7 @@ import { prepareLogs } from './logs.js';
 import { createMetrics } from './metrics.js';
 import { ensureDefaultNamespace } from './namespaces.js';
 import { createOperations } from './operations.js';
-import { createObject, deleteObject, getObject, listObjects, patchObject, replaceObject, type Query, type Reply } from './resources.js';
+import { createObject, deleteObject, getObject, isDryRun, listObjects, patchObject, refuseDryRun, replaceObject, type Query, type Reply } from './resources.js';
 import type { AccountRoutes, Auth } from './auth/index.js';
 import { Router, type Resolved, type Target } from './router.js';
 import type { Store } from './store.js';
@@ -198,11 +198,12 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     if (resolved.type === 'operation') return operation(resolved.route, request.method, reply);
     if (resolved.type === 'account') {
       if (!accounts) throw new ApiError('NotFound', `no such path: ${resolved.route} (authentication is off)`);
+      refuseDryRun(flatQuery(request.query), resolved.route);
       return accounts.account(resolved, request, reply);
     }
     const target: Target = resolved;
     // A user's credentials and role memberships go with it, whichever spelling named it.
-    if (accounts && request.method === 'DELETE' && target.type === 'object' && target.kind.plural === 'users') {
+    if (accounts && request.method === 'DELETE' && target.type === 'object' && target.kind.plural === 'users' && !isDryRun(flatQuery(request.query))) {
       return accounts.deleteUser(target.name, request, reply);
     }
     const query = flatQuery(request.query);

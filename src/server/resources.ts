@@ -60,6 +60,11 @@ export function isDryRun(query: Query): boolean {
   return true;
 }
 
+/** Routes that cannot dry-run (accounts) refuse it rather than act for real. */
+export function refuseDryRun(query: Query, what: string): void {
+  if (isDryRun(query)) throw badRequest(`dryRun is not supported on ${what}`);
+}
+
 export async function createObject(
   ctx: ServerContext,
   target: Target & { type: 'collection' },
