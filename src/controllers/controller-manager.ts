@@ -16,7 +16,7 @@ import type { SkyShiftClient } from '../client/index.js';
 import { systemClock, type Clock } from '../lib/index.js';
 import type { Controller, ControllerContext, ControllerFactory } from './controller.js';
 import { DEFAULT_OPTIONS, type ControllerOptions, type Logger } from './options.js';
-import { EventRecorder, LeaderElector, SharedInformers, clientLeaseApi, errText } from './runtime/index.js';
+import { EventRecorder, LeaderElector, SharedInformers, clientLeaseApi, errText, leaderGauge } from './runtime/index.js';
 import { createScheduler } from './scheduler/index.js';
 import { createSkylets } from './skylet/index.js';
 import { createTtlController } from './ttl/index.js';
@@ -67,6 +67,7 @@ export async function runControllers(params: RunControllersParams): Promise<void
   const leaseMs = options.leaseDurationSeconds * 1000;
   const lease = leaseNameFor(params.only);
   // Kubernetes' ratios (15/10/2): renew well before anyone may consider the lease expired.
+  leaderGauge.set({ lease }, 0);
   const elector = new LeaderElector({
     api: clientLeaseApi(params.client),
     name: lease,
@@ -78,11 +79,13 @@ export async function runControllers(params: RunControllersParams): Promise<void
     onStartedLeading: async (term) => {
       logger.info({ identity: params.identity, lease, controllers: factories.map((f) => f.name) }, 'leading: starting controllers');
       params.onLeading?.(true);
+      leaderGauge.set({ lease }, 1);
       await runLeaderTerm(params.client, clock, logger, options, term, factories);
     },
     onStoppedLeading: () => {
       logger.info({ identity: params.identity, lease }, 'stopped leading');
       params.onLeading?.(false);
+      leaderGauge.set({ lease }, 0);
     },
     onNewLeader: (holder) => {
       if (holder !== params.identity) logger.info({ leader: holder ?? '(none)', lease }, 'leader observed');

@@ -3,6 +3,7 @@
  * prom-client's global one) so several servers in one test process do not clash.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { JOB_PHASES, type ApiObject } from '../api/index.js';
 import type { Store } from './store.js';
 
 export interface ServerMetrics {
@@ -11,6 +12,19 @@ export interface ServerMetrics {
   setWatchers(kind: string, count: number): void;
   /** The same store, with every operation timed. */
   instrument(store: Store): Store;
+}
+
+type NodeMap = Record<string, Record<string, number>>;
+
+/** Per cluster: the sum over nodes of each resource. */
+function sumByResource(nodes: unknown): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (!nodes || typeof nodes !== 'object') return out;
+  for (const node of Object.values(nodes as NodeMap)) {
+    if (!node || typeof node !== 'object') continue;
+    for (const [k, v] of Object.entries(node)) if (typeof v === 'number' && Number.isFinite(v)) out[k] = (out[k] ?? 0) + v;
+  }
+  return out;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): ServerMetrics {
@@ -82,4 +96,60 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Serve
       };
     },
   };
+}
+
+/**
+ * Gauges read from the watch caches at scrape time (no bookkeeping on the hot
+ * path): jobs by phase, per-cluster capacity and allocatable summed over
+ * nodes, and the age of each cluster's last heartbeat.
+ */
+export function createObjectGauges(list: (plural: string) => readonly ApiObject[]): Registry {
+  const registry = new Registry();
+  new Gauge({
+    name: 'skyshift_jobs',
+    help: 'Jobs by phase (all namespaces)',
+    labelNames: ['phase'] as const,
+    registers: [registry],
+    collect() {
+      const counts = new Map<string, number>(JOB_PHASES.map((p) => [p, 0]));
+      for (const job of list('jobs')) {
+        const phase = String((job.status as { phase?: unknown } | undefined)?.phase ?? 'INIT');
+        counts.set(phase, (counts.get(phase) ?? 0) + 1);
+      }
+      this.reset();
+      for (const [phase, n] of counts) this.set({ phase }, n);
+    },
+  });
+  const clusterGauge = (name: string, help: string, field: 'capacity' | 'allocatable') =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['cluster', 'resource'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const c of list('clusters')) {
+          const totals = sumByResource((c.status as Record<string, unknown> | undefined)?.[field]);
+          for (const [resource, v] of Object.entries(totals)) this.set({ cluster: c.metadata.name, resource }, v);
+        }
+      },
+    });
+  clusterGauge('skyshift_cluster_capacity', 'Cluster capacity summed over its nodes, by resource (memory and disk in MiB)', 'capacity');
+  clusterGauge('skyshift_cluster_allocatable', 'Free capacity of a cluster summed over its nodes, by resource, as its last heartbeat reported', 'allocatable');
+  new Gauge({
+    name: 'skyshift_cluster_heartbeat_age_seconds',
+    help: "Seconds since the cluster's last heartbeat snapshot (lastHeartbeatTime)",
+    labelNames: ['cluster', 'phase'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const now = Date.now();
+      for (const c of list('clusters')) {
+        const status = (c.status ?? {}) as { lastHeartbeatTime?: string; phase?: string };
+        const at = Date.parse(status.lastHeartbeatTime ?? '');
+        if (!Number.isNaN(at)) this.set({ cluster: c.metadata.name, phase: status.phase ?? 'INIT' }, Math.max(0, (now - at) / 1000));
+      }
+    },
+  });
+  return registry;
 }

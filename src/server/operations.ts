@@ -8,6 +8,7 @@
 import type { FastifyReply } from 'fastify';
 import { Registry } from 'prom-client';
 import { ApiError, buildOpenApiDocument } from '../api/index.js';
+import { createObjectGauges } from './metrics.js';
 import type { OperationRoute } from './router.js';
 import type { Store } from './store.js';
 import type { KindCache } from './watch-cache.js';
@@ -25,6 +26,13 @@ export type Operation = (route: OperationRoute, method: string, reply: FastifyRe
 
 export function createOperations(options: OperationsOptions): Operation {
   let openapi: string | undefined;
+  const objectGauges = createObjectGauges(
+    (plural) =>
+      options.caches
+        .get(plural)
+        ?.list('')
+        .items.map((c) => c.obj) ?? [],
+  );
   return async (route, method, reply) => {
     // HEAD is a GET without a body (Node drops the body of a HEAD answer).
     if (method !== 'GET' && method !== 'HEAD') throw new ApiError('MethodNotAllowed', `${method} is not allowed on ${route}`);
@@ -44,9 +52,9 @@ export function createOperations(options: OperationsOptions): Operation {
       case '/version':
         return reply.send({ version: options.version, node: process.version, store: options.backend });
       case '/metrics': {
-        const registries = options.registries();
+        const registries = [...options.registries(), objectGauges];
         // merge() throws on a metric name two registries share: that is a wiring bug, and it surfaces at once.
-        const registry = registries.length === 1 ? registries[0]! : Registry.merge(registries);
+        const registry = Registry.merge(registries);
         const text = await registry.metrics();
         return reply.type(registry.contentType).send(text);
       }

@@ -7,7 +7,7 @@ export type { LeaseApi, LeaderElectionOptions } from './leader.js';
 export { clientLeaseApi } from './lease-api.js';
 export { EventRecorder, errText } from './events.js';
 export type { EventReason } from './events.js';
-export { controllerRegistry, observeDecision, pendingGauge, statusWrites } from './metrics.js';
+export { controllerRegistry, leaderGauge, observeDecision, pendingGauge, statusWrites } from './metrics.js';
 export { mutateStatus, isConflict, isNotFound } from './status-writer.js';
 export type { MutateOptions } from './status-writer.js';
 export { evictReplicas } from './evict.js';

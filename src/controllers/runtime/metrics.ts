@@ -5,6 +5,7 @@
  * `skyshift controllers --metrics-port` serves it on its own.
  */
 import { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
+import { liveQueues } from './workqueue.js';
 
 export const controllerRegistry = new Registry();
 
@@ -46,6 +47,26 @@ export const eventsSuppressed = new Counter({
   name: 'skyshift_controller_events_suppressed_total',
   help: 'Routine events (Scheduled, Submitted, Started) not written because they came faster than the event rate limit',
   labelNames: ['reason'] as const,
+  registers: [controllerRegistry],
+});
+
+new Gauge({
+  name: 'skyshift_controller_workqueue_depth',
+  help: "Keys waiting, delayed or in process in the controllers' work queues, by queue (skylet-<cluster>: submits and cancels)",
+  labelNames: ['queue'] as const,
+  registers: [controllerRegistry],
+  collect() {
+    this.reset();
+    const sums = new Map<string, number>();
+    for (const q of liveQueues) sums.set(q.name, (sums.get(q.name) ?? 0) + q.depth);
+    for (const [queue, n] of sums) this.set({ queue }, n);
+  },
+});
+
+export const leaderGauge = new Gauge({
+  name: 'skyshift_controller_leader',
+  help: 'Whether this process leads the controller group of this Lease (1) or stands by (0)',
+  labelNames: ['lease'] as const,
   registers: [controllerRegistry],
 });
 

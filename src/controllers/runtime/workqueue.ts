@@ -11,7 +11,12 @@ export interface WorkQueueOptions extends BackoffOptions {
   clock?: Clock;
   /** Called when a handler throws (the key is retried with backoff). */
   onError?: (key: unknown, error: unknown) => void;
+  /** Named queues are counted in the `skyshift_controller_workqueue_depth` gauge until shutdown(). */
+  name?: string;
 }
+
+/** Live named queues, read by the depth gauge at scrape time. */
+export const liveQueues = new Set<{ readonly name: string; readonly depth: number }>();
 
 /** A handler may ask for a later re-check without counting as a failure. */
 export type HandlerResult = void | { requeueAfterMs?: number };
@@ -28,12 +33,29 @@ export class WorkQueue<K = string> {
   private readonly delayed = new Map<K, { due: number; handle: TimerHandle }>();
   private waiters: ((key: K | undefined) => void)[] = [];
   private closed = false;
+  private tracked: { readonly name: string; readonly depth: number } | undefined;
 
   constructor(options: WorkQueueOptions = {}) {
     this.clock = options.clock ?? systemClock;
     // Short first retry (a Conflict usually clears at once), long cap (a dead cluster is retried rarely).
     this.backoff = new KeyedBackoff<K>({ baseMs: 5, maxMs: 60_000, ...options });
     this.onError = options.onError;
+    if (options.name !== undefined) {
+      const name = options.name;
+      const depth = () => this.depth;
+      this.tracked = {
+        name,
+        get depth() {
+          return depth();
+        },
+      };
+      liveQueues.add(this.tracked);
+    }
+  }
+
+  /** Keys waiting, delayed or being processed. */
+  get depth(): number {
+    return this.queue.length + this.delayed.size + this.processing.size;
   }
 
   /** Keys waiting to be handed out (not counting those in flight or delayed). */
@@ -98,6 +120,7 @@ export class WorkQueue<K = string> {
   shutdown(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.tracked) liveQueues.delete(this.tracked);
     for (const { handle } of this.delayed.values()) this.clock.clearTimeout(handle);
     this.delayed.clear();
     this.queue.length = 0;

@@ -96,6 +96,7 @@ export class Flow {
   ) {
     const { deps } = s;
     this.queue = new WorkQueue<string>({
+      name: `skylet-${s.name}`,
       clock: deps.clock,
       baseMs: deps.options.submitRetryBaseMs ?? 500,
       maxMs: 30_000,
