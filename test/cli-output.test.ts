@@ -163,4 +163,13 @@ describe('skyctl output and object arguments against a real server', () => {
     assert.equal(refused.stdout, '');
     assert.match(refused.stderr, /^error: job\/m1: Error from server \(Invalid\): .*bogus: unknown field/);
   });
+
+  test('apply twice: every example kind is "unchanged" the second time, by the server\'s answer', async () => {
+    const first = ok(await skyctl(['apply', '-f', join(REPO_ROOT, 'examples')]));
+    assert.doesNotMatch(first.stdout, /unchanged/);
+    const second = ok(await skyctl(['apply', '-f', join(REPO_ROOT, 'examples')]));
+    const lines = second.stdout.trimEnd().split('\n');
+    assert.ok(lines.length >= 5, second.stdout);
+    for (const line of lines) assert.match(line, / unchanged$/);
+  });
 });
