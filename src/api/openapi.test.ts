@@ -38,3 +38,44 @@ test('schemas are OpenAPI 3.0: no patternProperties, const or internal hooks', (
   assert.deepEqual(job.properties.metadata.properties.labels, { type: 'object', default: {}, additionalProperties: { type: 'string' } });
   assert.deepEqual(job.properties.kind, { enum: ['Job'], type: 'string' });
 });
+
+test('the document is valid OpenAPI 3.0 (by an OpenAPI validator): operationIds unique, bearer security, account routes', async () => {
+  const { Validator } = await import('@seriousme/openapi-schema-validator');
+  const doc = buildOpenApiDocument('1.2.3');
+  const result = await new Validator().validate(structuredClone(doc));
+  assert.equal(result.valid, true, JSON.stringify(result.errors, null, 2)?.slice(0, 2000));
+
+  const ids: string[] = [];
+  for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {
+    for (const [method, op] of Object.entries(item)) {
+      if (method === 'parameters') continue;
+      assert.ok(typeof op.operationId === 'string' && op.operationId.length > 0, `${method} ${path} has an operationId`);
+      ids.push(op.operationId);
+    }
+  }
+  assert.equal(new Set(ids).size, ids.length, 'operationIds are unique');
+  for (const id of [
+    'listJob',
+    'listJobForAllNamespaces',
+    'createJob',
+    'readJob',
+    'patchJob',
+    'replaceJobStatus',
+    'readJobLogs',
+    'listCluster',
+    'login',
+    'whoami',
+  ]) {
+    assert.ok(ids.includes(id), id);
+  }
+  assert.deepEqual(doc.components.securitySchemes.bearerAuth, {
+    type: 'http',
+    scheme: 'bearer',
+    description: doc.components.securitySchemes.bearerAuth.description,
+  });
+  assert.deepEqual(doc.security, [{ bearerAuth: [] }]);
+  for (const open of ['/login', '/register']) assert.deepEqual(doc.paths[open].post.security, [], `${open} needs no token`);
+  assert.deepEqual(doc.paths['/healthz'].get.security, []);
+  assert.equal(doc.paths['/metrics'].get.security, undefined, '/metrics needs a token');
+  for (const p of ['/invites', '/invites/{id}', '/whoami']) assert.ok(doc.paths[p], p);
+});

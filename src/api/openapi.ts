@@ -3,6 +3,7 @@
  * TypeBox schemas that validate requests, so the two cannot drift.
  */
 import { KIND_DEFS } from './kinds/index.js';
+import { SECURITY_SCHEMES, accountPaths, operationPaths } from './openapi-accounts.js';
 
 type Json = Record<string, any>;
 
@@ -109,13 +110,15 @@ export function buildOpenApiDocument(version = '0.1.0'): Json {
       },
     };
     const tag = d.plural;
-    const listOp = (scope: string) => ({
+    const listOp = (scope: string, operationId: string) => ({
+      operationId,
       tags: [tag],
       summary: `List ${d.plural}${scope}, or watch them with ?watch=true`,
       parameters: [params.watch, params.resourceVersion, params.labelSelector, params.limit, params.continue],
       responses: { '200': ok(ref(`${d.kind}List`)), ...errorResponses },
     });
     const createOp = {
+      operationId: `create${d.kind}`,
       tags: [tag],
       summary: `Create a ${d.singular}`,
       requestBody: body(d.kind),
@@ -123,18 +126,21 @@ export function buildOpenApiDocument(version = '0.1.0'): Json {
     };
     const itemOps = {
       get: {
+        operationId: `read${d.kind}`,
         tags: [tag],
         summary: `Read a ${d.singular}, or watch it with ?watch=true`,
         parameters: [params.watch, params.resourceVersion],
         responses: { '200': ok(ref(d.kind)), '404': errorResponses['400'], ...errorResponses },
       },
       put: {
+        operationId: `replace${d.kind}`,
         tags: [tag],
         summary: `Replace a ${d.singular}'s spec and metadata (never its status)`,
         requestBody: body(d.kind),
         responses: { '200': ok(ref(d.kind)), '409': errorResponses['400'], ...errorResponses },
       },
       patch: {
+        operationId: `patch${d.kind}`,
         tags: [tag],
         summary: `Patch a ${d.singular} (JSON merge patch or JSON patch)`,
         requestBody: {
@@ -147,6 +153,7 @@ export function buildOpenApiDocument(version = '0.1.0'): Json {
         responses: { '200': ok(ref(d.kind)), '409': errorResponses['400'], ...errorResponses },
       },
       delete: {
+        operationId: `delete${d.kind}`,
         tags: [tag],
         summary: `Delete a ${d.singular}`,
         parameters: [params.resourceVersion],
@@ -155,6 +162,7 @@ export function buildOpenApiDocument(version = '0.1.0'): Json {
     };
     const statusOps = {
       put: {
+        operationId: `replace${d.kind}Status`,
         tags: [tag],
         summary: `Replace a ${d.singular}'s status (controllers)`,
         requestBody: body(d.kind),
@@ -162,12 +170,12 @@ export function buildOpenApiDocument(version = '0.1.0'): Json {
       },
     };
     if (d.namespaced) {
-      paths[`/${d.plural}`] = { get: listOp(' across all namespaces') };
-      paths[`/{namespace}/${d.plural}`] = { parameters: [params.namespace], get: listOp(' in a namespace'), post: createOp };
+      paths[`/${d.plural}`] = { get: listOp(' across all namespaces', `list${d.kind}ForAllNamespaces`) };
+      paths[`/{namespace}/${d.plural}`] = { parameters: [params.namespace], get: listOp(' in a namespace', `list${d.kind}`), post: createOp };
       paths[`/{namespace}/${d.plural}/{name}`] = { parameters: [params.namespace, params.name], ...itemOps };
       paths[`/{namespace}/${d.plural}/{name}/status`] = { parameters: [params.namespace, params.name], ...statusOps };
     } else {
-      paths[`/${d.plural}`] = { get: listOp(''), post: createOp };
+      paths[`/${d.plural}`] = { get: listOp('', `list${d.kind}`), post: createOp };
       paths[`/${d.plural}/{name}`] = { parameters: [params.name], ...itemOps };
       paths[`/${d.plural}/{name}/status`] = { parameters: [params.name], ...statusOps };
     }
@@ -175,6 +183,7 @@ export function buildOpenApiDocument(version = '0.1.0'): Json {
   paths['/{namespace}/jobs/{name}/logs'] = {
     parameters: [params.namespace, params.name],
     get: {
+      operationId: 'readJobLogs',
       tags: ['jobs'],
       summary: 'Stream the logs of a job (chunked text)',
       parameters: [
@@ -186,13 +195,13 @@ export function buildOpenApiDocument(version = '0.1.0'): Json {
       responses: { '200': { description: 'log lines', content: { 'text/plain': { schema: { type: 'string' } } } }, ...errorResponses },
     },
   };
-  for (const p of ['/healthz', '/readyz', '/version', '/metrics']) {
-    paths[p] = { get: { tags: ['operations'], responses: { '200': { description: 'OK' } } } };
-  }
+  Object.assign(paths, accountPaths(), operationPaths());
   return {
     openapi: '3.0.3',
     info: { title: 'SkyShift API', version, description: 'One control plane that makes many clusters look like one.' },
+    // Every route needs a bearer token unless it says `security: []` (probes, version, this document, login, register).
+    security: [{ bearerAuth: [] }],
     paths,
-    components: { schemas },
+    components: { schemas, securitySchemes: SECURITY_SCHEMES },
   };
 }
