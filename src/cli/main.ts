@@ -28,15 +28,15 @@ import { registerWait } from './commands/wait.js';
 import { registerExplain } from './commands/explain.js';
 import { registerEdit } from './commands/edit.js';
 import { registerCompletion } from './commands/completion.js';
-import { ReportedFailure, UsageError, type Io } from './runtime.js';
+import { ReportedFailure, UsageError, markGlobal, type Io } from './runtime.js';
 
 export { VERSION };
 
 export function addGlobals(cmd: Command, options: { context?: boolean } = {}): Command {
-  cmd.option('--server <url>', 'API server URL (overrides SKYSHIFT_SERVER and the context)');
-  if (options.context !== false) cmd.option('--context <name>', 'context from ~/.skyconf/config.yaml');
-  cmd.option('-n, --namespace <ns>', 'namespace (default: the context\'s, else "default")');
-  cmd.addOption(new Option('-A, --all-namespaces', 'list across all namespaces'));
+  cmd.addOption(markGlobal(new Option('--server <url>', 'API server URL (overrides SKYSHIFT_SERVER and the context)')));
+  if (options.context !== false) cmd.addOption(markGlobal(new Option('--context <name>', 'context from ~/.skyconf/config.yaml')));
+  cmd.addOption(markGlobal(new Option('-n, --namespace <ns>', 'namespace (default: the context\'s, else "default")')));
+  cmd.addOption(markGlobal(new Option('-A, --all-namespaces', 'list across all namespaces')));
   return cmd;
 }
 

@@ -1,6 +1,6 @@
 /** What every command needs: I/O, global flags, a connected client, kind lookup. */
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import type { Command, Option } from 'commander';
 import { SkyShiftClient, resolveKind, type KindInfo, type TlsOptions } from '../client/index.js';
 import { configPath, loadConfig, resolveConnection, type Resolved } from './config.js';
 
@@ -41,8 +41,28 @@ export function optionsOf(cmd: Command): Record<string, unknown> {
   return merged;
 }
 
+/**
+ * The options addGlobals declares. Only these are read as skyctl's own flags,
+ * so a subcommand's option of the same name (`create cluster --context`, the
+ * kubeconfig context) never doubles as a global one.
+ */
+const globalOptions = new WeakSet<Option>();
+
+export function markGlobal(option: Option): Option {
+  globalOptions.add(option);
+  return option;
+}
+
 export function globalsOf(cmd: Command): Globals {
-  const o = optionsOf(cmd);
+  const o: Record<string, unknown> = {};
+  const chain: Command[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) chain.unshift(c);
+  for (const c of chain)
+    for (const option of c.options) {
+      if (!globalOptions.has(option)) continue;
+      const value = c.getOptionValue(option.attributeName()) as unknown;
+      if (value !== undefined) o[option.attributeName()] = value;
+    }
   const g: Globals = {};
   if (typeof o.server === 'string') g.server = o.server;
   if (typeof o.context === 'string') g.context = o.context;

@@ -1,50 +1,81 @@
 /**
  * `skyctl login`, `register`, `whoami`. Login stores the token in a context
- * `<user>-default` (file mode 0600) and switches to it; the server never
- * writes the client's config.
+ * named `user@host:port` (file mode 0600), refreshing the context that already
+ * holds that user on that server, and switches to it; the server never writes
+ * the client's config.
  */
 import type { Command } from 'commander';
 import { login, register, whoami } from '../../client/index.js';
-import { configPath, loadConfig, saveConfig, setContext, useContext } from '../config.js';
-import { UsageError, connect, globalsOf, type Io } from '../runtime.js';
+import { SkyShiftClient } from '../../client/index.js';
+import { ConfigError, configPath, loadConfig, resolveConnection, saveConfig } from '../config.js';
+import { applyLogin } from '../config-contexts.js';
+import { UsageError, connect, globalsOf, tlsOf, type Io } from '../runtime.js';
+import { addTlsOptions, tlsFlags } from './config.js';
 import { readSecret } from './auth-prompt.js';
 
 export function registerSessionCommands(program: Command, io: Io, addGlobals: (c: Command) => Command): void {
   addGlobals(
-    program
-      .command('login')
-      .description('Log in and switch to context <user>-default (token stored in ~/.skyconf/config.yaml, mode 0600)')
-      .argument('<user>')
-      .option('-p, --password <password>', 'password (visible to other local users in the process list: prefer the prompt or --password-stdin)')
-      .option('--password-stdin', 'read the password from the first line of stdin')
-      .addHelpText(
-        'after',
-        `
+    addTlsOptions(
+      program
+        .command('login')
+        .description('Log in and switch to context user@host:port (token stored in ~/.skyconf/config.yaml, mode 0600)')
+        .argument('<user>')
+        .option('-p, --password <password>', 'password (visible to other local users in the process list: prefer the prompt or --password-stdin)')
+        .option('--password-stdin', 'read the password from the first line of stdin')
+        .option('--context-name <name>', 'name of the context to store the token in (default: the one holding this user on this server, else user@host:port)'),
+    ).addHelpText(
+      'after',
+      `
+Logging in again as the same user to the same server refreshes that context's
+token; a context name that already means another server or user is refused.
+
 Examples:
   skyctl login reader1                      # prompts for the password
   echo "$PW" | skyctl login reader1 --password-stdin
-  skyctl --server https://sky.example.com:50051 login alice`,
-      ),
-  ).action(async (user: string, opts: { password?: string; passwordStdin?: boolean }, cmd: Command) => {
-    const password = await passwordOf(io, opts, `Password for ${user}: `);
-    const session = connect(cmd, io);
-    const result = await login(session.client, user, password);
+  skyctl --server https://sky.example.com:50051 login alice --certificate-authority ca.pem
+  skyctl --server https://lab:50051 login admin --context-name lab`,
+    ),
+  ).action(async (user: string, opts: LoginOptions, cmd: Command) => {
+    const tls = tlsFlags(opts);
     const path = configPath(io.home);
     const cfg = loadConfig(path);
-    const current = cfg.contexts.find((c) => c.name === session.connection.context);
-    const name = `${result.user}-default`;
-    const next = setContext(cfg, {
-      name,
-      server: session.connection.server,
-      namespace: 'default',
-      user: result.user,
-      token: result.token,
-      // Same server, same trust: keep the TLS settings of the context used to log in.
-      ...(current?.['certificate-authority'] ? { 'certificate-authority': current['certificate-authority'] } : {}),
-      ...(current?.['insecure-skip-tls-verify'] ? { 'insecure-skip-tls-verify': true } : {}),
+    const globals = globalsOf(cmd);
+    const connection = resolveConnection(cfg, globals, io.env);
+    const current = cfg.contexts.find((c) => c.name === connection.context);
+    // Same server, same trust: without TLS flags keep those of the context used to reach it.
+    const trust = Object.keys(tls).length
+      ? tls
+      : {
+          ...(current?.['certificate-authority'] ? { 'certificate-authority': current['certificate-authority'] } : {}),
+          ...(current?.['insecure-skip-tls-verify'] ? { 'insecure-skip-tls-verify': true } : {}),
+        };
+    const store = (name: string, token: string) => {
+      try {
+        return applyLogin(cfg, {
+          user: name,
+          server: connection.server,
+          token,
+          ...(opts.contextName !== undefined ? { name: opts.contextName } : {}),
+          ...(globals.namespace !== undefined ? { namespace: globals.namespace } : {}),
+          ...trust,
+        });
+      } catch (err) {
+        if (err instanceof ConfigError) throw new UsageError(err.message);
+        throw err;
+      }
+    };
+    store(user, ''); // a name that would change meaning fails before the password is asked for
+    const password = await passwordOf(io, opts, `Password for ${user}: `);
+    const client = new SkyShiftClient({
+      server: connection.server,
+      tls: tlsOf({ ...connection, certificateAuthority: trust['certificate-authority'], insecureSkipTlsVerify: trust['insecure-skip-tls-verify'] === true }),
     });
-    saveConfig(useContext(next, name), path);
-    io.stdout.write(`Logged in as ${result.user} (token expires ${result.expiresAt}). Switched to context "${name}".\n`);
+    const result = await login(client, user, password);
+    const applied = store(result.user, result.token);
+    saveConfig(applied.config, path);
+    io.stdout.write(
+      `Logged in as ${result.user} (token expires ${result.expiresAt}). ${applied.created ? 'Created' : 'Refreshed'} context "${applied.name}" and switched to it.\n`,
+    );
   });
 
   addGlobals(
@@ -108,4 +139,12 @@ async function passwordOf(io: Io, opts: { password?: string; passwordStdin?: boo
   const password = await readSecret(io, fromStdin ? undefined : prompt);
   if (!password) throw new UsageError('a password is required (--password, --password-stdin or the prompt)');
   return password;
+}
+
+interface LoginOptions {
+  password?: string;
+  passwordStdin?: boolean;
+  contextName?: string;
+  certificateAuthority?: string;
+  insecureSkipTlsVerify?: boolean;
 }
