@@ -198,6 +198,10 @@ describe('skyctl completion', () => {
     assert.deepEqual((await run(`skyctl describe job al`)).stdout, 'alpha-job\n');
     assert.deepEqual((await run(`skyctl get jo`)).stdout, 'jobs\n');
     assert.match((await run(`skyctl wai`)).stdout, /^wait$/m);
+    assert.equal((await run(`skyctl get job/al`)).stdout, 'job/alpha-job\n');
+    assert.match((await run(`skyctl delete jobs alpha-job ''`)).stdout, /^beta-job$/m);
+    assert.match((await run(`skyctl get jobs -n ''`)).stdout, /^default$/m);
+    assert.equal((await run(`skyctl -n nowhere get jobs ''`)).stdout.trim(), '');
   });
 
   test('zsh and fish scripts print; an unknown shell is a usage error', async () => {

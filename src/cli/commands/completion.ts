@@ -35,6 +35,9 @@ end
 complete -c skyctl -f -a '(__skyctl_complete)'
 `;
 
+/** Verbs whose first argument is a kind, and how many names may follow it. */
+const KIND_VERBS: Record<string, number> = { get: Infinity, describe: Infinity, delete: Infinity, edit: 1, label: 1, annotate: 1, patch: 1, wait: 1 };
+
 const SCRIPTS: Record<string, string> = { bash: BASH, zsh: ZSH, fish: FISH };
 const GLOBAL_VALUE = new Map([
   ['--server', 'server'],
@@ -82,28 +85,30 @@ export async function candidates(program: Command, words: string[], io: Io): Pro
   }
   const subs = cmd.commands.filter((c) => !(c as Command & { _hidden?: boolean })._hidden).map((c) => c.name());
   if (subs.length && positionals.length === 0) return subs;
-  const args = cmd.registeredArguments.map((a) => a.name());
-  const slot = Math.min(positionals.length, args.length - 1);
-  const argName = args[slot];
-  if (argName === 'kind' || argName === 'kind[.field.path]') {
-    if (cur.includes('/')) {
+  const verb = cmd.parent === program ? cmd.name() : '';
+  const takesKind = KIND_VERBS[verb];
+  if (takesKind !== undefined) {
+    const first = positionals[0];
+    if (cur.includes('/') && (positionals.length === 0 || (takesKind === Infinity && first?.includes('/')))) {
       const kind = cur.slice(0, cur.indexOf('/'));
       return (await names(cmd, kind, globals, io)).map((n) => `${kind}/${n}`);
     }
-    return KINDS.map((k) => k.plural);
+    if (positionals.length === 0) return KINDS.map((k) => k.plural);
+    if (first && !first.includes('/') && positionals.length <= takesKind) return names(cmd, first, globals, io);
+    return [];
   }
-  if (args[0] === 'kind' && positionals[0] && !positionals[0].includes('/') && slot >= 1 && /^(name|names|args)$/.test(argName ?? '')) {
-    return names(cmd, positionals[0], globals, io);
-  }
-  if (argName === 'job') return names(cmd, 'jobs', globals, io);
-  if (cmd.parent?.name() === 'config' && argName === 'name') return loadConfig(configPath(io.home)).contexts.map((c) => c.name);
+  if (verb === 'explain' && positionals.length === 0) return KINDS.map((k) => k.singular);
+  if (verb === 'logs' && positionals.length === 0) return names(cmd, 'jobs', globals, io);
+  const contextVerbs = ['use-context', 'set-context', 'delete-context', 'rename-context'];
+  if (cmd.parent?.name() === 'config' && contextVerbs.includes(cmd.name()) && positionals.length === 0)
+    return loadConfig(configPath(io.home)).contexts.map((c) => c.name);
   return [];
 }
 
 async function valueCandidates(cmd: Command, opt: Option, globals: Globals, io: Io): Promise<string[]> {
   if (opt.long === '--namespace') return names(cmd, 'namespaces', globals, io);
   if (opt.long === '--context') return loadConfig(configPath(io.home)).contexts.map((c) => c.name);
-  if (opt.long === '--output') return ['json', 'yaml', 'wide', 'name'];
+  if (opt.long === '--output') return ['json', 'yaml', 'wide', 'name', 'jsonpath=', 'custom-columns='];
   return [];
 }
 

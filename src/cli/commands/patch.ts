@@ -3,12 +3,15 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import YAML from 'yaml';
 import type { ApiObject, KindInfo } from '../../client/index.js';
+import { parseObjectArgs, type ObjectRef } from '../resource-args.js';
 import { UsageError, connect, kindOrFail, optionsOf, singularOf, type Io, type Session } from '../runtime.js';
 
 /** One object named as `KIND NAME` or `kind/name`; returns the rest of the arguments. */
 export function objectTarget(kindArg: string, rest: string[], verb: string): { kind: KindInfo; name: string; rest: string[] } {
-  const slash = kindArg.indexOf('/');
-  if (slash > 0) return { kind: kindOrFail(kindArg.slice(0, slash)), name: kindArg.slice(slash + 1), rest };
+  if (kindArg.includes('/')) {
+    const ref = parseObjectArgs([kindArg]).refs[0] as ObjectRef;
+    return { kind: ref.kind, name: ref.name, rest };
+  }
   const [name, ...more] = rest;
   if (!name) throw new UsageError(`you must specify the name of the ${kindArg} to ${verb}, e.g. skyctl ${verb} ${kindArg} NAME`);
   return { kind: kindOrFail(kindArg), name, rest: more };
