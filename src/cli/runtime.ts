@@ -53,6 +53,8 @@ export function markGlobal(option: Option): Option {
   return option;
 }
 
+export const isGlobal = (option: Option): boolean => globalOptions.has(option);
+
 export function globalsOf(cmd: Command): Globals {
   const o: Record<string, unknown> = {};
   const chain: Command[] = [];
