@@ -201,6 +201,7 @@ describe('skyctl completion', () => {
     assert.equal((await run(`skyctl get job/al`)).stdout, 'job/alpha-job\n');
     assert.match((await run(`skyctl delete jobs alpha-job ''`)).stdout, /^beta-job$/m);
     assert.match((await run(`skyctl get jobs -n ''`)).stdout, /^default$/m);
+    assert.match((await run(`skyctl get jobs --namespace = de`)).stdout, /^default$/m);
     assert.equal((await run(`skyctl -n nowhere get jobs ''`)).stdout.trim(), '');
   });
 

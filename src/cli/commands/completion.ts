@@ -29,8 +29,9 @@ if [ "$funcstack[1]" = "_skyctl" ]; then _skyctl "$@"; else compdef _skyctl skyc
 
 const FISH = `# skyctl completion for fish: skyctl completion fish | source
 function __skyctl_complete
-    set -l words (commandline -opc) (commandline -ct)
-    skyctl __complete -- $words[2..-1] 2>/dev/null
+    set -l words (commandline -opc)
+    set -l current (commandline -ct)
+    skyctl __complete -- $words[2..-1] "$current" 2>/dev/null
 end
 complete -c skyctl -f -a '(__skyctl_complete)'
 `;
@@ -67,6 +68,7 @@ export async function candidates(program: Command, words: string[], io: Io): Pro
     if (w.startsWith('-') && w.length > 1) {
       const [flag = '', inline] = w.split(/=(.*)/s, 2);
       const opt = optionFor(cmd, flag);
+      if (inline === undefined && typed[i + 1] === '=') i++; // bash splits --flag=value at '='
       const value = inline ?? (opt && (opt.required || opt.optional) ? typed[++i] : undefined);
       if (opt && (opt.required || opt.optional) && value === undefined) valueFor = opt;
       const key = GLOBAL_VALUE.get(flag as '-n');
