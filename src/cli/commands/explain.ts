@@ -58,7 +58,7 @@ export function typeName(s: Schema): string {
     if (!s.properties && value) return `map[string]${typeName(value)}`;
     return 'Object';
   }
-  return s.type ?? 'Object';
+  return s.type ?? (Object.keys(s).length === 0 ? 'any' : 'Object');
 }
 
 function describeField(s: Schema, top?: string): string {
