@@ -40,9 +40,7 @@ export function tlsFlags(opts: { certificateAuthority?: string; insecureSkipTlsV
 export function addTlsOptions(cmd: Command): Command {
   return cmd
     .option('--certificate-authority <file>', "PEM CA file that signed the server's certificate (stored as an absolute path)")
-    .addOption(
-      new Option('--insecure-skip-tls-verify [bool]', 'do not verify the server certificate (encrypted, not authenticated)').argParser(boolArg).preset(true),
-    );
+    .addOption(new Option('--insecure-skip-tls-verify [bool]', 'do not verify the server certificate (encrypted, not authenticated)').argParser(boolArg));
 }
 
 export function registerConfig(program: Command, io: Io): void {
