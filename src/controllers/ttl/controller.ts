@@ -8,8 +8,10 @@
  *  - An Event is deleted `eventTtlSeconds` (default 1 h) after it last
  *    happened (`lastTimestamp`, else its creation), as the API server's event
  *    TTL does in Kubernetes.
- * Both from the shared informers' caches, swept every few seconds; deletes
- * carry the resourceVersion seen, so a job changed meanwhile is looked at again.
+ * Jobs from the shared informer's cache, swept every few seconds; events by a
+ * paged list once a minute (an hour's TTL needs no finer grain, and a watch of
+ * every event would cost the busy scheduler's write rate). Deletes carry the
+ * resourceVersion seen, so an object changed meanwhile is looked at again.
  */
 import { isTerminal, type Job } from '../../api/index.js';
 import { ApiError, type ApiObject } from '../../client/index.js';
@@ -19,6 +21,7 @@ import { errText } from '../runtime/index.js';
 
 export const DEFAULT_EVENT_TTL_SECONDS = 3600;
 const SWEEP_MS = 2_000;
+const EVENT_SWEEP_MS = 60_000;
 
 type EventObj = ApiObject<{ lastTimestamp?: string; firstTimestamp?: string }>;
 
@@ -33,7 +36,6 @@ export function finishedAt(job: Job): number | undefined {
 
 export function createTtlController(ctx: ControllerContext): Controller {
   const jobs = ctx.informers.informer<Job>('jobs');
-  const events = ctx.informers.informer<EventObj>('events');
   const eventTtlMs = (ctx.options.eventTtlSeconds ?? DEFAULT_EVENT_TTL_SECONDS) * 1000;
   /** uid -> first time seen finished, for jobs whose status names no time. */
   const firstSeen = new Map<string, number>();
@@ -51,6 +53,23 @@ export function createTtlController(ctx: ControllerContext): Controller {
       if (err instanceof ApiError && (err.code === 404 || err.code === 409)) return false;
       throw err;
     }
+  }
+
+  let nextEventSweep = 0;
+
+  async function sweepEvents(now: number, signal: AbortSignal): Promise<void> {
+    let expired = 0;
+    let page: string | undefined;
+    do {
+      const list = await ctx.client.list<EventObj>('events', { allNamespaces: true, limit: 500, ...(page ? { continue: page } : {}), signal });
+      for (const ev of list.items) {
+        const last = Date.parse(ev.spec?.lastTimestamp ?? ev.metadata.creationTimestamp ?? '');
+        if (Number.isNaN(last) || now < last + eventTtlMs) continue;
+        if (await remove('events', ev, signal)) expired++;
+      }
+      page = list.metadata.continue || undefined;
+    } while (page && !signal.aborted);
+    if (expired > 0) ctx.logger.debug({ count: expired }, 'deleted expired events');
   }
 
   async function sweep(signal: AbortSignal): Promise<void> {
@@ -75,13 +94,10 @@ export function createTtlController(ctx: ControllerContext): Controller {
       }
     }
     for (const uid of firstSeen.keys()) if (!live.has(uid)) firstSeen.delete(uid);
-    let expired = 0;
-    for (const ev of events.list()) {
-      const last = Date.parse(ev.spec?.lastTimestamp ?? ev.metadata.creationTimestamp ?? '');
-      if (Number.isNaN(last) || now < last + eventTtlMs) continue;
-      if (await remove('events', ev, signal)) expired++;
+    if (now >= nextEventSweep) {
+      await sweepEvents(now, signal);
+      nextEventSweep = now + EVENT_SWEEP_MS;
     }
-    if (expired > 0) ctx.logger.debug({ count: expired }, 'deleted expired events');
   }
 
   return {
