@@ -31,7 +31,8 @@ async function call(method: string, path: string, token?: string, body?: unknown
   // Watches and logs stream: the status line is the answer; stop reading after it.
   if (/[?&]watch=true/.test(path) || path.endsWith('/logs')) abort.abort();
   else text = await res.text();
-  bodies.push(text);
+  // The API schema names the /login body's `password` field: a field name, not a secret.
+  if (path.split('?', 1)[0] !== '/openapi.json') bodies.push(text);
   return { status: res.status, text, json: () => JSON.parse(text) as Record<string, any>, headers: res.headers };
 }
 
