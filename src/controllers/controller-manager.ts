@@ -12,6 +12,7 @@
  * their own. Run either every controller in one group or the groups apart,
  * never both at once: two groups holding the same controller would both run it.
  */
+import { setMaxListeners } from 'node:events';
 import type { SkyShiftClient } from '../client/index.js';
 import { systemClock, type Clock } from '../lib/index.js';
 import type { Controller, ControllerContext, ControllerFactory } from './controller.js';
@@ -61,6 +62,8 @@ export function selectControllers(only?: readonly string[]): ControllerFactory[]
 /** Runs until `signal` aborts. */
 export async function runControllers(params: RunControllersParams): Promise<void> {
   const clock = params.clock ?? systemClock;
+  // Every informer, sleep and queue of every controller listens on this one signal: many by design.
+  setMaxListeners(0, params.signal);
   const options: ControllerOptions = { ...DEFAULT_OPTIONS, ...params.options };
   const factories = selectControllers(params.only);
   const { logger } = params;
