@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { markedRun, readMarks } from './support/marks.js';
 import { SkyShiftClient, type ApiObject } from '../src/client/index.js';
+import { waitFor } from './infra/ports.js';
 import { startDaemon, type Daemon } from './infra/process.js';
 import { REPO_ROOT, startServer, type TestServer } from './infra/server.js';
 import { job, killProcessesUnder, localCluster, maxOverlap, phaseIs, waitForCluster, waitForJobs } from './infra/skyshift.js';
@@ -53,8 +54,12 @@ describe('split controllers: scheduler and skylets in two processes', { timeout:
   });
 
   test('each group leads its own Lease, in its own process', async () => {
-    const leases = await client.list<ApiObject<{ holderIdentity?: string }>>('leases');
-    const holders = Object.fromEntries(leases.items.map((l) => [l.metadata.name, l.spec.holderIdentity]));
+    // A group may still be campaigning right after start-up: wait until both leases are held.
+    const holders = await waitFor('both groups to lead', async () => {
+      const leases = await client.list<ApiObject<{ holderIdentity?: string }>>('leases');
+      const byName = Object.fromEntries(leases.items.map((l) => [l.metadata.name, l.spec.holderIdentity]));
+      return byName['skyshift-controller-manager-scheduler'] && byName['skyshift-controller-manager-skylets'] ? byName : undefined;
+    });
     assert.equal(holders['skyshift-controller-manager-scheduler'], 'scheduler-proc');
     assert.equal(holders['skyshift-controller-manager-skylets'], 'skylets-proc');
     assert.equal(holders['skyshift-controller-manager'], undefined, 'no process runs every controller');

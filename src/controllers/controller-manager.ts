@@ -107,6 +107,7 @@ export async function runLeaderTerm(
   signal: AbortSignal,
   factories: readonly ControllerFactory[] = CONTROLLERS,
 ): Promise<void> {
+  setMaxListeners(0, signal);
   const informers = new SharedInformers(client, logger);
   const events = new EventRecorder(client, clock, logger);
   const ctx: ControllerContext = { client, informers, events, clock, logger, options };

@@ -8,6 +8,7 @@
  * the old leader has stopped before anyone else can consider the lease
  * expired: there are never two leaders as long as clocks roughly agree.
  */
+import { setMaxListeners } from 'node:events';
 import type { Lease } from '../../api/index.js';
 import { sleep, systemClock, type Clock } from '../../lib/index.js';
 
@@ -142,6 +143,8 @@ export class LeaderElector {
     // The renew time we wrote was taken before the write, so counting from it is conservative.
     let lastRenew = this.clock.now();
     const term = new AbortController();
+    // The term's signal reaches every controller's informers, sleeps and queues: many listeners by design.
+    setMaxListeners(0, term.signal);
     this.leading = true;
     Promise.resolve()
       .then(() => this.options.onStartedLeading(term.signal))
