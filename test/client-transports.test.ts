@@ -207,7 +207,12 @@ describe('logs stream over both transports (skyshift up with a local cluster)', 
       spec: { run: 'i=0; while [ $i -lt 300 ]; do echo "tick $i"; i=$((i+1)); sleep 0.1; done', resources: { cpus: 1, memory: 64 } },
     });
     const deadline = Date.now() + 30_000;
-    while (((await admin.get('jobs', 'ticker')).status as { phase?: string }).phase !== 'ACTIVE') {
+    // ACTIVE means placed; follow needs the replica itself running (a not-yet-started one has no log to follow).
+    const running = async () => {
+      const status = (await admin.get('jobs', 'ticker')).status as { taskStatus?: Record<string, Record<string, string>> };
+      return Object.values(status.taskStatus ?? {}).some((tasks) => Object.values(tasks).includes('RUNNING'));
+    };
+    while (!(await running())) {
       if (Date.now() > deadline) throw new Error(`ticker never ran; log:\n${sky.logTail(20)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
