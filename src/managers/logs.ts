@@ -14,9 +14,8 @@
  * call cluster APIs, so this works in `skyshift server` on the same host as well
  * as inside `skyshift up`.
  */
-import { ApiError, rankOfTask, taskName, type ApiObject } from '../api/index.js';
-import { createManager, type ClusterRef } from './registry.js';
-import type { ClusterManager } from './types.js';
+import { ApiError, taskName, type ApiObject } from '../api/index.js';
+import { byRank, createManagerCache, placedTasks, type ManagerCache, type ManagerCacheOptions } from './manager-cache.js';
 
 /** What the API server asks for (its LogsProvider's options). */
 export interface JobLogOptions {
@@ -26,28 +25,13 @@ export interface JobLogOptions {
   task?: string;
 }
 
-export interface JobLogsOptions {
-  /** The stored Cluster object named `name`, or undefined. */
-  getCluster: (name: string) => Promise<unknown>;
-  managerFactory?: (cluster: ClusterRef) => ClusterManager;
-}
+/** Either a cache shared with exec/port-forward (streams.ts) or what to build one from. */
+export type JobLogsOptions = ManagerCacheOptions | { managers: ManagerCache };
 
 export type JobLogs = (job: ApiObject, options: JobLogOptions, signal: AbortSignal) => AsyncGenerator<string>;
 
 export function createJobLogs(options: JobLogsOptions): JobLogs {
-  const cache = new Map<string, { spec: string; manager: ClusterManager }>();
-  const factory = options.managerFactory ?? ((c: ClusterRef) => createManager(c));
-
-  async function managerFor(name: string): Promise<ClusterManager> {
-    const cluster = await options.getCluster(name);
-    if (!isClusterRef(cluster)) throw new ApiError('NotFound', `cluster '${name}' not found`);
-    const spec = JSON.stringify(cluster.spec);
-    const hit = cache.get(name);
-    if (hit && hit.spec === spec) return hit.manager;
-    const manager = factory(cluster);
-    cache.set(name, { spec, manager });
-    return manager;
-  }
+  const managerFor = 'managers' in options ? options.managers : createManagerCache(options);
 
   return async function* logs(job, opts, signal) {
     const { placements, taskStatus } = placedTasks(job.status);
@@ -90,36 +74,6 @@ export function createJobLogs(options: JobLogsOptions): JobLogs {
     }
     yield* merge(sources, signal);
   };
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function isClusterRef(v: unknown): v is ClusterRef {
-  return isRecord(v) && isRecord(v.metadata) && typeof v.metadata.name === 'string' && isRecord(v.spec) && typeof v.spec.manager === 'string';
-}
-
-/** The job status fields logs need (placements: cluster -> ranks; taskStatus: cluster -> task -> state), read defensively. */
-function placedTasks(status: Record<string, unknown>): { placements: Record<string, number[]>; taskStatus: Record<string, Record<string, unknown>> } {
-  const placements: Record<string, number[]> = {};
-  const taskStatus: Record<string, Record<string, unknown>> = {};
-  if (isRecord(status.placements)) {
-    for (const [cluster, ranks] of Object.entries(status.placements)) {
-      if (Array.isArray(ranks)) placements[cluster] = ranks.filter((r): r is number => typeof r === 'number');
-    }
-  }
-  if (isRecord(status.taskStatus)) {
-    for (const [cluster, tasks] of Object.entries(status.taskStatus)) if (isRecord(tasks)) taskStatus[cluster] = tasks;
-  }
-  return { placements, taskStatus };
-}
-
-function byRank(a: string, b: string): number {
-  const ra = rankOfTask(a);
-  const rb = rankOfTask(b);
-  if (ra !== undefined && rb !== undefined && ra !== rb) return ra - rb;
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Interleaves several streams as their items arrive. */

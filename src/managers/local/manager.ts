@@ -29,6 +29,7 @@ import { join } from 'node:path';
 import { ManagerError } from '../errors.js';
 import { taskName, type Job } from '../../api/index.js';
 import { submittedJobRef } from '../job-ref.js';
+import type { ExecCapability, ExecOptions, ExecSession, PortForwardCapability } from '../capabilities.js';
 import type { ClusterManager, ClusterState, JobRef, JobShare, JobTasks, LogOptions, Resources, TaskState } from '../types.js';
 import { DirLockedError, lockDirectory, lockHolder } from './dir-lock.js';
 import { defaultWorkRoot, resolveRunAs, unreachableAncestor, type RunAs } from './identity.js';
@@ -38,6 +39,8 @@ import { podmanProblem, removeContainer, type PodmanStorage } from './podman.js'
 import { FILES, JobStore, ensureDir, jobDirName, readJson, readText, writeJsonAtomic, type JobMeta, type ReplicaRecord } from './records.js';
 import { readLogs } from './tail.js';
 import { replicaDetail } from './details.js';
+import { execInReplica, type ReplicaAccess } from './exec.js';
+import { forwardToReplica } from './portforward.js';
 
 export interface LocalManagerConfig {
   /** Cluster name. */
@@ -65,7 +68,7 @@ type ReplicaView = TaskState | 'CANCELLED' | 'GONE';
 /** A claim with no record for this long was lost by a crashed starter (see lostStart). */
 const LOST_CLAIM_MS = 5_000;
 
-export class LocalManager implements ClusterManager {
+export class LocalManager implements ClusterManager, ExecCapability, PortForwardCapability {
   readonly type = 'local';
   readonly name: string;
   readonly workdir: string;
@@ -180,6 +183,10 @@ export class LocalManager implements ClusterManager {
     return this.streamLogs(job, options);
   }
 
+  // Capabilities (DESIGN section 8): a command in a running replica, as the replica; a TCP connection to its port.
+  exec = (job: JobRef, options: ExecOptions): Promise<ExecSession> => execInReplica(this.replicaAccess(), job, options);
+  portForward: PortForwardCapability['portForward'] = (job, options) => forwardToReplica(this.replicaAccess(), job, options);
+
   async close(): Promise<void> {
     // Replicas deliberately keep running: they belong to the cluster, not to this process.
     this.releaseWorkdir?.();
@@ -204,6 +211,10 @@ export class LocalManager implements ClusterManager {
       },
     }));
     yield* readLogs(sources, { follow: options.follow, tail: options.tail, signal: options.signal, pollMs: this.config.pollMs });
+  }
+
+  private replicaAccess(): ReplicaAccess {
+    return { cluster: this.name, store: this.store, podman: this.podmanStorage, state: (j, r) => this.inspect(j, r), runAs: () => this.identity() };
   }
 
   /** State of one replica, read from disk and /proc only. */
