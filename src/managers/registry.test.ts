@@ -14,10 +14,10 @@ import {
 } from './index.js';
 
 describe('manager registry', () => {
-  it('lists local, slurm and sim, each under a type the API knows, with the API spelling its aliases', () => {
+  it('lists local, slurm, kubernetes and sim, each under a type the API knows, with the API spelling its aliases', () => {
     assert.deepEqual(
       MANAGER_REGISTRY.map((m) => m.type),
-      ['local', 'slurm', 'sim'],
+      ['local', 'slurm', 'kubernetes', 'sim'],
     );
     for (const m of MANAGER_REGISTRY) {
       assert.ok(MANAGERS.includes(m.type));
@@ -25,9 +25,10 @@ describe('manager registry', () => {
     }
     assert.deepEqual(findManager('slurm')?.aliases, ['slurmctl']);
     assert.equal(findManager('SLURMCTL')?.type, 'slurm');
-    assert.equal(findManager('k8s'), undefined);
-    assert.deepEqual(unavailableManagers(), ['kubernetes', 'ray']);
-    assert.deepEqual(Object.keys(clusterConfigSchemas()), ['local', 'slurm', 'sim']);
+    assert.equal(findManager('k8s')?.type, 'kubernetes');
+    assert.equal(findManager('K8')?.type, 'kubernetes');
+    assert.deepEqual(unavailableManagers(), ['ray']);
+    assert.deepEqual(Object.keys(clusterConfigSchemas()), ['local', 'slurm', 'kubernetes', 'sim']);
   });
 
   it('builds sim, local and slurm managers from a Cluster', () => {
@@ -39,11 +40,10 @@ describe('manager registry', () => {
 
   it('names the cluster for managers that are not available or unknown', () => {
     assert.throws(() => createManager({ metadata: { name: 'x' }, spec: { manager: 'ray', config: {} } }), /cluster 'x': manager 'ray' is not available yet/);
-    assert.throws(() => createManager({ metadata: { name: 'k' }, spec: { manager: 'kubernetes' } }), /cluster 'k': manager 'kubernetes' is not available yet/);
-    assert.throws(() => createManager({ metadata: { name: 'k' }, spec: { manager: 'k8s' } }), /cluster 'k': manager 'k8s' is not available yet/);
+    assert.throws(() => createManager({ metadata: { name: 'r' }, spec: { manager: 'rayctl' } }), /cluster 'r': manager 'rayctl' is not available yet/);
     assert.throws(
       () => createManager({ metadata: { name: 'z' }, spec: { manager: 'bogus' } }),
-      /cluster 'z': unknown manager 'bogus' \(supported: local, slurm, sim\)/,
+      /cluster 'z': unknown manager 'bogus' \(supported: local, slurm, kubernetes, sim\)/,
     );
   });
 

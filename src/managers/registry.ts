@@ -8,13 +8,14 @@ import { MANAGERS, MANAGER_ALIASES, type Cluster, type ManagerType } from '../ap
 import type { TSchema } from 'typebox';
 import { checkConfig } from './config-schema.js';
 import { ManagerError } from './errors.js';
+import { kubernetesManager } from './kubernetes/index.js';
 import { localManager } from './local/index.js';
 import type { CreateManagerOptions, ManagerRegistration } from './registration.js';
 import { simManager } from './sim/index.js';
 import { slurmManager } from './slurm/index.js';
 import type { ClusterManager } from './types.js';
 
-export const MANAGER_REGISTRY: readonly ManagerRegistration[] = [localManager, slurmManager, simManager];
+export const MANAGER_REGISTRY: readonly ManagerRegistration[] = [localManager, slurmManager, kubernetesManager, simManager];
 
 /** The registration for a manager name or alias (any case); undefined when this build has none. */
 export function findManager(name: string): ManagerRegistration | undefined {

@@ -11,7 +11,7 @@
  */
 import { finishStatus, hasStarted, isTerminal, placementsOf, shouldRestart, type Job } from '../../api/index.js';
 import type { JobRef, JobTasks, TaskDetail } from '../../managers/index.js';
-import { errText, jobProblem, mutateStatus, safeErrorText } from '../runtime/index.js';
+import { errText, evictReplicas, jobProblem, mutateStatus, safeErrorText } from '../runtime/index.js';
 import { forEachLimit } from '../../lib/index.js';
 import { FOLLOW_WINDOW_MS, RESUBMIT_MS, SYNC_CONCURRENCY, keyOf, sortKeys } from './parts.js';
 import type { SkyletState } from './state.js';
@@ -163,6 +163,13 @@ export class Sync {
       if (r === undefined || !placed.has(r)) continue;
       taskStatus[task] = state;
       stateOf.set(r, state);
+    }
+    // The cluster itself dropped these replicas (Kubernetes evicted or someone deleted their pods): place them again.
+    const evicted = ranks.filter((r) => stateOf.get(r) === 'EVICTED');
+    if (evicted.length > 0) {
+      const task = (r: number) => Object.keys(taskStatus).find((t) => jt?.ranks[t] === r) ?? String(r);
+      await evictReplicas(s.deps, job, s.name, evicted, `${evicted.map(task).join(', ')} evicted by cluster '${s.name}'`, s.source, signal);
+      return;
     }
     if (ranks.some((r) => !hasStarted(stateOf.get(r)))) this.resubmit(keyOf(job));
     const restart = await this.restart(job, ranks, stateOf, taskStatus, jt);
