@@ -94,11 +94,13 @@ Examples:
     addAuthFlags(
       program
         .command('up')
-        .description('API server, controllers, SQLite store and a local cluster in one process; writes a skyctl context')
+        .description('API server, controllers, SQLite store, a local cluster and your kubeconfig contexts in one process; writes a skyctl context')
         .option('--host <host>', 'address to listen on', '127.0.0.1')
         .option('--port <port>', 'port to listen on', parsePort, 50051)
         .option('--store <url>', 'sqlite:PATH | etcd://HOST:PORT[,HOST:PORT] | memory:', 'sqlite:~/.skyshift/skyshift.db')
         .option('--no-local-cluster', 'do not register a local cluster named after this host')
+        .option('--kubeconfig <path>', 'register the contexts of this kubeconfig (default: KUBECONFIG, else ~/.kube/config)')
+        .option('--no-kubeconfig', 'do not register kubeconfig contexts as Kubernetes clusters')
         .option('--local-cpus <n>', 'cpus of the local cluster (default: this host)')
         .option('--local-memory <size>', 'memory of the local cluster, e.g. 8Gi (default: this host)')
         .option('--access-log', 'log one line per request (method, route, status, duration, user) at info'),
@@ -111,7 +113,9 @@ Examples:
 Examples:
   $ skyshift up
   $ skyshift up --port 8080 --local-cpus 4 --local-memory 8Gi
-  $ skyshift up --no-local-cluster --heartbeat-seconds 1`,
+  $ skyshift up --no-local-cluster --heartbeat-seconds 1
+  $ skyshift up --kubeconfig ~/.kube/lab.yaml
+  $ skyshift up --no-kubeconfig`,
     )
     .action(async (options: UpCommandOptions) => runUp(options));
 

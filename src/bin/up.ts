@@ -8,11 +8,14 @@ import { controllerRegistry, runControllers } from '../controllers/index.js';
 import { startApiServer, type ApiServerFlags } from './api-server.js';
 import type { Security } from './auth-setup.js';
 import { controllerOptions, type ControllerFlags } from './controllers-cmd.js';
+import { registerKubeContexts } from './kube-discovery.js';
 import { createLogger } from './logger.js';
 import { onShutdown } from './shutdown.js';
 
 export interface UpCommandOptions extends ControllerFlags, ApiServerFlags {
   localCluster: boolean;
+  /** false with --no-kubeconfig; a path with --kubeconfig PATH. */
+  kubeconfig?: boolean | string;
   localCpus?: string;
   localMemory?: string;
 }
@@ -39,6 +42,8 @@ export async function runUp(options: UpCommandOptions): Promise<void> {
   });
 
   const localName = options.localCluster ? await registerLocalCluster(client, options, logger) : undefined;
+  const kubeNames =
+    options.kubeconfig === false ? [] : await registerKubeContexts(client, logger, typeof options.kubeconfig === 'string' ? options.kubeconfig : undefined);
   const context = await writeContext(security, url);
 
   // A stable identity for the all-in-one process: after a kill -9 the restarted `up` renews its own lease at once instead of waiting for it to expire.
@@ -47,6 +52,7 @@ export async function runUp(options: UpCommandOptions): Promise<void> {
   process.stderr.write(
     [
       `SkyShift is up at ${url}${localName ? ` with local cluster '${localName}'` : ''}.`,
+      ...(kubeNames.length > 0 ? [`Kubernetes clusters from your kubeconfig: ${kubeNames.join(', ')} (skip with --no-kubeconfig).`] : []),
       `skyctl context '${context.name}' written to ${context.path} (current).`,
       ...(security.auth?.adminCreated ? [`Admin password (generated): ${security.auth.adminPasswordFile} (mode 0600).`] : []),
       'Try:',
