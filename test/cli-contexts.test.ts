@@ -25,11 +25,11 @@ const config = () =>
   YAML.parse(readFileSync(join(home, '.skyconf', 'config.yaml'), 'utf8')) as { 'current-context'?: string; contexts: Record<string, unknown>[] };
 
 /** A cluster's spec read over HTTP with the token skyctl stored for that server. */
-async function cluster(s: TestServer, name: string): Promise<{ config: { context?: string } }> {
+async function cluster(s: TestServer, name: string): Promise<{ config: { context?: string; namespace?: string } }> {
   const token = config().contexts.find((c) => c.server === s.url)?.token as string;
   const res = await fetch(`${s.url}/clusters/${name}`, { headers: { authorization: `Bearer ${token}` } });
   if (!res.ok) throw new Error(`GET cluster ${name}: ${res.status}`);
-  return ((await res.json()) as { spec: { config: { context?: string } } }).spec;
+  return ((await res.json()) as { spec: { config: { context?: string; namespace?: string } } }).spec;
 }
 
 before(async () => {
@@ -166,4 +166,12 @@ test("create cluster --context is the kubeconfig context, never skyctl's (which 
   ok(await skyctl(['--context', nameOf(a), 'create', 'cluster', 'kube2', '--manager', 'kubernetes', '--context', 'gpu-b']));
   assert.equal((await cluster(a, 'kube2')).config.context, 'gpu-b', 'kube2 went to server a (the --context before the verb)');
   await assert.rejects(cluster(b, 'kube2'), /404/);
+  // The original's spelling: the context as a second argument, with the k8 alias.
+  ok(await skyctl(['create', 'cluster', 'edge', '--manager', 'k8', 'edge-context', '--kube-namespace', 'team']));
+  const edge = await cluster(b, 'edge');
+  assert.equal(edge.config.context, 'edge-context');
+  assert.equal(edge.config.namespace, 'team');
+  const twice = await skyctl(['create', 'cluster', 'edge2', '--manager', 'k8', 'a', '--context', 'b']);
+  assert.equal(twice.code, 2);
+  assert.match(twice.stderr, /given twice/);
 });

@@ -40,12 +40,14 @@ Examples:
     .alias('clusters')
     .description('Register a cluster')
     .argument('<name>')
+    .argument('[context]', 'kubernetes: kubeconfig context, as the original `create cluster NAME --manager k8 CONTEXT` (same as --context)')
     .requiredOption('--manager <type>', `cluster manager: ${MANAGER_CHOICES}`)
     .option('-l, --labels <kv...>', 'labels as K V pairs (repeatable)')
     .option('--cpus <n>', 'local: cpus to offer', numArg('--cpus'))
     .option('--memory <size>', 'local: memory to offer, e.g. 4Gi')
     .option('--config <path>', 'kubernetes: kubeconfig path')
     .option('--context <ctx>', 'kubernetes: kubeconfig context (the skyctl context goes before the verb: skyctl --context X create ...)')
+    .option('--kube-namespace <ns>', "kubernetes: namespace for SkyShift's pods (default: the context's, else default)")
     .option('--host <host>', 'slurm: login host reached over SSH (unset: this host)')
     .option('--user <user>', 'slurm: SSH user; rest: X-SLURM-USER-NAME')
     .option('--ssh-key <path>', 'slurm: SSH private key')
@@ -69,15 +71,19 @@ Examples:
 Examples:
   skyctl create cluster laptop --manager local --cpus 4 --memory 8Gi -l site home
   skyctl create cluster gpu-a --manager kubernetes --config ~/.kube/config --context gpu-a
+  skyctl create cluster edge --manager k8 edge-context
   skyctl create cluster hpc --manager slurm --interface cli --host login1 --user me --ssh-key ~/.ssh/id_ed25519
   skyctl create cluster hpc-rest --manager slurm --interface rest --url http://127.0.0.1:6820 --user me --token-file ~/.skyconf/slurm.jwt
   skyctl create cluster hpc-test --manager slurm --slurm-conf /etc/slurm-test/slurm.conf --partition debug
   skyctl create cluster sim1 --manager sim --nodes 100`,
     )
-    .action(async (name: string, _o: unknown, cmd: Command) => {
+    .action(async (name: string, contextArg: string | undefined, _o: unknown, cmd: Command) => {
       const o = cmd.opts() as Record<string, unknown>;
       const manager = MANAGER_ALIASES[String(o.manager).toLowerCase()];
       if (!manager) throw new UsageError(`unsupported manager "${String(o.manager)}": use one of ${MANAGER_CHOICES.replaceAll('|', ', ')}`);
+      if (contextArg !== undefined && o.context !== undefined && contextArg !== o.context)
+        throw new UsageError(`the context is given twice ("${contextArg}" and --context "${String(o.context)}"): give it once`);
+      if (contextArg !== undefined && manager !== 'kubernetes') throw new UsageError(`a second argument (context "${contextArg}") is for --manager kubernetes`);
       // The Python CLI's --config named a SkyShift slurm_config.yaml, which nothing reads now: refuse it rather than store a key the manager ignores.
       if (manager === 'slurm' && o.config !== undefined)
         throw new UsageError('--config is for kubernetes; for slurm use --slurm-conf PATH (slurm.conf) or the connection flags (--host, --url, ...)');
@@ -85,7 +91,8 @@ Examples:
         cpus: o.cpus,
         memory: memoryValue(o.memory as string | undefined),
         kubeconfig: o.config,
-        context: o.context,
+        context: contextArg ?? o.context,
+        namespace: o.kubeNamespace,
         host: pick(o, 'host', 'hostname'),
         user: pick(o, 'user', 'username'),
         sshKey: pick(o, 'sshKey', 'ssh_key_path'),
