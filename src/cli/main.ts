@@ -19,6 +19,8 @@ import { registerDelete } from './commands/delete.js';
 import { registerDescribe } from './commands/describe.js';
 import { registerGet } from './commands/get.js';
 import { registerLogs } from './commands/logs.js';
+import { CommandExit, registerExec } from './commands/exec.js';
+import { registerPortForward } from './commands/port-forward.js';
 import { registerStatus } from './commands/status.js';
 import { registerVersion } from './commands/version.js';
 import { registerLabel } from './commands/label.js';
@@ -73,6 +75,8 @@ Examples:
   registerApply(program, io, addGlobals);
   registerDelete(program, io, addGlobals);
   registerLogs(program, io, addGlobals);
+  registerExec(program, io, addGlobals);
+  registerPortForward(program, io, addGlobals);
   registerStatus(program, io, addGlobals);
   registerVersion(program, io, addGlobals, VERSION);
   registerConfig(program, io);
@@ -100,7 +104,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
 
 function report(err: unknown, io: Io): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2; // commander printed it already
-  if (err instanceof ReportedFailure) return 1;
+  if (err instanceof ReportedFailure) return err instanceof CommandExit ? err.code : 1;
   if (err instanceof UsageError) {
     io.stderr.write(`error: ${err.message}\n`);
     return 2;

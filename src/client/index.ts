@@ -7,3 +7,12 @@
 export * from './public.js';
 export { SkyShiftClient, type NodeClientOptions } from './node-client.js';
 export { NodeTransport, type NodeTransportOptions, type TlsOptions } from './node-transport.js';
+export {
+  openExec,
+  openPortForward,
+  type ExecConnection,
+  type ExecOutput,
+  type ExecRequest,
+  type PortForwardRequest,
+  type StreamConnection,
+} from './streams.js';

@@ -10,7 +10,7 @@ import { ApiError, badRequest, KINDS, storageKey, type KindInfo } from '../api/i
 import { setLimits, type Limits } from '../api/limits.js';
 import { BODY_LIMIT, registerBodyParsers } from './body.js';
 import { clientErrorHandler } from './client-errors.js';
-import type { LogsProvider, ServerContext } from './context.js';
+import type { LogsProvider, ServerContext, StreamsProvider } from './context.js';
 import { isServerFault, toApiError } from './errors.js';
 import { prepareLogs } from './logs.js';
 import { createMetrics } from './metrics.js';
@@ -24,6 +24,7 @@ import { isWatch, prepareWatch } from './watch.js';
 import { KindCache } from './watch-cache.js';
 import { beginWarnings, warningHeaderValues } from './warnings.js';
 import { logAccess } from './access-log.js';
+import { streamRoute, Upgrades } from './streams/index.js';
 
 export interface ApiServerOptions {
   store: Store;
@@ -32,6 +33,8 @@ export interface ApiServerOptions {
   /** Kinds to serve; defaults to every registered kind. */
   kinds?: readonly KindInfo[];
   logs?: LogsProvider;
+  /** Exec and port-forward into jobs' tasks (WebSocket routes); absent: those routes answer 503. */
+  streams?: StreamsProvider;
   /** BOOKMARK interval for idle watches (default 30 s). */
   bookmarkIntervalMs?: number;
   /** Events kept per kind for resuming watches (default 20,000). */
@@ -109,6 +112,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     router,
     caches,
     logs: options.logs,
+    streams: options.streams,
     now: options.now ?? (() => new Date()),
     readTimeoutMs: options.readTimeoutMs ?? 5_000,
     watchTimeoutMs: () => options.watchTimeoutMs ?? (30 + Math.random() * 30) * 60_000,
@@ -141,6 +145,8 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   app.decorateRequest('skyTarget', undefined);
   app.decorateRequest('skyPinnedRevision', undefined);
   registerBodyParsers(app);
+  // WebSocket upgrades enter the same pipeline (hooks, gate, catch-all) as plain requests.
+  const upgrades = new Upgrades(app.server, (req, res) => app.routing(req, res), lifetime.signal);
   // First of all hooks: every later decision reads this one resolution, never the raw path.
   app.addHook('onRequest', (request, _reply, done) => {
     try {
@@ -214,6 +220,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       const stream = await prepareWatch(ctx, target, query);
       return hijack(reply, (res, onClose) => stream(res, onClose));
     }
+    if (target.type === 'exec' || target.type === 'portforward') return streamRoute(ctx, upgrades, target, request, reply);
     if (target.type === 'logs') {
       if (request.method !== 'GET') throw methodNotAllowed(request.method, target);
       const stream = await prepareLogs(ctx, target, query);

@@ -15,12 +15,42 @@ export interface LogOptions {
 /** Streams a job's logs; wired by whoever attaches controllers/managers. */
 export type LogsProvider = (job: ApiObject, options: LogOptions, signal: AbortSignal) => AsyncIterable<string>;
 
+/** One running command in a task (the manager's ExecSession, seen structurally: the server does not import managers). */
+export interface ExecStreams {
+  stdin: WritableStream<Uint8Array>;
+  stdout: ReadableStream<Uint8Array>;
+  stderr: ReadableStream<Uint8Array>;
+  exitCode: Promise<number>;
+  resize?(columns: number, rows: number): void;
+}
+
+/** Which task a stream reached: named by the client, or the first (`defaulted`) of `tasks`. */
+export interface StreamTarget {
+  task: string;
+  cluster: string;
+  defaulted: boolean;
+  tasks: number;
+}
+
+/** Exec and port-forward into a job's tasks; wired, like logs, by whoever attaches managers (src/bin/wire-managers.ts). */
+export interface StreamsProvider {
+  exec(
+    job: ApiObject,
+    options: { task?: string; command: string[]; tty: boolean; signal: AbortSignal },
+  ): Promise<{ target: StreamTarget; session: ExecStreams }>;
+  portForward(
+    job: ApiObject,
+    options: { task?: string; port: number; signal: AbortSignal },
+  ): Promise<{ target: StreamTarget; stream: { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> } }>;
+}
+
 export interface ServerContext {
   readonly store: Store;
   readonly kinds: readonly KindInfo[];
   readonly router: Router;
   readonly caches: ReadonlyMap<string, KindCache>;
   readonly logs: LogsProvider | undefined;
+  readonly streams: StreamsProvider | undefined;
   readonly now: () => Date;
   /** How long a read waits for the cache to catch up with this server's writes. */
   readonly readTimeoutMs: number;

@@ -14,7 +14,9 @@ export type Target =
   | { type: 'collection'; kind: KindInfo; namespace?: string; route: string }
   | { type: 'object'; kind: KindInfo; namespace?: string; name: string; route: string }
   | { type: 'status'; kind: KindInfo; namespace?: string; name: string; route: string }
-  | { type: 'logs'; kind: KindInfo; namespace: string; name: string; route: string };
+  | { type: 'logs'; kind: KindInfo; namespace: string; name: string; route: string }
+  /** WebSocket routes (streams/): a command in a task, a byte stream to a task's port. */
+  | { type: 'exec' | 'portforward'; kind: KindInfo; namespace: string; name: string; route: string };
 
 /** What a path resolves to: a resource target, or one of the fixed operational and account routes. */
 export type Resolved = Target | { type: 'operation'; route: OperationRoute } | { type: 'account'; route: AccountRoute; id?: string };
@@ -104,6 +106,8 @@ export class Router {
     if (segments.length === 4 && fourth === 'status') return { type: 'status', kind, namespace, name: third!, route: `${base}/{name}/status` };
     if (segments.length === 4 && fourth === 'logs' && kind.plural === 'jobs')
       return { type: 'logs', kind, namespace, name: third!, route: `${base}/{name}/logs` };
+    if (segments.length === 4 && (fourth === 'exec' || fourth === 'portforward') && kind.plural === 'jobs')
+      return { type: fourth, kind, namespace, name: third!, route: `${base}/{name}/${fourth}` };
     throw notFound(path);
   }
 }

@@ -5,6 +5,9 @@
  *   GET collection           list, or watch with ?watch=true
  *   GET object               get, or watch with ?watch=true
  *   GET logs                 get on jobs
+ *   GET exec / portforward   update on jobs: running a command in a task or
+ *                            reaching its ports is as strong as changing the
+ *                            job, so a role that may only read jobs cannot
  *   PUT / PATCH object       update / patch
  *   PUT / PATCH status       update / patch on "<plural>/status" (so whoever
  *                            may edit a spec cannot forge the status controllers report)
@@ -39,5 +42,8 @@ export function requiredGrant(method: string, target: Target, watch: boolean): R
       return undefined;
     case 'logs':
       return read ? grant('get') : undefined;
+    case 'exec':
+    case 'portforward':
+      return method === 'GET' ? grant('update') : undefined;
   }
 }
