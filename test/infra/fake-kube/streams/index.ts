@@ -1,34 +1,113 @@
 /**
- * Streaming endpoints of the FAKE Kubernetes API server: pods/{name}/exec and pods/{name}/portforward.
- * Stub until the WebSocket (v5.channel.k8s.io) and SPDY-over-WebSocket implementations land.
+ * Streaming endpoints of the FAKE Kubernetes API server: pods/{name}/exec and pods/{name}/portforward, with the
+ * real protocols: exec over WebSocket channel protocols (v5.channel.k8s.io ... channel.k8s.io); port-forward over
+ * WebSocket channels (v4.channel.k8s.io, client-node), SPDY/3.1 tunnelled in WebSocket (kubectl >= 1.31) and a plain
+ * SPDY/3.1 upgrade (older kubectl, or KUBECTL_PORT_FORWARD_WEBSOCKETS=false). pods/{name}/attach is not implemented.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { StreamDeps } from './types.js';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { negotiate } from './channels.js';
+import { EXEC_PROTOCOLS, parseExecOptions, runExec } from './exec.js';
+import { parsePorts } from './pod-dial.js';
+import { PORTFORWARD_SPDY_PROTOCOL, servePortForwardSpdy, TUNNEL_PROTOCOL } from './portforward-spdy.js';
+import { PORTFORWARD_WS_PROTOCOLS, runPortForwardWs } from './portforward-ws.js';
+import { authorize, findPod, parseTarget, type StreamTarget } from './request.js';
+import { badRequest, methodNotAllowed, protocolNotSupported, rejectUpgrade, sendStatus, upgradeRequired, type Status } from './status.js';
+import type { StreamDeps, StreamPod } from './types.js';
+import { webSocketDuplex } from './ws-duplex.js';
 
 export type { StreamDeps, StreamPod } from './types.js';
 
-const STREAM_PATH = /^\/api\/v1\/namespaces\/[^/]+\/pods\/[^/]+\/(exec|attach|portforward)(\?|$)/;
+const NOT_IMPLEMENTED_ATTACH = 'the fake Kubernetes API server does not implement pods/attach';
+
+/**
+ * The subprotocol chosen for each request before the handshake. ws refuses to parse `SPDY/3.1+portforward.k8s.io`
+ * ('/' is no token character), so the request header is taken away before ws sees it and the answer is added here.
+ */
+const chosenProtocol = new WeakMap<IncomingMessage, string>();
+let wssInstance: WebSocketServer | undefined;
+function wss(): WebSocketServer {
+  if (wssInstance) return wssInstance;
+  wssInstance = new WebSocketServer({ noServer: true, clientTracking: false, perMessageDeflate: false, maxPayload: 8 << 20 });
+  wssInstance.on('headers', (headers: string[], req: IncomingMessage) => {
+    const chosen = chosenProtocol.get(req);
+    if (chosen) headers.push(`Sec-WebSocket-Protocol: ${chosen}`);
+  });
+  return wssInstance;
+}
+
+/** The checks every stream request passes first, in the API server's order: token, pod (404), subresource, method. */
+function admit(req: IncomingMessage, target: StreamTarget, deps: StreamDeps): { pod: StreamPod } | { status: Status } {
+  deps.count(target.kind, 'pods');
+  const denied = authorize(req, deps);
+  if (denied) return { status: denied };
+  const found = findPod(target, deps);
+  if ('status' in found) return found;
+  if (target.kind === 'attach') return { status: badRequest(NOT_IMPLEMENTED_ATTACH) };
+  if (req.method !== 'GET' && req.method !== 'POST') return { status: methodNotAllowed() };
+  return found;
+}
 
 /** Handles an HTTP upgrade for exec/port-forward; returns false when the path is not a stream path (the caller answers). */
-export function handleStreamUpgrade(req: IncomingMessage, socket: Duplex, _head: Buffer, _deps: StreamDeps): boolean {
-  if (!STREAM_PATH.test(req.url ?? '')) return false;
-  socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+export function handleStreamUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, deps: StreamDeps): boolean {
+  const target = parseTarget(req.url);
+  if (!target) return false;
+  // A client that resets its connection must not take the server down.
+  socket.on('error', () => socket.destroy());
+  const admitted = admit(req, target, deps);
+  if ('status' in admitted) {
+    rejectUpgrade(socket, admitted.status);
+    return true;
+  }
+  const { pod } = admitted;
+  const upgrade = (req.headers.upgrade ?? '').toLowerCase();
+  if (upgrade === 'websocket') webSocketStream(req, socket, head, target, pod);
+  else if (upgrade === 'spdy/3.1' && target.kind === 'portforward') spdyUpgrade(req, socket, head, target, pod);
+  else rejectUpgrade(socket, upgradeRequired());
   return true;
 }
 
-/** A plain (non-upgrade) request to a stream path: answered as the real server does. Returns false for other paths. */
-export function handleStreamRequest(req: IncomingMessage, res: ServerResponse, _deps: StreamDeps): boolean {
-  if (!STREAM_PATH.test(req.url ?? '')) return false;
-  const body = JSON.stringify({
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Failure',
-    message: 'Upgrade request required',
-    reason: 'BadRequest',
-    code: 400,
+function webSocketStream(req: IncomingMessage, socket: Duplex, head: Buffer, target: StreamTarget, pod: StreamPod): void {
+  const exec = target.kind === 'exec' ? parseExecOptions(target, pod) : undefined;
+  if (exec && 'status' in exec) return rejectUpgrade(socket, exec.status);
+  const supported = exec ? EXEC_PROTOCOLS : [TUNNEL_PROTOCOL, ...PORTFORWARD_WS_PROTOCOLS];
+  const { offered, chosen } = negotiate(req.headers['sec-websocket-protocol'], supported);
+  if (chosen === undefined) return rejectUpgrade(socket, protocolNotSupported(offered, supported.filter(Boolean)));
+  const forward = { podIP: pod.podIP, podName: target.name, uid: pod.uid ?? '', running: pod.phase === 'Running' };
+  let ports: number[] = [];
+  if (!exec && chosen !== TUNNEL_PROTOCOL) {
+    const parsed = parsePorts(target.query.getAll('ports'));
+    if ('error' in parsed) return rejectUpgrade(socket, badRequest(parsed.error));
+    ports = parsed.ports;
+  }
+  chosenProtocol.set(req, chosen);
+  delete req.headers['sec-websocket-protocol'];
+  wss().handleUpgrade(req, socket, head, (ws: WebSocket) => {
+    if (exec) runExec(ws, chosen, pod, exec.opts);
+    else if (chosen === TUNNEL_PROTOCOL) servePortForwardSpdy(webSocketDuplex(ws), forward);
+    else runPortForwardWs(ws, chosen, { ...forward, ports });
   });
-  res.writeHead(400, { 'content-type': 'application/json' }).end(body);
+}
+
+/** The plain SPDY upgrade (spdy.NewResponseUpgrader): 101 with the negotiated X-Stream-Protocol-Version. */
+function spdyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: StreamTarget, pod: StreamPod): void {
+  const offered = String(req.headers['x-stream-protocol-version'] ?? '')
+    .split(',')
+    .map((p) => p.trim());
+  if (!offered.includes(PORTFORWARD_SPDY_PROTOCOL)) return rejectUpgrade(socket, protocolNotSupported(offered.filter(Boolean), [PORTFORWARD_SPDY_PROTOCOL]));
+  socket.write(
+    'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n' + `X-Stream-Protocol-Version: ${PORTFORWARD_SPDY_PROTOCOL}\r\n\r\n`,
+  );
+  if (head.length > 0) socket.unshift(head);
+  servePortForwardSpdy(socket, { podIP: pod.podIP, podName: target.name, uid: pod.uid ?? '', running: pod.phase === 'Running' });
+}
+
+/** A plain (non-upgrade) request to a stream path: answered as the real server does. Returns false for other paths. */
+export function handleStreamRequest(req: IncomingMessage, res: ServerResponse, deps: StreamDeps): boolean {
+  const target = parseTarget(req.url);
+  if (!target) return false;
+  const admitted = admit(req, target, deps);
+  sendStatus(res, 'status' in admitted ? admitted.status : upgradeRequired());
   return true;
 }

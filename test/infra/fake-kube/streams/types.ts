@@ -15,6 +15,8 @@ export interface StreamPod {
   env: Record<string, string>;
   /** The working directory of the container's process. */
   cwd: string;
+  /** metadata.uid, named in the kubelet's port-forward error messages ('' when not given). */
+  uid?: string;
 }
 
 export interface StreamDeps {
