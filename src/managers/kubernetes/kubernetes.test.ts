@@ -100,6 +100,10 @@ test('a replica is a pod with the job labels, env, ports and resources as reques
   const c = p.spec.containers[0]!;
   assert.deepEqual(c.command, ['/bin/sh', '-c', 'echo hi']);
   const env = Object.fromEntries(c.env.map((e) => [e.name, e.value]));
+  assert.deepEqual(
+    c.env.find((e) => e.name === 'POD_IP'),
+    { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+  );
   assert.equal(env['A'], 'b');
   assert.equal(env['SKYSHIFT_REPLICA'], '2');
   assert.equal(env['PORT'], '80');

@@ -91,7 +91,9 @@ function quantities(job: Job, gpuResource: string): Record<string, string> {
 
 /** The job's container: command, env, ports, resources (as requests and limits), volumes. */
 function container(job: Job, ref: JobRef, rank: number | undefined, options: PodOptions): Record<string, unknown> {
-  const env: { name: string; value: string }[] = Object.entries(job.spec.envs ?? {}).map(([name, value]) => ({ name, value }));
+  const env: { name: string; value?: string; valueFrom?: unknown }[] = Object.entries(job.spec.envs ?? {}).map(([name, value]) => ({ name, value }));
+  // The address the replica is reached at (services, port-forward), as Kubernetes' downward API gives it.
+  env.push({ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } });
   const own: Record<string, string> = {
     SKYSHIFT_JOB: `${ref.namespace}/${ref.name}`,
     SKYSHIFT_JOB_UID: ref.uid,
