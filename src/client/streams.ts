@@ -6,8 +6,8 @@
  * is one WebSocket per TCP connection carrying raw bytes. A refusal before
  * the upgrade (403, 404, 409, 501 ...) is thrown as the server's ApiError.
  */
-import type { Duplex } from 'node:stream';
-import WebSocket, { createWebSocketStream } from 'ws';
+import { Duplex } from 'node:stream';
+import WebSocket from 'ws';
 import { ApiError } from '../api/index.js';
 import { UnreachableError } from './client.js';
 import type { TlsOptions } from './node-transport.js';
@@ -65,9 +65,9 @@ export async function openExec(conn: StreamConnection, request: ExecRequest, out
   if (request.task) query.set('task', request.task);
   query.set('tty', String(request.tty === true));
   query.set('stdin', String(request.stdin === true));
-  const { ws, headers } = await connect(conn, jobPath(request.namespace, request.job, 'exec', query), EXEC_PROTOCOL);
+  const { ws, headers, onMessage, closed } = await connect(conn, jobPath(request.namespace, request.job, 'exec', query), EXEC_PROTOCOL);
   let status: Record<string, unknown> | undefined;
-  ws.on('message', (data: Buffer) => {
+  onMessage((data) => {
     const channel = data[0];
     const payload = data.subarray(1);
     let more: boolean | void = true;
@@ -79,11 +79,9 @@ export async function openExec(conn: StreamConnection, request: ExecRequest, out
       output.onDrain(() => ws.resume());
     }
   });
-  const exitCode = new Promise<number>((resolve, reject) => {
-    ws.once('close', (code, reason) => {
-      if (status) return settle(status, resolve, reject);
-      reject(new Error(`the exec connection closed without the command's exit status (${code}${reason.length ? `: ${reason.toString()}` : ''})`));
-    });
+  const exitCode = closed.then(({ code, reason }) => {
+    if (status) return settle(status);
+    throw new Error(`the exec connection closed without the command's exit status (${code}${reason ? `: ${reason}` : ''})`);
   });
   exitCode.catch(() => undefined);
   return {
@@ -108,16 +106,56 @@ export interface PortForwardRequest {
 export async function openPortForward(conn: StreamConnection, request: PortForwardRequest): Promise<{ stream: Duplex; task: string }> {
   const query = new URLSearchParams({ port: String(request.port) });
   if (request.task) query.set('task', request.task);
-  const { ws, headers } = await connect(conn, jobPath(request.namespace, request.job, 'portforward', query), PORTFORWARD_PROTOCOL);
-  return { stream: createWebSocketStream(ws), task: headers['x-skyshift-task'] ?? request.task ?? '' };
+  const { ws, headers, onMessage } = await connect(conn, jobPath(request.namespace, request.job, 'portforward', query), PORTFORWARD_PROTOCOL);
+  return { stream: byteStream(ws, onMessage), task: headers['x-skyshift-task'] ?? request.task ?? '' };
+}
+
+/** The WebSocket's messages as a byte Duplex; ending it closes the WebSocket (and so the task's connection). */
+function byteStream(ws: WebSocket, onMessage: (handler: (data: Buffer) => void) => void): Duplex {
+  const duplex = new Duplex({
+    write(chunk: Buffer, _encoding, done) {
+      if (ws.readyState !== ws.OPEN) return done(new Error('the port-forward connection is closed'));
+      ws.send(chunk, (err) => done(err ?? null));
+    },
+    final(done) {
+      ws.close(1000);
+      done();
+    },
+    read() {
+      ws.resume();
+    },
+    destroy(err, done) {
+      if (ws.readyState !== ws.CLOSED) ws.terminate();
+      done(err);
+    },
+  });
+  onMessage((data) => {
+    if (!duplex.push(data)) ws.pause();
+  });
+  ws.once('close', () => duplex.push(null));
+  ws.on('error', (err) => duplex.destroy(err));
+  return duplex;
 }
 
 function jobPath(namespace: string, job: string, route: string, query: URLSearchParams): string {
   return `/${encodeURIComponent(namespace)}/jobs/${encodeURIComponent(job)}/${route}?${query.toString()}`;
 }
 
+interface Opened {
+  ws: WebSocket;
+  headers: Record<string, string>;
+  /**
+   * Sets the message handler, first replaying what arrived before it: the
+   * first messages can come in the same packet as the handshake's answer,
+   * before the caller of connect() has run again.
+   */
+  onMessage(handler: (data: Buffer) => void): void;
+  /** Settles when the WebSocket has closed (listened for from the start, like the messages). */
+  closed: Promise<{ code: number; reason: string }>;
+}
+
 /** Opens the WebSocket; resolves with it and the 101's headers, or rejects with the server's Status. */
-function connect(conn: StreamConnection, path: string, protocol: string): Promise<{ ws: WebSocket; headers: Record<string, string> }> {
+function connect(conn: StreamConnection, path: string, protocol: string): Promise<Opened> {
   const url = parseServerUrl(conn.server);
   const base = `${url.protocol === 'https:' ? 'wss:' : 'ws:'}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
   const ws = new WebSocket(base + path, [protocol], {
@@ -127,12 +165,20 @@ function connect(conn: StreamConnection, path: string, protocol: string): Promis
     ...(conn.tls?.ca ? { ca: conn.tls.ca } : {}),
     rejectUnauthorized: conn.tls?.insecureSkipTlsVerify !== true,
   });
+  const early: Buffer[] = [];
+  let handler: ((data: Buffer) => void) | undefined;
+  ws.on('message', (data: Buffer) => (handler ? handler(data) : early.push(data)));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  const onMessage = (h: (data: Buffer) => void) => {
+    for (const data of early.splice(0)) h(data);
+    handler = h;
+  };
   return new Promise((resolve, reject) => {
     let headers: Record<string, string> = {};
     ws.once('upgrade', (res) => {
       headers = Object.fromEntries(Object.entries(res.headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : [])));
     });
-    ws.once('open', () => resolve({ ws, headers }));
+    ws.once('open', () => resolve({ ws, headers, onMessage, closed }));
     ws.once('unexpected-response', (_req, res) => {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -174,10 +220,10 @@ function parseStatus(payload: Buffer): Record<string, unknown> {
 }
 
 /** Kubernetes' exec status: Success, or Failure with reason NonZeroExitCode and the code as the ExitCode cause. */
-function settle(status: Record<string, unknown>, resolve: (code: number) => void, reject: (err: Error) => void): void {
-  if (status.status === 'Success') return resolve(0);
+function settle(status: Record<string, unknown>): number {
+  if (status.status === 'Success') return 0;
   const causes = (status.details as { causes?: Array<{ reason?: string; message?: string }> } | undefined)?.causes ?? [];
   const code = Number(causes.find((c) => c.reason === 'ExitCode')?.message);
-  if (status.reason === 'NonZeroExitCode' && Number.isInteger(code)) return resolve(code);
-  reject(new Error(typeof status.message === 'string' ? status.message : 'exec failed'));
+  if (status.reason === 'NonZeroExitCode' && Number.isInteger(code)) return code;
+  throw new Error(typeof status.message === 'string' ? status.message : 'exec failed');
 }
