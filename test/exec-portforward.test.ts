@@ -1,0 +1,287 @@
+/**
+ * `skyctl exec` and `skyctl port-forward` end to end: a real `skyshift up`
+ * with its local cluster, a job of 3 real replicas (rank 0 also runs a TCP
+ * echo server), skyctl and the Node client over the API server's WebSocket
+ * routes. Asserts bytes, exit codes, the replica's identity, authorization
+ * and the Status of every refusal.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import WebSocket from 'ws';
+import { ApiError, createInvite, login, openExec, openPortForward, register, SkyShiftClient, type StreamConnection } from '../src/client/index.js';
+import { freePort, waitFor } from './infra/ports.js';
+import { spawnSkyctl } from './infra/skyctl.js';
+import { skyctl, startSkyShift, waitForJob, type Obj, type SkyShiftInstance } from './infra/skyshift.js';
+
+let sky: SkyShiftInstance;
+let echoPort: number;
+const tokens: Record<string, string> = {};
+
+const conn = (token: string | undefined = sky.token): StreamConnection => ({ server: sky.url, ...(token ? { token } : {}) });
+const running = (n: number) => (j: Obj) =>
+  Object.values((j.status?.taskStatus ?? {}) as Record<string, Record<string, string>>)
+    .flatMap(Object.values)
+    .filter((s) => s === 'RUNNING').length === n;
+
+async function exec(command: string[], options: { task?: string; tty?: boolean; input?: string; token?: string } = {}) {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const session = await openExec(
+    conn(options.token),
+    {
+      namespace: 'default',
+      job: 'hello',
+      command,
+      ...(options.task ? { task: options.task } : {}),
+      tty: options.tty === true,
+      stdin: options.input !== undefined,
+    },
+    { stdout: (c) => void out.push(c), stderr: (c) => void err.push(c) },
+  );
+  if (options.input !== undefined) {
+    await session.write(Buffer.from(options.input));
+    session.closeStdin();
+  }
+  const code = await session.exitCode;
+  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), task: session.task, tasks: session.tasks };
+}
+
+function refusedWith(reason: string, code: number, message?: RegExp) {
+  return (err: unknown) => {
+    assert.ok(err instanceof ApiError, `an ApiError, got ${String(err)}`);
+    assert.equal(err.reason, reason, err.message);
+    assert.equal(err.code, code);
+    if (message) assert.match(err.message, message);
+    return true;
+  };
+}
+
+/** A user holding `roles`, logged in. */
+async function user(name: string, roles: string[]): Promise<string> {
+  const invite = await createInvite(sky.client, roles);
+  const anonymous = new SkyShiftClient({ server: sky.url });
+  await register(anonymous, { username: name, password: `pw-of-${name}-123`, invite: invite.token });
+  return (await login(anonymous, name, `pw-of-${name}-123`)).token;
+}
+
+before(async () => {
+  sky = await startSkyShift({ args: ['--heartbeat-seconds', '1', '--local-cpus', '4', '--local-memory', '4Gi'] });
+  echoPort = await freePort();
+  const echo = `node -e "require('net').createServer(s=>s.pipe(s)).listen(${echoPort},'127.0.0.1')"`;
+  await sky.client.create('jobs', {
+    kind: 'Job',
+    metadata: { name: 'hello' },
+    spec: { run: `[ "$SKYSHIFT_REPLICA" = 0 ] && ${echo} & exec sleep 600`, replicas: 3, envs: { GREETING: 'hi' }, resources: { cpus: 1, memory: 64 } },
+  });
+  await sky.client.create('jobs', { kind: 'Job', metadata: { name: 'done' }, spec: { run: 'true', resources: { cpus: 1, memory: 64 } } });
+  await waitForJob(sky.client, 'default', 'hello', running(3), 60_000, 'all 3 tasks RUNNING');
+  await waitForJob(sky.client, 'default', 'done', (j) => j.status?.phase === 'COMPLETED', 60_000, 'COMPLETED');
+  await waitFor('the echo server', () => listening(echoPort), 20_000);
+  await sky.client.create('roles', {
+    kind: 'Role',
+    metadata: { name: 'job-editor' },
+    spec: { namespaces: ['default'], rules: [{ resources: ['jobs'], actions: ['get', 'update'] }] },
+  });
+  tokens.reader = await user('reader', ['reader-role']);
+  tokens.editor = await user('editor', ['job-editor']);
+});
+after(() => sky?.cleanup());
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+}
+
+describe('skyctl exec', () => {
+  test("runs in the first task by default and says so; --task picks one; exits with the command's code", async () => {
+    const r = await skyctl(sky.url, sky.dir, ['exec', 'hello', '--', 'hostname']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `${hostname()}\n`);
+    assert.match(r.stderr, /Defaulted task "hello-0" \(the first of 3/);
+    const two = await skyctl(sky.url, sky.dir, [
+      'exec',
+      'hello',
+      '--task',
+      'hello-2',
+      '--',
+      'sh',
+      '-c',
+      'echo "rank $SKYSHIFT_REPLICA $GREETING"; echo oops >&2; exit 7',
+    ]);
+    assert.equal(two.code, 7);
+    assert.equal(two.stdout, 'rank 2 hi\n');
+    assert.equal(two.stderr, 'oops\n', 'stderr is its own stream, and no "Defaulted" line with --task');
+  });
+
+  test('-i passes stdin to the command until EOF', async () => {
+    const child = spawnSkyctl(['--server', sky.url, 'exec', 'hello', '-i', '--task', 'hello-1', '--', 'wc', '-c'], {
+      home: sky.dir,
+      input: 'x'.repeat(100_000),
+    });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 0);
+    assert.equal(stdout.trim(), '100000');
+    const viaClient = await exec(['sh', '-c', 'cat; echo; echo done >&2'], { input: 'echo me' });
+    assert.deepEqual([viaClient.code, viaClient.stdout, viaClient.stderr], [0, 'echo me\n', 'done\n']);
+  });
+
+  test('-t without a terminal falls back to plain streams, as kubectl does; a tty session takes resizes', async () => {
+    const r = await skyctl(sky.url, sky.dir, ['exec', 'hello', '-t', '--task', 'hello-0', '--', 'sh', '-c', 'tty; exit 0']);
+    assert.match(r.stderr, /Unable to use a TTY/);
+    assert.equal(r.stdout, 'not a tty\n');
+    const out: Buffer[] = [];
+    const session = await openExec(
+      conn(),
+      { namespace: 'default', job: 'hello', task: 'hello-0', command: ['sh', '-c', 'read x; stty size; tty; exit 5'], tty: true, stdin: true },
+      { stdout: (c) => void out.push(c), stderr: () => assert.fail('a terminal has no separate stderr') },
+    );
+    session.resize(101, 33);
+    await session.write(Buffer.from('go\r'));
+    assert.equal(await session.exitCode, 5);
+    const text = Buffer.concat(out).toString();
+    assert.match(text, /33 101/);
+    assert.match(text, /\/dev\/pts\/\d+/);
+  });
+
+  test("the command runs as the replica: its identity, HOME and environment, none of SkyShift's secrets", async () => {
+    const password = readFileSync(join(sky.dir, '.skyshift', 'admin-password'), 'utf8').trim();
+    const r = await exec(['sh', '-c', `id -u; echo "HOME=$HOME"; env; cat ${join(sky.dir, '.skyshift', 'admin-password')}; echo "cat=$?"`]);
+    const [uid] = r.stdout.split('\n');
+    assert.equal(Number(uid), process.getuid?.() === 0 ? 65534 : process.getuid?.(), 'as root, replicas (and execs) run as nobody');
+    assert.match(r.stdout, /^HOME=.*\/jobs\/default_hello_[^/]+\/0\/work$/m, 'HOME is the replica work dir');
+    assert.match(r.stdout, /^SKYSHIFT_JOB=default\/hello$/m);
+    assert.match(r.stdout, /^GREETING=hi$/m);
+    assert.doesNotMatch(r.stdout, /SKYSHIFT_WORK_ROOT|SKYSHIFT_SERVER/, "none of the server's environment");
+    assert.ok(!r.stdout.includes(sky.dir + '\n') && !r.stdout.includes(`HOME=${sky.dir}\n`), "not SkyShift's HOME");
+    assert.ok(!r.stdout.includes(password), 'the admin password is not readable');
+    assert.ok(!r.stdout.includes(sky.token!), 'no token');
+    assert.match(r.stdout, /cat=1/);
+  });
+
+  test('refusals are Statuses: unknown task or job 404, finished task 409, bad parameters 400', async () => {
+    const r = await skyctl(sky.url, sky.dir, ['exec', 'hello', '--task', 'hello-9', '--', 'true']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /Error from server \(NotFound\): task 'hello-9' of job 'default\/hello' not found; its tasks: hello-0, hello-1, hello-2/);
+    await assert.rejects(
+      openExec(conn(), { namespace: 'default', job: 'nope', command: ['true'] }, { stdout() {}, stderr() {} }),
+      refusedWith('NotFound', 404),
+    );
+    await assert.rejects(
+      openExec(conn(), { namespace: 'default', job: 'done', command: ['true'] }, { stdout() {}, stderr() {} }),
+      refusedWith('Conflict', 409, /COMPLETED/),
+    );
+    await assert.rejects(
+      openExec(conn(), { namespace: 'default', job: 'hello', command: ['a\0b'] }, { stdout() {}, stderr() {} }),
+      refusedWith('BadRequest', 400, /NUL/),
+    );
+    const headers = { authorization: `Bearer ${sky.token}` };
+    for (const [path, message] of [
+      ['/default/jobs/hello/exec', /needs a command/],
+      ['/default/jobs/hello/exec?command=true', /WebSocket/],
+      ['/default/jobs/hello/exec?command=true&tty=maybe', /tty must be true or false/],
+      ['/default/jobs/hello/exec?command=true&task=Bad_Name', /not a task name/],
+      [`/default/jobs/hello/exec?${'command=x&'.repeat(1025)}`, /at most 1024/],
+      ['/default/jobs/hello/portforward', /needs a 'port'/],
+      ['/default/jobs/hello/portforward?port=0', /1\.\.65535/],
+      ['/default/jobs/hello/portforward?port=70000', /1\.\.65535/],
+      ['/default/jobs/hello/portforward?port=80&port=81', /only once/],
+    ] as const) {
+      const res = await fetch(sky.url + path, { headers });
+      assert.equal(res.status, 400, path);
+      assert.match(((await res.json()) as { message: string }).message, message, path);
+    }
+    assert.equal((await fetch(`${sky.url}/default/jobs/hello/exec?command=true`, { method: 'POST', headers })).status, 405);
+  });
+});
+
+describe('exec and port-forward authorization', () => {
+  test('a role that may only read jobs gets 403; update on jobs is enough; no token is 401', async () => {
+    await assert.rejects(exec(['true'], { token: tokens.reader }), refusedWith('Forbidden', 403));
+    await assert.rejects(openPortForward(conn(tokens.reader), { namespace: 'default', job: 'hello', port: echoPort }), refusedWith('Forbidden', 403));
+    await assert.rejects(exec(['true'], { token: '' }), refusedWith('Unauthorized', 401));
+    const ok = await exec(['echo', 'editor'], { token: tokens.editor });
+    assert.deepEqual([ok.code, ok.stdout], [0, 'editor\n']);
+  });
+
+  test('a browser can send its token as a base64url.bearer.authorization.k8s.io subprotocol', async () => {
+    const frames = await new Promise<Buffer[]>((resolve, reject) => {
+      const bearer = `base64url.bearer.authorization.k8s.io.${Buffer.from(tokens.editor!).toString('base64url')}`;
+      const ws = new WebSocket(`${sky.url.replace('http', 'ws')}/default/jobs/hello/exec?command=echo&command=hi`, [bearer, 'v5.channel.k8s.io']);
+      const got: Buffer[] = [];
+      ws.on('open', () => assert.equal(ws.protocol, 'v5.channel.k8s.io', 'the channel protocol is chosen, never the token'));
+      ws.on('message', (d: Buffer) => got.push(d));
+      ws.on('close', () => resolve(got));
+      ws.on('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+      ws.on('error', reject);
+    });
+    assert.deepEqual(frames[0], Buffer.concat([Buffer.of(1), Buffer.from('hi\n')]));
+    assert.deepEqual(JSON.parse(frames.at(-1)!.subarray(1).toString()), { metadata: {}, status: 'Success' });
+    assert.equal(frames.at(-1)![0], 3, 'the status channel');
+    const reader = `base64url.bearer.authorization.k8s.io.${Buffer.from(tokens.reader!).toString('base64url')}`;
+    const status = await new Promise<number | undefined>((resolve) => {
+      const ws = new WebSocket(`${sky.url.replace('http', 'ws')}/default/jobs/hello/exec?command=true`, [reader, 'v5.channel.k8s.io']);
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode));
+      ws.on('open', () => (ws.close(), resolve(101)));
+      ws.on('error', () => resolve(undefined));
+    });
+    assert.equal(status, 403);
+  });
+});
+
+describe('skyctl port-forward', () => {
+  test('forwards two concurrent connections of 1 MiB each way, and reports a port nothing listens on', async () => {
+    const local = await freePort();
+    const child = spawnSkyctl(['--server', sky.url, 'port-forward', 'hello', `${local}:${echoPort}`, '--task', 'hello-0'], { home: sky.dir });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      await waitFor('Forwarding from', () => stdout.includes(`Forwarding from 127.0.0.1:${local} -> ${echoPort}`), 20_000);
+      const payloads = [randomBytes(1024 * 1024), randomBytes(1024 * 1024)];
+      const echoed = await Promise.all(payloads.map((p) => roundTrip(local, p)));
+      for (const [i, p] of payloads.entries()) assert.ok(echoed[i]!.equals(p), `connection ${i}: ${echoed[i]!.length} bytes came back, equal to what was sent`);
+      child.kill('SIGINT');
+      assert.equal(await exited, 0, stderr);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    assert.match(stdout, /Handling connection for \d+/);
+    const closed = await freePort();
+    await assert.rejects(
+      openPortForward(conn(), { namespace: 'default', job: 'hello', task: 'hello-0', port: closed }),
+      refusedWith('ServiceUnavailable', 503, /nothing listens/),
+    );
+  });
+});
+
+/** Sends `payload` through the forwarded port and reads as many bytes back. */
+function roundTrip(port: number, payload: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const socket: Socket = connect(port, '127.0.0.1');
+    const got: Buffer[] = [];
+    let n = 0;
+    socket.on('data', (d: Buffer) => {
+      got.push(d);
+      n += d.length;
+      if (n >= payload.length) {
+        socket.destroy();
+        resolve(Buffer.concat(got));
+      }
+    });
+    socket.on('error', reject);
+    socket.on('close', () => n < payload.length && reject(new Error(`closed after ${n} bytes`)));
+    socket.write(payload);
+  });
+}
