@@ -1,0 +1,322 @@
+/**
+ * Fidelity of the FAKE Kubernetes API server's exec and port-forward (test/infra/fake-kube/streams), driven by the real
+ * clients: kubectl (v1.32: exec over WebSocket v5.channel.k8s.io, port-forward over SPDY/3.1 tunnelled in WebSocket,
+ * or plain SPDY/3.1 when KUBECTL_PORT_FORWARD_WEBSOCKETS=false) and @kubernetes/client-node 1.4's Exec and PortForward.
+ * Real bytes through real processes: the pod is a process on its own loopback IP; every process is stopped by PID.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { Exec, KubeConfig, PortForward, type V1Status } from '@kubernetes/client-node';
+import { startFakeKube, writeKubeconfig, type FakeKube } from '../infra/fake-kube/index.js';
+import { waitFor } from '../infra/ports.js';
+
+const KUBECTL = '/usr/bin/kubectl';
+const NS = 'default';
+/** The pod: an echo server on its pod IP, port 8080, with env and a working directory the exec must see. */
+const ECHO = "console.log('cwd=' + process.cwd()); require('net').createServer((s)=>{s.on('error',()=>{});s.pipe(s)}).listen(8080,process.env.POD_IP)";
+
+let fake: FakeKube;
+let dir: string;
+let kubeconfig: string;
+const children = new Set<ChildProcess>();
+
+function stopChild(child: ChildProcess): void {
+  if (child.exitCode === null && child.signalCode === null && child.pid) {
+    try {
+      process.kill(child.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  children.delete(child);
+}
+
+interface Run {
+  code: number | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/** Runs kubectl to its end (killed after `timeoutMs`), `input` on its stdin. */
+function kubectl(args: string[], opts: { input?: Buffer | string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(KUBECTL, args, { env: { ...process.env, KUBECONFIG: kubeconfig, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    children.add(child);
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => out.push(d));
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdin!.on('error', () => undefined);
+    child.stdin!.end(opts.input ?? '');
+    const timer = setTimeout(() => stopChild(child), opts.timeoutMs ?? 30_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      children.delete(child);
+      resolve({ code, stdout: Buffer.concat(out), stderr: err });
+    });
+  });
+}
+
+/** `kubectl port-forward pod/NAME 0:REMOTE`; resolves the local port kubectl chose, and the child (stop it). */
+async function portForward(
+  pod: string,
+  remote: number,
+  env: Record<string, string> = {},
+): Promise<{ port: number; child: ChildProcess; stderr: () => string }> {
+  const child = spawn(KUBECTL, ['port-forward', '-v=4', '--address', '127.0.0.1', `pod/${pod}`, `0:${remote}`], {
+    env: { ...process.env, KUBECONFIG: kubeconfig, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const port = await waitFor(`kubectl port-forward to listen (stderr: ${err})`, () => {
+    const m = /Forwarding from 127\.0\.0\.1:(\d+) -> (\d+)/.exec(out);
+    return m && Number(m[2]) === remote ? Number(m[1]) : undefined;
+  });
+  return { port, child, stderr: () => err };
+}
+
+/** One TCP connection to host:port: sends `payload`, reads until as many bytes came back, closes. */
+function echoRoundTrip(port: number, payload: Buffer, host = '127.0.0.1'): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, host, () => (payload.length > 0 ? socket.write(payload) : socket.end()));
+    const chunks: Buffer[] = [];
+    let got = 0;
+    socket.setTimeout(20_000, () => socket.destroy(new Error(`timed out after ${got} of ${payload.length} bytes`)));
+    socket.on('data', (c: Buffer) => {
+      chunks.push(c);
+      got += c.length;
+      if (got >= payload.length) socket.end();
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Buffer.concat(chunks)));
+  });
+}
+
+/** client-node's KubeConfig for the fake: plain http needs skipTLSVerify in client-node 1.4 (its WebSocket handler checks). */
+function clientConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'fake', server: fake.url, skipTLSVerify: true }],
+    users: [{ name: 'fake' }],
+    contexts: [{ name: 'fake', cluster: 'fake', user: 'fake', namespace: NS }],
+    currentContext: 'fake',
+  });
+  return kc;
+}
+
+/** A raw HTTP exchange with the fake (upgrade headers and all): status code and body. */
+function raw(path: string, headers: Record<string, string>): Promise<{ code: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${fake.url}${path}`, { headers });
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ code: res.statusCode ?? 0, body }));
+    });
+    req.on('upgrade', (res, socket) => {
+      socket.destroy();
+      resolve({ code: res.statusCode ?? 0, body: '' });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function createPod(name: string, spec: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${fake.url}/api/v1/namespaces/${NS}/pods`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { restartPolicy: 'Never', ...spec } }),
+  });
+  assert.equal(res.status, 201, await res.text());
+}
+
+async function podPhase(name: string): Promise<string | undefined> {
+  const res = await fetch(`${fake.url}/api/v1/namespaces/${NS}/pods/${name}`);
+  const pod = (await res.json()) as { status?: { phase?: string; podIP?: string } };
+  return pod.status?.phase;
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'fake-kube-streams-'));
+  // No token: kubectl 1.32 does not send a bearer token to a plain-http server (the token check is tested in-process below).
+  fake = await startFakeKube({ dir, nodes: [{ name: 'node-1' }] });
+  kubeconfig = join(dir, 'kubeconfig');
+  writeKubeconfig(kubeconfig, [{ name: 'fake', server: fake.url, namespace: NS }]);
+  await createPod('web', {
+    containers: [
+      {
+        name: 'main',
+        image: 'ignored',
+        command: ['node', '-e', ECHO],
+        env: [
+          { name: 'GREETING', value: 'hello from the pod' },
+          { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+        ],
+      },
+    ],
+  });
+  await waitFor('pod web Running', async () => (await podPhase('web')) === 'Running');
+  // The echo server listens once node has started; port-forward tests need it.
+  const podIP = await waitFor('pod web IP', async () => {
+    const res = await fetch(`${fake.url}/api/v1/namespaces/${NS}/pods/web`);
+    return ((await res.json()) as { status?: { podIP?: string } }).status?.podIP;
+  });
+  await waitFor('echo server on the pod IP', () =>
+    echoRoundTrip(8080, Buffer.from('ping'), podIP).then(
+      (b) => b.toString() === 'ping',
+      () => false,
+    ),
+  );
+});
+
+after(async () => {
+  for (const child of [...children]) stopChild(child);
+  await fake?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('kubectl exec (kubectl 1.32 speaks WebSocket v5.channel.k8s.io for exec)', () => {
+  it('prints stdout and stderr, sees the pod env and cwd, and exits with the command\'s code ("command terminated with exit code 3")', async () => {
+    const run = await kubectl(['exec', 'web', '--', 'sh', '-c', 'echo out; echo "$GREETING"; echo "cwd=$(pwd)"; echo err >&2; exit 3']);
+    const logs = await kubectl(['logs', 'web']);
+    assert.equal(run.stdout.toString(), `out\nhello from the pod\n${logs.stdout.toString().split('\n')[0]}\n`);
+    assert.equal(run.stderr, 'err\ncommand terminated with exit code 3\n');
+    assert.equal(run.code, 3);
+  });
+
+  it('exits 0 with only the output on success', async () => {
+    const run = await kubectl(['exec', 'web', '-c', 'main', '--', 'printf', 'a b']);
+    assert.deepEqual([run.code, run.stdout.toString(), run.stderr], [0, 'a b', '']);
+  });
+
+  it('-i pipes stdin to the command, whose end (v5 CLOSE) the command sees as EOF; 3 MiB come back byte for byte', async () => {
+    const lines = await kubectl(['exec', '-i', 'web', '--', 'sh', '-c', 'wc -l'], { input: 'one\ntwo\nthree\n' });
+    assert.deepEqual([lines.code, lines.stdout.toString().trim(), lines.stderr], [0, '3', '']);
+    const payload = randomBytes(3 << 20);
+    const cat = await kubectl(['exec', '-i', 'web', '--', 'cat'], { input: payload });
+    assert.equal(cat.code, 0, cat.stderr);
+    assert.ok(cat.stdout.equals(payload), `cat returned ${cat.stdout.length} bytes, not the ${payload.length} sent`);
+  });
+
+  it('an unknown pod: Error from server (NotFound): pods "nope" not found, exit 1', async () => {
+    const run = await kubectl(['exec', 'nope', '--', 'true']);
+    assert.deepEqual([run.code, run.stdout.length, run.stderr], [1, 0, 'Error from server (NotFound): pods "nope" not found\n']);
+  });
+
+  it("a command the container does not have: the runtime's error, exit 1", async () => {
+    const run = await kubectl(['exec', 'web', '--', 'no-such-command']);
+    assert.equal(run.code, 1);
+    assert.match(
+      run.stderr,
+      /^error: Internal error occurred: error executing command in container: .*exec: "no-such-command": executable file not found in \$PATH/,
+    );
+  });
+});
+
+describe('kubectl port-forward', () => {
+  for (const [transport, env] of [
+    ['SPDY/3.1 tunnelled in WebSocket (kubectl 1.32 default)', {}],
+    ['plain SPDY/3.1 upgrade (KUBECTL_PORT_FORWARD_WEBSOCKETS=false)', { KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' }],
+  ] as const) {
+    it(`${transport}: several connections at once and a 1 MiB round trip reach the pod's port`, async (t) => {
+      const pf = await portForward('web', 8080, env);
+      t.after(() => stopChild(pf.child));
+      const small = await Promise.all([1, 2, 3, 4].map((i) => echoRoundTrip(pf.port, Buffer.from(`connection ${i}\n`))));
+      assert.deepEqual(
+        small.map((b) => b.toString()),
+        [1, 2, 3, 4].map((i) => `connection ${i}\n`),
+      );
+      const payload = randomBytes(1 << 20);
+      const back = await echoRoundTrip(pf.port, payload);
+      assert.ok(back.equals(payload), `got ${back.length} bytes back, not the ${payload.length} sent`);
+      assert.match(pf.stderr(), env.KUBECTL_PORT_FORWARD_WEBSOCKETS ? /^(?![\s\S]*negotiated protocol)/ : /negotiated protocol: portforward\.k8s\.io/);
+      assert.equal(pf.child.exitCode, null, 'kubectl port-forward is still running');
+    });
+  }
+
+  it('a port nothing listens on: kubectl reports the kubelet\'s error and exits "lost connection to pod"', async (t) => {
+    const pf = await portForward('web', 9, {});
+    t.after(() => stopChild(pf.child));
+    const exited = new Promise<number | null>((resolve) => pf.child.once('exit', (code) => resolve(code)));
+    await echoRoundTrip(pf.port, Buffer.from('x')).catch(() => Buffer.alloc(0));
+    assert.equal(await exited, 1);
+    assert.match(
+      pf.stderr(),
+      /an error occurred forwarding \d+ -> 9: error forwarding port 9 to pod web, uid .*dial tcp4 [\d.]+:9: connect: connection refused/,
+    );
+    assert.match(pf.stderr(), /error: lost connection to pod/);
+  });
+});
+
+describe('@kubernetes/client-node Exec and PortForward', () => {
+  async function clientExec(command: string[], opts: { stdin?: Buffer; tty?: boolean } = {}): Promise<{ stdout: string; stderr: string; status: V1Status }> {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let out = '';
+    let err = '';
+    stdout.on('data', (d: Buffer) => (out += d.toString()));
+    stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const stdin = opts.stdin ? new PassThrough() : null;
+    const status = await new Promise<V1Status>((resolve, reject) => {
+      new Exec(clientConfig())
+        .exec(NS, 'web', 'main', command, stdout, opts.tty ? null : stderr, stdin, opts.tty ?? false, resolve)
+        .then(() => stdin?.end(opts.stdin), reject);
+    });
+    return { stdout: out, stderr: err, status };
+  }
+
+  it('Exec: stdout, stderr and the exit code in the status callback (NonZeroExitCode, cause ExitCode)', async () => {
+    const failed = await clientExec(['sh', '-c', 'echo out; echo err >&2; exit 7']);
+    assert.deepEqual([failed.stdout, failed.stderr], ['out\n', 'err\n']);
+    assert.equal(failed.status.status, 'Failure');
+    assert.equal(failed.status.reason, 'NonZeroExitCode');
+    assert.deepEqual(failed.status.details?.causes, [{ reason: 'ExitCode', message: '7' }]);
+    const ok = await clientExec(['sh', '-c', 'cat; echo done'], { stdin: Buffer.from('from stdin\n') });
+    assert.deepEqual([ok.stdout, ok.status.status], ['from stdin\ndone\n', 'Success']);
+  });
+
+  it('Exec with tty: the command runs on a terminal', async () => {
+    const run = await clientExec(['sh', '-c', 'test -t 0 && test -t 1 && echo "on a tty"'], { tty: true });
+    assert.deepEqual([run.stdout.replace(/\r/g, ''), run.status.status], ['on a tty\n', 'Success']);
+  });
+
+  it("PortForward (v4.channel.k8s.io): a 1 MiB round trip through the pod's port", async () => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const errors = new PassThrough();
+    let errorText = '';
+    errors.on('data', (d: Buffer) => (errorText += d.toString()));
+    const payload = randomBytes(1 << 20);
+    const chunks: Buffer[] = [];
+    let got = 0;
+    const done = new Promise<void>((resolve) =>
+      output.on('data', (c: Buffer) => {
+        chunks.push(c);
+        got += c.length;
+        if (got >= payload.length) resolve();
+      }),
+    );
+    const ws = (await new PortForward(clientConfig()).portForward(NS, 'web', [8080], output, errors, input)) as { close(): void };
+    try {
+      input.write(payload);
+      await done;
+      assert.ok(Buffer.concat(chunks).equals(payload), 'the bytes came back unchanged');
+      assert.equal(errorText, '');
+    } finally {
+      ws.close();
+    }
+  });
+});
