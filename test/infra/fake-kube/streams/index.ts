@@ -37,6 +37,25 @@ function wss(): WebSocketServer {
   return wssInstance;
 }
 
+/** Upgraded sockets by the deps of the server that took them, so that server's close can end them (closeStreams). */
+const openSockets = new WeakMap<StreamDeps, Set<Duplex>>();
+
+function track(deps: StreamDeps, socket: Duplex): void {
+  let set = openSockets.get(deps);
+  if (!set) openSockets.set(deps, (set = new Set()));
+  set.add(socket);
+  socket.once('close', () => set.delete(socket));
+}
+
+/**
+ * Destroys every exec/port-forward connection served with `deps` (their processes are killed, their pod connections
+ * closed). Call it when the fake server closes: http.Server#close waits for upgraded sockets, which
+ * closeAllConnections does not reach.
+ */
+export function closeStreams(deps: StreamDeps): void {
+  for (const socket of openSockets.get(deps) ?? []) socket.destroy();
+}
+
 /** The checks every stream request passes first, in the API server's order: token, pod (404), subresource, method. */
 function admit(req: IncomingMessage, target: StreamTarget, deps: StreamDeps): { pod: StreamPod } | { status: Status } {
   deps.count(target.kind, 'pods');
@@ -61,6 +80,7 @@ export function handleStreamUpgrade(req: IncomingMessage, socket: Duplex, head: 
     return true;
   }
   const { pod } = admitted;
+  track(deps, socket);
   const upgrade = (req.headers.upgrade ?? '').toLowerCase();
   if (upgrade === 'websocket') webSocketStream(req, socket, head, target, pod);
   else if (upgrade === 'spdy/3.1' && target.kind === 'portforward') spdyUpgrade(req, socket, head, target, pod);
