@@ -12,9 +12,11 @@ import { connect, type Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import * as pty from '@lydell/node-pty';
 import WebSocket from 'ws';
 import { ApiError, createInvite, login, openExec, openPortForward, register, SkyShiftClient, type StreamConnection } from '../src/client/index.js';
 import { freePort, waitFor } from './infra/ports.js';
+import { REPO_ROOT, SKYCTL_BIN } from './infra/server.js';
 import { spawnSkyctl } from './infra/skyctl.js';
 import { skyctl, startSkyShift, waitForJob, type Obj, type SkyShiftInstance } from './infra/skyshift.js';
 
@@ -153,6 +155,48 @@ describe('skyctl exec', () => {
     assert.match(text, /\/dev\/pts\/\d+/);
   });
 
+  test('-it on a real terminal: raw mode, the terminal size and its changes reach the command, the exit code comes back', async () => {
+    const term = pty.spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        SKYCTL_BIN,
+        '--server',
+        sky.url,
+        'exec',
+        'hello',
+        '-it',
+        '--task',
+        'hello-0',
+        '--',
+        'sh',
+        '-c',
+        'stty size; read x; stty size; echo "got=$x"; exit 3',
+      ],
+      {
+        cols: 77,
+        rows: 21,
+        cwd: REPO_ROOT,
+        env: { ...process.env, HOME: sky.dir, SKYSHIFT_SERVER: '', NO_COLOR: '1' } as Record<string, string>,
+      },
+    );
+    let output = '';
+    term.onData((d) => (output += d));
+    const exit = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+    try {
+      await waitFor('the first stty size', () => output.includes('21 77'), 20_000);
+      term.resize(90, 30);
+      await new Promise((r) => setTimeout(r, 500));
+      term.write('abc\r');
+      assert.equal(await exit, 3, output);
+    } finally {
+      term.kill('SIGKILL');
+    }
+    assert.match(output, /30 90/, 'the resize reached the remote terminal');
+    assert.match(output, /got=abc/);
+  });
+
   test("the command runs as the replica: its identity, HOME and environment, none of SkyShift's secrets", async () => {
     const password = readFileSync(join(sky.dir, '.skyshift', 'admin-password'), 'utf8').trim();
     const r = await exec(['sh', '-c', `id -u; echo "HOME=$HOME"; env; cat ${join(sky.dir, '.skyshift', 'admin-password')}; echo "cat=$?"`]);
@@ -258,6 +302,9 @@ describe('skyctl port-forward', () => {
       child.kill('SIGKILL');
     }
     assert.match(stdout, /Handling connection for \d+/);
+    const unknown = await skyctl(sky.url, sky.dir, ['port-forward', 'hello', `${local}:${echoPort}`, '--task', 'hello-5']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /task 'hello-5' of job 'default\/hello' not found; its tasks: hello-0, hello-1, hello-2/);
     const closed = await freePort();
     await assert.rejects(
       openPortForward(conn(), { namespace: 'default', job: 'hello', task: 'hello-0', port: closed }),

@@ -47,13 +47,14 @@ Examples:
     const session = connect(cmd, io);
     const name = jobNameArg(job);
     const found = await session.client.get<ApiObject>('jobs', name, { namespace: session.namespace, signal: io.signal });
-    let task = typeof o.task === 'string' ? o.task : undefined;
-    if (task === undefined) {
-      const tasks = taskNames(found);
-      if (tasks.length === 0) throw new UsageError(`job '${session.namespace}/${name}' has no tasks yet: it is not placed on any cluster`);
-      task = tasks[0]!;
-      if (tasks.length > 1) io.stderr.write(`Defaulted task "${task}" (the first of ${tasks.length}; choose one with --task)\n`);
-    }
+    // Chosen once, so every connection reaches the same replica; the server checks it again per connection.
+    const tasks = taskNames(found);
+    const id = `${session.namespace}/${name}`;
+    if (tasks.length === 0) throw new Error(`job '${id}' has no tasks yet: it is not placed on any cluster`);
+    const task = typeof o.task === 'string' ? o.task : tasks[0]!;
+    if (!tasks.includes(task))
+      throw new Error(`task '${task}' of job '${id}' not found; its tasks: ${tasks.slice(0, 5).join(', ')}${tasks.length > 5 ? ', ...' : ''}`);
+    if (typeof o.task !== 'string' && tasks.length > 1) io.stderr.write(`Defaulted task "${task}" (the first of ${tasks.length}; choose one with --task)\n`);
     const conn: StreamConnection = { server: session.connection.server, token: session.connection.token, tls: tlsOf(session.connection) };
     const target = { namespace: session.namespace, job: name, task };
     const servers: Server[] = [];
