@@ -4,6 +4,7 @@
  * identity and environment, refusals, and that an abandoned exec is killed.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError } from '../../api/index.js';
+import { MARKER_FILE, MARKER_TEXT, buildBusyboxImage, podmanUnavailable, type PodmanImage } from '../../../test/infra/podman-image.js';
 import { testJob } from '../../../test/support/jobs.js';
 import { killRecordedProcessGroups, ref, taskWaiters, tasksOf } from '../../../test/support/manager-tasks.js';
 import type { ExecSession } from '../capabilities.js';
@@ -164,5 +166,47 @@ describe('local manager: exec and port-forward', () => {
     const closed = await freePort();
     await assert.rejects(manager.portForward(ref(hello), { task: 'hello-0', port: closed }), /cannot connect to port \d+.*nothing listens/);
     await assert.rejects(manager.portForward(ref(hello), { task: 'hello-0', port: 0 }), rejectsWith('BadRequest'));
+  });
+});
+
+describe('local manager with runtime podman: exec enters the replica container', { skip: await podmanUnavailable() }, () => {
+  let dir: string;
+  let image: PodmanImage;
+  let manager: LocalManager;
+  const boxed = testJob('boxed', { run: 'exec sleep 600', envs: { INSIDE: 'yes' }, resources: { cpus: 1 } }, { uid: randomUUID() });
+
+  before(async () => {
+    image = await buildBusyboxImage();
+    dir = await mkdtemp(join(tmpdir(), 'skyshift-exec-podman-'));
+    await chmod(dir, 0o711);
+    manager = new LocalManager({ name: 'exec-podman', workdir: join(dir, 'work'), runtime: 'podman', podmanRoot: image.root, podmanRunroot: image.runroot });
+    await manager.connect();
+    boxed.spec.image = image.image;
+    await manager.submit(boxed, { ranks: [0] });
+    await waitFor('the container to run', async () => (await tasksOf(manager, boxed))?.tasks['boxed-0'] === 'RUNNING', 30_000);
+    // RUNNING is the podman client; the container itself may take a moment more.
+    await waitFor('the container', async () => (await image.podman(['ps', '--format', '{{.Names}}'])).includes('skyshift-'), 30_000);
+  });
+
+  after(async () => {
+    await killRecordedProcessGroups([join(dir, 'work')]);
+    await image?.cleanup();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("runs in the container with its environment and work dir; stdin; the command's exit code", async () => {
+    const r = await run(
+      await manager.exec(ref(boxed), { task: 'boxed-0', command: ['sh', '-c', `cat ${MARKER_FILE}; echo "$INSIDE $SKYSHIFT_REPLICA"; pwd; cat; exit 6`] }),
+      'from stdin',
+    );
+    assert.equal(r.stdout, `${MARKER_TEXT}\nyes 0\n/workdir\nfrom stdin`);
+    assert.equal(r.code, 6);
+  });
+
+  it('allocates a terminal in the container', async () => {
+    const session = await manager.exec(ref(boxed), { task: 'boxed-0', tty: true, command: ['sh', '-c', 'test -t 0 && echo "a terminal"; exit 2'] });
+    const [out, code] = await Promise.all([text(session.stdout), session.exitCode]);
+    assert.match(out, /a terminal/);
+    assert.equal(code, 2);
   });
 });
