@@ -146,3 +146,52 @@ describe('kubernetes manager (against the fake Kubernetes API server)', { timeou
     await manager.cancel({ uid, namespace: 'default', name: 'victim' });
   });
 });
+
+describe('kubernetes manager informers (against the fake Kubernetes API server)', { timeout: 60_000 }, () => {
+  test('a dropped watch resumes from its resourceVersion; one too old for the history relists (410 Gone)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skyshift-kube-'));
+    const fake = createFakeKubeServer({ dir: join(dir, 'fake'), historySize: 5, nodes: [{ name: 'n1', cpu: '64', memory: '64Gi' }] });
+    const url = await fake.listen(0);
+    writeKubeconfig(join(dir, 'kubeconfig'), [{ name: 'c', server: url }]);
+    const manager = new KubernetesManager({ name: 'c', kubeconfig: join(dir, 'kubeconfig') });
+    try {
+      await manager.status();
+      const lists = () => fake.counts.get('list pods') ?? 0;
+      const watches = () => fake.counts.get('watch pods') ?? 0;
+      assert.equal(lists(), 1);
+      // A few events, then the connection drops: the watch resumes, no relist.
+      const job = kubeJob('resume', 'sleep 30', { replicas: 2 });
+      await manager.submit(job, { ranks: [0, 1] });
+      await waitFor('2 tasks', async () => Object.keys((await tasksOf(manager, job.metadata.uid as string))?.tasks ?? {}).length === 2);
+      const w = watches();
+      fake.server.closeAllConnections();
+      await waitFor('watch resumed', () => watches() > w);
+      assert.equal(lists(), 1, 'resumed without a relist');
+      // Drop it again and make more changes than the history holds before it can come back: 410, relist, nothing missed.
+      fake.server.closeAllConnections();
+      const big = kubeJob('burst', 'sleep 30', { replicas: 8 });
+      await manager.submit(big, { ranks: [0, 1, 2, 3, 4, 5, 6, 7] });
+      fake.server.closeAllConnections();
+      for (let i = 0; i < 3; i++) {
+        await fetch(`${url}/api/v1/namespaces/default/pods`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `other-${i}` }, spec: { containers: [{ name: 'x', image: 'x', command: ['sleep', '30'] }] } }),
+        });
+      }
+      const t = await waitFor('8 burst tasks RUNNING', async () => {
+        const x = await tasksOf(manager, big.metadata.uid as string);
+        return x && Object.values(x.tasks).filter((s) => s === 'RUNNING').length === 8 ? x : undefined;
+      });
+      assert.equal(Object.keys(t.tasks).length, 8);
+      assert.equal(lists(), 2, 'the too-old resourceVersion got 410 Gone and one relist');
+      const s = await manager.status();
+      // 2 + 8 SkyShift pods of 1 cpu each, and 3 other pods without requests: 54 of 64 cpus free.
+      assert.equal(s.allocatable['n1']?.cpus, 54);
+    } finally {
+      await manager.close();
+      await fake.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
