@@ -41,16 +41,16 @@ export function authorized(req: IncomingMessage, token: string | undefined): boo
   return !token || req.headers.authorization === `Bearer ${token}`;
 }
 
+/** The body, up to MAX_BODY; beyond it 413 (the rest is drained, and the connection cut if it goes on much longer). */
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY) {
-        reject(failure(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728'));
-        req.destroy();
-      } else chunks.push(c);
+      if (size <= MAX_BODY) chunks.push(c);
+      else if (size - c.length <= MAX_BODY) reject(failure(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728'));
+      else if (size > 16 * MAX_BODY) req.destroy();
     });
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
@@ -58,6 +58,12 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 function parseBody(buf: Buffer, contentType: string, optional = false): unknown {
+  if (contentType.includes('protobuf') || contentType.includes('cbor'))
+    throw failure(
+      415,
+      'UnsupportedMediaType',
+      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`,
+    );
   const text = buf.toString('utf8');
   if (!text.trim()) {
     if (optional) return undefined;

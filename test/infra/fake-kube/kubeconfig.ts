@@ -15,7 +15,10 @@ export function writeKubeconfig(path: string, contexts: KubeconfigContext[], cur
     kind: 'Config',
     preferences: {},
     // @kubernetes/client-node refuses a plain-http server unless TLS verification is marked skipped (kubectl accepts both).
-    clusters: contexts.map((c) => ({ name: c.name, cluster: { server: c.server, ...(c.server.startsWith('http:') ? { 'insecure-skip-tls-verify': true } : {}) } })),
+    clusters: contexts.map((c) => ({
+      name: c.name,
+      cluster: { server: c.server, ...(c.server.startsWith('http:') ? { 'insecure-skip-tls-verify': true } : {}) },
+    })),
     users: contexts.map((c) => ({ name: c.name, user: c.token ? { token: c.token } : {} })),
     contexts: contexts.map((c) => ({ name: c.name, context: { cluster: c.name, user: c.name, ...(c.namespace ? { namespace: c.namespace } : {}) } })),
     'current-context': currentContext ?? contexts[0]?.name ?? '',

@@ -130,8 +130,9 @@ export class FakeKubelet {
         rt.stopping = true;
         clearTimeout(rt.restartTimer);
         killGroup(rt.proc, 'SIGTERM');
-        const deadline = Date.parse(pod.metadata.deletionTimestamp) - Date.now();
-        rt.killTimer = setTimeout(() => killGroup(rt.proc, 'SIGKILL'), Math.max(0, deadline));
+        // the grace period counts from now (deletionTimestamp has only second precision)
+        const graceMs = (pod.metadata.deletionGracePeriodSeconds ?? 30) * 1000;
+        rt.killTimer = setTimeout(() => killGroup(rt.proc, 'SIGKILL'), graceMs);
       }
       return;
     }
