@@ -176,7 +176,12 @@ describe('kubernetes manager informers (against the fake Kubernetes API server)'
         await fetch(`${url}/api/v1/namespaces/default/pods`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `other-${i}` }, spec: { containers: [{ name: 'x', image: 'x', command: ['sleep', '30'] }] } }),
+          body: JSON.stringify({
+            apiVersion: 'v1',
+            kind: 'Pod',
+            metadata: { name: `other-${i}` },
+            spec: { containers: [{ name: 'x', image: 'x', command: ['sleep', '30'] }] },
+          }),
         });
       }
       const t = await waitFor('8 burst tasks RUNNING', async () => {
@@ -188,6 +193,39 @@ describe('kubernetes manager informers (against the fake Kubernetes API server)'
       const s = await manager.status();
       // 2 + 8 SkyShift pods of 1 cpu each, and 3 other pods without requests: 54 of 64 cpus free.
       assert.equal(s.allocatable['n1']?.cpus, 54);
+    } finally {
+      await manager.close();
+      await fake.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('kubernetes manager: restartPolicy Always (against the fake Kubernetes API server)', { timeout: 60_000 }, () => {
+  test('a share is one Deployment (a resubmit adopts it); its pods get the share ranks; cancel deletes it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skyshift-kube-'));
+    const fake = createFakeKubeServer({ dir: join(dir, 'fake'), nodes: [{ name: 'n1', cpu: '8', memory: '8Gi' }] });
+    const url = await fake.listen(0);
+    writeKubeconfig(join(dir, 'kubeconfig'), [{ name: 'c', server: url }]);
+    const manager = new KubernetesManager({ name: 'c', kubeconfig: join(dir, 'kubeconfig') });
+    try {
+      const job = kubeJob('web', 'sleep 30', { replicas: 3, restartPolicy: 'Always' });
+      const uid = job.metadata.uid as string;
+      await manager.submit(job, { ranks: [1, 2] });
+      await manager.submit(job, { ranks: [1, 2] });
+      assert.equal(fake.counts.get('create deployments'), 2, 'the resubmit met AlreadyExists');
+      const deployments = (await (await fetch(`${url}/apis/apps/v1/namespaces/default/deployments`)).json()) as { items: { metadata: { name: string } }[] };
+      assert.equal(deployments.items.length, 1);
+      const t = await waitFor('2 RUNNING', async () => {
+        const x = await tasksOf(manager, uid);
+        return x && x.tasks['web-1'] === 'RUNNING' && x.tasks['web-2'] === 'RUNNING' ? x : undefined;
+      });
+      assert.deepEqual(Object.keys(t.tasks).sort(), ['web-1', 'web-2']);
+      await manager.cancel({ uid, namespace: 'default', name: 'web' });
+      await waitFor('deployment and pods gone', async () => {
+        const d = (await (await fetch(`${url}/apis/apps/v1/namespaces/default/deployments`)).json()) as { items: unknown[] };
+        return d.items.length === 0 && !(await tasksOf(manager, uid));
+      });
     } finally {
       await manager.close();
       await fake.close();
