@@ -8,7 +8,7 @@ import { access, stat } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import pty from '@lydell/node-pty';
+import { spawn as spawnPty } from '@lydell/node-pty';
 
 export interface ProcessOptions {
   command: string[];
@@ -16,6 +16,8 @@ export interface ProcessOptions {
   cwd: string;
   tty: boolean;
   stdin: boolean;
+  /** The terminal's size at start (tty only), default 80x24. */
+  size?: { cols: number; rows: number };
 }
 
 export interface ProcessOutput {
@@ -113,7 +115,14 @@ function startPiped(path: string, opts: ProcessOptions, out: ProcessOutput): Exe
 }
 
 function startPty(path: string, opts: ProcessOptions, out: ProcessOutput): ExecProcess {
-  const term = pty.spawn(path, opts.command.slice(1), { name: opts.env.TERM ?? 'xterm', cols: 80, rows: 24, cwd: opts.cwd, env: opts.env, encoding: null });
+  const term = spawnPty(path, opts.command.slice(1), {
+    name: opts.env.TERM ?? 'xterm',
+    cols: opts.size?.cols ?? 80,
+    rows: opts.size?.rows ?? 24,
+    cwd: opts.cwd,
+    env: opts.env,
+    encoding: null,
+  });
   let exited = false;
   term.onData((data: string | Buffer) => {
     if (!out.output(1, Buffer.isBuffer(data) ? data : Buffer.from(data))) term.pause();

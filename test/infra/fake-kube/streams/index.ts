@@ -2,13 +2,16 @@
  * Streaming endpoints of the FAKE Kubernetes API server: pods/{name}/exec and pods/{name}/portforward, with the
  * real protocols: exec over WebSocket channel protocols (v5.channel.k8s.io ... channel.k8s.io); port-forward over
  * WebSocket channels (v4.channel.k8s.io, client-node), SPDY/3.1 tunnelled in WebSocket (kubectl >= 1.31) and a plain
- * SPDY/3.1 upgrade (older kubectl, or KUBECTL_PORT_FORWARD_WEBSOCKETS=false). pods/{name}/attach is not implemented.
+ * SPDY/3.1 upgrade (older kubectl, or KUBECTL_PORT_FORWARD_WEBSOCKETS=false); exec also over a plain SPDY/3.1 upgrade
+ * (remotecommand v1-v4: kubectl < 1.30, or KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false). pods/{name}/attach is not implemented.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { negotiate } from './channels.js';
-import { EXEC_PROTOCOLS, parseExecOptions, runExec } from './exec.js';
+import { EXEC_PROTOCOLS, parseExecOptions } from './exec-options.js';
+import { serveExecSpdy, SPDY_EXEC_PROTOCOLS } from './exec-spdy.js';
+import { runExec } from './exec.js';
 import { parsePorts } from './pod-dial.js';
 import { PORTFORWARD_SPDY_PROTOCOL, servePortForwardSpdy, TUNNEL_PROTOCOL } from './portforward-spdy.js';
 import { PORTFORWARD_WS_PROTOCOLS, runPortForwardWs } from './portforward-ws.js';
@@ -83,7 +86,7 @@ export function handleStreamUpgrade(req: IncomingMessage, socket: Duplex, head: 
   track(deps, socket);
   const upgrade = (req.headers.upgrade ?? '').toLowerCase();
   if (upgrade === 'websocket') webSocketStream(req, socket, head, target, pod);
-  else if (upgrade === 'spdy/3.1' && target.kind === 'portforward') spdyUpgrade(req, socket, head, target, pod);
+  else if (upgrade === 'spdy/3.1') spdyUpgrade(req, socket, head, target, pod);
   else rejectUpgrade(socket, upgradeRequired());
   return true;
 }
@@ -110,17 +113,22 @@ function webSocketStream(req: IncomingMessage, socket: Duplex, head: Buffer, tar
   });
 }
 
-/** The plain SPDY upgrade (spdy.NewResponseUpgrader): 101 with the negotiated X-Stream-Protocol-Version. */
+/** The plain SPDY upgrade (spdy.NewResponseUpgrader): 101 with the X-Stream-Protocol-Version the client offered first. */
 function spdyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: StreamTarget, pod: StreamPod): void {
+  const exec = target.kind === 'exec' ? parseExecOptions(target, pod) : undefined;
+  if (exec && 'status' in exec) return rejectUpgrade(socket, exec.status);
+  const supported = exec ? SPDY_EXEC_PROTOCOLS : [PORTFORWARD_SPDY_PROTOCOL];
   const offered = String(req.headers['x-stream-protocol-version'] ?? '')
     .split(',')
-    .map((p) => p.trim());
-  if (!offered.includes(PORTFORWARD_SPDY_PROTOCOL)) return rejectUpgrade(socket, protocolNotSupported(offered.filter(Boolean), [PORTFORWARD_SPDY_PROTOCOL]));
-  socket.write(
-    'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n' + `X-Stream-Protocol-Version: ${PORTFORWARD_SPDY_PROTOCOL}\r\n\r\n`,
-  );
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .slice(0, 32);
+  const chosen = offered.find((p) => supported.includes(p));
+  if (!chosen) return rejectUpgrade(socket, protocolNotSupported(offered, supported));
+  socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${chosen}\r\n\r\n`);
   if (head.length > 0) socket.unshift(head);
-  servePortForwardSpdy(socket, { podIP: pod.podIP, podName: target.name, uid: pod.uid ?? '', running: pod.phase === 'Running' });
+  if (exec) serveExecSpdy(socket, chosen, pod, exec.opts);
+  else servePortForwardSpdy(socket, { podIP: pod.podIP, podName: target.name, uid: pod.uid ?? '', running: pod.phase === 'Running' });
 }
 
 /** A plain (non-upgrade) request to a stream path: answered as the real server does. Returns false for other paths. */
