@@ -248,6 +248,23 @@ describe('skyctl exec', () => {
   });
 });
 
+describe('hostile upgrades', () => {
+  test('a non-GET upgrade is refused at once; a handshake ws refuses after the command started leaves no process behind', async () => {
+    const port = Number(new URL(sky.url).port);
+    const auth = `Authorization: Bearer ${sky.token}\r\n`;
+    const ws = 'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
+    const post = await raw(port, `POST /default/jobs HTTP/1.1\r\nHost: x\r\n${auth}${ws}Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`);
+    assert.match(post, /^HTTP\/1.1 405 /);
+    assert.match(post, /"reason":"MethodNotAllowed"/);
+    const refused = await raw(
+      port,
+      `GET /default/jobs/hello/exec?command=sleep&command=987654 HTTP/1.1\r\nHost: x\r\n${auth}${ws}Sec-WebSocket-Protocol: not a token list\r\n\r\n`,
+    );
+    assert.match(refused, /^HTTP\/1.1 400 /);
+    await waitFor('the abandoned command to be killed', async () => !(await commandRunning(['sleep', '987654'])), 5_000);
+  });
+});
+
 describe('exec and port-forward authorization', () => {
   test('a role that may only read jobs gets 403; update on jobs is enough; no token is 401', async () => {
     await assert.rejects(exec(['true'], { token: tokens.reader }), refusedWith('Forbidden', 403));
@@ -312,6 +329,31 @@ describe('skyctl port-forward', () => {
     );
   });
 });
+
+/** One raw HTTP exchange: what the server wrote until it closed (or 10 s passed). */
+function raw(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let got = '';
+    const timer = setTimeout(() => (socket.destroy(), reject(new Error(`no close within 10 s; got ${JSON.stringify(got)}`))), 10_000);
+    socket.on('data', (d: Buffer) => (got += d.toString()));
+    socket.on('close', () => (clearTimeout(timer), resolve(got)));
+    socket.on('error', () => undefined);
+    socket.write(request);
+  });
+}
+
+/** Whether a process with exactly this argv runs on the host. */
+async function commandRunning(argv: string[]): Promise<boolean> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  for (const e of await readdir('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    const cmd = await readFile(`/proc/${e}/cmdline`, 'utf8').catch(() => '');
+    const stat = await readFile(`/proc/${e}/stat`, 'utf8').catch(() => '');
+    if (cmd === argv.join('\0') + '\0' && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z') return true;
+  }
+  return false;
+}
 
 /** Sends `payload` through the forwarded port and reads as many bytes back. */
 function roundTrip(port: number, payload: Buffer): Promise<Buffer> {

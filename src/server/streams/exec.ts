@@ -28,8 +28,17 @@ export interface Prepared {
   abort(): void;
 }
 
-export async function prepareExec(provider: StreamsProvider, job: Parameters<StreamsProvider['exec']>[0], params: ExecParams): Promise<Prepared> {
+export async function prepareExec(
+  provider: StreamsProvider,
+  job: Parameters<StreamsProvider['exec']>[0],
+  params: ExecParams,
+  serverSignal: AbortSignal,
+): Promise<Prepared> {
   const abort = new AbortController();
+  // The server shutting down ends the stream now, not when the client answers the close.
+  const stop = () => abort.abort();
+  serverSignal.addEventListener('abort', stop, { once: true });
+  abort.signal.addEventListener('abort', () => serverSignal.removeEventListener('abort', stop), { once: true });
   const { target, session } = await provider
     .exec(job, { ...(params.task ? { task: params.task } : {}), command: params.command, tty: params.tty, signal: abort.signal })
     .catch((err: unknown) => {

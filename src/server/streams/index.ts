@@ -20,6 +20,9 @@ export { CHANNEL, exitStatus } from './exec.js';
 export const TASK_HEADER = 'x-skyshift-task';
 export const TASKS_HEADER = 'x-skyshift-tasks';
 
+/** Open (or opening) exec and port-forward streams one server allows at once. */
+export const MAX_STREAMS = 512;
+
 export async function streamRoute(
   ctx: ServerContext,
   upgrades: Upgrades,
@@ -38,11 +41,24 @@ export async function streamRoute(
   const cache = await caughtUp(ctx, target.kind);
   const job = cache.get(storageKey(target.kind, target.namespace, target.name));
   if (!job) throw new ApiError('NotFound', `job '${target.namespace}/${target.name}' not found`);
+  // Each stream may hold a process and a connection: bounded like every other thing a client can open.
+  if (upgrades.size >= MAX_STREAMS) throw new ApiError('TooManyRequests', `too many exec and port-forward streams open (${MAX_STREAMS}); retry later`);
   const provider = ctx.streams;
   if (!provider) throw new ApiError('ServiceUnavailable', `${target.type} is not available: no cluster managers attached to this API server`);
-  const prepared: Prepared = exec ? await prepareExec(provider, job.obj, exec) : await preparePortForward(provider, job.obj, forward!);
+  const done = upgrades.reserve();
+  let prepared: Prepared;
+  try {
+    prepared = exec ? await prepareExec(provider, job.obj, exec, ctx.signal) : await preparePortForward(provider, job.obj, forward!, ctx.signal);
+  } finally {
+    done();
+  }
   reply.hijack();
   const headers = { [TASK_HEADER]: prepared.target.task, [TASKS_HEADER]: String(prepared.target.tasks) };
-  if (!upgrades.accept(request.raw, headers, (ws) => prepared.run(ws))) prepared.abort();
+  upgrades.accept(
+    request.raw,
+    headers,
+    (ws) => prepared.run(ws),
+    () => prepared.abort(),
+  );
   return reply;
 }

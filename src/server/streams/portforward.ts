@@ -19,8 +19,13 @@ export async function preparePortForward(
   provider: StreamsProvider,
   job: Parameters<StreamsProvider['portForward']>[0],
   params: PortForwardParams,
+  serverSignal: AbortSignal,
 ): Promise<Prepared> {
   const abort = new AbortController();
+  // The server shutting down ends the stream now, not when the client answers the close.
+  const stop = () => abort.abort();
+  serverSignal.addEventListener('abort', stop, { once: true });
+  abort.signal.addEventListener('abort', () => serverSignal.removeEventListener('abort', stop), { once: true });
   const { target, stream } = await provider
     .portForward(job, { ...(params.task ? { task: params.task } : {}), port: params.port, signal: abort.signal })
     .catch((err: unknown) => {

@@ -45,6 +45,8 @@ export class Upgrades {
     const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       // Node removed its own error listener before 'upgrade': a reset socket must not crash the server.
       socket.on('error', () => socket.destroy());
+      // An upgrade request's body never reaches the request stream: a body-reading route would wait forever.
+      if (req.method !== 'GET') return refuse(socket, 405, 'MethodNotAllowed', `${req.method ?? ''} cannot upgrade a connection; WebSocket routes take GET`);
       bearerFromProtocol(req);
       const res = new ServerResponse(req);
       const pending: Pending = { socket, head, res, upgraded: false, headers: [] };
@@ -75,21 +77,50 @@ export class Upgrades {
     return p !== undefined && !p.upgraded;
   }
 
-  /** Completes the handshake (with extra response headers); false when the socket is gone already. */
-  accept(req: IncomingMessage, headers: Record<string, string>, onOpen: (ws: WebSocket) => void): boolean {
+  private preparing = 0;
+
+  /** How many WebSockets are open or being prepared. */
+  get size(): number {
+    return this.open.size + this.preparing;
+  }
+
+  /** Counts a stream being prepared (before its upgrade) until the returned function is called. */
+  reserve(): () => void {
+    this.preparing++;
+    let released = false;
+    return () => {
+      if (!released) this.preparing--;
+      released = true;
+    };
+  }
+
+  /**
+   * Completes the handshake (with extra response headers). `onFail` runs
+   * instead of `onOpen` when it cannot complete: the socket is gone, or ws
+   * refused the handshake (it then answers 400 itself).
+   */
+  accept(req: IncomingMessage, headers: Record<string, string>, onOpen: (ws: WebSocket) => void, onFail: () => void): void {
     const p = this.pending.get(req);
-    if (!p || p.upgraded || p.socket.destroyed) return false;
+    if (!p || p.upgraded || p.socket.destroyed) return onFail();
     p.upgraded = true;
     p.headers = Object.entries(headers).map(([k, v]) => `${k}: ${v.replace(/[\r\n]/g, ' ')}`);
     p.res.detachSocket(p.socket as Socket);
+    let opened = false;
+    p.socket.once('close', () => opened || onFail());
     this.wss.handleUpgrade(req, p.socket, p.head, (ws) => {
+      opened = true;
       this.open.add(ws);
       ws.on('error', () => ws.terminate());
       ws.once('close', () => this.open.delete(ws));
       onOpen(ws);
     });
-    return true;
   }
+}
+
+/** A Status answer written straight to a socket that never reached Fastify. */
+function refuse(socket: Duplex, code: number, reason: string, message: string): void {
+  const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
+  socket.end(`HTTP/1.1 ${code} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }
 
 /** Close with a code and, if the peer does not answer, cut the connection. */
