@@ -81,7 +81,19 @@ before(async () => {
     spec: { run: `[ "$SKYSHIFT_REPLICA" = 0 ] && ${echo} & exec sleep 600`, replicas: 3, envs: { GREETING: 'hi' }, resources: { cpus: 1, memory: 64 } },
   });
   await sky.client.create('jobs', { kind: 'Job', metadata: { name: 'done' }, spec: { run: 'true', resources: { cpus: 1, memory: 64 } } });
+  // A cluster whose manager has no exec or port-forward: the simulator.
+  await sky.client.create('clusters', {
+    kind: 'Cluster',
+    metadata: { name: 'sim-a', labels: { kind: 'sim' } },
+    spec: { manager: 'sim', config: { nodes: 1, nodeResources: { cpus: 4, memory: 4096 } } },
+  });
+  await sky.client.create('jobs', {
+    kind: 'Job',
+    metadata: { name: 'simulated' },
+    spec: { run: 'sleep 600', resources: { cpus: 1, memory: 64 }, placement: { filters: [{ name: 'sim', matchLabels: { kind: 'sim' } }] } },
+  });
   await waitForJob(sky.client, 'default', 'hello', running(3), 60_000, 'all 3 tasks RUNNING');
+  await waitForJob(sky.client, 'default', 'simulated', running(1), 60_000, 'its task RUNNING on the simulator');
   await waitForJob(sky.client, 'default', 'done', (j) => j.status?.phase === 'COMPLETED', 60_000, 'COMPLETED');
   await waitFor('the echo server', () => listening(echoPort), 20_000);
   await sky.client.create('roles', {
