@@ -143,12 +143,6 @@ async function createPod(name: string, spec: Record<string, unknown>, base = fak
   assert.equal(res.status, 201, await res.text());
 }
 
-async function podPhase(name: string): Promise<string | undefined> {
-  const res = await fetch(`${fake.url}/api/v1/namespaces/${NS}/pods/${name}`);
-  const pod = (await res.json()) as { status?: { phase?: string; podIP?: string } };
-  return pod.status?.phase;
-}
-
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'fake-kube-streams-'));
   // No token: kubectl 1.32 does not send a bearer token to a plain-http server (the token check is tested in-process below).
@@ -168,12 +162,13 @@ before(async () => {
       },
     ],
   });
-  await waitFor('pod web Running', async () => (await podPhase('web')) === 'Running');
-  // The echo server listens once node has started; port-forward tests need it.
-  const podIP = await waitFor('pod web IP', async () => {
-    const res = await fetch(`${fake.url}/api/v1/namespaces/${NS}/pods/web`);
-    return ((await res.json()) as { status?: { podIP?: string } }).status?.podIP;
+  // Never scheduled (no node has the label): stays Pending.
+  await createPod('pending', { nodeSelector: { 'no-such-label': 'x' }, containers: [{ name: 'main', image: 'ignored', command: ['sleep', '60'] }] });
+  const podIP = await waitFor('pod web Running with an IP', async () => {
+    const pod = (await (await fetch(`${fake.url}/api/v1/namespaces/${NS}/pods/web`)).json()) as { status?: { phase?: string; podIP?: string } };
+    return pod.status?.phase === 'Running' && pod.status.podIP;
   });
+  // The echo server listens once node has started; port-forward tests need it.
   await waitFor('echo server on the pod IP', () =>
     echoRoundTrip(8080, Buffer.from('ping'), podIP).then(
       (b) => b.toString() === 'ping',
@@ -188,49 +183,67 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('kubectl exec (kubectl 1.32 speaks WebSocket v5.channel.k8s.io for exec)', () => {
-  it('prints stdout and stderr, sees the pod env and cwd, and exits with the command\'s code ("command terminated with exit code 3")', async () => {
-    const run = await kubectl(['exec', 'web', '--', 'sh', '-c', 'echo out; echo "$GREETING"; echo "cwd=$(pwd)"; echo err >&2; exit 3']);
-    const logs = await kubectl(['logs', 'web']);
-    assert.equal(run.stdout.toString(), `out\nhello from the pod\n${logs.stdout.toString().split('\n')[0]}\n`);
-    assert.equal(run.stderr, 'err\ncommand terminated with exit code 3\n');
-    assert.equal(run.code, 3);
-  });
+const EXEC_TRANSPORTS: { name: string; env: Record<string, string>; notRunning: string }[] = [
+  { name: 'WebSocket v5.channel.k8s.io (kubectl 1.32 default)', env: {}, notRunning: 'error: Internal error occurred: unable to upgrade connection' },
+  // What kubectl < 1.30 speaks: kubectl 1.32 falls back to it when told to; the answers are the kubelet's own.
+  {
+    name: 'SPDY/3.1 remotecommand v4 (KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false)',
+    env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' },
+    notRunning: 'error: unable to upgrade connection',
+  },
+];
 
-  it('exits 0 with only the output on success', async () => {
-    const run = await kubectl(['exec', 'web', '-c', 'main', '--', 'printf', 'a b']);
-    assert.deepEqual([run.code, run.stdout.toString(), run.stderr], [0, 'a b', '']);
-  });
+for (const transport of EXEC_TRANSPORTS) {
+  describe(`kubectl exec over ${transport.name}`, () => {
+    const exec = (args: string[], input?: Buffer | string) => kubectl(['exec', ...args], { env: transport.env, ...(input !== undefined ? { input } : {}) });
 
-  it('-i pipes stdin to the command, whose end (v5 CLOSE) the command sees as EOF; 3 MiB come back byte for byte', async () => {
-    const lines = await kubectl(['exec', '-i', 'web', '--', 'sh', '-c', 'wc -l'], { input: 'one\ntwo\nthree\n' });
-    assert.deepEqual([lines.code, lines.stdout.toString().trim(), lines.stderr], [0, '3', '']);
-    const payload = randomBytes(3 << 20);
-    const cat = await kubectl(['exec', '-i', 'web', '--', 'cat'], { input: payload });
-    assert.equal(cat.code, 0, cat.stderr);
-    assert.ok(cat.stdout.equals(payload), `cat returned ${cat.stdout.length} bytes, not the ${payload.length} sent`);
-  });
+    it('prints stdout and stderr, sees the pod env and cwd, and exits with the command\'s code ("command terminated with exit code 3")', async () => {
+      const run = await exec(['web', '--', 'sh', '-c', 'echo out; echo "$GREETING"; echo "cwd=$(pwd)"; echo err >&2; exit 3']);
+      const podCwd = (await kubectl(['logs', 'web'])).stdout.toString().split('\n')[0]; // the pod's own process prints its cwd
+      assert.equal(run.stdout.toString(), `out\nhello from the pod\n${podCwd}\n`);
+      assert.equal(run.stderr, 'err\ncommand terminated with exit code 3\n');
+      assert.equal(run.code, 3);
+      const ok = await exec(['web', '-c', 'main', '--', 'printf', 'a b']);
+      assert.deepEqual([ok.code, ok.stdout.toString(), ok.stderr], [0, 'a b', '']);
+    });
 
-  it('an unknown pod: Error from server (NotFound): pods "nope" not found, exit 1', async () => {
-    const run = await kubectl(['exec', 'nope', '--', 'true']);
-    assert.deepEqual([run.code, run.stdout.length, run.stderr], [1, 0, 'Error from server (NotFound): pods "nope" not found\n']);
-  });
+    it('-i pipes stdin to the command, whose end the command sees as EOF; 3 MiB come back byte for byte', async () => {
+      const lines = await exec(['-i', 'web', '--', 'sh', '-c', 'wc -l'], 'one\ntwo\nthree\n');
+      assert.deepEqual([lines.code, lines.stdout.toString().trim(), lines.stderr], [0, '3', '']);
+      const payload = randomBytes(3 << 20);
+      const cat = await exec(['-i', 'web', '--', 'cat'], payload);
+      assert.equal(cat.code, 0, cat.stderr);
+      assert.ok(cat.stdout.equals(payload), `cat returned ${cat.stdout.length} bytes, not the ${payload.length} sent`);
+    });
 
-  it("a pod that is not running yet: the 1.30+ API server's translated error, exit 1", async () => {
-    await createPod('pending', { nodeSelector: { 'no-such-label': 'x' }, containers: [{ name: 'main', image: 'ignored', command: ['sleep', '60'] }] });
-    const run = await kubectl(['exec', 'pending', '--', 'true']);
-    assert.deepEqual([run.code, run.stderr], [1, 'error: Internal error occurred: unable to upgrade connection: container not found ("main")\n']);
-  });
+    it("-it on a real terminal (script(1)): the command runs on a tty of the client's size", async () => {
+      const cmd = `stty cols 123 rows 45; ${KUBECTL} exec -it web -- sh -c 'stty size; test -t 0 && echo tty; exit 4'`;
+      const child = spawn('script', ['-qec', cmd, '/dev/null'], {
+        env: { ...process.env, KUBECONFIG: kubeconfig, ...transport.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      children.add(child);
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      assert.match(out, /45 123\r\ntty\r\ncommand terminated with exit code 4\r\n$/);
+      assert.equal(code, 4);
+    });
 
-  it("a command the container does not have: the runtime's error, exit 1", async () => {
-    const run = await kubectl(['exec', 'web', '--', 'no-such-command']);
-    assert.equal(run.code, 1);
-    assert.match(
-      run.stderr,
-      /^error: Internal error occurred: error executing command in container: .*exec: "no-such-command": executable file not found in \$PATH/,
-    );
+    it('errors as a real cluster gives them: unknown pod, pod not running yet, command not in the container', async () => {
+      const unknown = await exec(['nope', '--', 'true']);
+      assert.deepEqual([unknown.code, unknown.stdout.length, unknown.stderr], [1, 0, 'Error from server (NotFound): pods "nope" not found\n']);
+      const pending = await exec(['pending', '--', 'true']);
+      assert.deepEqual([pending.code, pending.stderr], [1, `${transport.notRunning}: container not found ("main")\n`]);
+      const missing = await exec(['web', '--', 'no-such-command']);
+      assert.equal(missing.code, 1);
+      assert.match(
+        missing.stderr,
+        /^error: Internal error occurred: error executing command in container: .*exec: "no-such-command": executable file not found in \$PATH/,
+      );
+    });
   });
-});
+}
 
 describe('kubectl port-forward', () => {
   for (const [transport, env] of [

@@ -125,6 +125,12 @@ function spdyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target:
     .slice(0, 32);
   const chosen = offered.find((p) => supported.includes(p));
   if (!chosen) return rejectUpgrade(socket, protocolNotSupported(offered, supported));
+  if (exec && pod.phase !== 'Running') {
+    // The kubelet's plain-text refusal, passed through by the API server (kubectl: "unable to upgrade connection: ...").
+    // Its code is 500; the fake answers 400, as no request may draw a 500 from it.
+    const message = `container not found ("${exec.opts.container}")`;
+    return rejectUpgrade(socket, badRequest(message), message);
+  }
   socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${chosen}\r\n\r\n`);
   if (head.length > 0) socket.unshift(head);
   if (exec) serveExecSpdy(socket, chosen, pod, exec.opts);

@@ -71,13 +71,13 @@ export function sendStatus(res: ServerResponse, status: Status): void {
   res.writeHead(status.code ?? 500, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
 }
 
-/** Answers an upgrade request with a Status as raw HTTP/1.1 on its socket, then closes the socket. */
-export function rejectUpgrade(socket: Duplex, status: Status): void {
-  const body = JSON.stringify(status);
+/** Answers an upgrade request with a Status (or, as the kubelet answers some, plain text) as raw HTTP/1.1, then closes. */
+export function rejectUpgrade(socket: Duplex, status: Status, text?: string): void {
+  const body = text ?? JSON.stringify(status);
   const code = status.code ?? 500;
   const head = [
     `HTTP/1.1 ${code} ${STATUS_CODES[code] ?? 'Error'}`,
-    'Content-Type: application/json',
+    `Content-Type: ${text === undefined ? 'application/json' : 'text/plain; charset=utf-8'}`,
     `Content-Length: ${Buffer.byteLength(body)}`,
     'Connection: close',
     '',
