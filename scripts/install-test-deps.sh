@@ -2,7 +2,9 @@
 # Installs the Debian packages the integration tests start for real (etcd;
 # Slurm with munge and slurmrestd + JWT; sshd for the Slurm-over-SSH path;
 # podman + runc + busybox-static for the local manager's container runtime;
-# openssl for the TLS tests' throwaway certificates).
+# openssl for the TLS tests' throwaway certificates; kubectl, from Debian's
+# kubernetes-client, for the fake Kubernetes API server's fidelity tests, only
+# when no kubectl is on the PATH already).
 # Idempotent; needs root (or sudo).
 set -euo pipefail
 packages=(etcd-server etcd-client
@@ -14,8 +16,9 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "test dependencies already installed: ${packages[*]}"
+  echo "test dependencies already installed: ${packages[*]} kubectl"
   exit 0
 fi
 SUDO=""

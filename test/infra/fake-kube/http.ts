@@ -183,6 +183,7 @@ async function handle(deps: HttpDeps, req: IncomingMessage, res: ServerResponse)
             sendInitialEvents: boolParam(q, 'sendInitialEvents'),
             timeoutSeconds: intParam(q, 'timeoutSeconds', 0, 86_400),
             bookmarkIntervalMs: deps.bookmarkIntervalMs,
+            table,
           },
           res,
         );

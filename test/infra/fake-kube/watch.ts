@@ -10,6 +10,7 @@ import { apiVersionOf, type ResourceInfo } from './resources.js';
 import { matchFields, matchLabels, type FieldSelector, type LabelSelector } from './selectors.js';
 import { badRequest, gone } from './status.js';
 import type { StoreEvent } from './store.js';
+import { toTable } from './table.js';
 import type { KubeObject } from './types.js';
 
 export interface WatchRequest {
@@ -22,6 +23,8 @@ export interface WatchRequest {
   sendInitialEvents: boolean;
   timeoutSeconds?: number;
   bookmarkIntervalMs: number;
+  /** kubectl get -w asks for Tables: each event's object is a one-row Table, column definitions on the first only. */
+  table?: boolean;
 }
 
 /** A client that stops reading is cut off once this much is queued for it, rather than growing the fake's memory. */
@@ -52,7 +55,14 @@ export function serveWatch(api: FakeApi, w: WatchRequest, res: ServerResponse): 
     (w.namespace === undefined || o.metadata.namespace === w.namespace) &&
     matchLabels(w.labels, o.metadata.labels) &&
     matchFields(w.fields, o);
-  const withKind = (o: KubeObject) => api.withKind(r, o);
+  let columnsSent = false;
+  const withKind = (o: KubeObject): unknown => {
+    if (!w.table) return api.withKind(r, o);
+    const t = toTable(r, [o], o.metadata.resourceVersion ?? '') as { columnDefinitions: unknown[] };
+    if (columnsSent) t.columnDefinitions = [];
+    columnsSent = true;
+    return t;
+  };
   const bookmark = (annotations?: Record<string, string>) =>
     send('BOOKMARK', {
       kind: r.kind,
