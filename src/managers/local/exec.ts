@@ -19,7 +19,7 @@
  *   `podman exec`, which keeps the container's own user and environment.
  */
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, readlink, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import * as pty from '@lydell/node-pty';
@@ -200,6 +200,8 @@ async function wrapperEnvironment(dir: string): Promise<Record<string, string> |
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
   let raw: string;
   try {
+    // Only the wrapper itself (which runs in the rank dir): a recycled pid must not lend us another process's environment.
+    if ((await readlink(`/proc/${pid}/cwd`)) !== (await realpath(dir))) return undefined;
     raw = await readFile(`/proc/${pid}/environ`, 'utf8');
   } catch {
     return undefined;
