@@ -282,6 +282,17 @@ describe('fake Kubernetes API server (in-process)', () => {
     const ok = await phaseOf('kl-ok', 'Succeeded');
     assert.equal(ok.status.containerStatuses[0].state.terminated.reason, 'Completed');
     assert.equal(ok.status.conditions.find((c: any) => c.type === 'Ready').status, 'False');
+    await k('POST', podPath(), {
+      ...pod('kl-missing', ''),
+      spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'x', command: ['/no/such/binary'] }] },
+    });
+    const missing = await phaseOf('kl-missing', 'Failed');
+    assert.deepEqual(
+      [missing.status.containerStatuses[0].state.terminated.exitCode, missing.status.containerStatuses[0].state.terminated.reason],
+      [128, 'StartError'],
+    );
+    assert.match(missing.status.containerStatuses[0].state.terminated.message, /exec: "\/no\/such\/binary"/);
+    assert.match(ok.status.containerStatuses[0].containerID, /^fake-kube:\/\/\d+$/);
     // the pod's process can bind its own loopback IP
     await k(
       'POST',

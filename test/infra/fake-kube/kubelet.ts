@@ -30,6 +30,8 @@ export interface PodRuntime {
   starts: number;
   restartCount: number;
   startedAt?: string;
+  /** fake-kube://<pid> of the latest container process, kept after it exits (as the real status keeps it) */
+  containerID?: string;
   lastTerminated?: Terminated;
   restartTimer?: NodeJS.Timeout;
   killTimer?: NodeJS.Timeout;
@@ -197,6 +199,7 @@ export class FakeKubelet {
       closeSync(fd);
     }
     rt.proc = child;
+    if (child.pid) rt.containerID = containerId(child);
     let failedToStart = false;
     child.on('error', (err) => {
       failedToStart = true;
@@ -266,7 +269,7 @@ export class FakeKubelet {
       restartCount: rt?.restartCount ?? 0,
       image: c.image ?? '',
       imageID: `fake-kube://${c.image ?? ''}`,
-      ...(rt?.proc?.pid ? { containerID: containerId(rt.proc) } : {}),
+      ...(rt?.containerID ? { containerID: rt.containerID } : {}),
       started: state.running !== undefined,
     }));
   }

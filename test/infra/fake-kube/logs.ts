@@ -3,7 +3,7 @@
  * tailLines, limitBytes, previous and follow (follow ends when the container's process ends or the client goes away),
  * and the real 400 messages for a container that has not started or does not exist.
  */
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import type { FakeKubelet, PodRuntime } from './kubelet.js';
 import { badRequest, notFound } from './status.js';
@@ -22,22 +22,18 @@ export interface LogRequest {
 
 const POLL_MS = 100;
 
-function readRange(path: string, from: number, to: number): Buffer {
+/** Reads bytes [from, to) of an open file. */
+function readRange(fd: number, from: number, to: number): Buffer {
   if (to <= from) return Buffer.alloc(0);
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.alloc(to - from);
-    const n = readSync(fd, buf, 0, buf.length, from);
-    return buf.subarray(0, n);
-  } finally {
-    closeSync(fd);
-  }
+  const buf = Buffer.alloc(to - from);
+  const n = readSync(fd, buf, 0, buf.length, from);
+  return buf.subarray(0, n);
 }
 
 /** Byte offset where the last `n` lines of the file's first `size` bytes start. */
-function tailOffset(path: string, size: number, n: number): number {
+function tailOffset(fd: number, size: number, n: number): number {
   if (n <= 0) return size;
-  const data = readRange(path, Math.max(0, size - 8 * 1024 * 1024), size);
+  const data = readRange(fd, Math.max(0, size - 8 * 1024 * 1024), size);
   const base = size - data.length;
   let end = data.length;
   if (end > 0 && data[end - 1] === 0x0a) end--;
@@ -59,19 +55,29 @@ export function serveLogs(store: FakeStore, kubelet: FakeKubelet, q: LogRequest,
   if (!path || !existsSync(path)) {
     throw badRequest(`container "${container}" in pod "${q.name}" is waiting to start: ContainerCreating`);
   }
+  // one descriptor for the whole response: a restart renames the file to .previous, and this keeps reading the same one
+  const fd = openSync(path, 'r');
+  let closed = false;
+  const close = () => {
+    if (!closed) closeSync(fd);
+    closed = true;
+  };
   res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'no-cache, private', 'transfer-encoding': 'chunked' });
-  let offset = q.tailLines !== undefined ? tailOffset(path, statSync(path).size, q.tailLines) : 0;
+  let offset = q.tailLines !== undefined ? tailOffset(fd, fstatSync(fd).size, q.tailLines) : 0;
   let budget = q.limitBytes ?? Number.POSITIVE_INFINITY;
   const pump = (): boolean => {
-    const size = existsSync(path) ? statSync(path).size : offset;
-    const chunk = readRange(path, offset, Math.min(size, offset + Math.min(budget, 1024 * 1024)));
+    const size = fstatSync(fd).size;
+    const chunk = readRange(fd, offset, Math.min(size, offset + Math.min(budget, 1024 * 1024)));
     offset += chunk.length;
     budget -= chunk.length;
     if (chunk.length > 0) res.write(chunk);
     return chunk.length > 0 && budget > 0;
   };
   while (pump());
-  if (!q.follow || q.previous || budget <= 0 || !rt) return void res.end();
+  if (!q.follow || q.previous || budget <= 0 || !rt) {
+    close();
+    return void res.end();
+  }
   const starts = rt.starts;
   const alive = (r: PodRuntime) => kubelet.runtimeOf(q.namespace, q.name) === r && r.starts === starts && r.proc !== undefined;
   const timer = setInterval(() => {
@@ -81,8 +87,12 @@ export function serveLogs(store: FakeStore, kubelet: FakeKubelet, q: LogRequest,
     while (pump());
     if (!running || budget <= 0) {
       clearInterval(timer);
+      close();
       res.end();
     }
   }, POLL_MS);
-  res.on('close', () => clearInterval(timer));
+  res.on('close', () => {
+    clearInterval(timer);
+    close();
+  });
 }
