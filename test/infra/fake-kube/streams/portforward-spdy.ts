@@ -15,6 +15,8 @@ export const TUNNEL_PROTOCOL = 'SPDY/3.1+portforward.k8s.io';
 
 /** The kubelet's streamCreationTimeout: a pair must be complete within it. */
 const PAIR_TIMEOUT_MS = 30_000;
+/** Half-made pairs a session may hold at once (each waits for its partner). */
+const MAX_PENDING_PAIRS = 256;
 
 interface Pair {
   port: number;
@@ -43,7 +45,8 @@ export function servePortForwardSpdy(socket: Duplex, target: SpdyTarget): void {
       const port = streamPort(stream);
       const id = stream.headers.requestid ?? '';
       if ((type !== 'data' && type !== 'error') || !Number.isInteger(port) || port < 1 || port > 65535 || id.length > 64) return false;
-      return !pairs.get(id)?.[type];
+      const pair = pairs.get(id);
+      return pair ? !pair[type] : pairs.size < MAX_PENDING_PAIRS;
     },
     handle(stream) {
       const id = stream.headers.requestid ?? '';
