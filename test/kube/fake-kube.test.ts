@@ -1,7 +1,7 @@
 /**
- * The FAKE Kubernetes API server's own semantics, over plain HTTP: Status errors, optimistic concurrency, patches,
- * selectors, watch resume / 410 Gone / bookmarks, the fake scheduler, the fake kubelet's phases and logs, graceful
- * deletion, deployments, request counting, and that hostile input never gets a 500.
+ * The FAKE Kubernetes API server's API semantics, over plain HTTP: Status errors, optimistic concurrency, patches,
+ * selectors, watch resume / 410 Gone / bookmarks, request counting, hostile input (never a 500), and the fake as its own
+ * process (token, pause/resume, stop). Its workloads (kubelet, scheduler, controllers): fake-kube-workloads.test.ts.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -9,93 +9,29 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createFakeKubeServer, startFakeKube, type FakeKubeServer } from '../infra/fake-kube/index.js';
+import { startFakeKube } from '../infra/fake-kube/index.js';
+import { alive, fakeForTest, kubeClient, podManifest, type FakeForTest } from '../infra/fake-kube/testing.js';
 import { waitFor } from '../infra/ports.js';
 import { send } from '../support/http.js';
 import { openWatch, type WatchStream } from '../support/watch.js';
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const d = mkdtempSync(join(tmpdir(), 'fake-kube-test-'));
-  dirs.push(d);
-  return d;
-};
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-/** Running, not a zombie (orphans of the stopped fake may wait for init to reap them). */
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-interface Reply {
-  status: number;
-  body: any;
-  text: string;
-}
-
-function client(base: () => string) {
-  return async (method: string, path: string, body?: unknown, contentType = 'application/json', headers: Record<string, string> = {}): Promise<Reply> => {
-    const r = await send(base(), {
-      method,
-      path,
-      headers: { ...(body !== undefined ? { 'content-type': contentType } : {}), ...headers },
-      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-    });
-    let parsed: any;
-    try {
-      parsed = JSON.parse(r.body);
-    } catch {
-      parsed = undefined;
-    }
-    return { status: r.status, body: parsed, text: r.body };
-  };
-}
-
-const pod = (name: string, script: string, extra: Record<string, any> = {}) => ({
-  apiVersion: 'v1',
-  kind: 'Pod',
-  metadata: { name, labels: extra.labels ?? {} },
-  spec: {
-    restartPolicy: extra.restartPolicy ?? 'Never',
-    containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', script], ...(extra.container ?? {}) }],
-    ...(extra.spec ?? {}),
-  },
-});
-
-describe('fake Kubernetes API server (in-process)', () => {
-  let fake: FakeKubeServer;
+describe('fake Kubernetes API server: API semantics (in-process)', () => {
+  let t: FakeForTest;
   let url = '';
-  const k = client(() => url);
-  const watches: WatchStream[] = [];
+  const k = kubeClient(() => url);
   const podPath = (name = '') => `/api/v1/namespaces/default/pods${name ? `/${name}` : ''}`;
   const getPod = async (name: string) => (await k('GET', podPath(name))).body;
-  const phaseOf = (name: string, phase: string) =>
-    waitFor(`pod ${name} ${phase}`, async () => ((await getPod(name))?.status?.phase === phase ? getPod(name) : undefined), 10_000);
+  const phaseOf = (name: string, phase: string) => t.phaseOf(name, phase);
+  const pod = podManifest;
+  const watches: WatchStream[] = [];
 
   before(async () => {
-    fake = createFakeKubeServer({
-      dir: tempDir(),
-      nodes: [
-        { name: 'cpu-node', cpu: '2', memory: '4Gi' },
-        { name: 'gpu-node', cpu: '8', memory: '16Gi', gpus: { count: 2, product: 'NVIDIA-A100' } },
-        { name: 'cordoned', unschedulable: true },
-      ],
-      historySize: 50,
-      bookmarkIntervalMs: 100,
-      podIpOctet: 91,
-      restartDelayMs: 50,
-    });
-    url = await fake.listen();
+    t = await fakeForTest(91, { historySize: 50, bookmarkIntervalMs: 100 });
+    url = t.url;
   });
   after(async () => {
     for (const w of watches) w.close();
-    await fake.close();
+    await t.close();
   });
 
   it('serves namespaces and nodes with allocatable, labels and conditions', async () => {
@@ -259,193 +195,6 @@ describe('fake Kubernetes API server (in-process)', () => {
     assert.ok(!plain.events.some((e) => e.type === 'BOOKMARK'), 'no bookmarks unless asked');
   });
 
-  it('fake kubelet: exit codes and phases, env from fieldRef, its own pod IP, logs with tailLines', async () => {
-    const script = 'echo "name=$MY_NAME ns=$MY_NS app=$MY_APP node=$MY_NODE ip=$MY_IP lit=$LIT"; echo line2; echo line3; exit 3';
-    const env = [
-      { name: 'MY_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-      { name: 'MY_NS', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-      { name: 'MY_APP', valueFrom: { fieldRef: { fieldPath: "metadata.labels['app']" } } },
-      { name: 'MY_NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
-      { name: 'MY_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
-      { name: 'LIT', value: 'x-$(MY_NAME)' },
-    ];
-    await k('POST', podPath(), pod('kl-fail', script, { labels: { app: 'kl' }, container: { env } }));
-    const failed = await phaseOf('kl-fail', 'Failed');
-    const term = failed.status.containerStatuses[0].state.terminated;
-    assert.equal(term.exitCode, 3);
-    assert.equal(term.reason, 'Error');
-    assert.match(failed.status.podIP, /^127\.91\.\d+\.\d+$/);
-    const log = (await k('GET', `${podPath('kl-fail')}/log`)).text;
-    assert.equal(log, `name=kl-fail ns=default app=kl node=${failed.spec.nodeName} ip=${failed.status.podIP} lit=x-kl-fail\nline2\nline3\n`);
-    assert.equal((await k('GET', `${podPath('kl-fail')}/log?tailLines=2`)).text, 'line2\nline3\n');
-    await k('POST', podPath(), pod('kl-ok', 'exit 0'));
-    const ok = await phaseOf('kl-ok', 'Succeeded');
-    assert.equal(ok.status.containerStatuses[0].state.terminated.reason, 'Completed');
-    assert.equal(ok.status.conditions.find((c: any) => c.type === 'Ready').status, 'False');
-    await k('POST', podPath(), {
-      ...pod('kl-missing', ''),
-      spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'x', command: ['/no/such/binary'] }] },
-    });
-    const missing = await phaseOf('kl-missing', 'Failed');
-    assert.deepEqual(
-      [missing.status.containerStatuses[0].state.terminated.exitCode, missing.status.containerStatuses[0].state.terminated.reason],
-      [128, 'StartError'],
-    );
-    assert.match(missing.status.containerStatuses[0].state.terminated.message, /exec: "\/no\/such\/binary"/);
-    assert.match(ok.status.containerStatuses[0].containerID, /^fake-kube:\/\/\d+$/);
-    // the pod's process can bind its own loopback IP
-    await k(
-      'POST',
-      podPath(),
-      pod('kl-bind', "exec node -e \"require('net').createServer().listen(7000, process.env.IP, () => console.log('bound'))\"", {
-        container: { env: [{ name: 'IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }] },
-      }),
-    );
-    await waitFor('kl-bind bound', async () => (await k('GET', `${podPath('kl-bind')}/log`)).text.includes('bound'), 10_000);
-    const running = await getPod('kl-bind');
-    assert.equal(running.status.phase, 'Running');
-    assert.ok(running.status.containerStatuses[0].state.running.startedAt);
-    assert.equal(running.status.conditions.find((c: any) => c.type === 'Ready').status, 'True');
-    await k('DELETE', `${podPath('kl-bind')}?gracePeriodSeconds=0`);
-    const notStarted = await k('GET', `${podPath('nope')}/log`);
-    assert.equal(notStarted.status, 404);
-  });
-
-  it('fake kubelet: OnFailure restarts until success (restartCount, lastState), Always keeps restarting', async () => {
-    await k(
-      'POST',
-      podPath(),
-      pod('rs-onfail', 'if [ -f tried ]; then echo second; exit 0; fi; touch tried; echo first; exit 7', { restartPolicy: 'OnFailure' }),
-    );
-    const done = await phaseOf('rs-onfail', 'Succeeded');
-    const cs = done.status.containerStatuses[0];
-    assert.equal(cs.restartCount, 1);
-    assert.equal(cs.lastState.terminated.exitCode, 7);
-    assert.equal((await k('GET', `${podPath('rs-onfail')}/log`)).text, 'second\n');
-    assert.equal((await k('GET', `${podPath('rs-onfail')}/log?previous=true`)).text, 'first\n');
-    await k('POST', podPath(), pod('rs-always', 'exit 0', { restartPolicy: 'Always' }));
-    await waitFor('two restarts', async () => ((await getPod('rs-always')).status.containerStatuses?.[0]?.restartCount ?? 0) >= 2, 10_000);
-    assert.equal((await getPod('rs-always')).status.phase, 'Running');
-    await k('DELETE', `${podPath('rs-always')}?gracePeriodSeconds=0`);
-  });
-
-  it('log follow streams until the container ends', async () => {
-    await k('POST', podPath(), pod('follow', 'for i in 1 2 3; do echo tick $i; sleep 0.3; done'));
-    await phaseOf('follow', 'Running');
-    const t0 = Date.now();
-    const r = await k('GET', `${podPath('follow')}/log?follow=true`);
-    assert.equal(r.text, 'tick 1\ntick 2\ntick 3\n');
-    assert.ok(Date.now() - t0 >= 300, 'follow waited for the later lines');
-  });
-
-  it('fake scheduler: GPU requests go to the GPU node; too-large requests stay Pending Unschedulable with the real message', async () => {
-    await k('POST', podPath(), pod('gpu', 'sleep 30', { container: { resources: { limits: { 'nvidia.com/gpu': '2' } } } }));
-    await waitFor('gpu bound', async () => (await getPod('gpu')).spec.nodeName, 5000);
-    assert.equal((await getPod('gpu')).spec.nodeName, 'gpu-node');
-    await k('POST', podPath(), pod('gpu-2', 'sleep 30', { container: { resources: { requests: { 'nvidia.com/gpu': '1' } } } }));
-    await k('POST', podPath(), pod('huge', 'sleep 30', { container: { resources: { requests: { cpu: '64', memory: '1Mi' } } } }));
-    const msg = (p: any) => p.status.conditions?.find((c: any) => c.type === 'PodScheduled' && c.status === 'False')?.message;
-    const huge = await waitFor('huge unschedulable', async () => ((p) => (msg(p) ? p : undefined))(await getPod('huge')), 5000);
-    assert.equal(huge.status.phase, 'Pending');
-    assert.equal(huge.status.conditions.find((c: any) => c.type === 'PodScheduled').reason, 'Unschedulable');
-    assert.equal(
-      msg(huge),
-      '0/3 nodes are available: 1 node(s) were unschedulable, 2 Insufficient cpu. preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod.',
-    );
-    const gpu2 = await waitFor('gpu-2 unschedulable', async () => ((p) => (msg(p) ? p : undefined))(await getPod('gpu-2')), 5000);
-    assert.match(msg(gpu2), /Insufficient nvidia\.com\/gpu/);
-    // freeing the GPUs lets the pending pod schedule
-    await k('DELETE', `${podPath('gpu')}?gracePeriodSeconds=0`);
-    await waitFor('gpu-2 bound after gpu left', async () => (await getPod('gpu-2')).spec.nodeName === 'gpu-node', 5000);
-    for (const n of ['gpu-2', 'huge']) await k('DELETE', `${podPath(n)}?gracePeriodSeconds=0`);
-  });
-
-  it('graceful delete: deletionTimestamp, SIGTERM to the process, object gone once it exits; SIGKILL at the grace deadline', async () => {
-    await k('POST', podPath(), pod('grace', 'trap "echo got TERM; exit 0" TERM; echo up; while true; do sleep 0.1; done'));
-    await waitFor('grace up', async () => (await k('GET', `${podPath('grace')}/log`)).text.includes('up'), 10_000);
-    const del = await k('DELETE', podPath('grace'));
-    assert.equal(del.status, 200);
-    assert.equal(del.body.kind, 'Pod');
-    assert.ok(del.body.metadata.deletionTimestamp);
-    assert.equal(del.body.metadata.deletionGracePeriodSeconds, 30);
-    await waitFor('grace removed', async () => (await k('GET', podPath('grace'))).status === 404, 5000);
-    await k('POST', podPath(), pod('stubborn', 'trap "" TERM; echo up; while true; do sleep 0.1; done', { spec: { terminationGracePeriodSeconds: 1 } }));
-    await waitFor('stubborn up', async () => (await k('GET', `${podPath('stubborn')}/log`)).text.includes('up'), 10_000);
-    const t0 = Date.now();
-    await k('DELETE', podPath('stubborn'));
-    await waitFor('stubborn removed', async () => (await k('GET', podPath('stubborn'))).status === 404, 5000);
-    assert.ok(Date.now() - t0 >= 700, 'kept until the grace period ended');
-  });
-
-  it('fake eviction marks the pod Failed/Evicted and kills its process', async () => {
-    await k('POST', podPath(), pod('evictee', 'sleep 30', { restartPolicy: 'Always' }));
-    await phaseOf('evictee', 'Running');
-    assert.equal((await k('POST', '/fake/evict/default/evictee')).status, 200);
-    const p = await phaseOf('evictee', 'Failed');
-    assert.equal(p.status.reason, 'Evicted');
-    assert.match(p.status.message, /^The node was low on resource: memory\./);
-    assert.equal((await k('POST', '/fake/evict/default/nope')).status, 404);
-    await k('DELETE', podPath('evictee'));
-  });
-
-  it('deployments: the fake controller keeps replicas pods, replaces deleted ones, scales, and cascades deletes', async () => {
-    const dep = {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'web' },
-      spec: {
-        replicas: 2,
-        selector: { matchLabels: { app: 'web' } },
-        template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx', command: ['sleep', '60'] }] } },
-      },
-    };
-    const path = '/apis/apps/v1/namespaces/default/deployments';
-    assert.equal((await k('POST', path, dep)).status, 201);
-    const webPods = async () => (await k('GET', `${podPath()}?labelSelector=app%3Dweb`)).body.items.filter((p: any) => !p.metadata.deletionTimestamp);
-    await waitFor('2 ready', async () => (await k('GET', `${path}/web`)).body.status?.readyReplicas === 2, 10_000);
-    const pods = await webPods();
-    assert.equal(pods.length, 2);
-    for (const p of pods) {
-      assert.match(p.metadata.name, /^web-[a-z0-9]{10}-[a-z0-9]{5}$/);
-      assert.equal(p.metadata.labels['pod-template-hash'], p.metadata.name.split('-')[1]);
-      assert.equal(p.metadata.ownerReferences[0].kind, 'Deployment');
-    }
-    await k('DELETE', `${podPath(pods[0].metadata.name)}?gracePeriodSeconds=0`);
-    await waitFor(
-      'replacement',
-      async () => (await webPods()).length === 2 && !(await webPods()).some((p: any) => p.metadata.name === pods[0].metadata.name),
-      5000,
-    );
-    const scale = await k('PATCH', `${path}/web/scale`, { spec: { replicas: 1 } }, 'application/merge-patch+json');
-    assert.equal(scale.body.kind, 'Scale');
-    await waitFor('1 replica', async () => (await k('GET', `${path}/web`)).body.status?.replicas === 1, 10_000);
-    const d = (await k('GET', `${path}/web`)).body;
-    assert.equal(d.status.observedGeneration, d.metadata.generation);
-    assert.equal(d.status.conditions.find((c: any) => c.type === 'Available').status, 'True');
-    await k('DELETE', `${path}/web`);
-    await waitFor('pods cascade-deleted', async () => (await k('GET', `${podPath()}?labelSelector=app%3Dweb`)).body.items.length === 0, 10_000);
-  });
-
-  it('services get EndpointSlices of their ready pods', async () => {
-    await k('POST', podPath(), pod('ep-1', 'sleep 30', { labels: { svc: 'ep' } }));
-    await phaseOf('ep-1', 'Running');
-    await k('POST', '/api/v1/namespaces/default/services', {
-      metadata: { name: 'ep' },
-      spec: { selector: { svc: 'ep' }, ports: [{ port: 80, targetPort: 8080 }] },
-    });
-    const slice = await waitFor(
-      'slice',
-      async () => (await k('GET', '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dep')).body.items[0],
-      5000,
-    );
-    assert.deepEqual(
-      slice.endpoints.map((e: any) => [e.addresses[0], e.conditions.ready]),
-      [[(await getPod('ep-1')).status.podIP, true]],
-    );
-    assert.deepEqual(slice.ports, [{ name: '', port: 8080, protocol: 'TCP' }]);
-    await k('DELETE', `${podPath('ep-1')}?gracePeriodSeconds=0`);
-  });
-
   it('counts requests by verb and resource; /fake/* is not counted', async () => {
     await k('POST', '/fake/requests/reset');
     await k('GET', podPath());
@@ -494,15 +243,15 @@ describe('fake Kubernetes API server (in-process)', () => {
 
 describe('fake Kubernetes API server (own process)', () => {
   it('bearer token, pause (API unreachable, pods keep running), resume, stop kills pods', async () => {
-    const dir = tempDir();
+    const dir = mkdtempSync(join(tmpdir(), 'fake-kube-proc-'));
     const fake = await startFakeKube({ dir, token: 'sekret', podIpOctet: 92 });
-    const k = client(() => fake.url);
+    const k = kubeClient(() => fake.url);
     const auth = { authorization: 'Bearer sekret' };
     try {
       const denied = await k('GET', '/api/v1/pods');
       assert.equal(denied.status, 401);
       assert.equal(denied.body.reason, 'Unauthorized');
-      const p = pod('ticker', 'while true; do echo tick; sleep 0.1; done', { restartPolicy: 'Always' });
+      const p = podManifest('ticker', 'while true; do echo tick; sleep 0.1; done', { restartPolicy: 'Always' });
       assert.equal((await k('POST', '/api/v1/namespaces/default/pods', p, 'application/json', auth)).status, 201);
       const logLen = async () => (await k('GET', '/api/v1/namespaces/default/pods/ticker/log', undefined, 'application/json', auth)).text.length;
       await waitFor('ticking', async () => (await logLen()) > 0, 10_000);
@@ -533,5 +282,6 @@ describe('fake Kubernetes API server (own process)', () => {
     assert.ok(!alive(fake.pid), 'the fake is gone');
     const podDir = join(dir, 'pods', readdirSync(join(dir, 'pods'))[0]!);
     assert.ok(!alive(Number(readFileSync(join(podDir, 'pid'), 'utf8'))), 'its pods are gone');
+    rmSync(dir, { recursive: true, force: true });
   });
 });
