@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -94,6 +94,7 @@ describe('fake Kubernetes API server: fidelity with the real kubectl', { skip: k
     const url = await fake.listen();
     kubeconfig = join(dir, 'kubeconfig');
     writeKubeconfig(kubeconfig, [{ name: 'fake', server: url, namespace: 'default' }]);
+    assert.equal(statSync(kubeconfig).mode & 0o777, 0o600);
   });
   after(async () => {
     await fake.close();

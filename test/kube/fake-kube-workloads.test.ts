@@ -190,6 +190,30 @@ describe('fake Kubernetes API server: fake kubelet, scheduler and controllers (i
     await waitFor('pods cascade-deleted', async () => (await k('GET', `${podPath()}?labelSelector=app%3Dweb`)).body.items.length === 0, 10_000);
   });
 
+  it('node status subresource: a NotReady node gets no pods (untolerated not-ready taint in the message)', async () => {
+    const node = (await k('GET', '/api/v1/nodes/cpu-node')).body;
+    const notReady = structuredClone(node);
+    notReady.status.conditions.find((c: any) => c.type === 'Ready').status = 'False';
+    notReady.spec = { ...notReady.spec, unschedulable: false, taints: [{ key: 'x', effect: 'NoSchedule' }] };
+    const put = await k('PUT', '/api/v1/nodes/cpu-node/status', notReady);
+    assert.equal(put.status, 200);
+    assert.equal(put.body.spec.taints, undefined, 'a status update leaves spec alone');
+    await k('POST', podPath(), pod('needs-cpu-node', 'sleep 30', { spec: { nodeSelector: { 'kubernetes.io/hostname': 'cpu-node' } } }));
+    const msg = await waitFor(
+      'unschedulable',
+      async () => (await getPod('needs-cpu-node')).status.conditions?.find((c: any) => c.type === 'PodScheduled')?.message,
+      5000,
+    );
+    assert.equal(
+      msg,
+      "0/3 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }, 2 node(s) didn't match Pod's node affinity/selector. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
+    );
+    const cur = (await k('GET', '/api/v1/nodes/cpu-node')).body;
+    assert.equal((await k('PUT', '/api/v1/nodes/cpu-node/status', { ...cur, status: node.status })).status, 200);
+    await waitFor('bound once Ready', async () => (await getPod('needs-cpu-node')).spec.nodeName === 'cpu-node', 5000);
+    await k('DELETE', `${podPath('needs-cpu-node')}?gracePeriodSeconds=0`);
+  });
+
   it('services get EndpointSlices of their ready pods', async () => {
     await k('POST', podPath(), pod('ep-1', 'sleep 30', { labels: { svc: 'ep' } }));
     await phaseOf('ep-1', 'Running');

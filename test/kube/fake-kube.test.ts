@@ -195,6 +195,20 @@ describe('fake Kubernetes API server: API semantics (in-process)', () => {
     assert.ok(!plain.events.some((e) => e.type === 'BOOKMARK'), 'no bookmarks unless asked');
   });
 
+  it('lists in pages with limit and continue', async () => {
+    for (let i = 0; i < 5; i++) await k('POST', '/api/v1/namespaces/default/secrets', { metadata: { name: `page-${i}` }, type: 'Opaque' });
+    const names: string[] = [];
+    let cont = '';
+    for (let pages = 0; pages < 10; pages++) {
+      const r = (await k('GET', `/api/v1/namespaces/default/secrets?limit=2${cont ? `&continue=${cont}` : ''}`)).body;
+      assert.ok(r.items.length <= 2);
+      names.push(...r.items.map((x: any) => x.metadata.name));
+      if (!r.metadata.continue) break;
+      cont = r.metadata.continue;
+    }
+    assert.deepEqual(names, ['page-0', 'page-1', 'page-2', 'page-3', 'page-4']);
+  });
+
   it('counts requests by verb and resource; /fake/* is not counted', async () => {
     await k('POST', '/fake/requests/reset');
     await k('GET', podPath());
@@ -209,35 +223,59 @@ describe('fake Kubernetes API server: API semantics (in-process)', () => {
   });
 
   it('hostile input never gets a 500', async () => {
+    assert.equal((await k('POST', podPath(), pod('target', 'sleep 30'))).status, 201);
+    await phaseOf('target', 'Running');
     const cases: [string, string, unknown?, string?][] = [
       ['GET', '/api/v1/namespaces/default/pods/%ZZ'],
       ['GET', '/api/v1/namespaces/default/pods?labelSelector=%28%28%28'],
       ['GET', '/api/v1/namespaces/default/pods?watch=1&resourceVersion=abc'],
       ['GET', '/api/v1/namespaces/default/pods?limit=-1'],
       ['GET', '/api/v1/namespaces/default/pods?continue=%%%'],
-      ['GET', '/api/v1/namespaces/default/pods/kl-ok/log?tailLines=x'],
+      ['GET', '/api/v1/namespaces/default/pods/target/log?tailLines=x'],
       ['POST', '/api/v1/namespaces/default/pods', 'null'],
       ['POST', '/api/v1/namespaces/default/pods', '[1,2]'],
       ['POST', '/api/v1/namespaces/default/pods', { metadata: 'x' }],
       ['POST', '/api/v1/namespaces/default/pods', { metadata: { name: 'h', labels: { a: 1 } }, spec: { containers: [{ name: 'c', image: 'i' }] } }],
       ['POST', '/api/v1/namespaces/default/pods', { metadata: { name: 'h' }, spec: { containers: [{ name: 'c', image: 'i', command: 'sh' }] } }],
       ['POST', '/api/v1/namespaces/default/pods', { kind: 'Service', metadata: { name: 'h' } }],
-      ['PATCH', '/api/v1/namespaces/default/pods/kl-ok', [{ op: 'add', path: '/a/b/c', value: 1 }], 'application/json-patch+json'],
-      ['PATCH', '/api/v1/namespaces/default/pods/kl-ok', { metadata: null }, 'application/merge-patch+json'],
-      ['PATCH', '/api/v1/namespaces/default/pods/kl-ok', '{}', 'application/apply-patch+yaml'],
-      ['PATCH', '/api/v1/namespaces/default/pods/kl-ok', '{}', 'text/plain'],
-      ['PUT', '/api/v1/namespaces/default/pods/kl-ok', { metadata: { name: 'other' } }],
+      ['PATCH', '/api/v1/namespaces/default/pods/target', [{ op: 'add', path: '/a/b/c', value: 1 }], 'application/json-patch+json'],
+      ['PATCH', '/api/v1/namespaces/default/pods/target', { metadata: null }, 'application/merge-patch+json'],
+      ['PATCH', '/api/v1/namespaces/default/pods/target', '{}', 'application/apply-patch+yaml'],
+      ['PATCH', '/api/v1/namespaces/default/pods/target', '{}', 'text/plain'],
+      ['PUT', '/api/v1/namespaces/default/pods/target', { metadata: { name: 'other' } }],
       ['PUT', '/apis/apps/v1/namespaces/default/deployments/x/scale', { spec: { replicas: -1 } }],
       ['POST', '/api/v1/namespaces/default/pods', 'x'.repeat(4 * 1024 * 1024)],
-      ['DELETE', '/api/v1/namespaces/default/pods/kl-ok', '{bad'],
+      ['DELETE', '/api/v1/namespaces/default/pods/target', '{bad'],
       ['POST', '/api/v1/namespaces/default/pods/x/binding', {}],
-      ['GET', '/api/v1/namespaces/default/pods/kl-ok/status'],
+      ['GET', '/api/v1/namespaces/default/pods/target/status'],
       ['POST', '/fake/evict/default/%00'],
+      ['PUT', '/api/v1/namespaces/default/pods/target/status', { metadata: { name: 'target' }, status: { conditions: 'x' } }],
+      ['PUT', '/api/v1/nodes/cpu-node/status', { metadata: { name: 'cpu-node' }, status: { allocatable: { cpu: 4 } } }],
+      [
+        'PATCH',
+        '/api/v1/namespaces/default/pods/target',
+        { spec: { containers: [{ name: 'main', command: ['other'] }] } },
+        'application/strategic-merge-patch+json',
+      ],
+      ['PATCH', '/api/v1/namespaces/default/pods/target', { spec: { containers: 'x' } }, 'application/merge-patch+json'],
+      ['POST', '/apis/apps/v1/namespaces/default/deployments', { metadata: { name: 'd' }, spec: { template: {} } }],
+      [
+        'POST',
+        '/apis/apps/v1/namespaces/default/deployments',
+        { metadata: { name: 'd' }, spec: { replicas: 1e9, selector: {}, template: { spec: { containers: [{ name: 'c', image: 'i' }] } } } },
+      ],
+      ['POST', '/api/v1/namespaces/default/pods', pod('nul', 'echo \u0000')],
     ];
     for (const [method, path, body, ct] of cases) {
       const r = await k(method, path, body, ct);
       assert.ok(r.status >= 200 && r.status < 500, `${method} ${path} -> ${r.status} ${r.text.slice(0, 200)}`);
     }
+    const forbidden = await k('PATCH', podPath('target'), { spec: { activeDeadlineSeconds: 5, restartPolicy: 'Always' } }, 'application/merge-patch+json');
+    assert.equal(forbidden.status, 422);
+    assert.match(forbidden.body.message, /^Pod "target" is invalid: spec: Forbidden: pod updates may not change fields other than/);
+    const nul = await phaseOf('nul', 'Failed');
+    assert.equal(nul.status.containerStatuses[0].state.terminated.reason, 'StartError');
+    assert.equal((await k('GET', podPath('target'))).body.status.phase, 'Running', 'the fake survived and kept its pods');
   });
 });
 

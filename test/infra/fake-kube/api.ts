@@ -3,11 +3,11 @@
  * preconditions), patch, delete (pods gracefully, owners cascading to their dependents), deletecollection, and the
  * status and scale subresources. HTTP-free: http.ts parses requests and calls these.
  */
-import { prepareCreate } from './defaults.js';
+import { deploymentCauses, podUpdateCauses, prepareCreate, statusCauses } from './defaults.js';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import { apiVersionOf, RESOURCES, resourceByName, type ResourceInfo } from './resources.js';
 import { matchFields, matchLabels, type FieldSelector, type LabelSelector } from './selectors.js';
-import { alreadyExists, badRequest, conflict, failure, notFound, success, type Status } from './status.js';
+import { alreadyExists, badRequest, conflict, failure, invalid, notFound, success, type Status } from './status.js';
 import { nowSeconds, type FakeStore } from './store.js';
 import { isRecord, type KubeObject, type Pod } from './types.js';
 
@@ -64,8 +64,11 @@ export class FakeApi {
     if (current.metadata.uid && obj.metadata.uid && obj.metadata.uid !== current.metadata.uid)
       throw failure(409, 'Conflict', `Precondition failed: UID in precondition: ${obj.metadata.uid}, UID in object meta: ${current.metadata.uid}`);
     let next: KubeObject;
-    if (sub === 'status') next = { ...current, status: obj.status };
-    else {
+    if (sub === 'status') {
+      const causes = statusCauses(r, obj.status);
+      if (causes.length) throw invalid(r.kind, r.group, name, causes);
+      next = { ...current, status: obj.status };
+    } else {
       next = { ...obj, metadata: { ...obj.metadata, name, namespace: current.metadata.namespace } };
       if (hasStatus(r)) next.status = current.status;
       for (const k of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation'] as const) {
@@ -74,7 +77,8 @@ export class FakeApi {
       }
       if (r.name === 'deployments' && JSON.stringify(current.spec) !== JSON.stringify(next.spec))
         next.metadata.generation = (current.metadata.generation ?? 1) + 1;
-      if (r.name === 'pods' && !isRecord(next.spec)) throw badRequest('spec: Required value');
+      const causes = r.name === 'pods' ? podUpdateCauses(current as Pod, next as Pod) : r.name === 'deployments' ? deploymentCauses(next) : [];
+      if (causes.length) throw invalid(r.kind, r.group, name, causes);
     }
     return this.withKind(r, this.store.write(r.name, this.withKind(r, next)));
   }

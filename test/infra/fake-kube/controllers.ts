@@ -5,6 +5,7 @@
 import type { FakeApi } from './api.js';
 import { reconcileDeployment } from './deployments.js';
 import { reconcileService } from './endpointslices.js';
+import { guard } from './guard.js';
 
 const WATCHED = new Set(['deployments', 'pods', 'services']);
 
@@ -32,8 +33,8 @@ export class FakeControllers {
     setImmediate(() => {
       this.pending = false;
       if (!this.unsubscribe) return;
-      for (const d of this.api.store.list('deployments')) reconcileDeployment(this.api, d);
-      for (const s of this.api.store.list('services')) reconcileService(this.api, s);
+      for (const d of this.api.store.list('deployments')) guard(`fake deployment controller: ${d.metadata.name}`, () => reconcileDeployment(this.api, d));
+      for (const s of this.api.store.list('services')) guard(`fake endpointslice controller: ${s.metadata.name}`, () => reconcileService(this.api, s));
     });
   }
 }

@@ -115,10 +115,9 @@ export function prepareCreate(r: ResourceInfo, obj: KubeObject): void {
     obj.status = { phase: 'Active' };
     obj.metadata.labels = { ...(obj.metadata.labels ?? {}), 'kubernetes.io/metadata.name': obj.metadata.name! };
   } else if (r.name === 'deployments') {
-    const spec = isRecord(obj.spec) ? obj.spec : undefined;
-    const template = spec && isRecord(spec.template) ? spec.template : undefined;
-    if (!spec || !template || !isRecord(spec.selector))
-      throw invalid(r.kind, r.group, obj.metadata.name!, [{ field: 'spec.selector', reason: 'FieldValueRequired', message: 'Required value' }]);
+    const causes = deploymentCauses(obj);
+    if (causes.length) throw invalid(r.kind, r.group, obj.metadata.name!, causes);
+    const spec = obj.spec as Record<string, unknown>;
     spec.replicas ??= 1;
     spec.strategy ??= { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } };
     spec.revisionHistoryLimit ??= 10;
@@ -137,4 +136,65 @@ export function prepareCreate(r: ResourceInfo, obj: KubeObject): void {
       }
     obj.status = { loadBalancer: {} };
   }
+}
+
+/** The shape checks of a status the fake's components read (conditions, container statuses, resource maps). */
+export function statusCauses(r: ResourceInfo, status: unknown): Cause[] {
+  if (status === undefined || status === null) return [];
+  if (!isRecord(status)) return [{ field: 'status', reason: 'FieldValueInvalid', message: 'Invalid value: must be an object' }];
+  const causes: Cause[] = [];
+  const listOf = (k: string, needs: string[]) => {
+    const v = status[k];
+    if (v === undefined || v === null) return;
+    if (!Array.isArray(v) || !v.every((e) => isRecord(e) && needs.every((n) => typeof e[n] === 'string')))
+      causes.push({ field: `status.${k}`, reason: 'FieldValueInvalid', message: `Invalid value: must be a list of objects with ${needs.join(', ')}` });
+  };
+  listOf('conditions', ['type', 'status']);
+  listOf('containerStatuses', ['name']);
+  listOf('addresses', ['type', 'address']);
+  for (const k of ['capacity', 'allocatable'])
+    if (status[k] !== undefined && !(isRecord(status[k]) && Object.values(status[k]).every((v) => typeof v === 'string')))
+      causes.push({ field: `status.${k}`, reason: 'FieldValueInvalid', message: 'Invalid value: must be a map of quantities' });
+  for (const k of ['phase', 'podIP', 'hostIP', 'reason', 'message'])
+    if (status[k] !== undefined && typeof status[k] !== 'string')
+      causes.push({ field: `status.${k}`, reason: 'FieldValueInvalid', message: 'Invalid value: must be a string' });
+  return r.name === 'pods' || r.name === 'nodes' || r.name === 'deployments' ? causes : [];
+}
+
+/** A pod's spec is immutable but for container images, as the real server enforces. */
+export function podUpdateCauses(current: Pod, next: Pod): Cause[] {
+  const causes = podCauses(next);
+  if (causes.length) return causes;
+  const strip = (p: Pod) => JSON.stringify({ ...p.spec, containers: p.spec.containers.map((c) => ({ ...c, image: undefined })) });
+  if (strip(current) !== strip(next))
+    return [
+      {
+        field: 'spec',
+        reason: 'FieldValueForbidden',
+        message:
+          'Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)',
+      },
+    ];
+  return [];
+}
+
+/** Deployments keep the shape the fake controller reads. */
+export function deploymentCauses(obj: KubeObject): Cause[] {
+  const spec = isRecord(obj.spec) ? obj.spec : undefined;
+  const template = spec && isRecord(spec.template) ? spec.template : undefined;
+  if (!spec || !template || !isRecord(spec.selector)) return [{ field: 'spec.selector', reason: 'FieldValueRequired', message: 'Required value' }];
+  if (spec.replicas !== undefined && (!Number.isInteger(spec.replicas) || (spec.replicas as number) < 0 || (spec.replicas as number) > 1000))
+    return [
+      {
+        field: 'spec.replicas',
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: ${JSON.stringify(spec.replicas)}: must be between 0 and 1000 in the fake`,
+      },
+    ];
+  const labels = isRecord(template.metadata) ? template.metadata.labels : undefined;
+  const selector = isRecord(spec.selector.matchLabels) ? spec.selector.matchLabels : {};
+  if (!isRecord(labels) || !Object.entries(selector).every(([k, v]) => labels[k] === v))
+    return [{ field: 'spec.template.metadata.labels', reason: 'FieldValueInvalid', message: 'Invalid value: `selector` does not match template `labels`' }];
+  const podSpec = isRecord(template.spec) ? template.spec : {};
+  return podCauses({ metadata: {}, spec: podSpec } as unknown as Pod).map((c) => ({ ...c, field: `spec.template.${c.field}` }));
 }

@@ -127,7 +127,11 @@ async function handle(deps: HttpDeps, req: IncomingMessage, res: ServerResponse)
   if (handleStreamRequest(req, res, deps.streams)) return;
   if (['/healthz', '/livez', '/readyz'].includes(url.pathname)) return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
   const doc = method !== 'GET' ? undefined : url.pathname.startsWith('/openapi/v3') ? openapiV3(url.pathname) : discovery(url.pathname, deps.serverAddress());
-  if (doc !== undefined) return sendJson(res, 200, doc);
+  if (doc !== undefined) {
+    // Non-resource requests count too (`get /version`): a client's idle cost includes its probes.
+    deps.counts.set(`get ${url.pathname}`, (deps.counts.get(`get ${url.pathname}`) ?? 0) + 1);
+    return sendJson(res, 200, doc);
+  }
   const p = parseApiPath(url.pathname);
   if (!p) throw resourceNotFound();
   const q = url.searchParams;

@@ -12,6 +12,7 @@ import type { PodAddresses } from './addresses.js';
 import { buildEnv, expand } from './env.js';
 import { isTerminal, setCondition } from './scheduler.js';
 import { nowSeconds, type FakeStore } from './store.js';
+import { guard } from './guard.js';
 import type { ContainerState, ContainerStatus, Node, Pod, PodStatus } from './types.js';
 
 type Terminated = NonNullable<ContainerState['terminated']>;
@@ -113,7 +114,7 @@ export class FakeKubelet {
     if (this.stopped) return;
     for (const key of keys) {
       const [ns, name] = key.split('/') as [string, string];
-      this.sync(ns, name);
+      guard(`fake kubelet: pod ${key}`, () => this.sync(ns, name));
     }
     // runtimes whose pod is gone (deleted, or replaced by a new pod of the same name)
     for (const rt of [...this.runtimes.values()]) {
@@ -195,6 +196,12 @@ export class FakeKubelet {
     let child: ChildProcess;
     try {
       child = spawn(cmd!, args, { cwd: rt.workDir, env: rt.env, detached: true, stdio: ['ignore', fd, fd] });
+    } catch (err) {
+      // e.g. a NUL byte in an argument or env value: the container cannot start, as containerd would refuse it
+      const message = `failed to create containerd task: ${(err as Error).message}`;
+      return void setImmediate(() =>
+        this.exited(rt, { exitCode: 128, reason: 'StartError', message, startedAt: '1970-01-01T00:00:00Z', finishedAt: nowSeconds() }),
+      );
     } finally {
       closeSync(fd);
     }

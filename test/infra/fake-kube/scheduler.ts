@@ -3,6 +3,7 @@
  * whose allocatable minus the requests of its non-terminal pods fits the pod's requests; otherwise the pod stays Pending
  * with PodScheduled=False, reason Unschedulable and the real scheduler's message shape.
  */
+import { guard } from './guard.js';
 import { podRequests, parseQuantity } from './quantity.js';
 import { nowSeconds, type FakeStore } from './store.js';
 import type { Condition, Node, Pod } from './types.js';
@@ -59,7 +60,7 @@ export class FakeScheduler {
     this.pending = true;
     setImmediate(() => {
       this.pending = false;
-      this.schedule();
+      guard('fake scheduler', () => this.schedule());
     });
   }
 
