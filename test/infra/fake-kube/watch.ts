@@ -76,8 +76,9 @@ export function serveWatch(api: FakeApi, w: WatchRequest, res: ServerResponse): 
     return;
   }
 
+  const after = fromNow ? 0 : Number(rvParam);
   const deliver = (e: StoreEvent) => {
-    if (e.resource !== r.name) return;
+    if (e.resource !== r.name || e.rv <= after) return;
     const now = matches(e.object);
     const before = e.type !== 'ADDED' && matches(e.prev);
     if (e.type === 'ADDED' && now) send('ADDED', withKind(e.object));
