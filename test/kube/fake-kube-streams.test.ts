@@ -220,12 +220,13 @@ for (const transport of EXEC_TRANSPORTS) {
       const cmd = `stty cols 123 rows 45; ${KUBECTL} exec -it web -- sh -c 'stty size; test -t 0 && echo tty; exit 4'`;
       const child = spawn('script', ['-qec', cmd, '/dev/null'], {
         env: { ...process.env, KUBECONFIG: kubeconfig, ...transport.env },
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: ['pipe', 'pipe', 'pipe'], // stdin stays open: at its EOF script(1) types a NUL, echoed as ^@
       });
       children.add(child);
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      child.stdin.destroy();
       assert.match(out, /45 123\r\ntty\r\ncommand terminated with exit code 4\r\n$/);
       assert.equal(code, 4);
     });
