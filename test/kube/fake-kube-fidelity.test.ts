@@ -146,6 +146,18 @@ describe('fake Kubernetes API server: fidelity with the real kubectl', { skip: k
     assert.equal(await ok(['get', 'pod', 'web', '-o', 'jsonpath={.metadata.labels.tier}']), 'front');
   });
 
+  it('kubectl apply with a misspelt field: server-side strict validation refuses it with the real message', async () => {
+    const file = join(dir, 'typo.yaml');
+    writeFileSync(file, podYaml('typo', 'true').replace('image: busybox', 'imagee: busybox'));
+    const r = await kubectl(['apply', '-f', file]);
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.stderr,
+      `Error from server (BadRequest): error when creating "${file}": Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec.containers[0].imagee"\n`,
+    );
+    assert.equal((await kubectl(['get', 'pod', 'typo'])).code, 1, 'nothing was created');
+  });
+
   it('kubectl logs, logs --tail, and logs -f that ends when the pod ends', async () => {
     await ok(['apply', '-f', '-'], podYaml('counter', 'for i in 1 2 3 4; do echo line $i; sleep 0.3; done'));
     await ok(['wait', '--for=condition=Ready', 'pod/counter', '--timeout=20s']);

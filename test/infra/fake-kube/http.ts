@@ -13,6 +13,7 @@ import { serveLogs } from './logs.js';
 import { apiVersionOf, parseApiPath, resourceByName, type ResourceInfo } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { badRequest, failure, methodNotAllowed, resourceNotFound, StatusError, success, unauthorized, type Status } from './status.js';
+import { checkStrict } from './strict.js';
 import { wantsTable, toTable } from './table.js';
 import { isRecord, type KubeObject } from './types.js';
 import { serveWatch } from './watch.js';
@@ -204,14 +205,22 @@ async function handle(deps: HttpDeps, req: IncomingMessage, res: ServerResponse)
       }
       if (p.subresource === 'binding') return bind(deps, ns!, name!, parseBody(body, contentType), res);
       if (name || p.subresource) throw methodNotAllowed();
-      return one(201, deps.api.create(r, ns, parseBody(body, contentType)));
+      const obj = parseBody(body, contentType);
+      checkStrict(r, obj, q.get('fieldValidation'));
+      return one(201, deps.api.create(r, ns, obj));
     }
-    case 'update':
+    case 'update': {
       if (!name) throw methodNotAllowed();
-      return sendJson(res, 200, deps.api.update(r, ns, name, parseBody(body, contentType), p.subresource));
-    case 'patch':
+      const obj = parseBody(body, contentType);
+      if (!p.subresource) checkStrict(r, obj, q.get('fieldValidation'));
+      return sendJson(res, 200, deps.api.update(r, ns, name, obj, p.subresource));
+    }
+    case 'patch': {
       if (!name) throw methodNotAllowed();
-      return sendJson(res, 200, deps.api.patch(r, ns, name, contentType, parseBody(body, contentType), p.subresource));
+      const patch = parseBody(body, contentType);
+      if (!p.subresource && !contentType.startsWith('application/json-patch')) checkStrict(r, patch, q.get('fieldValidation'));
+      return sendJson(res, 200, deps.api.patch(r, ns, name, contentType, patch, p.subresource));
+    }
     case 'delete': {
       if (p.subresource) throw methodNotAllowed();
       const out = deps.api.delete(r, ns, name!, deleteOptions(q, parseBody(body, contentType, true)));
