@@ -14,7 +14,7 @@ import { nodeObject } from './nodes.js';
 import { resourceByName } from './resources.js';
 import { FakeScheduler } from './scheduler.js';
 import { FakeStore } from './store.js';
-import { handleStreamUpgrade, type StreamDeps } from './streams/index.js';
+import { closeStreams, handleStreamUpgrade, type StreamDeps } from './streams/index.js';
 import type { FakeKubeOptions, KubeObject, Pod } from './types.js';
 
 export interface FakeKubeServer {
@@ -61,6 +61,7 @@ export function createFakeKubeServer(opts: FakeKubeOptions): FakeKubeServer {
         containers: pod.spec.containers.map((c) => c.name),
         env: { ...(rt?.env ?? {}) },
         cwd: rt?.workDir ?? opts.dir,
+        uid: pod.metadata.uid ?? '',
       };
     },
     count,
@@ -105,6 +106,7 @@ export function createFakeKubeServer(opts: FakeKubeOptions): FakeKubeServer {
       scheduler.stop();
       controllers.stop();
       kubelet.stop();
+      closeStreams(streams); // http.Server#close waits for upgraded exec/port-forward sockets
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
