@@ -37,7 +37,8 @@ export async function startFakeKube(opts: FakeKubeOptions): Promise<FakeKube> {
   const log = createWriteStream(join(opts.dir, 'fake-kube.log'), { flags: 'a' });
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN, JSON.stringify(opts)], {
     cwd: REPO,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, FAKE_KUBE_PARENT_PIPE: '1' },
+    stdio: ['pipe', 'pipe', 'pipe'], // stdin stays open while this process lives (see main.ts)
     detached: true, // its own process group: pause() stops only the API server
   });
   child.stderr.pipe(log);

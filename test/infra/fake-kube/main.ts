@@ -1,6 +1,7 @@
 /**
  * Process entry of the FAKE Kubernetes API server (`node --import tsx test/infra/fake-kube/main.ts '<options json>'`).
- * Prints `FAKE_KUBE_LISTENING <url>` once it serves; SIGTERM/SIGINT kill every pod process and exit.
+ * Prints `FAKE_KUBE_LISTENING <url>` once it serves; SIGTERM/SIGINT (or, under startFakeKube, the end of stdin) kill
+ * every pod process and exit.
  */
 import { createFakeKubeServer } from './server.js';
 import type { FakeKubeOptions } from './types.js';
@@ -26,3 +27,9 @@ const shutdown = () => {
 };
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);
+// startFakeKube holds our stdin open: its end means the test process is gone, so the fake and its pods go too
+if (process.env.FAKE_KUBE_PARENT_PIPE === '1') {
+  process.stdin.on('end', shutdown);
+  process.stdin.on('error', shutdown);
+  process.stdin.resume();
+}
