@@ -1,13 +1,13 @@
 /**
  * Fidelity of the FAKE Kubernetes API server's exec and port-forward (test/infra/fake-kube/streams), driven by the real
- * clients: kubectl (v1.32: exec over WebSocket v5.channel.k8s.io, port-forward over SPDY/3.1 tunnelled in WebSocket,
- * or plain SPDY/3.1 when KUBECTL_PORT_FORWARD_WEBSOCKETS=false) and @kubernetes/client-node 1.4's Exec and PortForward.
+ * clients: kubectl 1.32 (exec over WebSocket v5.channel.k8s.io, or SPDY/3.1 as kubectl < 1.30 speaks it; port-forward
+ * over SPDY/3.1 tunnelled in WebSocket, or plain SPDY/3.1) and @kubernetes/client-node 1.4's Exec and PortForward.
  * Real bytes through real processes: the pod is a process on its own loopback IP; every process is stopped by PID.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -28,14 +28,9 @@ let dir: string;
 let kubeconfig: string;
 const children = new Set<ChildProcess>();
 
+/** SIGKILL to the child's PID (kill() of an exited child is a no-op). */
 function stopChild(child: ChildProcess): void {
-  if (child.exitCode === null && child.signalCode === null && child.pid) {
-    try {
-      process.kill(child.pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   children.delete(child);
 }
 
@@ -231,6 +226,17 @@ for (const transport of EXEC_TRANSPORTS) {
       assert.equal(code, 4);
     });
 
+    it('a pod deleted under a running exec takes the command with it: "command terminated with exit code 137"', async () => {
+      const pod = `doomed-${transport.env.KUBECTL_REMOTE_COMMAND_WEBSOCKETS ?? 'ws'}`;
+      await createPod(pod, { containers: [{ name: 'main', image: 'ignored', command: ['sleep', '600'] }] });
+      await waitFor(`pod ${pod} Running`, async () => (await kubectl(['get', 'pod', pod, '-o', 'jsonpath={.status.phase}'])).stdout.toString() === 'Running');
+      const mark = join(dir, `${pod}.started`);
+      const run = exec([pod, '--', 'sh', '-c', `touch ${mark}; sleep 600`]);
+      await waitFor('the exec to start', () => existsSync(mark));
+      assert.equal((await kubectl(['delete', 'pod', pod, '--wait=false'])).code, 0);
+      assert.deepEqual(await run.then((r) => [r.code, r.stderr]), [137, 'command terminated with exit code 137\n']);
+    });
+
     it('errors as a real cluster gives them: unknown pod, pod not running yet, command not in the container', async () => {
       const unknown = await exec(['nope', '--', 'true']);
       assert.deepEqual([unknown.code, unknown.stdout.length, unknown.stderr], [1, 0, 'Error from server (NotFound): pods "nope" not found\n']);
@@ -298,7 +304,7 @@ describe('@kubernetes/client-node Exec and PortForward', () => {
     return { stdout: out, stderr: err, status };
   }
 
-  it('Exec: stdout, stderr and the exit code in the status callback (NonZeroExitCode, cause ExitCode)', async () => {
+  it('Exec: stdout, stderr, stdin, a tty and the exit code in the status callback (NonZeroExitCode, cause ExitCode)', async () => {
     const failed = await clientExec(['sh', '-c', 'echo out; echo err >&2; exit 7']);
     assert.deepEqual([failed.stdout, failed.stderr], ['out\n', 'err\n']);
     assert.equal(failed.status.status, 'Failure');
@@ -306,11 +312,8 @@ describe('@kubernetes/client-node Exec and PortForward', () => {
     assert.deepEqual(failed.status.details?.causes, [{ reason: 'ExitCode', message: '7' }]);
     const ok = await clientExec(['sh', '-c', 'cat; echo done'], { stdin: Buffer.from('from stdin\n') });
     assert.deepEqual([ok.stdout, ok.status.status], ['from stdin\ndone\n', 'Success']);
-  });
-
-  it('Exec with tty: the command runs on a terminal', async () => {
-    const run = await clientExec(['sh', '-c', 'test -t 0 && test -t 1 && echo "on a tty"'], { tty: true });
-    assert.deepEqual([run.stdout.replace(/\r/g, ''), run.status.status], ['on a tty\n', 'Success']);
+    const tty = await clientExec(['sh', '-c', 'test -t 0 && test -t 1 && echo "on a tty"'], { tty: true });
+    assert.deepEqual([tty.stdout.replace(/\r/g, ''), tty.status.status], ['on a tty\n', 'Success']);
   });
 
   it("PortForward (v4.channel.k8s.io): a 1 MiB round trip through the pod's port", async () => {

@@ -34,7 +34,17 @@ export interface ExecProcess {
   endStdin(): void;
   resize(cols: number, rows: number): void;
   resumeOutput(): void;
+  /** SIGKILLs the command and everything it started (its process group), as a container's end does. */
   kill(): void;
+}
+
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
 }
 
 /** Output still arriving after the process exited (a background child holding the pipe) is cut off after this long. */
@@ -70,6 +80,7 @@ function startPiped(path: string, opts: ProcessOptions, out: ProcessOutput): Exe
     env: opts.env,
     cwd: opts.cwd,
     stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    detached: true, // its own process group, so kill() reaches what it started
   });
   const pipes: [Readable, 1 | 2][] = [
     [child.stdout!, 1],
@@ -108,9 +119,7 @@ function startPiped(path: string, opts: ProcessOptions, out: ProcessOutput): Exe
     resumeOutput: () => {
       for (const [pipe] of pipes) pipe.resume();
     },
-    kill: () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    },
+    kill: () => killGroup(child.pid),
   };
 }
 
@@ -147,8 +156,9 @@ function startPty(path: string, opts: ProcessOptions, out: ProcessOutput): ExecP
       if (!exited) term.resize(cols, rows);
     },
     resumeOutput: () => term.resume(),
+    // node-pty's child leads its own session, hence its own process group.
     kill: () => {
-      if (!exited) term.kill('SIGKILL');
+      if (!exited) killGroup(term.pid);
     },
   };
 }

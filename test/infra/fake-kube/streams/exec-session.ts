@@ -34,7 +34,14 @@ const MAX_EARLY_INPUT = 8 << 20;
  */
 const FIRST_SIZE_WAIT_MS = 500;
 
-export function startExecSession(pod: StreamPod, opts: ExecOptions, sink: ExecSink): ExecSession {
+/** How often a running exec checks that its pod still runs. */
+const POD_CHECK_MS = 500;
+
+/**
+ * `stillRunning` is asked while the command runs: once the pod is gone or no longer Running, the command is killed
+ * (exit 137), as everything in a container dies with it.
+ */
+export function startExecSession(pod: StreamPod, opts: ExecOptions, sink: ExecSink, stillRunning: () => boolean = () => true): ExecSession {
   let proc: ExecProcess | undefined;
   let over = false;
   const early: Buffer[] = [];
@@ -43,7 +50,9 @@ export function startExecSession(pod: StreamPod, opts: ExecOptions, sink: ExecSi
   let size: { cols: number; rows: number } | undefined;
   let sizeArrived: () => void = () => undefined;
   const firstSize = opts.tty ? new Promise<void>((resolve) => ((sizeArrived = resolve), setTimeout(resolve, FIRST_SIZE_WAIT_MS).unref())) : Promise.resolve();
+  let podCheck: NodeJS.Timeout | undefined;
   const finish = (status: Status) => {
+    clearInterval(podCheck);
     if (over) return;
     over = true;
     sink.finish(status);
@@ -74,6 +83,9 @@ export function startExecSession(pod: StreamPod, opts: ExecOptions, sink: ExecSi
           exit: (code) => finish(code === 0 ? execSuccess() : execExitCode(code)),
         },
       );
+      podCheck = setInterval(() => {
+        if (!stillRunning()) proc?.kill();
+      }, POD_CHECK_MS);
       for (const chunk of early.splice(0)) proc.write(chunk);
       if (inputEnded) proc.endStdin();
     });
@@ -103,6 +115,7 @@ export function startExecSession(pod: StreamPod, opts: ExecOptions, sink: ExecSi
       sizeArrived();
     },
     abort() {
+      clearInterval(podCheck);
       over = true;
       proc?.kill();
     },

@@ -22,7 +22,7 @@ const MAX_RESIZE_BUFFER = 4096;
 
 type StreamType = 'error' | 'stdin' | 'stdout' | 'stderr' | 'resize';
 
-export function serveExecSpdy(socket: Duplex, protocol: string, pod: StreamPod, opts: ExecOptions): void {
+export function serveExecSpdy(socket: Duplex, protocol: string, pod: StreamPod, opts: ExecOptions, stillRunning: () => boolean): void {
   const expected = new Set<StreamType>(['error']);
   if (opts.stdin) expected.add('stdin');
   if (opts.stdout) expected.add('stdout');
@@ -48,20 +48,25 @@ export function serveExecSpdy(socket: Duplex, protocol: string, pod: StreamPod, 
   function start(): void {
     clearTimeout(timer);
     const out = { 1: streams.get('stdout'), 2: streams.get('stderr') } as const;
-    session = startExecSession(pod, opts, {
-      output: (channel, data) => out[channel]?.write(data) ?? true,
-      drained: () => new Promise((resolve) => (out[1] ?? out[2])?.once('drain', resolve) ?? resolve()),
-      pauseInput: () => streams.get('stdin')?.pause(),
-      resumeInput: () => streams.get('stdin')?.resume(),
-      finish(status) {
-        finished = true;
-        const error = streams.get('error')!;
-        if (protocol === 'v4.channel.k8s.io') error.write(JSON.stringify(status));
-        else if (status.status === 'Failure') error.write(status.message ?? '');
-        for (const s of [out[1], out[2], error]) s?.end();
-        setTimeout(() => socket.destroy(), LINGER_MS).unref();
+    session = startExecSession(
+      pod,
+      opts,
+      {
+        output: (channel, data) => out[channel]?.write(data) ?? true,
+        drained: () => new Promise((resolve) => (out[1] ?? out[2])?.once('drain', resolve) ?? resolve()),
+        pauseInput: () => streams.get('stdin')?.pause(),
+        resumeInput: () => streams.get('stdin')?.resume(),
+        finish(status) {
+          finished = true;
+          const error = streams.get('error')!;
+          if (protocol === 'v4.channel.k8s.io') error.write(JSON.stringify(status));
+          else if (status.status === 'Failure') error.write(status.message ?? '');
+          for (const s of [out[1], out[2], error]) s?.end();
+          setTimeout(() => socket.destroy(), LINGER_MS).unref();
+        },
       },
-    });
+      stillRunning,
+    );
     const stdin = streams.get('stdin');
     stdin?.on('data', (d: Buffer) => session?.input(d));
     stdin?.on('end', () => session?.endInput());

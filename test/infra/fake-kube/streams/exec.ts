@@ -9,7 +9,7 @@ import { parseResize, type ExecOptions } from './exec-options.js';
 import { startExecSession, type ExecSession } from './exec-session.js';
 import type { StreamPod } from './types.js';
 
-export function runExec(ws: WebSocket, protocol: string, pod: StreamPod, opts: ExecOptions): void {
+export function runExec(ws: WebSocket, protocol: string, pod: StreamPod, opts: ExecOptions, stillRunning: () => boolean): void {
   let finished = false;
   const conn = new ChannelConn(ws, protocol, {
     data(channel, data) {
@@ -30,16 +30,21 @@ export function runExec(ws: WebSocket, protocol: string, pod: StreamPod, opts: E
 
   // Tells the client the streams are up (createWebSocketStreams).
   conn.send(opts.stdout ? 1 : opts.stderr ? 2 : 3, Buffer.alloc(0));
-  const session: ExecSession = startExecSession(pod, opts, {
-    output: (channel, data) => conn.send(channel, data),
-    drained: () => conn.drained(),
-    pauseInput: () => ws.pause(),
-    resumeInput: () => ws.resume(),
-    finish(status) {
-      finished = true;
-      if (json) conn.send(3, Buffer.from(JSON.stringify(status)));
-      else if (status.status === 'Failure') conn.send(3, Buffer.from(status.message ?? ''));
-      conn.close();
+  const session: ExecSession = startExecSession(
+    pod,
+    opts,
+    {
+      output: (channel, data) => conn.send(channel, data),
+      drained: () => conn.drained(),
+      pauseInput: () => ws.pause(),
+      resumeInput: () => ws.resume(),
+      finish(status) {
+        finished = true;
+        if (json) conn.send(3, Buffer.from(JSON.stringify(status)));
+        else if (status.status === 'Failure') conn.send(3, Buffer.from(status.message ?? ''));
+        conn.close();
+      },
     },
-  });
+    stillRunning,
+  );
 }

@@ -85,13 +85,22 @@ export function handleStreamUpgrade(req: IncomingMessage, socket: Duplex, head: 
   const { pod } = admitted;
   track(deps, socket);
   const upgrade = (req.headers.upgrade ?? '').toLowerCase();
-  if (upgrade === 'websocket') webSocketStream(req, socket, head, target, pod);
-  else if (upgrade === 'spdy/3.1') spdyUpgrade(req, socket, head, target, pod);
+  const alive = podStillRunning(deps, target, pod);
+  if (upgrade === 'websocket') webSocketStream(req, socket, head, target, pod, alive);
+  else if (upgrade === 'spdy/3.1') spdyUpgrade(req, socket, head, target, pod, alive);
   else rejectUpgrade(socket, upgradeRequired());
   return true;
 }
 
-function webSocketStream(req: IncomingMessage, socket: Duplex, head: Buffer, target: StreamTarget, pod: StreamPod): void {
+/** Whether the pod an exec runs in is still the same pod and Running (a recreated pod of the same name is another). */
+function podStillRunning(deps: StreamDeps, target: StreamTarget, pod: StreamPod): () => boolean {
+  return () => {
+    const now = deps.lookupPod(target.namespace, target.name);
+    return now?.phase === 'Running' && now.podIP === pod.podIP && now.uid === pod.uid;
+  };
+}
+
+function webSocketStream(req: IncomingMessage, socket: Duplex, head: Buffer, target: StreamTarget, pod: StreamPod, alive: () => boolean): void {
   const exec = target.kind === 'exec' ? parseExecOptions(target, pod) : undefined;
   if (exec && 'status' in exec) return rejectUpgrade(socket, exec.status);
   const supported = exec ? EXEC_PROTOCOLS : [TUNNEL_PROTOCOL, ...PORTFORWARD_WS_PROTOCOLS];
@@ -107,14 +116,14 @@ function webSocketStream(req: IncomingMessage, socket: Duplex, head: Buffer, tar
   chosenProtocol.set(req, chosen);
   delete req.headers['sec-websocket-protocol'];
   wss().handleUpgrade(req, socket, head, (ws: WebSocket) => {
-    if (exec) runExec(ws, chosen, pod, exec.opts);
+    if (exec) runExec(ws, chosen, pod, exec.opts, alive);
     else if (chosen === TUNNEL_PROTOCOL) servePortForwardSpdy(webSocketDuplex(ws), forward);
     else runPortForwardWs(ws, chosen, { ...forward, ports });
   });
 }
 
 /** The plain SPDY upgrade (spdy.NewResponseUpgrader): 101 with the X-Stream-Protocol-Version the client offered first. */
-function spdyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: StreamTarget, pod: StreamPod): void {
+function spdyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: StreamTarget, pod: StreamPod, alive: () => boolean): void {
   const exec = target.kind === 'exec' ? parseExecOptions(target, pod) : undefined;
   if (exec && 'status' in exec) return rejectUpgrade(socket, exec.status);
   const supported = exec ? SPDY_EXEC_PROTOCOLS : [PORTFORWARD_SPDY_PROTOCOL];
@@ -133,7 +142,7 @@ function spdyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target:
   }
   socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${chosen}\r\n\r\n`);
   if (head.length > 0) socket.unshift(head);
-  if (exec) serveExecSpdy(socket, chosen, pod, exec.opts);
+  if (exec) serveExecSpdy(socket, chosen, pod, exec.opts, alive);
   else servePortForwardSpdy(socket, { podIP: pod.podIP, podName: target.name, uid: pod.uid ?? '', running: pod.phase === 'Running' });
 }
 
