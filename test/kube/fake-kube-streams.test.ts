@@ -353,7 +353,7 @@ describe('the stream endpoints at the protocol level (in-process fake with a tok
   const exec = (pod: string, query = 'command=true&stdout=true') => `${base}/api/v1/namespaces/${NS}/pods/${pod}/exec?${query}`;
 
   before(async () => {
-    server = createFakeKubeServer({ dir: mkdtempSync(join(tmpdir(), 'fake-kube-streams-inproc-')), token: TOKEN });
+    server = createFakeKubeServer({ dir: join(dir, 'inproc'), token: TOKEN }); // removed with dir
     base = await server.listen(0);
     await createPod('two', { containers: ['a', 'b'].map((name) => ({ name, image: 'x', command: ['sleep', '60'] })) }, base, auth);
   });
