@@ -175,6 +175,8 @@ export class FakeKubelet {
       s.hostIP = hostIP;
       s.hostIPs = [{ ip: hostIP }];
       s.startTime = startTime;
+      // a pod created with spec.nodeName never met the scheduler: the kubelet reports it scheduled
+      if (!s.conditions?.some((c) => c.type === 'PodScheduled')) s.conditions = setCondition(s.conditions, { type: 'PodScheduled', status: 'True' });
       s.conditions = setCondition(s.conditions, { type: 'PodReadyToStartContainers', status: 'True' });
       s.conditions = setCondition(s.conditions, { type: 'Initialized', status: 'True' });
     });

@@ -85,6 +85,9 @@ export function createFakeKubeServer(opts: FakeKubeOptions): FakeKubeServer {
   scheduler.start();
   kubelet.start();
   controllers.start();
+  // pods are this process's children in their own groups: a test process that exits without close() must not leave them
+  const killPodsOnExit = () => kubelet.stop();
+  process.on('exit', killPodsOnExit);
 
   return {
     server,
@@ -103,6 +106,7 @@ export function createFakeKubeServer(opts: FakeKubeOptions): FakeKubeServer {
       });
     },
     async close() {
+      process.off('exit', killPodsOnExit);
       scheduler.stop();
       controllers.stop();
       kubelet.stop();
