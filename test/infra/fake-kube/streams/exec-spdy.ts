@@ -48,12 +48,19 @@ export function serveExecSpdy(socket: Duplex, protocol: string, pod: StreamPod, 
   function start(): void {
     clearTimeout(timer);
     const out = { 1: streams.get('stdout'), 2: streams.get('stderr') } as const;
+    const full = new Set<SpdyStream>();
     session = startExecSession(
       pod,
       opts,
       {
-        output: (channel, data) => out[channel]?.write(data) ?? true,
-        drained: () => new Promise((resolve) => (out[1] ?? out[2])?.once('drain', resolve) ?? resolve()),
+        output(channel, data) {
+          const stream = out[channel];
+          if (!stream || stream.write(data)) return true;
+          full.add(stream);
+          return false;
+        },
+        // Whichever output stream said it was full; the other may never drain, having nothing queued.
+        drained: () => Promise.all([...full].map((s) => new Promise((resolve) => s.once('drain', resolve)))).then(() => full.clear()),
         pauseInput: () => streams.get('stdin')?.pause(),
         resumeInput: () => streams.get('stdin')?.resume(),
         finish(status) {
