@@ -272,7 +272,7 @@ describe('kubectl port-forward', { skip: needsKubectl(0) }, () => {
     ['SPDY/3.1 tunnelled in WebSocket (kubectl 1.31+ default)', {}, needsKubectl(31, 'tunnel port-forward in WebSocket')],
     ['plain SPDY/3.1 upgrade (older kubectl, or KUBECTL_PORT_FORWARD_WEBSOCKETS=false)', { KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' }, false],
   ] as const) {
-    it(`${transport}: several connections at once and a 1 MiB round trip reach the pod's port`, { skip }, async (t) => {
+    it(`${transport}: several connections at once, a 1 MiB round trip and half-closes reach the pod's port`, { skip }, async (t) => {
       const pf = await portForward('web', 8080, env);
       t.after(() => stopChild(pf.child));
       const small = await Promise.all([1, 2, 3, 4].map((i) => echoRoundTrip(pf.port, Buffer.from(`connection ${i}\n`))));
@@ -283,6 +283,9 @@ describe('kubectl port-forward', { skip: needsKubectl(0) }, () => {
       const payload = randomBytes(1 << 20);
       const back = await echoRoundTrip(pf.port, payload);
       assert.ok(back.equals(payload), `got ${back.length} bytes back, not the ${payload.length} sent`);
+      // Half-close both ways: the client's FIN reaches the pod, whose echo server then ends, and its FIN comes back.
+      const half = connect(pf.port, '127.0.0.1', () => half.end('half-closed\n'));
+      assert.equal((await readBytes(half, Infinity)).toString(), 'half-closed\n');
       assert.match(pf.stderr(), env.KUBECTL_PORT_FORWARD_WEBSOCKETS ? /^(?![\s\S]*negotiated protocol)/ : /negotiated protocol: portforward\.k8s\.io/);
       assert.equal(pf.child.exitCode, null, 'kubectl port-forward is still running');
     });
