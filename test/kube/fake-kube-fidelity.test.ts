@@ -288,6 +288,23 @@ describe('fake Kubernetes API server: fidelity with the real kubectl', { skip: k
     await waitFor('api pods gone', async () => (await ok(['get', 'pods', '-l', 'app=api', '-o', 'name'])) === '', 10_000);
   });
 
+  it('kubectl create namespace|deployment|configmap|secret (typed clients sending protobuf bodies)', async () => {
+    assert.equal(await ok(['create', 'namespace', 'scratch']), 'namespace/scratch created\n');
+    assert.equal(
+      await ok(['create', 'deployment', 'pb', '-n', 'scratch', '--image=nginx:1.27', '--replicas=2', '--port=8080', '--', 'sleep', '600']),
+      'deployment.apps/pb created\n',
+    );
+    assert.equal(await ok(['create', 'configmap', 'cfg', '-n', 'scratch', '--from-literal=a=b']), 'configmap/cfg created\n');
+    assert.equal(await ok(['create', 'secret', 'generic', 'sec', '-n', 'scratch', '--from-literal=pw=hunter2']), 'secret/sec created\n');
+    assert.equal(await ok(['get', 'configmap', 'cfg', '-n', 'scratch', '-o', 'jsonpath={.data.a}']), 'b');
+    assert.equal(Buffer.from(await ok(['get', 'secret', 'sec', '-n', 'scratch', '-o', 'jsonpath={.data.pw}']), 'base64').toString(), 'hunter2');
+    await waitFor('2 ready', async () => (await ok(['get', 'deploy', 'pb', '-n', 'scratch', '-o', 'jsonpath={.status.readyReplicas}'])) === '2', 10_000);
+    const tpl = JSON.parse(await ok(['get', 'deploy', 'pb', '-n', 'scratch', '-o', 'jsonpath={.spec.template.spec.containers[0]}']));
+    assert.deepEqual([tpl.name, tpl.image, tpl.command, tpl.ports[0].containerPort], ['nginx', 'nginx:1.27', ['sleep', '600'], 8080]);
+    assert.equal(await ok(['delete', 'namespace', 'scratch']), 'namespace "scratch" deleted\n');
+    await waitFor('scratch pods gone', async () => (await ok(['get', 'pods', '-n', 'scratch', '-o', 'name'])) === '', 10_000);
+  });
+
   it('counted what kubectl asked for', () => {
     const counts = Object.fromEntries(fake.counts);
     for (const k of ['list nodes', 'get pods', 'create pods', 'patch pods', 'watch pods', 'log pods', 'delete pods', 'patch nodes', 'patch deployments/scale'])

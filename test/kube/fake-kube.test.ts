@@ -265,6 +265,11 @@ describe('fake Kubernetes API server: API semantics (in-process)', () => {
         { metadata: { name: 'd' }, spec: { replicas: 1e9, selector: {}, template: { spec: { containers: [{ name: 'c', image: 'i' }] } } } },
       ],
       ['POST', '/api/v1/namespaces/default/pods', pod('nul', 'echo \u0000')],
+      ['POST', '/api/v1/namespaces', 'k8s\u0000\u000a\u00ff\u00ff', 'application/vnd.kubernetes.protobuf'],
+      ['POST', '/api/v1/namespaces', 'k8s\u0000\u0012\u0005\u000a\u0080\u0080\u0080\u0080', 'application/vnd.kubernetes.protobuf'],
+      ['POST', '/api/v1/namespaces', 'not-k8s', 'application/vnd.kubernetes.protobuf'],
+      ['POST', '/api/v1/namespaces/default/pods', 'k8s\u0000', 'application/vnd.kubernetes.protobuf'],
+      ['POST', '/api/v1/namespaces', '{}', 'application/cbor'],
     ];
     for (const [method, path, body, ct] of cases) {
       const r = await k(method, path, body, ct);

@@ -119,7 +119,7 @@ export function prepareCreate(r: ResourceInfo, obj: KubeObject): void {
     if (causes.length) throw invalid(r.kind, r.group, obj.metadata.name!, causes);
     const spec = obj.spec as Record<string, unknown>;
     spec.replicas ??= 1;
-    spec.strategy ??= { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } };
+    if (!isRecord(spec.strategy) || !spec.strategy.type) spec.strategy = { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } };
     spec.revisionHistoryLimit ??= 10;
     spec.progressDeadlineSeconds ??= 600;
     obj.metadata.generation = 1;

@@ -13,6 +13,7 @@ import { serveLogs } from './logs.js';
 import { apiVersionOf, parseApiPath, resourceByName, type ResourceInfo } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { badRequest, failure, methodNotAllowed, resourceNotFound, StatusError, success, unauthorized, type Status } from './status.js';
+import { decodeProtobufBody } from './protobuf.js';
 import { checkStrict } from './strict.js';
 import { wantsTable, toTable } from './table.js';
 import { isRecord, type KubeObject } from './types.js';
@@ -59,12 +60,13 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 function parseBody(buf: Buffer, contentType: string, optional = false): unknown {
-  if (contentType.includes('protobuf') || contentType.includes('cbor'))
+  if (contentType.includes('cbor'))
     throw failure(
       415,
       'UnsupportedMediaType',
-      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`,
+      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`,
     );
+  if (contentType.includes('protobuf')) return buf.length === 0 && optional ? undefined : decodeProtobufBody(buf);
   const text = buf.toString('utf8');
   if (!text.trim()) {
     if (optional) return undefined;
