@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { startFakeKube, writeKubeconfig, type FakeKube } from '../infra/fake-kube/index.js';
-import { waitFor } from '../infra/ports.js';
+import { freePort, waitFor } from '../infra/ports.js';
 import { ok, runSkyctl } from '../infra/skyctl.js';
 import { job, phaseIs, placementCounts, startSkyShift, waitForCluster, waitForEvent, waitForJob, type Obj, type SkyShiftInstance } from '../infra/skyshift.js';
 
@@ -56,6 +56,8 @@ describe('e2e k: Kubernetes clusters from a kubeconfig', { timeout: 300_000 }, (
     writeKubeconfig(kubeconfig, [
       { name: 'onprem', server: onprem.url },
       { name: 'cloud', server: cloud.url },
+      // Nothing listens here: a context that cannot be reached.
+      { name: 'Dead Context', server: `http://127.0.0.1:${await freePort()}` },
     ]);
     sky = await startSkyShift({
       args: ['--heartbeat-seconds', '1', '--eviction-grace-seconds', '3', '--local-cpus', '1'],
@@ -76,6 +78,10 @@ describe('e2e k: Kubernetes clusters from a kubeconfig', { timeout: 300_000 }, (
     assert.equal(op.status.capacity['op-1'].A100, 1);
     assert.equal(op.status.capacity['op-2'].cpus, 2);
     assert.equal(cl.status.capacity['cl-1'].T4, 1);
+    // The unreachable one is there too, in ERROR with the client's message; its raw context name is kept for display.
+    const dead = await waitForCluster(sky.client, 'dead-context', 'ERROR', 30_000);
+    assert.match(String(dead.status.message), /cannot reach the Kubernetes API server at http:\/\/127\.0\.0\.1:\d+.*ECONNREFUSED/);
+    assert.equal(dead.spec.config.context, 'Dead Context');
     const table = ok(await skyctl(['get', 'clusters'])).stdout;
     assert.match(table, /^onprem\s+kubernetes\s.*READY/m);
     assert.match(table, /^cloud\s+kubernetes\s.*READY/m);

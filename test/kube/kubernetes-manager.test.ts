@@ -233,3 +233,33 @@ describe('kubernetes manager: restartPolicy Always (against the fake Kubernetes 
     }
   });
 });
+
+test('an API server nobody answers at: status() fails at once with the client message, and again until it answers', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'skyshift-kube-'));
+  const { freePort } = await import('../infra/ports.js');
+  const port = await freePort();
+  writeKubeconfig(join(dir, 'kubeconfig'), [{ name: 'gone', server: `http://127.0.0.1:${port}` }]);
+  const manager = new KubernetesManager({ name: 'gone', kubeconfig: join(dir, 'kubeconfig') });
+  try {
+    for (let i = 0; i < 3; i++) {
+      const t0 = Date.now();
+      await assert.rejects(
+        manager.status(),
+        /cluster 'gone': cannot list nodes and pods: cannot reach the Kubernetes API server at http:\/\/127\.0\.0\.1:\d+: connect ECONNREFUSED/,
+      );
+      assert.ok(Date.now() - t0 < 2000, `failed in ${Date.now() - t0} ms`);
+    }
+    // Once something answers there, the informers sync and the cluster is READY.
+    const fake = createFakeKubeServer({ dir: join(dir, 'fake') });
+    await fake.listen(port);
+    try {
+      const s = await waitFor('READY', async () => manager.status().catch(() => undefined), 30_000, 200);
+      assert.equal(s.phase, 'READY');
+    } finally {
+      await manager.close();
+      await fake.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -88,6 +88,8 @@ export class Informer<T extends KubeObject> {
           continue;
         }
         if (!attempt.signal.aborted) this.lastError = err instanceof Error ? err.message : String(err);
+        // Whoever waits for the first list learns at once that it failed, rather than after a timeout.
+        if (!this.synced) for (const wake of [...this.syncWaiters]) wake();
         failures += 1;
         await sleep(backoffDelay(failures, { baseMs: 250, maxMs: 15_000 }), signal);
       }
@@ -99,14 +101,14 @@ export class Informer<T extends KubeObject> {
     this.current?.abort();
   }
 
-  /** Resolves once the first list is in the cache (or false when `signal` aborts first). */
+  /** Resolves true once the first list is in the cache; false when an attempt fails first (see lastError) or `signal` aborts. */
   waitSynced(signal?: AbortSignal): Promise<boolean> {
     if (this.synced) return Promise.resolve(true);
     return new Promise((resolve) => {
       const done = () => {
         this.syncWaiters.delete(done);
         signal?.removeEventListener('abort', aborted);
-        resolve(true);
+        resolve(this.synced);
       };
       const aborted = () => {
         this.syncWaiters.delete(done);

@@ -119,7 +119,9 @@ export class KubernetesManager implements ClusterManager {
     if (inf.nodes.isSynced && inf.pods.isSynced) return inf;
     const wait = AbortSignal.timeout(SYNC_WAIT_MS);
     const both = signal ? AbortSignal.any([signal, wait]) : wait;
-    const ok = (await inf.nodes.waitSynced(both)) && (await inf.pods.waitSynced(both));
+    // A failed first list is retried by the informer in the background; the caller hears of the failure now.
+    const failed = !!(inf.nodes.lastError ?? inf.pods.lastError);
+    const ok = !failed && (await inf.nodes.waitSynced(both)) && (await inf.pods.waitSynced(both));
     if (!ok) {
       const why = inf.nodes.lastError ?? inf.pods.lastError ?? `no answer within ${SYNC_WAIT_MS / 1000} s`;
       throw new ManagerError('ServiceUnavailable', `cluster '${this.name}': cannot list nodes and pods: ${why}`);
