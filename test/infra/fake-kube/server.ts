@@ -2,6 +2,7 @@
  * createFakeKubeServer: the FAKE Kubernetes API server in this process — store, API verbs, HTTP routes, fake scheduler,
  * fake kubelet and fake controllers wired together, plus the exec/port-forward upgrade hook of ./streams.
  */
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -30,6 +31,7 @@ export interface FakeKubeServer {
 }
 
 export function createFakeKubeServer(opts: FakeKubeOptions): FakeKubeServer {
+  mkdirSync(opts.dir, { recursive: true });
   const store = new FakeStore(opts.historySize ?? 1000);
   const api = new FakeApi(store);
   const ips = new PodAddresses(opts.podIpOctet ?? 10 + (process.pid % 200));
