@@ -3,19 +3,19 @@
  * clients: kubectl 1.32 (exec over WebSocket v5.channel.k8s.io, or SPDY/3.1 as kubectl < 1.30 speaks it; port-forward
  * over SPDY/3.1 tunnelled in WebSocket, or plain SPDY/3.1) and @kubernetes/client-node 1.4's Exec and PortForward.
  * Real bytes through real processes: the pod is a process on its own loopback IP; every process is stopped by PID.
+ * The endpoints' Statuses and the channel protocols frame by frame: test/infra/fake-kube/streams/streams.test.ts.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { Exec, KubeConfig, PortForward, type V1Status } from '@kubernetes/client-node';
-import { createFakeKubeServer, startFakeKube, writeKubeconfig, type FakeKube, type FakeKubeServer } from '../infra/fake-kube/index.js';
+import { startFakeKube, writeKubeconfig, type FakeKube } from '../infra/fake-kube/index.js';
 import { waitFor } from '../infra/ports.js';
 
 const KUBECTL = '/usr/bin/kubectl';
@@ -119,28 +119,10 @@ function clientConfig(): KubeConfig {
   return kc;
 }
 
-/** A raw HTTP exchange (upgrade headers and all): status code and body; an accepted upgrade is closed at once. */
-function raw(url: string, headers: Record<string, string>): Promise<{ code: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { headers });
-    req.on('response', (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve({ code: res.statusCode ?? 0, body }));
-    });
-    req.on('upgrade', (res, socket) => {
-      socket.destroy();
-      resolve({ code: res.statusCode ?? 0, body: '' });
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-async function createPod(name: string, spec: Record<string, unknown>, base = fake.url, headers: Record<string, string> = {}): Promise<void> {
-  const res = await fetch(`${base}/api/v1/namespaces/${NS}/pods`, {
+async function createPod(name: string, spec: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${fake.url}/api/v1/namespaces/${NS}/pods`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { restartPolicy: 'Never', ...spec } }),
   });
   assert.equal(res.status, 201, await res.text());
@@ -349,51 +331,5 @@ describe('@kubernetes/client-node Exec and PortForward', () => {
     } finally {
       ws.close();
     }
-  });
-});
-
-describe('the stream endpoints at the protocol level (in-process fake with a token)', () => {
-  let server: FakeKubeServer;
-  let base: string;
-  const TOKEN = 'streams-token';
-  const auth = { authorization: `Bearer ${TOKEN}` };
-  const ws = { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' };
-  const exec = (pod: string, query = 'command=true&stdout=true') => `${base}/api/v1/namespaces/${NS}/pods/${pod}/exec?${query}`;
-
-  before(async () => {
-    server = createFakeKubeServer({ dir: join(dir, 'inproc'), token: TOKEN }); // removed with dir
-    base = await server.listen(0);
-    await createPod('two', { containers: ['a', 'b'].map((name) => ({ name, image: 'x', command: ['sleep', '60'] })) }, base, auth);
-  });
-  after(() => server.close());
-
-  it('401 Unauthorized Status without the bearer token, before any upgrade', async () => {
-    const res = await raw(exec('two'), { ...ws, 'sec-websocket-protocol': 'v5.channel.k8s.io' });
-    assert.equal(res.code, 401);
-    assert.equal(res.body, '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}');
-  });
-
-  it('answers bad requests with the real Statuses (404, 400, 403), never a 500, and counts every request', async () => {
-    const before = server.counts.get('exec pods') ?? 0;
-    const cases: [string, Record<string, string>, number, string][] = [
-      [exec('nope'), ws, 404, 'pods "nope" not found'],
-      [exec('two'), ws, 400, 'a container name must be specified for pod two, choose one of: [a b]'],
-      [exec('two', 'command=true&stdout=true&container=c'), ws, 400, 'container c is not valid for pod two'],
-      [exec('two', 'stdout=true&container=a'), ws, 400, 'you must specify at least one command for the container'],
-      [exec('two', 'command=true&container=a'), ws, 400, 'you must specify at least 1 of stdin, stdout, stderr'],
-      [exec('two', 'command=true&stdout=yes&container=a'), ws, 400, 'strconv.ParseBool: parsing "yes": invalid syntax'],
-      [exec('two', 'command=true&stdout=true&container=a'), { ...ws, 'sec-websocket-protocol': 'nonsense' }, 403, 'requested protocol(s) are not supported'],
-      [exec('two', 'command=true&stdout=true&container=a'), {}, 400, 'Upgrade request required'],
-      [`${base}/api/v1/namespaces/${NS}/pods/two/portforward?ports=0`, ws, 400, 'port "0" must be > 0'],
-      [`${base}/api/v1/namespaces/${NS}/pods/two/portforward?ports=http`, ws, 400, 'unable to parse "http" as a port'],
-      [`${base}/api/v1/namespaces/${NS}/pods/two/portforward`, ws, 400, 'query parameter "ports" is required'],
-    ];
-    for (const [url, headers, code, message] of cases) {
-      const res = await raw(url, { ...auth, ...headers });
-      assert.equal(res.code, code, `${url}: ${res.body}`);
-      assert.ok((JSON.parse(res.body) as { message: string }).message.startsWith(message), `${url}: ${res.body}`);
-    }
-    assert.equal((server.counts.get('exec pods') ?? 0) - before, 8);
-    assert.ok((server.counts.get('portforward pods') ?? 0) >= 3);
   });
 });
