@@ -17,7 +17,8 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { startFakeKube, writeKubeconfig, type FakeKube } from '../infra/fake-kube/index.js';
 import { freePort, waitFor } from '../infra/ports.js';
-import { ok, runSkyctl } from '../infra/skyctl.js';
+import { ok, runSkyctl, spawnSkyctl } from '../infra/skyctl.js';
+import { connect } from 'node:net';
 import { job, phaseIs, placementCounts, startSkyShift, waitForCluster, waitForEvent, waitForJob, type Obj, type SkyShiftInstance } from '../infra/skyshift.js';
 
 const run = promisify(execFile);
@@ -196,5 +197,45 @@ describe('e2e k: Kubernetes clusters from a kubeconfig', { timeout: 300_000 }, (
     assert.equal(((await cloud.requests())['create pods'] ?? 0) - before, 3, 'three pods created in all');
     assert.equal(readFileSync(marks, 'utf8').trim().split('\n').length, 3);
     assert.ok(existsSync(kubeconfig));
+  });
+  test('skyctl exec and port-forward reach a pod through SkyShift (no kubeconfig on the user side)', async () => {
+    const server = `exec node -e "require('net').createServer(s=>s.pipe(s)).listen(8080, process.env.POD_IP)"`;
+    const shell = job('shell', server, { replicas: 2, placement: { filters: [{ name: 'c', matchLabels: { site: 'cloud' } }] } });
+    shell.spec.ports = [8080];
+    await sky.client.create('jobs', shell);
+    await waitForJob(sky.client, 'default', 'shell', (j) => (j.status?.replicaStatus?.cloud?.RUNNING ?? 0) === 2, 30_000, '2 RUNNING');
+    const ex = await skyctl(['exec', 'shell', '--task', 'shell-1', '--', 'sh', '-c', 'echo $SKYSHIFT_TASK; echo oops >&2; exit 4']);
+    assert.equal(ex.code, 4, ex.stderr);
+    assert.equal(ex.stdout, 'shell-1\n');
+    assert.match(ex.stderr, /oops/);
+    const local = await freePort();
+    const pf = spawnSkyctl(['port-forward', 'shell', `${local}:8080`, '--task', 'shell-0'], { home: sky.dir });
+    try {
+      let out = '';
+      pf.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      await waitFor('Forwarding from', () => out.includes('Forwarding from'), 20_000);
+      const payload = Buffer.alloc(1 << 20, 'k');
+      // Request/response as an HTTP client does: write, read the whole answer, then close.
+      const echoed = await new Promise<Buffer>((resolve, reject) => {
+        const sock = connect(local, '127.0.0.1', () => sock.write(payload));
+        const chunks: Buffer[] = [];
+        let size = 0;
+        sock.on('data', (d: Buffer) => {
+          chunks.push(d);
+          size += d.length;
+          if (size >= payload.length) {
+            sock.destroy();
+            resolve(Buffer.concat(chunks));
+          }
+        });
+        sock.on('end', () => resolve(Buffer.concat(chunks)));
+        sock.on('error', reject);
+      });
+      assert.equal(echoed.length, payload.length);
+      assert.ok(echoed.equals(payload));
+    } finally {
+      pf.kill('SIGINT');
+    }
+    await sky.client.delete('jobs', 'shell', { namespace: 'default' });
   });
 });
