@@ -145,6 +145,24 @@ describe('local manager: exec and port-forward', () => {
     assert.equal(code, 128 + 15, 'SIGTERM');
   });
 
+  it('kills an abandoned terminal session whose output was cancelled, without an unhandled error', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (err: unknown) => unhandled.push(err);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const abort = new AbortController();
+      const session = await manager.exec(ref(hello), { task: 'hello-0', tty: true, command: ['sleep', '300'], signal: abort.signal });
+      await sleep(200);
+      await session.stdout.cancel();
+      abort.abort();
+      assert.equal(await session.exitCode, 128 + 15, 'SIGTERM');
+      await sleep(100);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    assert.deepEqual(unhandled, []);
+  });
+
   it("forwards bytes to the task's port, and refuses a port nothing listens on", async () => {
     const { readable, writable } = await manager.portForward(ref(hello), { task: 'hello-0', port: echoPort });
     const payload = Buffer.alloc(256 * 1024, 7);

@@ -123,6 +123,8 @@ function ttySession(file: string, args: string[], cwd: string, env: Record<strin
         if ((controller.desiredSize ?? 1) <= 0) term.pause();
       });
       void exitCode.then(() => {
+        // A cancelled stream (the client went away first) must not be closed again: that throws.
+        if (ended) return;
         ended = true;
         controller.close();
       });
