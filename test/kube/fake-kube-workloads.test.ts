@@ -190,6 +190,42 @@ describe('fake Kubernetes API server: fake kubelet, scheduler and controllers (i
     await waitFor('pods cascade-deleted', async () => (await k('GET', `${podPath()}?labelSelector=app%3Dweb`)).body.items.length === 0, 10_000);
   });
 
+  it('deployments: a template change rolls out within maxSurge/maxUnavailable (never fewer ready pods than replicas)', async () => {
+    const path = '/apis/apps/v1/namespaces/default/deployments';
+    const tpl = (v: string) => ({
+      metadata: { labels: { app: 'roll' }, annotations: { v } },
+      spec: { containers: [{ name: 'c', image: 'x', command: ['sleep', '60'] }] },
+    });
+    const dep = { metadata: { name: 'roll' }, spec: { replicas: 2, selector: { matchLabels: { app: 'roll' } }, template: tpl('1') } };
+    assert.equal((await k('POST', path, dep)).status, 201);
+    await waitFor('2 ready', async () => (await k('GET', `${path}/roll`)).body.status?.readyReplicas === 2, 10_000);
+    const ready = async () =>
+      (await k('GET', `${podPath()}?labelSelector=app%3Droll`)).body.items.filter(
+        (p: any) => !p.metadata.deletionTimestamp && p.status.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'),
+      );
+    const oldHash = (await ready())[0].metadata.labels['pod-template-hash'];
+    assert.equal((await k('PATCH', `${path}/roll`, { spec: { template: tpl('2') } }, 'application/merge-patch+json')).status, 200);
+    let minReady = 2;
+    let total = 0;
+    await waitFor(
+      'rolled out',
+      async () => {
+        const r = await ready();
+        minReady = Math.min(minReady, r.length);
+        total = Math.max(total, (await k('GET', `${podPath()}?labelSelector=app%3Droll`)).body.items.filter((p: any) => !p.metadata.deletionTimestamp).length);
+        return r.length === 2 && r.every((p: any) => p.metadata.labels['pod-template-hash'] !== oldHash);
+      },
+      10_000,
+      10,
+    );
+    assert.equal(minReady, 2, 'maxUnavailable 25% of 2 is 0');
+    assert.ok(total <= 3, `maxSurge 25% of 2 is 1: at most 3 pods, saw ${total}`);
+    const d = (await k('GET', `${path}/roll`)).body;
+    assert.equal(d.metadata.generation, 2);
+    await waitFor('status settled', async () => (await k('GET', `${path}/roll`)).body.status?.updatedReplicas === 2, 5000);
+    await k('DELETE', `${path}/roll`);
+  });
+
   it('node status subresource: a NotReady node gets no pods (untolerated not-ready taint in the message)', async () => {
     const node = (await k('GET', '/api/v1/nodes/cpu-node')).body;
     const notReady = structuredClone(node);

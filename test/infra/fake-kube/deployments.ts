@@ -1,7 +1,8 @@
 /**
  * The FAKE deployment controller: keeps spec.replicas pods of the template (named `<deploy>-<hash>-<rand5>`, labelled
  * pod-template-hash, owned by the Deployment — the fake has no ReplicaSets), replaces deleted and failed pods, replaces
- * pods of an old template (all at once, not rolling) and writes status (replicas, updated, ready, available, conditions).
+ * pods of an old template (RollingUpdate within maxSurge/maxUnavailable, or Recreate) and writes status (replicas,
+ * updated, ready, available, conditions).
  */
 import { createHash } from 'node:crypto';
 import type { FakeApi } from './api.js';
@@ -22,6 +23,7 @@ export function templateHash(template: unknown): string {
 
 interface DeploymentSpec {
   replicas?: number;
+  strategy?: { type?: string; rollingUpdate?: { maxSurge?: number | string; maxUnavailable?: number | string } };
   selector?: { matchLabels?: Record<string, string> };
   template?: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Record<string, unknown> };
 }
@@ -37,6 +39,36 @@ interface DeploymentStatus {
 }
 
 const isReady = (p: Pod) => (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+/** Victim order of the ReplicaSet controller: unready first, then the newest. */
+const unreadyNewestFirst = (a: Pod, b: Pod) =>
+  Number(isReady(a)) - Number(isReady(b)) || (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '');
+
+/** `25%` of `replicas` (rounded up for maxSurge, down for maxUnavailable) or an absolute number. */
+function resolve(v: unknown, replicas: number, roundUp: boolean): number {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
+  const m = typeof v === 'string' ? /^(\d{1,3})%$/.exec(v) : null;
+  if (!m) return roundUp ? 1 : 0;
+  const x = (Number(m[1]) * replicas) / 100;
+  return roundUp ? Math.ceil(x) : Math.floor(x);
+}
+
+/**
+ * One pass of a rollout: Recreate deletes every old pod and creates new ones once none is left; RollingUpdate keeps at
+ * most replicas+maxSurge pods and at least replicas-maxUnavailable ready ones, removing unready old pods first.
+ */
+function rolloutStep(spec: DeploymentSpec, replicas: number, current: Pod[], old: Pod[], oldTerminating: boolean): { create: number; deleteOld: Pod[] } {
+  const missing = Math.max(0, replicas - current.length);
+  if (spec.strategy?.type === 'Recreate') return old.length || oldTerminating ? { create: 0, deleteOld: old } : { create: missing, deleteOld: [] };
+  if (old.length === 0) return { create: missing, deleteOld: [] };
+  const surge = resolve(spec.strategy?.rollingUpdate?.maxSurge ?? '25%', replicas, true);
+  let unavailable = resolve(spec.strategy?.rollingUpdate?.maxUnavailable ?? '25%', replicas, false);
+  if (surge === 0 && unavailable === 0) unavailable = 1;
+  const create = Math.max(0, Math.min(missing, replicas + surge - current.length - old.length));
+  const removable = Math.max(0, [...current, ...old].filter(isReady).length - (replicas - unavailable));
+  const unready = old.filter((p) => !isReady(p));
+  const ready = old.filter(isReady).sort(unreadyNewestFirst);
+  return { create, deleteOld: [...unready, ...ready.slice(0, removable)] };
+}
 
 export function reconcileDeployment(api: FakeApi, d: KubeObject): void {
   const pods = resourceByName('pods');
@@ -50,8 +82,11 @@ export function reconcileDeployment(api: FakeApi, d: KubeObject): void {
   const current = active.filter((p) => p.metadata.labels?.['pod-template-hash'] === hash);
   let failure: string | undefined;
 
-  for (const old of active.filter((p) => p.metadata.labels?.['pod-template-hash'] !== hash)) api.delete(pods, ns, old.metadata.name!, {});
-  for (let i = current.length; i < replicas && !failure; i++) {
+  const old = active.filter((p) => p.metadata.labels?.['pod-template-hash'] !== hash);
+  const oldTerminating = owned.some((p) => p.metadata.deletionTimestamp && p.metadata.labels?.['pod-template-hash'] !== hash);
+  const step = rolloutStep(spec, replicas, current, old, oldTerminating);
+  for (const p of step.deleteOld) api.delete(pods, ns, p.metadata.name!, {});
+  for (let i = 0; i < step.create && !failure; i++) {
     const labels = { ...(spec.template?.metadata?.labels ?? {}), 'pod-template-hash': hash };
     try {
       api.create(pods, ns, {
@@ -67,13 +102,8 @@ export function reconcileDeployment(api: FakeApi, d: KubeObject): void {
       failure = (err as Error).message;
     }
   }
-  if (current.length > replicas) {
-    // unready first, then the newest, as the ReplicaSet controller picks victims
-    const victims = [...current].sort(
-      (a, b) => Number(isReady(a)) - Number(isReady(b)) || (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''),
-    );
-    for (const v of victims.slice(0, current.length - replicas)) api.delete(pods, ns, v.metadata.name!, {});
-  }
+  if (old.length === 0 && current.length > replicas)
+    for (const v of [...current].sort(unreadyNewestFirst).slice(0, current.length - replicas)) api.delete(pods, ns, v.metadata.name!, {});
 
   const after = (api.store.list('pods', ns) as Pod[]).filter(
     (p) => (p.metadata.ownerReferences ?? []).some((o) => o.uid === d.metadata.uid) && !p.metadata.deletionTimestamp && !isTerminal(p),
