@@ -69,6 +69,11 @@ describe('fake Kubernetes API server: API semantics (in-process)', () => {
     assert.equal(invalid.status, 422);
     assert.equal(invalid.body.reason, 'Invalid');
     assert.equal(invalid.body.message, 'Pod "empty" is invalid: spec.containers: Required value');
+    const keep = await k('DELETE', '/api/v1/namespaces/default');
+    assert.deepEqual(
+      [keep.status, keep.body.reason, keep.body.message],
+      [403, 'Forbidden', 'namespaces "default" is forbidden: this namespace may not be deleted'],
+    );
     const badName = await k('POST', podPath(), pod('Bad_Name', 'true'));
     assert.equal(badName.status, 422);
     assert.match(badName.body.message, /^Pod "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain/);

@@ -108,6 +108,8 @@ export class FakeApi {
   delete(r: ResourceInfo, ns: string | undefined, name: string, opts: DeleteOptions): { code: number; body: KubeObject | Status } {
     const current = this.store.get(r.name, ns, name);
     if (!current) throw notFound(r.name, r.group, name);
+    if (r.name === 'namespaces' && ['default', 'kube-system', 'kube-public'].includes(name))
+      throw failure(403, 'Forbidden', `namespaces "${name}" is forbidden: this namespace may not be deleted`, { name, kind: 'namespaces' });
     const pre = opts.preconditions;
     if (pre?.uid && pre.uid !== current.metadata.uid)
       throw failure(409, 'Conflict', `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
