@@ -250,6 +250,25 @@ describe('fake Kubernetes API server: fake kubelet, scheduler and controllers (i
     await k('DELETE', `${podPath('needs-cpu-node')}?gracePeriodSeconds=0`);
   });
 
+  it('a pod bound to a node that does not exist yet starts once the node is created; a shorter second delete wins', async () => {
+    await k('POST', podPath(), pod('prebound', 'trap "" TERM; while true; do sleep 0.1; done', { spec: { nodeName: 'later' } }));
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await getPod('prebound')).status.phase, 'Pending');
+    const node = {
+      metadata: { name: 'later' },
+      status: { allocatable: { cpu: '1', memory: '1Gi', pods: '10' }, conditions: [{ type: 'Ready', status: 'True' }] },
+    };
+    assert.equal((await k('POST', '/api/v1/nodes', node)).status, 201);
+    const running = await phaseOf('prebound', 'Running');
+    assert.equal(running.status.conditions.find((c: any) => c.type === 'PodScheduled').status, 'True');
+    await k('DELETE', podPath('prebound')); // 30 s grace, and the process ignores SIGTERM
+    const t0 = Date.now();
+    await k('DELETE', `${podPath('prebound')}?gracePeriodSeconds=1`);
+    await waitFor('prebound removed after the shorter grace', async () => (await k('GET', podPath('prebound'))).status === 404, 5000);
+    assert.ok(Date.now() - t0 < 4000);
+    await k('DELETE', '/api/v1/nodes/later');
+  });
+
   it('services get EndpointSlices of their ready pods', async () => {
     await k('POST', podPath(), pod('ep-1', 'sleep 30', { labels: { svc: 'ep' } }));
     await phaseOf('ep-1', 'Running');

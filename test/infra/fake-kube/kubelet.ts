@@ -36,6 +36,8 @@ export interface PodRuntime {
   lastTerminated?: Terminated;
   restartTimer?: NodeJS.Timeout;
   killTimer?: NodeJS.Timeout;
+  /** when the grace period of a deletion ends (SIGKILL) */
+  killAt?: number;
   stopping: boolean;
   evicted: boolean;
   done: boolean;
@@ -56,10 +58,11 @@ export class FakeKubelet {
 
   start(): void {
     this.unsubscribe = this.store.subscribe((e) => {
-      if (e.resource !== 'pods') return;
-      const key = `${e.object.metadata.namespace}/${e.object.metadata.name}`;
+      if (e.resource !== 'pods' && e.resource !== 'nodes') return;
       if (this.dirty.size === 0) setImmediate(() => this.flush());
-      this.dirty.add(key);
+      // a node appearing lets the pods bound to it start
+      const pods = e.resource === 'pods' ? [e.object] : this.store.list('pods').filter((p) => (p as Pod).spec.nodeName === e.object.metadata.name);
+      for (const p of pods) this.dirty.add(`${p.metadata.namespace}/${p.metadata.name}`);
     });
     for (const p of this.store.list('pods')) this.dirty.add(`${p.metadata.namespace}/${p.metadata.name}`);
     setImmediate(() => this.flush());
@@ -129,12 +132,14 @@ export class FakeKubelet {
     const rt = this.runtimes.get(pod.metadata.uid!);
     if (pod.metadata.deletionTimestamp) {
       if (!rt || !rt.proc || rt.proc.exitCode !== null || rt.proc.signalCode !== null) return void this.finishDeletion(pod, rt);
-      if (!rt.stopping) {
+      // the grace period counts from now (deletionTimestamp has only second precision); a later, shorter one wins
+      const graceMs = (pod.metadata.deletionGracePeriodSeconds ?? 30) * 1000;
+      if (!rt.stopping || Date.now() + graceMs < (rt.killAt ?? Infinity)) {
+        if (!rt.stopping) killGroup(rt.proc, 'SIGTERM');
         rt.stopping = true;
         clearTimeout(rt.restartTimer);
-        killGroup(rt.proc, 'SIGTERM');
-        // the grace period counts from now (deletionTimestamp has only second precision)
-        const graceMs = (pod.metadata.deletionGracePeriodSeconds ?? 30) * 1000;
+        clearTimeout(rt.killTimer);
+        rt.killAt = Date.now() + graceMs;
         rt.killTimer = setTimeout(() => killGroup(rt.proc, 'SIGKILL'), graceMs);
       }
       return;
