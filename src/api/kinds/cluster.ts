@@ -49,6 +49,12 @@ export const ClusterSpec = Obj(
       description:
         'manager settings, e.g. kubeconfig, context (kubernetes); interface cli|rest, host, user, port, sshKey, knownHostsFile, url, tokenFile, workdir, partition, env, runtime (slurm); cpus, memory, workdir, runtime (local); nodes, nodeResources (sim). snake_case keys are accepted.',
     }),
+    // DESIGN section 12: the cluster's skylet runs in `skyshift agent` on its own machine, never in the central controllers.
+    agent: Type.Optional(
+      Type.Boolean({
+        description: 'true when a skyshift agent on the machine runs this cluster (its skylet and gateway); the central controllers then run none',
+      }),
+    ),
   },
   { default: {} },
 );

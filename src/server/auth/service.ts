@@ -22,6 +22,8 @@ export const SERVICE_TOKEN_PREFIX = 'sks_';
 
 export interface Principal {
   user: string;
+  /** Set for a `skyshift agent` join token: the one cluster this principal may act for (DESIGN section 12). */
+  agentCluster?: string;
 }
 
 export interface AuthServiceOptions {
