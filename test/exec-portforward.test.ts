@@ -74,7 +74,7 @@ async function user(name: string, roles: string[]): Promise<string> {
 before(async () => {
   sky = await startSkyShift({ args: ['--heartbeat-seconds', '1', '--local-cpus', '4', '--local-memory', '4Gi'] });
   echoPort = await freePort();
-  const echo = `node -e "require('net').createServer(s=>s.pipe(s)).listen(${echoPort},'127.0.0.1')"`;
+  const echo = `node -e "require('net').createServer(s=>s.on('error',()=>{}).pipe(s)).listen(${echoPort},'127.0.0.1')"`;
   await sky.client.create('jobs', {
     kind: 'Job',
     metadata: { name: 'hello' },
@@ -197,7 +197,9 @@ describe('skyctl exec', () => {
     term.onData((d) => (output += d));
     const exit = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
     try {
-      await waitFor('the first stty size', () => output.includes('21 77'), 20_000);
+      await waitFor('the first stty size', () => output.includes('21 77'), 20_000).catch((err: Error) =>
+        assert.fail(`${err.message}: ${JSON.stringify(output)}`),
+      );
       term.resize(90, 30);
       await new Promise((r) => setTimeout(r, 500));
       term.write('abc\r');
@@ -274,6 +276,35 @@ describe('hostile upgrades', () => {
     );
     assert.match(refused, /^HTTP\/1.1 400 /);
     await waitFor('the abandoned command to be killed', async () => !(await commandRunning(['sleep', '987654'])), 5_000);
+  });
+});
+
+describe('clients that vanish', () => {
+  test('a terminated exec (with and without a terminal) kills the command; a terminated port-forward is dropped; the server stays up', async () => {
+    const base = sky.url.replace('http', 'ws');
+    const headers = { authorization: `Bearer ${sky.token}` };
+    const open = (url: string, protocol: string) =>
+      new Promise<WebSocket>((resolve, reject) => {
+        const ws = new WebSocket(url, [protocol], { headers });
+        ws.once('open', () => resolve(ws));
+        ws.once('error', reject);
+      });
+    for (const [tty, seconds] of [
+      ['true', '987655'],
+      ['false', '987656'],
+    ] as const) {
+      const ws = await open(`${base}/default/jobs/hello/exec?command=sleep&command=${seconds}&tty=${tty}&stdin=true`, 'v5.channel.k8s.io');
+      await waitFor(`sleep ${seconds} to run`, () => commandRunning(['sleep', seconds]), 5_000);
+      ws.terminate();
+      await waitFor(`sleep ${seconds} to be killed`, async () => !(await commandRunning(['sleep', seconds])), 5_000);
+    }
+    const pf = await open(`${base}/default/jobs/hello/portforward?port=${echoPort}`, 'portforward.skyshift.io');
+    pf.send(Buffer.from('half a conversation'));
+    pf.terminate();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await fetch(`${sky.url}/readyz`)).status, 200, `the server is up; log:\n${sky.logTail(20)}`);
+    const after = await exec(['echo', 'still here']);
+    assert.deepEqual([after.code, after.stdout], [0, 'still here\n']);
   });
 });
 

@@ -71,7 +71,7 @@ describe('local manager: exec and port-forward', () => {
     await manager.connect();
     echoPort = await freePort();
     hello.spec.envs = { GREETING: 'hi there' };
-    hello.spec.run = `[ "$SKYSHIFT_REPLICA" = 0 ] && node -e "require('net').createServer(s=>s.pipe(s)).listen(${echoPort},'127.0.0.1')" & exec sleep 600`;
+    hello.spec.run = `[ "$SKYSHIFT_REPLICA" = 0 ] && node -e "require('net').createServer(s=>s.on('error',()=>{}).pipe(s)).listen(${echoPort},'127.0.0.1')" & exec sleep 600`;
     await manager.submit(hello, { ranks: [0, 1] });
     await manager.submit(done, { ranks: [0] });
     await waitFor('hello to run', async () => Object.values((await tasksOf(manager, hello))?.tasks ?? {}).every((s) => s === 'RUNNING'));
@@ -107,6 +107,15 @@ describe('local manager: exec and port-forward', () => {
     assert.ok(env.includes('GREETING=hi there'), "the job's own variables");
     assert.ok(env.includes('SKYSHIFT_REPLICA=0') && env.includes('SKYSHIFT_JOB=default/hello'));
     assert.ok(!r.stdout.includes(SECRET) && !r.stdout.includes('must-not-leak'), 'nothing of our environment');
+  });
+
+  it('starts a terminal at the size the client sends first, and without one once its output is read', async () => {
+    const sized = await manager.exec(ref(hello), { task: 'hello-0', tty: true, command: ['stty', 'size'] });
+    await sleep(300); // the client's size comes a round trip after exec() returned
+    sized.resize?.(132, 50);
+    assert.equal((await text(sized.stdout)).trim(), '50 132');
+    const unsized = await manager.exec(ref(hello), { task: 'hello-0', tty: true, command: ['stty', 'size'] });
+    assert.equal((await text(unsized.stdout)).trim(), '24 80', 'the default size, a moment after the first read');
   });
 
   it('allocates a terminal that takes resizes and reports the exit code', async () => {
@@ -152,6 +161,7 @@ describe('local manager: exec and port-forward', () => {
     try {
       const abort = new AbortController();
       const session = await manager.exec(ref(hello), { task: 'hello-0', tty: true, command: ['sleep', '300'], signal: abort.signal });
+      session.resize?.(80, 24); // starts the terminal
       await sleep(200);
       await session.stdout.cancel();
       abort.abort();

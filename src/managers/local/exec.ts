@@ -13,19 +13,17 @@
  * - The command is looked up on the replica's PATH here; a missing one ends
  *   the session with exit code 127 and the shell's kind of message, as a
  *   failed exec in a container does.
- * - The command runs in its own process group; ending the session (client
- *   gone, server closing) kills the group, so nothing an exec started lingers.
+ * - The process and its streams (pipes or a terminal, killed when the
+ *   session is abandoned) are exec-session.ts's.
  * - With `runtime: podman` the replica's container is entered with
  *   `podman exec`, which keeps the container's own user and environment.
  */
-import { spawn } from 'node:child_process';
 import { readFile, readlink, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
-import * as pty from '@lydell/node-pty';
 import { rankOfTask, taskName } from '../../api/index.js';
 import type { ExecOptions, ExecSession } from '../capabilities.js';
 import { ManagerError } from '../errors.js';
+import { failedSession, pipeSession, ttySession } from './exec-session.js';
 import type { JobRef } from '../types.js';
 import { replicaEnvironment, SAFE_PATH, type RunAs } from './identity.js';
 import { storageArgs, which, type PodmanStorage } from './podman.js';
@@ -60,10 +58,6 @@ export async function runningReplica(access: ReplicaAccess, job: JobRef, task: s
   return { rank, dir, record: await readJson<ReplicaRecord>(join(dir, FILES.record)) };
 }
 
-/** How long a killed exec gets between SIGTERM and SIGKILL. */
-const KILL_GRACE_MS = 2_000;
-const DEFAULT_SIZE = { cols: 80, rows: 24 };
-
 export async function execInReplica(access: ReplicaAccess, job: JobRef, options: ExecOptions): Promise<ExecSession> {
   if (options.command.length === 0) throw new ManagerError('BadRequest', 'exec needs a command');
   const replica = await runningReplica(access, job, options.task);
@@ -83,111 +77,15 @@ export async function execInReplica(access: ReplicaAccess, job: JobRef, options:
     env = (await wrapperEnvironment(replica.dir)) ?? replicaEnvironment(runAs, cwd, fallbackJobEnv(job, replica.rank));
     // Looked up as the replica's shell would (its PATH), so a typo reads like one.
     if (!command.includes('/') && (await which(command, env.PATH ?? '')) === undefined) {
-      return failed(`exec: "${command}": executable file not found in $PATH\n`, 127, options.tty === true);
+      return failedSession(`exec: "${command}": executable file not found in $PATH\n`, 127, options.tty === true);
     }
     argv = [...dropTo(runAs), ...options.command];
   }
   if (options.tty) env.TERM ??= 'xterm';
   // Our own helpers (setpriv, podman) come from the system PATH whatever the job set.
   const program = argv[0]!.includes('/') ? argv[0]! : ((await which(argv[0]!, env.PATH ?? '')) ?? (await which(argv[0]!, SAFE_PATH)) ?? argv[0]!);
-  return options.tty ? ttySession(program, argv.slice(1), cwd, env, options.signal) : pipeSession(program, argv.slice(1), cwd, env, options.signal);
-}
-
-function pipeSession(file: string, args: string[], cwd: string, env: Record<string, string>, signal: AbortSignal | undefined): ExecSession {
-  const child = spawn(file, args, { cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
-  // A command that exits without reading its stdin makes our writes fail with EPIPE: not an error of ours.
-  child.stdin.on('error', () => undefined);
-  const exitCode = new Promise<number>((resolve) => {
-    child.once('error', () => resolve(126));
-    child.once('exit', (code, sig) => resolve(code ?? 128 + signalNumber(sig)));
-  });
-  stopOnAbort(signal, exitCode, () => child.pid);
-  return {
-    stdin: Writable.toWeb(child.stdin) as WritableStream<Uint8Array>,
-    stdout: Readable.toWeb(child.stdout) as ReadableStream<Uint8Array>,
-    stderr: Readable.toWeb(child.stderr) as ReadableStream<Uint8Array>,
-    exitCode,
-  };
-}
-
-function ttySession(file: string, args: string[], cwd: string, env: Record<string, string>, signal: AbortSignal | undefined): ExecSession {
-  const term = pty.spawn(file, args, { name: env.TERM ?? 'xterm', cwd, env, ...DEFAULT_SIZE, encoding: null });
-  const exitCode = new Promise<number>((resolve) => term.onExit(({ exitCode: code, signal: sig }) => resolve(sig ? 128 + sig : code)));
-  let ended = false;
-  const stdout = new ReadableStream<Uint8Array>({
-    start(controller) {
-      // encoding: null makes node-pty hand out Buffers, whatever its typings say.
-      term.onData((data) => {
-        if (ended) return;
-        controller.enqueue(new Uint8Array(data as unknown as Buffer));
-        if ((controller.desiredSize ?? 1) <= 0) term.pause();
-      });
-      void exitCode.then(() => {
-        // A cancelled stream (the client went away first) must not be closed again: that throws.
-        if (ended) return;
-        ended = true;
-        controller.close();
-      });
-    },
-    pull() {
-      term.resume();
-    },
-    cancel() {
-      ended = true;
-    },
-  });
-  stopOnAbort(signal, exitCode, () => term.pid);
-  return {
-    stdin: new WritableStream<Uint8Array>({
-      write(chunk) {
-        // A terminal has no end of input of its own (^D is a byte the user types), so close is a no-op.
-        term.write(Buffer.from(chunk) as unknown as string);
-      },
-    }),
-    stdout,
-    stderr: new ReadableStream<Uint8Array>({ start: (c) => c.close() }),
-    exitCode,
-    resize(columns, rows) {
-      term.resize(columns, rows);
-    },
-  };
-}
-
-/** A session that never ran anything: the message (on stderr, or stdout with a tty) and the exit code. */
-function failed(message: string, code: number, tty: boolean): ExecSession {
-  const bytes = new TextEncoder().encode(message);
-  const once = () => new ReadableStream<Uint8Array>({ start: (c) => (c.enqueue(bytes), c.close()) });
-  const empty = () => new ReadableStream<Uint8Array>({ start: (c) => c.close() });
-  return { stdin: new WritableStream<Uint8Array>(), stdout: tty ? once() : empty(), stderr: tty ? empty() : once(), exitCode: Promise.resolve(code) };
-}
-
-/** Kills the command's process group when the session is abandoned before the command ended. */
-function stopOnAbort(signal: AbortSignal | undefined, exitCode: Promise<number>, pid: () => number | undefined): void {
-  if (!signal) return;
-  let done = false;
-  void exitCode.then(() => (done = true));
-  const stop = () => {
-    const p = pid();
-    if (done || p === undefined) return;
-    kill(-p, 'SIGTERM');
-    setTimeout(() => done || kill(-p, 'SIGKILL'), KILL_GRACE_MS).unref();
-  };
-  if (signal.aborted) stop();
-  else signal.addEventListener('abort', stop, { once: true });
-  void exitCode.then(() => signal.removeEventListener('abort', stop));
-}
-
-function kill(target: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(target, sig);
-  } catch {
-    /* already gone */
-  }
-}
-
-function signalNumber(sig: NodeJS.Signals | null): number {
-  const table: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGPIPE: 13, SIGTERM: 15 };
-  return (sig && table[sig]) ?? 0;
+  const cmd = { file: program, args: argv.slice(1), cwd, env };
+  return options.tty ? ttySession(cmd, options.signal) : pipeSession(cmd, options.signal);
 }
 
 /** The argv prefix that runs as the replica user (as launch.ts does through dropPrivileges). */
