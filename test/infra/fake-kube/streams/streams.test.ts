@@ -4,14 +4,16 @@
  * channel.k8s.io; port-forward channels for two ports), spoken here frame by frame with `ws`.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer, request } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { createFakeKubeServer, type FakeKubeServer } from '../index.js';
+import { closeStreams, handleStreamUpgrade, type StreamDeps } from './index.js';
 import { waitFor } from '../../ports.js';
 
 const TOKEN = 'streams-token';
@@ -223,5 +225,46 @@ describe('port-forward channels (v4.channel.k8s.io) for two ports', () => {
       new RegExp(`^error forwarding port 9 to pod one, uid .*: .*dial tcp4 ${podIP.replace(/\./g, '\\.')}:9: connect: connection refused$`),
     );
     assert.equal(s.closeCode, 1000);
+  });
+});
+
+describe('closeStreams(deps)', () => {
+  it('ends the open exec sessions served with those deps and kills their commands', async () => {
+    const pod = { podIP: '127.0.0.1', phase: 'Running', containers: ['main'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, cwd: dir };
+    const deps: StreamDeps = { lookupPod: () => pod, count: () => undefined };
+    const http = createHttpServer().on('upgrade', (req, socket, head) => handleStreamUpgrade(req, socket, head, deps) || socket.destroy());
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    let ws: WebSocket | undefined;
+    let pid = 0;
+    try {
+      const mark = join(dir, 'close-streams.pid');
+      const query = `command=sh&command=-c&command=${encodeURIComponent(`echo $$ > ${mark}; exec sleep 600`)}&stdout=true`;
+      const url = `ws://127.0.0.1:${(http.address() as { port: number }).port}${execPath('any', query)}`;
+      const client = (ws = new WebSocket(url, ['v5.channel.k8s.io']));
+      const closed = new Promise((resolve) => client.on('close', resolve));
+      pid = await waitFor('the command to start', () => existsSync(mark) && Number(readFileSync(mark, 'utf8')));
+      closeStreams(deps);
+      await Promise.race([closed, sleep(5000).then(() => assert.fail('the exec connection is still open'))]);
+      await waitFor(
+        'the command to be killed',
+        () => {
+          try {
+            process.kill(pid, 0);
+            return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); // alive: false; a zombie is dead
+          } catch {
+            return true;
+          }
+        },
+        5000,
+      );
+    } finally {
+      ws?.terminate();
+      try {
+        if (pid) process.kill(-pid, 'SIGKILL'); // left only when the test failed
+      } catch {
+        /* gone, as it should be */
+      }
+      http.close();
+    }
   });
 });
