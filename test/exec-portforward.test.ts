@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -18,6 +17,7 @@ import { ApiError, createInvite, login, openExec, openPortForward, register, Sky
 import { freePort, waitFor } from './infra/ports.js';
 import { REPO_ROOT, SKYCTL_BIN } from './infra/server.js';
 import { spawnSkyctl } from './infra/skyctl.js';
+import { commandRunning, listening, raw, roundTrip } from './support/streams.js';
 import { skyctl, startSkyShift, waitForJob, type Obj, type SkyShiftInstance } from './infra/skyshift.js';
 
 let sky: SkyShiftInstance;
@@ -105,14 +105,6 @@ before(async () => {
   tokens.editor = await user('editor', ['job-editor']);
 });
 after(() => sky?.cleanup());
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-  });
-}
 
 describe('skyctl exec', () => {
   test("runs in the first task by default and says so; --task picks one; exits with the command's code", async () => {
@@ -372,48 +364,3 @@ describe('skyctl port-forward', () => {
     );
   });
 });
-
-/** One raw HTTP exchange: what the server wrote until it closed (or 10 s passed). */
-function raw(port: number, request: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let got = '';
-    const timer = setTimeout(() => (socket.destroy(), reject(new Error(`no close within 10 s; got ${JSON.stringify(got)}`))), 10_000);
-    socket.on('data', (d: Buffer) => (got += d.toString()));
-    socket.on('close', () => (clearTimeout(timer), resolve(got)));
-    socket.on('error', () => undefined);
-    socket.write(request);
-  });
-}
-
-/** Whether a process with exactly this argv runs on the host. */
-async function commandRunning(argv: string[]): Promise<boolean> {
-  const { readdir, readFile } = await import('node:fs/promises');
-  for (const e of await readdir('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    const cmd = await readFile(`/proc/${e}/cmdline`, 'utf8').catch(() => '');
-    const stat = await readFile(`/proc/${e}/stat`, 'utf8').catch(() => '');
-    if (cmd === argv.join('\0') + '\0' && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z') return true;
-  }
-  return false;
-}
-
-/** Sends `payload` through the forwarded port and reads as many bytes back. */
-function roundTrip(port: number, payload: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const socket: Socket = connect(port, '127.0.0.1');
-    const got: Buffer[] = [];
-    let n = 0;
-    socket.on('data', (d: Buffer) => {
-      got.push(d);
-      n += d.length;
-      if (n >= payload.length) {
-        socket.destroy();
-        resolve(Buffer.concat(got));
-      }
-    });
-    socket.on('error', reject);
-    socket.on('close', () => n < payload.length && reject(new Error(`closed after ${n} bytes`)));
-    socket.write(payload);
-  });
-}
