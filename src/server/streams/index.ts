@@ -52,6 +52,18 @@ export async function streamRoute(
   } finally {
     done();
   }
+  // Who reached into which task is worth a line in the server log (the command's arguments are not: they may hold secrets).
+  const user = (request as { skyPrincipal?: { user?: string } | null }).skyPrincipal?.user;
+  request.log.info(
+    {
+      user,
+      job: `${target.namespace}/${target.name}`,
+      task: prepared.target.task,
+      cluster: prepared.target.cluster,
+      ...(forward ? { port: forward.port } : {}),
+    },
+    `${target.type} started`,
+  );
   reply.hijack();
   const headers = { [TASK_HEADER]: prepared.target.task, [TASKS_HEADER]: String(prepared.target.tasks) };
   upgrades.accept(
