@@ -18,6 +18,7 @@ import { systemClock, type Clock } from '../lib/index.js';
 import type { Controller, ControllerContext, ControllerFactory } from './controller.js';
 import { DEFAULT_OPTIONS, type ControllerOptions, type Logger } from './options.js';
 import { EventRecorder, LeaderElector, SharedInformers, clientLeaseApi, errText, leaderGauge } from './runtime/index.js';
+import { createAgentHealth } from './agent-health/index.js';
 import { createScheduler } from './scheduler/index.js';
 import { createSkylets } from './skylet/index.js';
 import { createTtlController } from './ttl/index.js';
@@ -27,6 +28,7 @@ export const CONTROLLERS: readonly ControllerFactory[] = [
   { name: 'scheduler', create: createScheduler },
   { name: 'skylets', create: createSkylets },
   { name: 'ttl', create: createTtlController },
+  { name: 'agent-health', create: createAgentHealth },
 ];
 
 export const LEASE_NAME = 'skyshift-controller-manager';

@@ -6,4 +6,5 @@ export { DEFAULT_OPTIONS, silentLogger } from './options.js';
 export type { ControllerOptions, Logger } from './options.js';
 export { EventRecorder, SharedInformers, clientLeaseApi, controllerRegistry } from './runtime/index.js';
 export { SchedulerController, toSchedJob } from './scheduler/index.js';
-export { ClusterLifecycle, Skylet } from './skylet/index.js';
+export { ClusterLifecycle, Skylet, createSkylets } from './skylet/index.js';
+export { AgentHealth, createAgentHealth, DEFAULT_AGENT_STALE_HEARTBEATS } from './agent-health/index.js';

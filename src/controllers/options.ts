@@ -31,6 +31,13 @@ export interface ControllerOptions {
   submitRetryBaseMs?: number;
   /** Events are deleted this long after they last happened (the ttl controller). Default 3600. */
   eventTtlSeconds?: number;
+  /**
+   * Run the skylet of exactly this cluster and of no other (a `skyshift agent`, DESIGN 12). Unset: a skylet
+   * for every cluster but agent clusters (`spec.agent: true`), whose skylet runs in their agent.
+   */
+  skyletCluster?: string;
+  /** An agent cluster whose heartbeat has not changed for this many heartbeat periods is marked ERROR (agent-health). Default 5. */
+  agentStaleHeartbeats?: number;
   /** Builds the manager of a cluster; tests inject fakes. */
   managerFactory?: (cluster: Cluster) => ClusterManager;
 }

@@ -4,6 +4,11 @@
  * once; READY/ERROR then follow the heartbeat). A spec change rebuilds the
  * manager; a deleted cluster is drained — its unfinished replicas EVICTED (so
  * they are placed elsewhere) and its work cancelled — before its skylet stops.
+ *
+ * Agent clusters (`spec.agent: true`, DESIGN 12) are run by their agent: the
+ * central controllers start no skylet for them (agent-health watches their
+ * heartbeats instead). An agent runs this controller with `skyletCluster`
+ * set to its own cluster, and then every other cluster is ignored.
  */
 import { placementsOf, type Cluster, type Job } from '../../api/index.js';
 import { createLimiter } from '../../lib/index.js';
@@ -102,6 +107,16 @@ export class ClusterLifecycle implements Controller {
     }
     if (this.signal.aborted) return;
     const name = cluster.metadata.name;
+    if (!this.runsHere(cluster)) {
+      // A cluster that became an agent's: its skylet stops here without draining, the agent takes over its replicas.
+      const was = this.running.get(name);
+      if (was) {
+        this.running.delete(name);
+        void this.stop(was);
+        this.deps.logger.info({ cluster: name }, 'skylet stopped: the cluster is run by its agent');
+      }
+      return;
+    }
     const generation = JSON.stringify(cluster.spec ?? {});
     const existing = this.running.get(name);
     if (existing && existing.generation === generation) return;
@@ -123,6 +138,13 @@ export class ClusterLifecycle implements Controller {
     const done = skylet.run(abort.signal).catch((err: unknown) => this.deps.logger.error({ cluster: name, err: errText(err) }, 'skylet stopped'));
     this.running.set(name, { skylet, manager, generation, abort, done });
     this.deps.logger.info({ cluster: name, manager: cluster.spec?.manager }, 'skylet started');
+  }
+
+  /** Whether this process runs the cluster's skylet (see the file comment). */
+  private runsHere(cluster: Cluster): boolean {
+    const only = this.deps.options.skyletCluster;
+    if (only !== undefined) return cluster.metadata.name === only;
+    return cluster.spec?.agent !== true;
   }
 
   private async stop(r: Running): Promise<void> {

@@ -48,6 +48,10 @@ export interface LocalManagerConfig {
   cpus?: number;
   /** MiB. */
   memory?: number;
+  /** GPUs offered (capacity only: replicas are not pinned to devices). */
+  gpus?: number;
+  /** Their type (e.g. A100): offered under that key too, so typed requests fit. */
+  gpuType?: string;
   /** Default <work root>/<name>: $SKYSHIFT_WORK_ROOT, else /var/lib/skyshift/work as root, else ~/.skyshift/clusters. */
   workdir?: string;
   /** The user replicas run as when SkyShift runs as root (default `nobody`). */
@@ -95,6 +99,10 @@ export class LocalManager implements ClusterManager, ExecCapability, PortForward
     this.store = new JobStore(this.workdir);
     this.podmanStorage = { root: config.podmanRoot, runroot: config.podmanRunroot };
     this.capacity = { cpus: config.cpus ?? cpus().length, memory: config.memory ?? Math.floor(totalmem() / (1024 * 1024)) };
+    if (config.gpus !== undefined && config.gpus > 0) {
+      this.capacity['gpus'] = config.gpus;
+      if (config.gpuType) this.capacity[config.gpuType] = config.gpus;
+    }
   }
 
   async connect(signal?: AbortSignal): Promise<void> {
