@@ -354,6 +354,21 @@ describe('skyctl port-forward', () => {
       child.kill('SIGKILL');
     }
     assert.match(stdout, /Handling connection for \d+/);
+    // `:REMOTE` picks a free local port and prints it; without --task the first task, said on stderr.
+    const any = spawnSkyctl(['--server', sky.url, 'port-forward', 'hello', `:${echoPort}`], { home: sky.dir });
+    let anyOut = '';
+    let anyErr = '';
+    any.stdout.on('data', (d: Buffer) => (anyOut += d.toString()));
+    any.stderr.on('data', (d: Buffer) => (anyErr += d.toString()));
+    try {
+      const port = Number((await waitFor('a free port', () => /Forwarding from 127\.0\.0\.1:(\d+) -> /.exec(anyOut), 20_000))[1]);
+      assert.notEqual(port, 0);
+      const bytes = randomBytes(4096);
+      assert.ok((await roundTrip(port, bytes)).equals(bytes));
+      assert.match(anyErr, /Defaulted task "hello-0" \(the first of 3/);
+    } finally {
+      any.kill('SIGKILL');
+    }
     const unknown = await skyctl(sky.url, sky.dir, ['port-forward', 'hello', `${local}:${echoPort}`, '--task', 'hello-5']);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /task 'hello-5' of job 'default\/hello' not found; its tasks: hello-0, hello-1, hello-2/);
