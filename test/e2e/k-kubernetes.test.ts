@@ -199,7 +199,7 @@ describe('e2e k: Kubernetes clusters from a kubeconfig', { timeout: 300_000 }, (
     assert.ok(existsSync(kubeconfig));
   });
   test('skyctl exec and port-forward reach a pod through SkyShift (no kubeconfig on the user side)', async () => {
-    const server = `exec node -e "require('net').createServer(s=>s.pipe(s)).listen(8080, process.env.POD_IP)"`;
+    const server = `exec node -e "require('net').createServer(s=>s.pipe(s)).listen(8080, process.env.POD_IP, () => require('fs').writeFileSync('listening', ''))"`;
     const shell = job('shell', server, { replicas: 2, placement: { filters: [{ name: 'c', matchLabels: { site: 'cloud' } }] } });
     shell.spec.ports = [8080];
     await sky.client.create('jobs', shell);
@@ -208,6 +208,12 @@ describe('e2e k: Kubernetes clusters from a kubeconfig', { timeout: 300_000 }, (
     assert.equal(ex.code, 4, ex.stderr);
     assert.equal(ex.stdout, 'shell-1\n');
     assert.match(ex.stderr, /oops/);
+    await waitFor(
+      'echo server listening',
+      async () => (await skyctl(['exec', 'shell', '--task', 'shell-0', '--', 'test', '-e', 'listening'])).code === 0,
+      20_000,
+      200,
+    );
     const local = await freePort();
     const pf = spawnSkyctl(['port-forward', 'shell', `${local}:8080`, '--task', 'shell-0'], { home: sky.dir });
     try {

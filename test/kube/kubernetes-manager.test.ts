@@ -96,7 +96,14 @@ describe('kubernetes manager (against the fake Kubernetes API server)', { timeou
   });
 
   test('exec in a task: output and exit code; port-forward carries bytes to the pod', async () => {
-    const job = kubeJob('svc', `exec node -e "require('net').createServer(s=>s.pipe(s)).listen(7070, process.env.POD_IP)"`, { ports: [7070] });
+    // Listening is announced by a file, so the test does not race the server's start.
+    const job = kubeJob(
+      'svc',
+      `exec node -e "require('net').createServer(s=>s.pipe(s)).listen(7070, process.env.POD_IP, () => require('fs').writeFileSync('listening', ''))"`,
+      {
+        ports: [7070],
+      },
+    );
     const uid = job.metadata.uid as string;
     const ref = { uid, namespace: 'default', name: 'svc' };
     await manager.submit(job, { ranks: [0] });
@@ -109,6 +116,11 @@ describe('kubernetes manager (against the fake Kubernetes API server)', { timeou
     assert.equal(err, 'err\n');
     assert.equal(code, 3);
 
+    await waitFor('echo server listening', async () => {
+      const probe = await exec.exec(ref, { task: 'svc-0', command: ['test', '-e', 'listening'] });
+      await probe.stdin.close();
+      return (await probe.exitCode) === 0;
+    });
     const pf = capability(manager, 'portForward', 'onprem');
     const payload = Buffer.alloc(256 * 1024, 7);
     const stream = await pf.portForward(ref, { task: 'svc-0', port: 7070 });
@@ -125,6 +137,25 @@ describe('kubernetes manager (against the fake Kubernetes API server)', { timeou
     }
     assert.ok(Buffer.concat(received).equals(payload), `echoed ${size} of ${payload.length} bytes`);
     await writer.close().catch(() => undefined);
+
+    // A terminal gets the client's size (not a made-up 80x24 first).
+    const tty = await exec.exec(ref, { task: 'svc-0', command: ['stty', 'size'], tty: true });
+    tty.resize?.(99, 22);
+    await tty.stdin.close();
+    assert.match(await new Response(tty.stdout).text(), /^22 99\r?\n$/);
+    assert.equal(await tty.exitCode, 0);
+
+    // Nothing listens on that port: the stream ends with the kubelet's reason instead of hanging.
+    const closed = await pf.portForward(ref, { task: 'svc-0', port: 7071 });
+    const w2 = closed.writable.getWriter();
+    await w2.write(Buffer.from('hello')).catch(() => undefined);
+    await assert.rejects(
+      (async () => {
+        const r = closed.readable.getReader();
+        for (;;) if ((await r.read()).done) throw new Error('ended without the reason');
+      })(),
+      /port 7071 of task 'svc-0'/,
+    );
     await manager.cancel(ref);
   });
 

@@ -99,16 +99,14 @@ export function exitCodeOf(status: V1Status): number {
   return Number.isInteger(code) ? code : 1;
 }
 
-/** A stdout Writable client-node can resize a TTY through (it reads columns/rows and listens for 'resize'). */
-class TerminalOut extends PassThrough {
-  columns = 80;
-  rows = 24;
-}
+/** Channel 4 of the channel protocol: terminal size. */
+const RESIZE_CHANNEL = 4;
 
 export async function podExec(t: StreamTarget, ref: JobRef, options: ExecOptions): Promise<ExecSession> {
   const pod = await findPod(t, ref, options.task, options.signal);
   mustRun(t, pod, options.task);
-  const stdout = options.tty ? new TerminalOut() : new PassThrough();
+  // Not a resizable stream for client-node: it would send a made-up 80x24 first; the client's own size is sent on resize().
+  const stdout = new PassThrough();
   const stderr = new PassThrough();
   const stdin = new PassThrough();
   let settle: (code: number) => void = () => undefined;
@@ -143,10 +141,8 @@ export async function podExec(t: StreamTarget, ref: JobRef, options: ExecOptions
     stderr: Readable.toWeb(stderr) as ReadableStream<Uint8Array>,
     exitCode,
     resize(columns, rows) {
-      if (!(stdout instanceof TerminalOut)) return;
-      stdout.columns = columns;
-      stdout.rows = rows;
-      stdout.emit('resize');
+      if (!options.tty || ws.readyState !== ws.OPEN) return;
+      ws.send(Buffer.concat([Buffer.from([RESIZE_CHANNEL]), Buffer.from(JSON.stringify({ Width: columns, Height: rows }))]));
     },
   };
 }
@@ -160,9 +156,11 @@ export async function podPortForward(
   mustRun(t, pod, options.task);
   const output = new PassThrough();
   const input = new PassThrough();
+  // The error channel: the kubelet says why it could not connect (e.g. nothing listens on the pod's port); end the stream with it.
+  const errors = new PassThrough();
   let ws;
   try {
-    ws = (await new PortForward(t.kubeconfig).portForward(t.namespace, pod.metadata.name, [options.port], output, null, input)) as {
+    ws = (await new PortForward(t.kubeconfig).portForward(t.namespace, pod.metadata.name, [options.port], output, errors, input)) as {
       on(event: 'close', fn: () => void): void;
       close(): void;
     };
@@ -170,6 +168,12 @@ export async function podPortForward(
     throw managerError(t.cluster, err);
   }
   const socket = ws;
+  errors.on('data', (chunk: Buffer) => {
+    const text = chunk.toString('utf8').trim();
+    if (text === '') return;
+    output.destroy(new ManagerError('ServiceUnavailable', `cluster '${t.cluster}': port ${options.port} of task '${options.task}': ${text.slice(0, 300)}`));
+    socket.close();
+  });
   socket.on('close', () => output.end());
   output.on('close', () => socket.close());
   options.signal?.addEventListener('abort', () => socket.close(), { once: true });
