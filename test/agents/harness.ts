@@ -1,0 +1,214 @@
+/**
+ * The agents' end-to-end lab: a control plane (`skyshift up`) in one network
+ * namespace listening on its namespace address, and one `skyshift agent` per
+ * agent namespace, joined with tokens from `skyctl create cluster NAME --agent`.
+ * The test process is the operator: it reaches the control plane over its own
+ * leg on the lab network (test/infra/netns.ts), never an agent directly.
+ *
+ * Namespaces share the filesystem: every host has its own HOME under the
+ * test dir, and `shared` is a directory every replica may write (markers).
+ */
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { loadConfig } from '../../src/cli/index.js';
+import { SkyShiftClient } from '../../src/client/index.js';
+import { createNetnsLab, type NetnsLab } from '../infra/netns.js';
+import { waitFor } from '../infra/ports.js';
+import type { Daemon } from '../infra/process.js';
+import { REPO_ROOT, SKYSHIFT_BIN } from '../infra/server.js';
+import { runSkyctl, spawnSkyctl, type SkyctlRun } from '../infra/skyctl.js';
+
+export const API_PORT = 50051; // the control plane has its namespace to itself
+
+export interface AgentLabOptions {
+  /** Agent hosts; each joins as the cluster of the same name. Default a1, a2, a3. */
+  agents?: string[];
+  /** Extra `skyshift up` flags. */
+  upArgs?: string[];
+  /** Extra `skyshift agent` flags for every agent. */
+  agentArgs?: string[];
+  heartbeatSeconds?: number;
+}
+
+export interface AgentLab {
+  readonly lab: NetnsLab;
+  readonly dir: string;
+  readonly shared: string;
+  /** http://<control plane address>:50051 */
+  readonly url: string;
+  /** The admin, as `skyshift up` wrote it. */
+  readonly client: SkyShiftClient;
+  readonly adminToken: string;
+  /** skyctl as the admin, from the operator's machine. */
+  skyctl(args: string[], timeoutMs?: number): Promise<SkyctlRun>;
+  spawnSkyctl(args: string[]): ChildProcessWithoutNullStreams;
+  /** `skyctl create cluster NAME --agent`: the token it prints, written to a file the agent host can read. */
+  join(cluster: string): Promise<{ token: string; file: string; output: string }>;
+  /** Start `skyshift agent` in host `host` for cluster `cluster` (default: the host's name). */
+  startAgent(host: string, options?: { cluster?: string; tokenFile?: string; workdir?: string; args?: string[] }): Daemon;
+  agent(host: string): Daemon | undefined;
+  /** The agent's work dir: replicas run below it. */
+  workdir(host: string): string;
+  restartServer(): Promise<void>;
+  logTail(host: string, lines?: number): string;
+  cleanup(): Promise<void>;
+}
+
+export async function startAgentLab(options: AgentLabOptions = {}): Promise<AgentLab> {
+  const agents = options.agents ?? ['a1', 'a2', 'a3'];
+  const hb = String(options.heartbeatSeconds ?? 1);
+  const lab = createNetnsLab({ hosts: ['cp', ...agents] });
+  const dir = mkdtempSync(join(tmpdir(), 'skyshift-agents-'));
+  // Replicas may run as an unprivileged user: they must enter the dirs to their work dirs and write markers.
+  chmodSync(dir, 0o711);
+  const shared = join(dir, 'shared');
+  mkdirSync(shared, { mode: 0o777 });
+  chmodSync(shared, 0o777);
+  for (const h of ['cp', ...agents]) mkdirSync(join(dir, h), { mode: 0o711 });
+  const cpIp = lab.host('cp').ip;
+  const url = `http://${cpIp}:${API_PORT}`;
+  const cpHome = join(dir, 'cp');
+  const daemons = new Map<string, Daemon>();
+  let client = new SkyShiftClient({ server: url });
+  let adminToken = '';
+
+  const upArgs = [
+    '--import',
+    'tsx',
+    SKYSHIFT_BIN,
+    'up',
+    '--host',
+    cpIp,
+    '--port',
+    String(API_PORT),
+    '--store',
+    `sqlite:${join(cpHome, 'db')}`,
+    '--no-local-cluster',
+    '--no-kubeconfig',
+    '--heartbeat-seconds',
+    hb,
+    '--eviction-grace-seconds',
+    '3',
+    ...(options.upArgs ?? []),
+  ];
+  const startServer = async () => {
+    const d = lab.spawn('cp', process.execPath, upArgs, { logFile: join(cpHome, 'skyshift.log'), env: { HOME: cpHome }, cwd: REPO_ROOT });
+    daemons.set('cp', d);
+    await waitFor(
+      `skyshift up on ${url}`,
+      async () => {
+        if (d.child.exitCode !== null) throw new Error(`skyshift up exited ${d.child.exitCode}: ${tail(join(cpHome, 'skyshift.log'), 20)}`);
+        const ready = await fetch(`${url}/readyz`).then((r) => r.ok);
+        const token = ready ? loadConfig(join(cpHome, '.skyconf', 'config.yaml')).contexts.find((c) => c.name === 'admin-default')?.token : undefined;
+        if (token) {
+          adminToken = token;
+          client = new SkyShiftClient({ server: url, token });
+        }
+        return Boolean(token);
+      },
+      60_000,
+      200,
+    );
+  };
+
+  const instance: AgentLab = {
+    lab,
+    dir,
+    shared,
+    url,
+    get client() {
+      return client;
+    },
+    get adminToken() {
+      return adminToken;
+    },
+    skyctl: (args, timeoutMs = 30_000) => runSkyctl(args, { home: cpHome, server: url, timeoutMs }),
+    spawnSkyctl: (args) => spawnSkyctl(args, { home: cpHome, server: url }),
+    async join(cluster) {
+      const r = await runSkyctl(['create', 'cluster', cluster, '--agent'], { home: cpHome, server: url, timeoutMs: 30_000 });
+      const output = r.stdout + r.stderr;
+      if (r.code !== 0) throw new Error(`skyctl create cluster ${cluster} --agent failed (${r.code}): ${output}`);
+      const token = extractToken(output);
+      if (!token) throw new Error(`no join token in the output of skyctl create cluster ${cluster} --agent:\n${output}`);
+      const file = join(dir, `${cluster}.token`);
+      writeFileSync(file, token + '\n', { mode: 0o600 });
+      return { token, file, output };
+    },
+    startAgent(host, opts = {}) {
+      const cluster = opts.cluster ?? host;
+      // A second agent in a host (another cluster) gets its own HOME, key and log.
+      const home = cluster === host ? join(dir, host) : join(dir, host, `home-${cluster}`);
+      mkdirSync(home, { recursive: true, mode: 0o711 });
+      const args = [
+        '--import',
+        'tsx',
+        SKYSHIFT_BIN,
+        'agent',
+        '--server',
+        url,
+        '--token-file',
+        opts.tokenFile ?? join(dir, `${cluster}.token`),
+        '--cluster',
+        cluster,
+        '--workdir',
+        opts.workdir ?? instance.workdir(host),
+        '--heartbeat-seconds',
+        hb,
+        ...(options.agentArgs ?? []),
+        ...(opts.args ?? []),
+      ];
+      const key = cluster === host ? host : `${host}:${cluster}`;
+      const d = lab.spawn(host, process.execPath, args, { logFile: join(home, 'agent.log'), env: { HOME: home }, cwd: REPO_ROOT });
+      daemons.set(key, d);
+      return d;
+    },
+    agent: (host) => daemons.get(host),
+    workdir: (host) => join(dir, host, 'work'),
+    async restartServer() {
+      await daemons.get('cp')?.stop(10_000);
+      await startServer();
+    },
+    logTail(host, lines = 30) {
+      return tail(join(dir, host, host === 'cp' ? 'skyshift.log' : 'agent.log'), lines);
+    },
+    async cleanup() {
+      await Promise.all([...daemons.values()].map((d) => d.stop(5000)));
+      await lab.destroy(); // also kills the replicas: they run inside the namespaces
+      if (!process.env['SKYSHIFT_E2E_KEEP']) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+
+  try {
+    await startServer();
+  } catch (err) {
+    await instance.cleanup();
+    throw err;
+  }
+  return instance;
+}
+
+/**
+ * The token in `skyctl create cluster --agent` output: the value after `--token`/`token:`, else the
+ * longest token-looking word (a JWT or a long base64url string).
+ */
+export function extractToken(output: string): string | undefined {
+  const labelled = /(?:^|\s)(?:token:|--token)\s*([A-Za-z0-9._~+/=-]{20,})/m.exec(output);
+  if (labelled?.[1]) return labelled[1];
+  const jwt = /eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/.exec(output);
+  if (jwt) return jwt[0];
+  const words = output.split(/\s+/).filter((w) => /^[A-Za-z0-9._~+/=-]{32,}$/.test(w) && !w.includes('/'));
+  return words.sort((a, b) => b.length - a.length)[0];
+}
+
+function tail(file: string, lines: number): string {
+  try {
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .slice(-lines - 1)
+      .join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
