@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { VERSION } from '../lib/version.js';
 import { startApiServer, type ApiServerFlags } from './api-server.js';
 import { addAuthFlags } from './auth-setup.js';
+import { runAgentCommand, type AgentCommandOptions } from './agent.js';
 import { runControllersCommand, type ControllersCommandOptions } from './controllers-cmd.js';
 import { createLogger } from './logger.js';
 import { onShutdown } from './shutdown.js';
@@ -128,13 +129,56 @@ Examples:
       .option('--token <token>', 'bearer token for the API server (prefer --token-file: arguments are visible to other local users)')
       .option('--token-file <file>', 'file holding the bearer token, e.g. ~/.skyshift/controllers.token written by skyshift server')
       .option('--metrics-port <port>', "serve the controllers' Prometheus metrics on http://127.0.0.1:<port>/metrics", positive)
-      .option('--only <names>', 'run only these controllers (comma-separated: scheduler, skylets, ttl), each group electing its own leader', (v) =>
-        v
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean),
+      .option(
+        '--only <names>',
+        'run only these controllers (comma-separated: scheduler, skylets, ttl, agent-health), each group electing its own leader',
+        (v) =>
+          v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
       ),
   ).action(async (options: ControllersCommandOptions) => runControllersCommand(options));
+
+  const count0 = (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n > 1024) throw new InvalidArgumentError('must be an integer from 0 to 1024');
+    return n;
+  };
+  program
+    .command('agent')
+    .description("run one cluster's skylet on this machine (local processes or podman, or this login node's Slurm); connects out to the API server only")
+    .requiredOption('--server <url>', 'API server URL, e.g. https://cp.example.org:50051')
+    .requiredOption('--cluster <name>', 'the cluster this machine is (registered, or adopted when it exists)')
+    .option('--token-file <file>', "file holding the agent's token (from skyctl create cluster NAME --agent)")
+    .option('--manager <type>', 'local | slurm', 'local')
+    .option('--cpus <n>', 'local: cpus to offer (default: this machine)')
+    .option('--memory <size>', 'local: memory to offer, e.g. 64Gi (default: this machine)')
+    .option('--gpus <n>', 'local: GPUs to offer (default: counted by nvidia-smi)', count0)
+    .option('--gpu-type <type>', 'local: their type, e.g. A100 (default: from nvidia-smi)')
+    .option('--workdir <dir>', 'where replicas (local) or job scripts (slurm) live')
+    .option('--runtime <runtime>', 'local: podman; slurm: podman|apptainer|singularity|none')
+    .option('--partition <name>', "slurm: partition for every job (default: Slurm's default)")
+    .option('--slurm-conf <path>', "slurm: slurm.conf for Slurm's commands (sets SLURM_CONF)")
+    .option('--ca-file <file>', "PEM CA that signed the server's certificate (https servers with a private CA)")
+    .option('--fingerprint <sha256>', "the server CA's SHA-256 fingerprint (not supported by this build yet)")
+    .option('--heartbeat-seconds <n>', 'seconds between heartbeats and job syncs', positive, 3)
+    .option('--eviction-grace-seconds <n>', 'a cluster whose manager stays ERROR this long has its replicas evicted', positive, 30)
+    .option('--log-level <level>', `log level (${LEVELS.join(', ')})`, parseLevel, 'info')
+    .addHelpText(
+      'after',
+      `
+The agent needs no open port: it connects to --server, registers its Cluster (spec.agent: true,
+so the central controllers run no skylet for it) and runs replicas here. If the server is lost the
+replicas keep running and the agent reconnects; ranks placed elsewhere meanwhile are stopped first.
+
+Examples:
+  $ skyshift agent --server https://cp:50051 --token-file join.token --cluster lab-gpu
+  $ skyshift agent --server https://cp:50051 --token-file join.token --cluster lab-gpu --ca-file ca.crt --gpus 2 --gpu-type A100
+  $ skyshift agent --server http://10.0.0.1:50051 --token-file ws.token --cluster ws1 --cpus 8 --memory 32Gi --workdir /scratch/skyshift
+  $ skyshift agent --server https://cp:50051 --token-file hpc.token --cluster hpc --manager slurm --partition debug`,
+    )
+    .action(async (options: AgentCommandOptions) => runAgentCommand(options));
 
   return program;
 }

@@ -1,0 +1,96 @@
+/**
+ * `skyshift agent`'s runtime (DESIGN 12): connects OUT to the API server
+ * only, and loops
+ *
+ *   register or adopt the Cluster -> fence -> run a session (the skylet)
+ *
+ * until stopped. A lost server ends the session; the agent's replicas keep
+ * running meanwhile, and it reconnects with the one capped, jittered backoff
+ * (many agents after a server restart must not come back in step). Because
+ * every session begins with fencing, a rank the scheduler re-placed while
+ * the agent was away is stopped here before this agent reports anything.
+ * A restarted agent goes through the same path; the local manager adopts the
+ * replicas it finds on disk, as after a `skyshift up` restart.
+ */
+import type { Cluster } from '../api/index.js';
+import type { SkyShiftClient, TlsOptions } from '../client/index.js';
+import { DEFAULT_OPTIONS, type ControllerOptions, type Logger } from '../controllers/index.js';
+import { backoffDelay, sleep, systemClock, type Clock } from '../lib/index.js';
+import type { ClusterManager } from '../managers/index.js';
+import { fence } from './fence.js';
+import { registerCluster } from './register.js';
+import { runSession, type SessionEnd } from './session.js';
+import { startTunnel } from './tunnel.js';
+
+export interface AgentParams {
+  client: SkyShiftClient;
+  /** For the tunnel: the same server, token and TLS settings as `client`. */
+  server: string;
+  token?: string;
+  tls?: TlsOptions;
+  /** The Cluster this agent runs (agentCluster()). */
+  cluster: Cluster;
+  /**
+   * The cluster's manager, or how to build it from the registered Cluster (the slurm manager marks its jobs
+   * with the cluster's uid, known only once registered). Built once, shared by every session and the tunnel,
+   * closed when the agent stops (its replicas keep running).
+   */
+  manager: ClusterManager | ((registered: Cluster) => ClusterManager);
+  logger: Logger;
+  options?: Partial<ControllerOptions>;
+  clock?: Clock;
+  /** Reconnect backoff: first delay and cap (defaults 500 ms and 30 s). */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  signal: AbortSignal;
+}
+
+/** Runs until `signal` aborts ('aborted') or the cluster is deleted ('deleted'). */
+export async function runAgent(p: AgentParams): Promise<'aborted' | 'deleted'> {
+  const clock = p.clock ?? systemClock;
+  const name = p.cluster.metadata.name;
+  const options: ControllerOptions = { ...DEFAULT_OPTIONS, ...p.options };
+  const { logger, signal } = p;
+  let manager = typeof p.manager === 'function' ? undefined : p.manager;
+  let tunnel = false;
+  try {
+    return await loop();
+  } finally {
+    await manager?.close().catch(() => undefined);
+  }
+
+  async function loop(): Promise<'aborted' | 'deleted'> {
+    let attempt = 0;
+    while (!signal.aborted) {
+      let end: SessionEnd | undefined;
+      try {
+        const { action, cluster } = await registerCluster(p.client, p.cluster, signal);
+        if (action !== 'unchanged') logger.info({ cluster: name, action }, action === 'created' ? 'cluster registered' : 'cluster adopted');
+        manager ??= (p.manager as (c: Cluster) => ClusterManager)(cluster);
+        if (!tunnel) {
+          tunnel = true;
+          // TODO(issue 11): the tunnel's one call site; see tunnel.ts.
+          await startTunnel({ server: p.server, token: p.token, ...(p.tls ? { tls: p.tls } : {}), cluster: name, manager, signal, logger });
+        }
+        // Before the skylet exists, so before any task state is reported (see fence.ts).
+        for (const f of await fence(p.client, manager, name, signal)) logger.info({ cluster: name, ...f }, 'fenced: stopped work no longer placed here');
+        attempt = 0;
+        logger.info({ cluster: name, server: p.server }, 'connected: running the skylet');
+        end = await runSession({ client: p.client, cluster: name, manager, options, clock, logger, signal });
+      } catch (err) {
+        if (signal.aborted) break;
+        logger.warn({ cluster: name, attempt: attempt + 1, err: err instanceof Error ? err.message : String(err) }, 'cannot reach the server or register');
+      }
+      if (end === 'deleted') {
+        logger.warn({ cluster: name }, 'the cluster was deleted on the server: its replicas here were cancelled; agent stopping');
+        return 'deleted';
+      }
+      if (signal.aborted) break;
+      if (end === 'lost') logger.warn({ cluster: name }, 'server lost; replicas keep running; reconnecting');
+      attempt++;
+      const delay = backoffDelay(attempt, { baseMs: p.backoffBaseMs ?? 500, maxMs: p.backoffMaxMs ?? 30_000, jitter: 0.5 });
+      await sleep(delay, signal, clock);
+    }
+    return 'aborted';
+  }
+}
