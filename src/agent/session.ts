@@ -6,6 +6,13 @@
  * cluster was deleted ('deleted', after the skylet drained it) or on abort.
  * Every session starts from nothing: new informers (a full list), new
  * skylet memory, so a session after a partition sees the world as it is now.
+ *
+ * The report gate: the skylet writes and submits only while the server
+ * answered a probe within the last `errorThreshold` heartbeat periods (the
+ * central agent-health waits longer before declaring this agent dead). A
+ * probe that succeeds after a longer silence — the machine slept, the
+ * process was stopped, the network came back before a probe failed three
+ * times — still ends the session, so the next one fences first.
  */
 import { ApiError, type Cluster } from '../api/index.js';
 import type { SkyShiftClient } from '../client/index.js';
@@ -31,6 +38,8 @@ export interface SessionParams {
 export async function runSession(p: SessionParams): Promise<SessionEnd> {
   const session = new AbortController();
   const stop = () => session.abort();
+  const limitMs = p.options.errorThreshold * p.options.heartbeatSeconds * 1000;
+  const health = { lastOk: p.clock.now() };
   p.signal.addEventListener('abort', stop, { once: true });
   // The skylet group for exactly this cluster; the manager outlives the session (replicas, tunnel), so its close() is not the skylet's to call.
   const options: ControllerOptions = {
@@ -39,13 +48,14 @@ export async function runSession(p: SessionParams): Promise<SessionEnd> {
     managerFactory: () => keepOpen(p.manager),
     // Every heartbeat is written: its lastHeartbeatTime is how the central agent-health knows this agent lives.
     statusKeepaliveSeconds: p.options.heartbeatSeconds,
+    reportGate: () => p.clock.now() - health.lastOk < limitMs,
   };
   const term = runLeaderTerm(p.client, p.clock, p.logger, options, session.signal, [{ name: 'skylets', create: createSkylets }]).catch((err: unknown) =>
     p.logger.error({ err: String(err) }, 'skylet session failed'),
   );
   let end: SessionEnd = 'aborted';
   try {
-    end = await probe(p, session.signal);
+    end = await probe(p, health, limitMs, session.signal);
   } finally {
     session.abort();
     p.signal.removeEventListener('abort', stop);
@@ -55,12 +65,18 @@ export async function runSession(p: SessionParams): Promise<SessionEnd> {
 }
 
 /** Asks the server for the cluster every heartbeat; resolves when the server is lost, the cluster gone, or on abort. */
-async function probe(p: SessionParams, signal: AbortSignal): Promise<SessionEnd> {
+async function probe(p: SessionParams, health: { lastOk: number }, limitMs: number, signal: AbortSignal): Promise<SessionEnd> {
   const periodMs = p.options.heartbeatSeconds * 1000;
   let failures = 0;
   while (await sleep(periodMs, signal, p.clock)) {
     try {
       await p.client.get<Cluster>('clusters', p.cluster, { signal: AbortSignal.any([signal, AbortSignal.timeout(Math.max(periodMs, 2000))]) });
+      const now = p.clock.now();
+      if (now - health.lastOk >= limitMs) {
+        p.logger.warn({ cluster: p.cluster, silentMs: now - health.lastOk }, 'out of touch with the server for too long: fencing before reporting again');
+        return 'lost';
+      }
+      health.lastOk = now;
       failures = 0;
     } catch (err) {
       if (signal.aborted) break;

@@ -36,6 +36,11 @@ export interface ControllerOptions {
    * for every cluster but agent clusters (`spec.agent: true`), whose skylet runs in their agent.
    */
   skyletCluster?: string;
+  /**
+   * While this returns false the skylet writes nothing and submits nothing: an agent that may have been cut
+   * off (its job cache may be stale) must first fence, i.e. stop ranks placed elsewhere meanwhile. Unset: always open.
+   */
+  reportGate?: () => boolean;
   /** An agent cluster whose heartbeat has not changed for this many heartbeat periods is marked ERROR (agent-health). Default 5. */
   agentStaleHeartbeats?: number;
   /** Builds the manager of a cluster; tests inject fakes. */

@@ -28,7 +28,7 @@ export const cancelFailedStep: FlowStep = {
   name: 'cancelFailed',
   async run(job, s, signal) {
     if (job.status?.phase !== 'FAILED') return 'next';
-    if (!s.manager) return stop();
+    if (!s.manager || !s.mayReport) return stop();
     const cancelled = await cancelFailedJob(s.deps, s.manager, s.name, job, signal);
     if (cancelled.length > 0 && job.metadata.uid) s.forgetSubmitted(job.metadata.uid, cancelled);
     return stop();
@@ -41,7 +41,7 @@ export const validateStep: FlowStep = {
   async run(job, s) {
     if (job.status?.phase !== 'ACTIVE' || !job.metadata.uid || !s.manager || jobProblem(job) !== undefined) return stop();
     // Submit is idempotent, but waiting for the first sync keeps events honest.
-    if (!s.synced || s.phase !== 'READY') return stop({ requeueAfterMs: s.deps.options.heartbeatSeconds * 1000 });
+    if (!s.synced || s.phase !== 'READY' || !s.mayReport) return stop({ requeueAfterMs: s.deps.options.heartbeatSeconds * 1000 });
     return 'next';
   },
 };

@@ -28,6 +28,7 @@ export class Heartbeat {
 
   async beat(signal: AbortSignal): Promise<void> {
     const { s } = this;
+    if (!s.mayReport) return;
     const observedAt = s.deps.clock.now();
     let state: Awaited<ReturnType<ClusterManager['status']>> | undefined;
     let problem = s.buildError;
@@ -81,7 +82,7 @@ export class Heartbeat {
   }
 
   async evictIfDead(signal: AbortSignal): Promise<void> {
-    if (this.errorSince === undefined) return;
+    if (this.errorSince === undefined || !this.s.mayReport) return;
     const grace = this.s.deps.options.evictionGraceSeconds;
     if (this.s.deps.clock.now() - this.errorSince < grace * 1000) return;
     await evictAll(this.s, `cluster '${this.s.name}' has been ERROR for more than ${grace} s`, signal);

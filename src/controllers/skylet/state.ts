@@ -52,6 +52,11 @@ export class SkyletState {
     this.phase = initialPhase === 'READY' || initialPhase === 'ERROR' ? initialPhase : 'INIT';
   }
 
+  /** False while the report gate is closed (options.reportGate): no status write, no submit. */
+  get mayReport(): boolean {
+    return this.deps.options.reportGate?.() ?? true;
+  }
+
   get source(): string {
     return `skylet/${this.name}`;
   }

@@ -46,7 +46,7 @@ export class Sync {
 
   async sync(signal: AbortSignal): Promise<void> {
     const { s } = this;
-    if (!s.manager || !s.deps.jobs.isSynced) return;
+    if (!s.manager || !s.deps.jobs.isSynced || !s.mayReport) return;
     const observedAt = s.deps.clock.now();
     const tasks = await s.manager.tasks(signal);
     // After the call: a replica reported started was started by now, so a heartbeat taken later shows its usage.
