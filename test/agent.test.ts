@@ -148,7 +148,7 @@ describe('skyshift agent', { timeout: 300_000 }, () => {
     assert.equal(done.status.phase, 'COMPLETED', JSON.stringify(done.status));
     assert.deepEqual(done.status.replicaStatus, { [CLUSTER]: { COMPLETED: 2 } });
     const runs = readMarks(marks);
-    assert.deepEqual([...runs.starts.keys()].sort(), ['hello-0', 'hello-1']);
+    assert.deepEqual([...runs.starts.keys()].sort(), ['default/hello-0', 'default/hello-1']);
     for (const [, s] of runs.starts)
       assert.deepEqual(
         s.map((x) => x.cluster),
@@ -166,7 +166,7 @@ describe('skyshift agent', { timeout: 300_000 }, () => {
     assert.equal(done.status.phase, 'COMPLETED', JSON.stringify(done.status));
     assert.deepEqual(done.status.replicaStatus, { [CLUSTER]: { COMPLETED: 2 } });
     const runs = readMarks(marks);
-    for (const id of ['adopt-0', 'adopt-1']) {
+    for (const id of ['default/adopt-0', 'default/adopt-1']) {
       assert.equal(runs.starts.get(id)?.length, 1, `${id} started once: ${JSON.stringify(runs.starts.get(id))}`);
       assert.equal(runs.ends.get(id)?.length, 1, `${id} ended once`);
     }
@@ -215,7 +215,7 @@ describe('skyshift agent', { timeout: 300_000 }, () => {
       // Fenced: the lab copies are gone (their 300 s sleep never finished), stopped by the agent before it reported.
       await waitForProcessesGone(workdir, 20_000);
       const runs = readMarks(marks);
-      for (const id of ['part-0', 'part-1']) {
+      for (const id of ['default/part-0', 'default/part-1']) {
         assert.deepEqual(
           runs.starts
             .get(id)
