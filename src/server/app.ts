@@ -17,7 +17,7 @@ import { createMetrics } from './metrics.js';
 import { ensureDefaultNamespace } from './namespaces.js';
 import { createOperations } from './operations.js';
 import { createObject, deleteObject, getObject, isDryRun, listObjects, patchObject, refuseDryRun, replaceObject, type Query, type Reply } from './resources.js';
-import type { AccountRoutes, Auth } from './auth/index.js';
+import { agentVisibility, type AccountRoutes, type Auth } from './auth/index.js';
 import { Router, type Resolved, type Target } from './router.js';
 import type { Store } from './store.js';
 import { isWatch, prepareWatch } from './watch.js';
@@ -207,6 +207,11 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       refuseDryRun(flatQuery(request.query), resolved.route);
       return accounts.account(resolved, request, reply);
     }
+    if (resolved.type === 'agent-tokens') {
+      if (!accounts) throw new ApiError('NotFound', `no such path: ${resolved.route} (authentication is off)`);
+      refuseDryRun(flatQuery(request.query), resolved.route);
+      return accounts.agentTokens(resolved.cluster, request, reply);
+    }
     const target: Target = resolved;
     // A user's credentials and role memberships go with it, whichever spelling named it.
     if (accounts && request.method === 'DELETE' && target.type === 'object' && target.kind.plural === 'users' && !isDryRun(flatQuery(request.query))) {
@@ -217,7 +222,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     const contentType = request.headers['content-type'];
 
     if (request.method === 'GET' && (target.type === 'collection' || target.type === 'object') && isWatch(query)) {
-      const stream = await prepareWatch(ctx, target, query);
+      const stream = await prepareWatch(ctx, target, query, agentVisibility(request.skyPrincipal?.agentCluster, target.kind));
       return hijack(reply, (res, onClose) => stream(res, onClose));
     }
     if (target.type === 'exec' || target.type === 'portforward') return streamRoute(ctx, upgrades, target, request, reply);
@@ -229,7 +234,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     let result: Reply;
     switch (`${target.type} ${request.method}`) {
       case 'collection GET':
-        result = await listObjects(ctx, target as Target & { type: 'collection' }, query);
+        result = await listObjects(ctx, target as Target & { type: 'collection' }, query, agentVisibility(request.skyPrincipal?.agentCluster, target.kind));
         break;
       case 'collection POST':
         result = await createObject(ctx, target as Target & { type: 'collection' }, request.body, contentType, query);

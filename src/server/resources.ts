@@ -23,7 +23,13 @@ export type Query = Record<string, string | undefined>;
 
 const MAX_CONFLICT_RETRIES = 5;
 
-export async function listObjects(ctx: ServerContext, target: Target & { type: 'collection' }, query: Query): Promise<Reply> {
+/** `visible`: which objects the caller may see at all (an agent token's scope); absent: all. */
+export async function listObjects(
+  ctx: ServerContext,
+  target: Target & { type: 'collection' },
+  query: Query,
+  visible?: (obj: ApiObject) => boolean,
+): Promise<Reply> {
   const { kind } = target;
   const selector = selectorOf(query);
   const limit = limitOf(query.limit);
@@ -31,7 +37,7 @@ export async function listObjects(ctx: ServerContext, target: Target & { type: '
   const startAfter = query.continue ? decodeContinue(query.continue, prefix) : undefined;
   const cache = await caughtUp(ctx, kind);
   const revision = cache.revision;
-  const page = cache.list(prefix, { selector, limit, startAfter });
+  const page = cache.list(prefix, { selector, limit, startAfter, ...(visible ? { visible } : {}) });
   const last = page.items[page.items.length - 1];
   const meta: Record<string, string> = { resourceVersion: String(revision) };
   if (page.more && last) meta.continue = Buffer.from(last.key).toString('base64url');

@@ -19,7 +19,12 @@ export type Target =
   | { type: 'exec' | 'portforward'; kind: KindInfo; namespace: string; name: string; route: string };
 
 /** What a path resolves to: a resource target, or one of the fixed operational and account routes. */
-export type Resolved = Target | { type: 'operation'; route: OperationRoute } | { type: 'account'; route: AccountRoute; id?: string };
+export type Resolved =
+  | Target
+  | { type: 'operation'; route: OperationRoute }
+  | { type: 'account'; route: AccountRoute; id?: string }
+  /** POST mints, DELETE revokes the join tokens of an agent cluster (src/server/auth/agent-tokens.ts). */
+  | { type: 'agent-tokens'; cluster: string; route: '/clusters/{name}/agent-tokens' };
 
 export type OperationRoute = '/healthz' | '/readyz' | '/version' | '/metrics' | '/openapi.json';
 export type AccountRoute = '/login' | '/register' | '/invites' | '/invites/{id}' | '/whoami';
@@ -89,6 +94,8 @@ export class Router {
       if (segments.length === 1) return { type: 'collection', kind: global, route: `/${global.plural}` };
       if (segments.length === 2) return { type: 'object', kind: global, name: second!, route: `/${global.plural}/{name}` };
       if (segments.length === 3 && third === 'status') return { type: 'status', kind: global, name: second!, route: `/${global.plural}/{name}/status` };
+      if (segments.length === 3 && third === 'agent-tokens' && global.plural === 'clusters')
+        return { type: 'agent-tokens', cluster: second!, route: '/clusters/{name}/agent-tokens' };
       throw notFound(path);
     }
     if (global && segments.length === 1) {

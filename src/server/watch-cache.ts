@@ -4,13 +4,13 @@
  * watches are all served from here, so N watchers cost one store watch and a
  * list of 10k objects is a string join of pre-serialised JSON.
  */
-import { matchesLabels, type KindInfo, type LabelSelector } from '../api/index.js';
+import { matchesLabels, type ApiObject, type KindInfo, type LabelSelector } from '../api/index.js';
 import { backoffDelay, sleep, systemClock } from '../lib/index.js';
 import { toCached, type CachedObject } from './cached-object.js';
 import { EventRing, type CachedEvent } from './event-ring.js';
 import { SortedKeys } from './sorted-keys.js';
 import type { Store, StoreEvent } from './store.js';
-import { lineFor, Watchers, type WatchFilter, type WatchSink } from './watchers.js';
+import { lineFor, matchesFilter, Watchers, type WatchFilter, type WatchSink } from './watchers.js';
 
 export interface WatchCacheOptions {
   /** Events kept for resuming watches. */
@@ -117,7 +117,7 @@ export class KindCache {
    */
   list(
     prefix: string,
-    options: { selector?: LabelSelector; limit?: number; startAfter?: string } = {},
+    options: { selector?: LabelSelector; limit?: number; startAfter?: string; visible?: (obj: ApiObject) => boolean } = {},
   ): {
     items: CachedObject[];
     more: boolean;
@@ -132,6 +132,7 @@ export class KindCache {
       if (!key.startsWith(prefix)) return false;
       const cached = this.objects.get(key)!;
       if (selector && !matchesLabels(selector, cached.obj.metadata.labels)) return true;
+      if (options.visible && !options.visible(cached.obj)) return true;
       if (items.length >= limit) {
         more = true;
         return false;
@@ -178,10 +179,9 @@ export class KindCache {
    */
   watch(filter: WatchFilter, sink: WatchSink, fromRevision?: number): WatchStart {
     if (fromRevision === undefined) {
-      const selector = filter.selector && filter.selector.length > 0 ? filter.selector : undefined;
       const initial = filter.key !== undefined ? optional(this.objects.get(filter.key)) : this.list(filter.prefix, {}).items;
       for (const cached of initial) {
-        if (selector && !matchesLabels(selector, cached.obj.metadata.labels)) continue;
+        if (!matchesFilter(filter, cached)) continue;
         if (!sink.write(`{"type":"ADDED","object":${cached.json}}\n`)) {
           sink.close('client too slow');
           return { ok: true, stop: () => {} };

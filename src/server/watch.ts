@@ -5,7 +5,7 @@
  * resumes from its last resourceVersion.
  */
 import type { ServerResponse } from 'node:http';
-import { ApiError, badRequest, storageKey } from '../api/index.js';
+import { ApiError, badRequest, storageKey, type ApiObject } from '../api/index.js';
 import { caughtUp, type ServerContext } from './context.js';
 import { selectorOf, type Query } from './resources.js';
 import type { Target } from './router.js';
@@ -16,6 +16,8 @@ export async function prepareWatch(
   ctx: ServerContext,
   target: Target & { type: 'collection' | 'object' },
   query: Query,
+  /** Which objects the caller may see at all (an agent token's scope); absent: all. */
+  visible?: (obj: ApiObject) => boolean,
 ): Promise<(res: ServerResponse, onClose: (fn: () => void) => void) => void> {
   if (query.sendInitialEvents !== undefined) {
     // client-go would otherwise wait forever for the initial-events-end bookmark.
@@ -31,6 +33,7 @@ export async function prepareWatch(
   const filter: WatchFilter = { prefix: storageKey(kind, target.namespace) };
   if (target.type === 'object') filter.key = storageKey(kind, target.namespace, target.name);
   if (selector) filter.selector = selector;
+  if (visible) filter.visible = visible;
 
   return (res, onClose) => {
     res.writeHead(200, {

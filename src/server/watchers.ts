@@ -3,7 +3,7 @@
  * filter, and the line each one sees for an event. A watcher whose sink
  * cannot keep up is dropped rather than buffered without bound.
  */
-import { matchesLabels, type LabelSelector, type WatchEventType } from '../api/index.js';
+import { matchesLabels, type ApiObject, type LabelSelector, type WatchEventType } from '../api/index.js';
 import type { CachedObject } from './cached-object.js';
 import type { CachedEvent } from './event-ring.js';
 
@@ -12,6 +12,8 @@ export interface WatchFilter {
   prefix: string;
   key?: string;
   selector?: LabelSelector;
+  /** Which objects this watcher may see at all (an agent token's scope, auth/agent-scope.ts); absent for everyone else. */
+  visible?: (obj: ApiObject) => boolean;
 }
 
 /** A client watch as the cache sees it: somewhere to write lines. */
@@ -71,15 +73,17 @@ export class Watchers {
   }
 }
 
-function matchesFilter(filter: WatchFilter, object: CachedObject): boolean {
+export function matchesFilter(filter: WatchFilter, object: CachedObject): boolean {
   if (filter.key !== undefined ? object.key !== filter.key : !object.key.startsWith(filter.prefix)) return false;
+  if (filter.visible !== undefined && !filter.visible(object.obj)) return false;
   return !filter.selector || filter.selector.length === 0 || matchesLabels(filter.selector, object.obj.metadata.labels);
 }
 
 /**
  * The line a watcher with `filter` sees for `event`, or undefined. A MODIFIED
- * that moves an object into or out of a selector becomes ADDED or DELETED,
- * as in Kubernetes.
+ * that moves an object into or out of a selector (or of what the watcher may
+ * see: a job placed on or evicted from an agent's cluster) becomes ADDED or
+ * DELETED, as in Kubernetes.
  */
 export function lineFor(event: CachedEvent, filter: WatchFilter): string | undefined {
   const now = matchesFilter(filter, event.object);

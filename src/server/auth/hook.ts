@@ -9,7 +9,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../../api/index.js';
 import type { Resolved } from '../router.js';
+import type { ServerContext } from '../context.js';
 import { requiredGrant } from './actions.js';
+import { checkAgentRequest, isAgentTunnel } from './agent-scope.js';
+import { installAgentWriteGuard } from './agent-writes.js';
 import type { Request } from './rbac.js';
 import { installRoleGuard } from './role-guard.js';
 import type { AuthService, Principal } from './service.js';
@@ -28,7 +31,7 @@ function isOpen(target: Resolved, method: string): boolean {
   return target.type === 'account' && (target.route === '/login' || target.route === '/register') && method === 'POST';
 }
 
-export function installGate(app: FastifyInstance, auth: AuthService): void {
+export function installGate(app: FastifyInstance, auth: AuthService, ctx: ServerContext): void {
   app.decorateRequest('skyPrincipal', null);
 
   // Callback style: a request whose token and roles are already in memory passes
@@ -41,6 +44,9 @@ export function installGate(app: FastifyInstance, auth: AuthService): void {
     const principal = auth.authenticateNow(request.headers.authorization);
     if (principal) {
       request.skyPrincipal = principal;
+      // An agent join token is decided by its own table (agent-scope.ts), never by roles.
+      if (principal.agentCluster !== undefined) return agentGate(request, principal.agentCluster, target).then(() => done(), done);
+      if (!(target instanceof ApiError) && isAgentTunnel(target)) return done(TUNNEL_ONLY());
       const grant = grantFor(request, target);
       // Only a "yes" is taken from the fast path; anything else is decided (and worded) by the slow one.
       if (grant === null || auth.allowedNow(principal, grant)) return done();
@@ -55,12 +61,23 @@ export function installGate(app: FastifyInstance, auth: AuthService): void {
       reply.header('www-authenticate', 'Bearer realm="skyshift"');
       throw err;
     }
+    const { agentCluster } = request.skyPrincipal;
+    if (agentCluster !== undefined) return agentGate(request, agentCluster, target);
+    if (!(target instanceof ApiError) && isAgentTunnel(target)) throw TUNNEL_ONLY();
     const grant = grantFor(request, target);
     if (grant) await auth.authorize(request.skyPrincipal, grant);
   }
 
+  function agentGate(request: FastifyRequest, cluster: string, target: Resolved | ApiError): Promise<void> {
+    return checkAgentRequest(ctx, cluster, request.method, target, isWatchQuery(request));
+  }
+
   installRoleGuard(app, auth);
+  installAgentWriteGuard(app, ctx);
 }
+
+/** No role grants the agent tunnel, not even an admin's '*': it serves one agent's cluster, named by its token. */
+const TUNNEL_ONLY = () => new ApiError('Forbidden', 'only a skyshift agent join token may open the agent tunnel');
 
 /**
  * What `request` needs beyond a valid token: a grant, or null when nothing
@@ -69,7 +86,7 @@ export function installGate(app: FastifyInstance, auth: AuthService): void {
  * authenticated user).
  */
 function grantFor(request: FastifyRequest, target: Resolved | ApiError): Request | null {
-  if (target instanceof ApiError || target.type === 'account') return null;
+  if (target instanceof ApiError || target.type === 'account' || target.type === 'agent-tokens' || isAgentTunnel(target)) return null;
   if (target.type === 'operation') return target.route === '/metrics' ? { action: 'get', resource: 'metrics', namespace: undefined } : null;
   return requiredGrant(request.method, target, isWatchQuery(request)) ?? null;
 }

@@ -21,6 +21,7 @@ import { CacheView } from './view.js';
 export { CONTROLLER_USER } from './bootstrap.js';
 export type { Principal } from './service.js';
 export type { AccountRoutes } from './routes.js';
+export { agentVisibility } from './agent-scope.js';
 
 export interface AuthOptions {
   store: Store;
@@ -79,7 +80,7 @@ export async function createAuth(options: AuthOptions): Promise<Auth> {
     install(app, ctx) {
       const view = CacheView.of(ctx, service.directory.roles, service.directory.users);
       if (view) service.attach(view);
-      installGate(app, service);
+      installGate(app, service, ctx);
       return accountRoutes(service);
     },
   };

@@ -8,6 +8,8 @@
  *   DELETE /invites/{id}     id or the invite token       -> {id, revoked, used}
  *   DELETE /users/{name}                                  -> the deleted User
  *   GET    /whoami                                        -> {user, type, roles, namespaces}
+ *   POST   /clusters/{name}/agent-tokens {ttlSeconds?}   -> 201 {cluster, token, expiresAt}   (create on clusters)
+ *   DELETE /clusters/{name}/agent-tokens                 -> {cluster, revoked}              (delete on clusters)
  * (GET /users and /users/{name} are the generic routes: a User holds no credential.)
  *
  * They are not Fastify routes: app.ts dispatches them from the Router's target,
@@ -23,6 +25,8 @@ import { LoginThrottled, type AuthService, type Principal } from './service.js';
 export interface AccountRoutes {
   /** One of the account routes, as the Router resolved it. */
   account(target: { route: AccountRoute; id?: string }, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply>;
+  /** POST (mint) or DELETE (revoke) /clusters/{name}/agent-tokens. */
+  agentTokens(cluster: string, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply>;
   /** DELETE on a user, by whichever path the Router resolved to it. */
   deleteUser(name: string, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply>;
 }
@@ -64,6 +68,14 @@ export function accountRoutes(auth: AuthService): AccountRoutes {
         case '/whoami':
           return send(reply, 200, await auth.whoami(principal(request)));
       }
+    },
+    async agentTokens(cluster, request, reply) {
+      if (request.method === 'POST') {
+        const ttl = objectBody(request).ttlSeconds ?? (request.query as Record<string, unknown> | undefined)?.ttlSeconds;
+        return send(reply, 201, await auth.mintAgentToken(principal(request), cluster, ttl));
+      }
+      if (request.method === 'DELETE') return send(reply, 200, await auth.revokeAgentTokens(principal(request), cluster));
+      throw new ApiError('MethodNotAllowed', `${request.method} is not allowed on /clusters/{name}/agent-tokens: use POST (mint) or DELETE (revoke)`);
     },
     async deleteUser(name, request, reply) {
       return send(reply, 200, await auth.deleteUser(principal(request), name));

@@ -4,6 +4,8 @@
  *   /registry/secrets/users/<name>      {passwordHash}
  *   /registry/secrets/tokens/<sha256>   {user}   service-account tokens, digest only
  *   /registry/secrets/invites/<nonce>   invite state (owner, roles, used, revoked)
+ *   /registry/secrets/agent-tokens/<cluster>  {generation, clusterUid}: the agent join
+ *                                       tokens of a cluster are valid while they carry this generation
  */
 import { createHash } from 'node:crypto';
 import type { JsonObject, Store } from '../store.js';
@@ -27,6 +29,8 @@ function tokenDigest(token: string): string {
 function isStoreCode(err: unknown, code: string): boolean {
   return err instanceof Error && err.name === 'StoreError' && (err as { code?: unknown }).code === code;
 }
+
+export type AgentTokenRecord = { generation: string; clusterUid: string };
 
 export class Secrets {
   constructor(private readonly store: Store) {}
@@ -84,6 +88,36 @@ export class Secrets {
       if (isStoreCode(err, 'Conflict') || isStoreCode(err, 'NotFound')) return undefined;
       throw err;
     }
+  }
+
+  async agentTokens(cluster: string): Promise<AgentTokenRecord | undefined> {
+    const kv = await this.store.get(`${PREFIX}/agent-tokens/${cluster}`);
+    const { generation, clusterUid } = kv?.value ?? {};
+    return typeof generation === 'string' && typeof clusterUid === 'string' ? { generation, clusterUid } : undefined;
+  }
+
+  /** The record a new token must carry: the existing one while it is for this Cluster (same uid), else a new one. */
+  async ensureAgentTokens(cluster: string, clusterUid: string, fresh: () => string): Promise<AgentTokenRecord> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const existing = await this.store.get(`${PREFIX}/agent-tokens/${cluster}`);
+      const current = existing && (existing.value as Partial<AgentTokenRecord>);
+      if (current && current.clusterUid === clusterUid && typeof current.generation === 'string') return { generation: current.generation, clusterUid };
+      const record: AgentTokenRecord = { generation: fresh(), clusterUid };
+      try {
+        if (existing) await this.store.update(existing.key, { ...record }, existing.modRevision);
+        else await this.store.create(`${PREFIX}/agent-tokens/${cluster}`, { ...record });
+        return record;
+      } catch (err) {
+        // Another server minted or revoked at the same moment: read again.
+        if (!isStoreCode(err, 'Conflict') && !isStoreCode(err, 'AlreadyExists') && !isStoreCode(err, 'NotFound')) throw err;
+      }
+    }
+    throw new Error(`agent tokens of cluster '${cluster}' kept changing; retry`);
+  }
+
+  /** Revokes every agent token of the cluster: they carry a generation that no longer exists. */
+  async revokeAgentTokens(cluster: string): Promise<void> {
+    await this.remove(`${PREFIX}/agent-tokens/${cluster}`);
   }
 
   private async put(key: string, value: JsonObject): Promise<void> {

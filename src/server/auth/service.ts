@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { ApiError, invalid, type UserSpec } from '../../api/index.js';
 import type { Store } from '../store.js';
+import { AgentTokens, agentTokenTtl, checkClusterName } from './agent-tokens.js';
 import { Directory } from './directory.js';
 import { createAuthMetrics, type AuthMetrics } from './metrics.js';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hashPassword, verifyPassword } from './passwords.js';
@@ -15,7 +16,7 @@ import { Secrets, type InviteRecord } from './secrets.js';
 import { Throttle, type ThrottleOptions } from './throttle.js';
 import { SERVICE_RECHECK_MS, TokenCache, type CachedToken } from './token-cache.js';
 import { TokenSigner, unverifiedInviteNonce } from './tokens.js';
-import { StoreView, type AccessView } from './view.js';
+import { StoreView, type AccessSnapshot, type AccessView } from './view.js';
 
 /** Service-account tokens are random, not JWTs; the prefix tells them apart at a glance. */
 export const SERVICE_TOKEN_PREFIX = 'sks_';
@@ -55,6 +56,7 @@ export class AuthService {
   readonly secrets: Secrets;
   readonly signer: TokenSigner;
   readonly metrics: AuthMetrics = createAuthMetrics();
+  readonly agents: AgentTokens;
   /** What the gate reads roles and users from: the store until `attach` hands it the server's caches. */
   private view: AccessView;
   private readonly tokens: TokenCache;
@@ -70,6 +72,7 @@ export class AuthService {
     this.secrets = new Secrets(options.store);
     this.signer = new TokenSigner(options.signingKey, this.now);
     this.view = new StoreView(options.store, this.directory.roles, this.directory.users);
+    this.agents = new AgentTokens(this.signer, this.secrets);
     this.tokens = new TokenCache(options.tokenCacheSize ?? 10_000);
     this.tokenTtl = options.tokenTtlSeconds ?? 24 * 3600;
     this.inviteTtl = options.inviteTtlSeconds ?? 7 * 24 * 3600;
@@ -93,24 +96,32 @@ export class AuthService {
     const snapshot = await this.view.settled();
     const nowMs = this.now().getTime();
     const cached = this.tokens.get(token, nowMs);
-    // A deleted user's unexpired token dies with the user (and a re-created namesake is someone else).
-    if (cached && snapshot.user(cached.user)?.uid === cached.uid) return { user: cached.user };
-    let verified: { user: string; expiresAtSeconds: number; recheckAtMs: number } | undefined;
+    // A deleted user's unexpired token dies with the user (and a re-created namesake is someone else); an agent's with its Cluster.
+    if (cached && identityOf(snapshot, cached)?.uid === cached.uid) return principalOf(cached);
+    let verified: { user: string; expiresAtSeconds: number; recheckAtMs: number; agentCluster?: string; clusterUid?: string } | undefined;
     if (token.startsWith(SERVICE_TOKEN_PREFIX)) {
       const user = await this.secrets.tokenUser(token);
       if (user !== undefined) verified = { user, expiresAtSeconds: Infinity, recheckAtMs: nowMs + SERVICE_RECHECK_MS };
     } else {
       const claims = await this.signer.verifyAccess(token);
       if (claims) verified = { user: claims.user, expiresAtSeconds: claims.expiresAt.getTime() / 1000, recheckAtMs: Infinity };
+      // An agent's generation lives in the store: re-read it as often as a service token's digest, so a revoke on another server bites too.
+      else verified = await this.agents.verify(token).then((a) => a && { ...a, recheckAtMs: nowMs + SERVICE_RECHECK_MS });
     }
-    const record = verified && snapshot.user(verified.user);
-    if (!verified || !record) {
+    const record = verified && identityOf(snapshot, verified);
+    if (!verified || !record || (verified.clusterUid !== undefined && record.uid !== verified.clusterUid)) {
       this.tokens.delete(token);
       throw new ApiError('Unauthorized', BAD_TOKEN);
     }
-    const entry: CachedToken = { ...verified, uid: record.uid };
+    const entry: CachedToken = {
+      user: verified.user,
+      expiresAtSeconds: verified.expiresAtSeconds,
+      recheckAtMs: verified.recheckAtMs,
+      uid: record.uid,
+      ...(verified.agentCluster !== undefined ? { agentCluster: verified.agentCluster } : {}),
+    };
     this.tokens.set(token, entry);
-    return { user: entry.user };
+    return principalOf(entry);
   }
 
   /**
@@ -126,7 +137,26 @@ export class AuthService {
     const cached = this.tokens.get(token, this.now().getTime());
     if (!cached) return undefined;
     const snapshot = this.view.current();
-    return snapshot?.user(cached.user)?.uid === cached.uid ? { user: cached.user } : undefined;
+    return snapshot && identityOf(snapshot, cached)?.uid === cached.uid ? principalOf(cached) : undefined;
+  }
+
+  /** POST /clusters/{name}/agent-tokens: needs `create` on clusters; the Cluster must exist (the token is bound to its uid). */
+  async mintAgentToken(principal: Principal, cluster: string, ttl: unknown): Promise<{ cluster: string; token: string; expiresAt: string }> {
+    checkClusterName(cluster);
+    await this.authorize(principal, { action: 'create', resource: 'clusters', namespace: undefined });
+    const ttlSeconds = agentTokenTtl(ttl);
+    const found = (await this.view.settled()).cluster(cluster);
+    if (!found) throw new ApiError('NotFound', `cluster '${cluster}' not found: create it first (skyctl create cluster ${cluster} --agent)`);
+    return this.agents.mint(cluster, found.uid, ttlSeconds);
+  }
+
+  /** DELETE /clusters/{name}/agent-tokens: needs `delete` on clusters; every token of the cluster stops working at once. */
+  async revokeAgentTokens(principal: Principal, cluster: string): Promise<{ cluster: string; revoked: true }> {
+    checkClusterName(cluster);
+    await this.authorize(principal, { action: 'delete', resource: 'clusters', namespace: undefined });
+    await this.agents.revoke(cluster);
+    this.tokens.forgetAgentCluster(cluster);
+    return { cluster, revoked: true };
   }
 
   /** 403 unless one of the principal's roles allows the request. */
@@ -305,6 +335,15 @@ export class AuthService {
     const namespaces = [...new Set(roles.flatMap((r) => r.spec.namespaces))].sort();
     return { kind: 'WhoAmI', user: principal.user, type: user?.spec.type ?? 'user', roles: roles.map((r) => r.name).sort(), namespaces };
   }
+}
+
+/** Whom a token's cache entry (or fresh verification) must still match: the User, or for an agent token its Cluster. */
+function identityOf(snapshot: AccessSnapshot, token: { user: string; agentCluster?: string }): { uid: string } | undefined {
+  return token.agentCluster !== undefined ? snapshot.cluster(token.agentCluster) : snapshot.user(token.user);
+}
+
+function principalOf(entry: { user: string; agentCluster?: string }): Principal {
+  return entry.agentCluster !== undefined ? { user: entry.user, agentCluster: entry.agentCluster } : { user: entry.user };
 }
 
 function bearerToken(authorization: string): string | undefined {

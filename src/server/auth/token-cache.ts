@@ -12,8 +12,10 @@
 
 export interface CachedToken {
   readonly user: string;
-  /** The User's metadata.uid when the token was verified. */
+  /** The User's metadata.uid when the token was verified; for an agent token, its Cluster's. */
   readonly uid: string;
+  /** Set for an agent join token: the cluster it acts for (the uid above is that Cluster's). */
+  readonly agentCluster?: string;
   /** JWT `exp` in seconds since the epoch; Infinity for service-account tokens. */
   readonly expiresAtSeconds: number;
   /** After this (ms since the epoch) the entry is checked afresh: see SERVICE_RECHECK_MS. */
@@ -71,6 +73,11 @@ export class TokenCache {
   /** Forgets every token of `user` (it was deleted here; other servers rely on the uid binding). */
   forgetUser(user: string): void {
     for (const [token, entry] of this.entries) if (entry.user === user) this.entries.delete(token);
+  }
+
+  /** Forgets every agent token of `cluster` (they were revoked here; other servers re-check within SERVICE_RECHECK_MS). */
+  forgetAgentCluster(cluster: string): void {
+    for (const [token, entry] of this.entries) if (entry.agentCluster === cluster) this.entries.delete(token);
   }
 
   clear(): void {

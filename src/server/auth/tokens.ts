@@ -1,12 +1,13 @@
 /**
- * Signed JWTs (jose, HS256). Access tokens and invite tokens carry different
- * audiences, so one can never be used as the other.
+ * Signed JWTs (jose, HS256). Access, invite and agent join tokens carry
+ * different audiences, so one can never be used as another.
  */
 import { SignJWT, decodeJwt, jwtVerify } from 'jose';
 
 const ISSUER = 'skyshift';
 const ACCESS = 'skyshift-api';
 const INVITE = 'skyshift-invite';
+const AGENT = 'skyshift-agent';
 const ALG = 'HS256';
 
 export interface AccessClaims {
@@ -16,6 +17,16 @@ export interface AccessClaims {
 
 export interface InviteClaims {
   nonce: string;
+  expiresAt: Date;
+}
+
+/** An agent join token (DESIGN section 12): one cluster, bound to its uid and to the cluster's current token generation. */
+export interface AgentClaims {
+  cluster: string;
+  /** metadata.uid of the Cluster when the token was minted: deleting the Cluster kills the token. */
+  clusterUid: string;
+  /** Must equal the generation kept server-side (secrets.ts); a revoke replaces it. */
+  generation: string;
   expiresAt: Date;
 }
 
@@ -32,6 +43,17 @@ export class TokenSigner {
   /** Invites carry only the nonce: roles and state live server-side, so a revoke takes effect at once. */
   async signInvite(nonce: string, inviter: string, ttlSeconds: number): Promise<{ token: string; expiresAt: Date }> {
     return this.sign({ nonce }, inviter, INVITE, ttlSeconds);
+  }
+
+  async signAgent(cluster: string, clusterUid: string, generation: string, ttlSeconds: number): Promise<{ token: string; expiresAt: Date }> {
+    return this.sign({ cuid: clusterUid, gen: generation }, cluster, AGENT, ttlSeconds);
+  }
+
+  async verifyAgent(token: string): Promise<AgentClaims | undefined> {
+    const payload = await this.verify(token, AGENT);
+    if (!payload || typeof payload.sub !== 'string' || typeof payload.exp !== 'number') return undefined;
+    if (typeof payload.cuid !== 'string' || typeof payload.gen !== 'string') return undefined;
+    return { cluster: payload.sub, clusterUid: payload.cuid, generation: payload.gen, expiresAt: new Date(payload.exp * 1000) };
   }
 
   /** undefined for anything not a valid, unexpired access token of ours. */

@@ -9,7 +9,7 @@
  * The account flows (login, register, invites, role writes) keep reading the
  * store directly: they are rare, and they decide what gets granted.
  */
-import { storageKey, type KindInfo, type RoleSpec } from '../../api/index.js';
+import { kindForPlural, storageKey, type KindInfo, type RoleSpec } from '../../api/index.js';
 import { caughtUp, noteWrite, type ServerContext } from '../context.js';
 import type { Store } from '../store.js';
 import type { KindCache } from '../watch-cache.js';
@@ -24,6 +24,8 @@ export interface UserRecord {
 export interface AccessSnapshot {
   readonly rules: RuleIndex;
   user(name: string): UserRecord | undefined;
+  /** The Cluster of that name (its uid): an agent join token lives only as long as the Cluster it was minted for. */
+  cluster(name: string): UserRecord | undefined;
 }
 
 export interface AccessView {
@@ -50,13 +52,15 @@ export class StoreView implements AccessView {
   }
 
   async settled(): Promise<AccessSnapshot> {
-    const [roles, users] = await Promise.all([this.listAll(this.roles), this.listAll(this.users)]);
-    const byName = new Map<string, UserRecord>();
-    for (const obj of users) {
-      const name = nameOf(obj);
-      if (name !== undefined) byName.set(name, { uid: uidOf(obj) });
-    }
-    return { rules: new RuleIndex(roles.flatMap(roleView)), user: (name) => byName.get(name) };
+    const clusters = kindForPlural('clusters');
+    const [roles, users, clusterObjs] = await Promise.all([
+      this.listAll(this.roles),
+      this.listAll(this.users),
+      clusters ? this.listAll(clusters) : Promise.resolve([]),
+    ]);
+    const byName = uidsByName(users);
+    const clusterByName = uidsByName(clusterObjs);
+    return { rules: new RuleIndex(roles.flatMap(roleView)), user: (name) => byName.get(name), cluster: (name) => clusterByName.get(name) };
   }
 
   wrote(): void {}
@@ -99,6 +103,8 @@ export class CacheView implements AccessView {
   async settled(): Promise<AccessSnapshot> {
     await caughtUp(this.ctx, this.roles.kind);
     await caughtUp(this.ctx, this.users.kind);
+    const clusters = this.ctx.caches.get('clusters');
+    if (clusters) await caughtUp(this.ctx, clusters.kind);
     return this.snapshot();
   }
 
@@ -132,15 +138,30 @@ export class CacheView implements AccessView {
     const revision = this.roles.revision;
     if (this.built?.revision !== revision) {
       const roles = this.roles.list(this.roles.prefix).items.flatMap((c) => roleView(c.obj));
-      this.built = { revision, snapshot: { rules: new RuleIndex(roles), user: (name) => this.user(name) } };
+      this.built = { revision, snapshot: { rules: new RuleIndex(roles), user: (name) => this.user(name), cluster: (name) => this.cluster(name) } };
     }
     return this.built.snapshot;
+  }
+
+  private cluster(name: string): UserRecord | undefined {
+    const cache = this.ctx.caches.get('clusters');
+    const found = cache?.get(storageKey(cache.kind, undefined, name));
+    return found ? { uid: uidOf(found.obj) } : undefined;
   }
 
   private user(name: string): UserRecord | undefined {
     const found = this.users.get(storageKey(this.users.kind, undefined, name));
     return found ? { uid: uidOf(found.obj) } : undefined;
   }
+}
+
+function uidsByName(objs: Record<string, unknown>[]): Map<string, UserRecord> {
+  const byName = new Map<string, UserRecord>();
+  for (const obj of objs) {
+    const name = nameOf(obj);
+    if (name !== undefined) byName.set(name, { uid: uidOf(obj) });
+  }
+  return byName;
 }
 
 function nameOf(obj: Record<string, unknown>): string | undefined {
