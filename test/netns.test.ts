@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,6 +97,19 @@ describe('netns lab', { skip, timeout: 60_000 }, () => {
       10_000,
       200,
     );
+  });
+
+  test("hide: a process sees another host's directory empty and read-only; nobody else is affected", async () => {
+    const secret = join(dir, 'a1-disk');
+    mkdirSync(secret);
+    writeFileSync(join(secret, 'f'), 'private\n');
+    const out = join(dir, 'hide.out');
+    const script = `const fs = require('fs'); let w = 'no'; try { fs.writeFileSync(process.argv[1] + '/x', '1'); w = 'yes'; } catch {} fs.writeFileSync(process.argv[2], JSON.stringify({ list: fs.readdirSync(process.argv[1]), wrote: w }));`;
+    const d = lab.spawn('cp', process.execPath, ['-e', script, secret, out], { logFile: join(dir, 'hide.log'), hide: [secret] });
+    await waitFor('hidden-dir probe done', () => d.child.exitCode !== null, 10_000);
+    assert.equal(d.child.exitCode, 0, readFileSync(join(dir, 'hide.log'), 'utf8'));
+    assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')), { list: [], wrote: 'no' });
+    assert.equal(readFileSync(join(secret, 'f'), 'utf8'), 'private\n', 'the directory itself is untouched, and visible to us');
   });
 
   test('destroy kills what runs inside and deletes every namespace by name', async () => {

@@ -52,7 +52,8 @@ export interface AgentLab {
   /** The agent's work dir: replicas run below it. */
   workdir(host: string): string;
   restartServer(): Promise<void>;
-  logTail(host: string, lines?: number): string;
+  /** 'cp', an agent host, or 'host:cluster' for a second agent started in a host. */
+  logTail(key: string, lines?: number): string;
   cleanup(): Promise<void>;
 }
 
@@ -94,7 +95,10 @@ export async function startAgentLab(options: AgentLabOptions = {}): Promise<Agen
     ...(options.upArgs ?? []),
   ];
   const startServer = async () => {
-    const d = lab.spawn('cp', process.execPath, upArgs, { logFile: join(cpHome, 'skyshift.log'), env: { HOME: cpHome }, cwd: REPO_ROOT });
+    // The control plane is another machine: it cannot read the agents' disks (their work dirs and logs), so
+    // logs, exec and port-forward can only reach replicas through the agents' tunnels.
+    const hide = agents.map((a) => join(dir, a));
+    const d = lab.spawn('cp', process.execPath, upArgs, { logFile: join(cpHome, 'skyshift.log'), env: { HOME: cpHome }, cwd: REPO_ROOT, hide });
     daemons.set('cp', d);
     await waitFor(
       `skyshift up on ${url}`,
@@ -128,7 +132,12 @@ export async function startAgentLab(options: AgentLabOptions = {}): Promise<Agen
     spawnSkyctl: (args) => spawnSkyctl(args, { home: cpHome, server: url }),
     async join(cluster) {
       const r = await runSkyctl(['create', 'cluster', cluster, '--agent'], { home: cpHome, server: url, timeoutMs: 30_000 });
-      const output = r.stdout + r.stderr;
+      let output = r.stdout + r.stderr;
+      // TEMPORARY until `skyctl create cluster --agent` lands: the same two REST calls it makes.
+      if (r.code !== 0 && /unknown option '--agent'|required option '--manager/.test(output)) {
+        output = await joinByApi(client, url, adminToken, cluster);
+        r.code = 0;
+      }
       if (r.code !== 0) throw new Error(`skyctl create cluster ${cluster} --agent failed (${r.code}): ${output}`);
       const token = extractToken(output);
       if (!token) throw new Error(`no join token in the output of skyctl create cluster ${cluster} --agent:\n${output}`);
@@ -170,8 +179,11 @@ export async function startAgentLab(options: AgentLabOptions = {}): Promise<Agen
       await daemons.get('cp')?.stop(10_000);
       await startServer();
     },
-    logTail(host, lines = 30) {
-      return tail(join(dir, host, host === 'cp' ? 'skyshift.log' : 'agent.log'), lines);
+    logTail(key, lines = 30) {
+      // 'cp', an agent host, or 'host:cluster' for a second agent started in a host.
+      const [host = key, cluster] = key.split(':');
+      if (host === 'cp') return tail(join(cpHome, 'skyshift.log'), lines);
+      return tail(join(dir, host, ...(cluster && cluster !== host ? [`home-${cluster}`] : []), 'agent.log'), lines);
     },
     async cleanup() {
       await Promise.all([...daemons.values()].map((d) => d.stop(5000)));
@@ -200,6 +212,19 @@ export function extractToken(output: string): string | undefined {
   if (jwt) return jwt[0];
   const words = output.split(/\s+/).filter((w) => /^[A-Za-z0-9._~+/=-]{32,}$/.test(w) && !w.includes('/'));
   return words.sort((a, b) => b.length - a.length)[0];
+}
+
+async function joinByApi(client: SkyShiftClient, url: string, adminToken: string, cluster: string): Promise<string> {
+  process.stderr.write(`[agents harness] skyctl has no --agent yet: created ${cluster} and its token through the REST API\n`);
+  await client.create('clusters', { kind: 'Cluster', metadata: { name: cluster }, spec: { manager: 'local', agent: true, config: {} } });
+  const res = await fetch(`${url}/clusters/${cluster}/agent-tokens`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+    body: '{}',
+  });
+  const body = (await res.json()) as { token?: string };
+  if (res.status !== 201 || !body.token) throw new Error(`POST /clusters/${cluster}/agent-tokens: ${res.status} ${JSON.stringify(body)}`);
+  return `token: ${body.token}`;
 }
 
 function tail(file: string, lines: number): string {

@@ -23,6 +23,9 @@ import { existsSync } from 'node:fs';
 import { startDaemon, type Daemon } from './process.js';
 
 export const NETNS_PREFIX = 'skn';
+/** sh -c: mount an empty read-only tmpfs over each of the first $1 arguments, then exec the rest. */
+const HIDE_SCRIPT =
+  'n=$1; shift; while [ "$n" -gt 0 ]; do mount -t tmpfs -o ro,size=64k,mode=0555 skn-hidden "$1" || exit 97; shift; n=$((n-1)); done; exec "$@"';
 const IFNAMSIZ = 15;
 
 export interface NetnsHost {
@@ -51,8 +54,12 @@ export interface NetnsLab {
   readonly operatorIp: string;
   readonly hosts: ReadonlyMap<string, NetnsHost>;
   host(name: string): NetnsHost;
-  /** Start a long-running process inside the host's namespace (own process group, stopped by PID). */
-  spawn(host: string, command: string, args: string[], options: { logFile: string; env?: NodeJS.ProcessEnv; cwd?: string }): Daemon;
+  /**
+   * Start a long-running process inside the host's namespace (own process group, stopped by PID).
+   * `hide`: directories this process (and its children) sees empty and read-only, as if they were
+   * another machine's disk (an empty tmpfs over each, in the private mount namespace `ip netns exec` makes).
+   */
+  spawn(host: string, command: string, args: string[], options: { logFile: string; env?: NodeJS.ProcessEnv; cwd?: string; hide?: string[] }): Daemon;
   /** Run a command to completion inside the host's namespace. */
   run(host: string, command: string, args: string[], options?: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string }): Promise<NetnsRun>;
   /** Pull the host's cable: its switch port goes down. */
@@ -237,7 +244,9 @@ export function createNetnsLab(options: NetnsLabOptions): NetnsLab {
     hosts,
     host: get,
     spawn(host, command, args, opts) {
-      const d = startDaemon('ip', ['netns', 'exec', get(host).ns, command, ...args], opts);
+      const hide = opts.hide ?? [];
+      const argv = hide.length ? ['sh', '-c', HIDE_SCRIPT, 'sh', String(hide.length), ...hide, command, ...args] : [command, ...args];
+      const d = startDaemon('ip', ['netns', 'exec', get(host).ns, ...argv], opts);
       daemons.add(d);
       return d;
     },
