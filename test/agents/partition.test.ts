@@ -21,6 +21,7 @@ const AGENTS = ['a1', 'a2', 'a3'];
 let L: AgentLab;
 const workdirs = () => Object.fromEntries(AGENTS.map((a) => [a, L.workdir(a)]));
 const prefer = (cluster: string) => ({ preferences: [{ name: 'here', matchLabels: { 'skyshift.io/cluster': cluster }, weight: 100 }] });
+const only = (cluster: string) => ({ filters: [{ name: 'only', matchLabels: { 'skyshift.io/cluster': cluster } }] });
 
 /** Processes of `host` whose marks appeared (the replicas), alive now. */
 function livePids(marks: Mark[], host: string, pidsInHost: number[]): number[] {
@@ -124,11 +125,12 @@ describe('agents on separate hosts: partitions, fencing, restarts', { skip: netn
       [1, 1],
     ]);
     assert.ok(healedAt - cutAt < 90_000);
+    await L.client.delete('jobs', 'part', { namespace: 'default' }); // frees a2 and a3 for the next test
   });
 
   test('agent killed with SIGKILL and started again adopts its replicas (none restarted)', async () => {
     const file = join(L.shared, 'adopt');
-    await L.client.create('jobs', job('adopt', markingRun(file), { replicas: 2, cpus: 1, memory: 64, placement: prefer('a2') }));
+    await L.client.create('jobs', job('adopt', markingRun(file), { replicas: 2, cpus: 1, memory: 64, placement: only('a2') }));
     await waitForJob(L.client, 'default', 'adopt', (j) => [...tasksIn(j).values()].filter((c) => c === 'a2').length === 2, 60_000, '2 RUNNING on a2');
     await waitFor('2 replicas started', () => readMarks(file, workdirs()).filter((m) => m.kind === 'start').length === 2, 10_000);
     const pidsBefore = livePids(readMarks(file, workdirs()), 'a2', L.lab.pids('a2')).sort();
@@ -152,7 +154,18 @@ describe('agents on separate hosts: partitions, fencing, restarts', { skip: netn
     ).catch((err: Error) => {
       throw new Error(`${err.message}\nagent a2 log:\n${L.logTail('a2')}`);
     });
-    await sleep(3000); // a few heartbeats: an agent that did not adopt would restart or fail them by now
+    // The restarted agent reports both tasks RUNNING again (it may take a sync or two to find them).
+    await waitForJob(
+      L.client,
+      'default',
+      'adopt',
+      (j) => [...tasksIn(j).values()].filter((c) => c === 'a2').length === 2,
+      15_000,
+      'both RUNNING on a2 again',
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\nagent a2 log:\n${L.logTail('a2', 15)}`);
+    });
+    await sleep(2000); // a few heartbeats more: an agent that did not adopt would restart or fail them by now
     const j = await L.client.get<Obj>('jobs', 'adopt', { namespace: 'default' });
     assert.deepEqual([...tasksIn(j).values()], ['a2', 'a2'], JSON.stringify(j.status.taskStatus));
     const marks = readMarks(file, workdirs());
