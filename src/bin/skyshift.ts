@@ -105,7 +105,7 @@ Examples:
         .option('--local-cpus <n>', 'cpus of the local cluster (default: this host)')
         .option('--local-memory <size>', 'memory of the local cluster, e.g. 8Gi (default: this host)')
         .option('--access-log', 'log one line per request (method, route, status, duration, user) at info'),
-      { tls: false },
+      { tls: 'self-signed' },
     ),
   )
     .addHelpText(

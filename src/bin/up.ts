@@ -1,4 +1,5 @@
 /** `skyshift up`: API server, store, controllers and a local cluster in one process, plus a skyctl context. */
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { ApiError, normalizeClusterName, parseCpus, parseMemory } from '../api/index.js';
@@ -29,7 +30,12 @@ export async function runUp(options: UpCommandOptions): Promise<void> {
   // per scrape, so only an authorised 200 ever carries it).
   const { server, store, security, url, releaseDataDir } = await startApiServer(options, 'skyshift up', logger, { metricsRegistries: [controllerRegistry] });
   // The controllers run as their own service account, even in-process.
-  const client = new SkyShiftClient({ server: url, ...(security.auth ? { token: security.auth.controllerToken } : {}) });
+  const client = new SkyShiftClient({
+    server: url,
+    ...(security.auth ? { token: security.auth.controllerToken } : {}),
+    // --tls: the in-process controllers verify the server like any client, by the CA made for it.
+    ...(security.selfSigned ? { tls: { ca: readFileSync(security.selfSigned.caFile) } } : {}),
+  });
   const abort = new AbortController();
   let controllersDone: Promise<void> = Promise.resolve();
   const shutdown = onShutdown(logger, async () => {
@@ -54,6 +60,14 @@ export async function runUp(options: UpCommandOptions): Promise<void> {
       `SkyShift is up at ${url}${localName ? ` with local cluster '${localName}'` : ''}.`,
       ...(kubeNames.length > 0 ? [`Kubernetes clusters from your kubeconfig: ${kubeNames.join(', ')} (skip with --no-kubeconfig).`] : []),
       `skyctl context '${context.name}' written to ${context.path} (current).`,
+      ...(security.selfSigned
+        ? [
+            `HTTPS with a self-signed CA: ${security.selfSigned.caFile}`,
+            `  CA fingerprint (SHA-256): ${security.selfSigned.fingerprint}`,
+            `  certificate covers: ${security.selfSigned.sans.join(', ')} (add more with --tls-san)`,
+            `  agents verify it with --fingerprint ${security.selfSigned.fingerprint} or --ca-file ca.crt`,
+          ]
+        : []),
       ...(security.auth?.adminCreated ? [`Admin password (generated): ${security.auth.adminPasswordFile} (mode 0600).`] : []),
       'Try:',
       '  skyctl get clusters',
@@ -86,7 +100,9 @@ async function registerLocalCluster(client: SkyShiftClient, options: UpCommandOp
 
 /** The skyctl context that reaches this server: the admin's (with a fresh token) when auth is on, else `local`. */
 async function writeContext(security: Security, server: string): Promise<{ name: string; path: string }> {
-  if (!security.auth) return { name: 'local', path: saveCurrentContext({ name: 'local', server }) };
+  // --tls: skyctl trusts the self-signed CA through its context (and nothing is ever skipped).
+  const ca = security.selfSigned ? { 'certificate-authority': security.selfSigned.caFile } : {};
+  if (!security.auth) return { name: 'local', path: saveCurrentContext({ name: 'local', server, ...ca }) };
   const token = await security.auth.adminToken(ADMIN_TOKEN_SECONDS);
-  return { name: 'admin-default', path: saveCurrentContext({ name: 'admin-default', server, user: 'admin', token }) };
+  return { name: 'admin-default', path: saveCurrentContext({ name: 'admin-default', server, user: 'admin', token, ...ca }) };
 }

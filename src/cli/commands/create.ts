@@ -41,7 +41,8 @@ Examples:
     .description('Register a cluster')
     .argument('<name>')
     .argument('[context]', 'kubernetes: kubeconfig context, as the original `create cluster NAME --manager k8 CONTEXT` (same as --context)')
-    .requiredOption('--manager <type>', `cluster manager: ${MANAGER_CHOICES}`)
+    .option('--manager <type>', `cluster manager: ${MANAGER_CHOICES} (required, except with --agent: local or slurm, default local)`)
+    .option('--agent', 'a `skyshift agent` on the machine runs this cluster: mints a join token and prints the join command')
     .option('-l, --labels <kv...>', 'labels as K V pairs (repeatable)')
     .option('--cpus <n>', 'local: cpus to offer', numArg('--cpus'))
     .option('--memory <size>', 'local: memory to offer, e.g. 4Gi')
@@ -62,6 +63,8 @@ Examples:
     .option('--workdir <dir>', 'local, slurm: work directory for replicas')
     .option('--runtime <runtime>', 'local: podman; slurm: podman|apptainer|singularity|none (default: detected)')
     .option('--run-as <user>', 'local: the user replicas run as when SkyShift runs as root (default: nobody)')
+    .option('--token-ttl-seconds <n>', 'with --agent: lifetime of the join token (default one year)', intArg('--token-ttl-seconds'))
+    .option('--token-out <file>', 'with --agent: write the join token to this file (mode 0600) instead of printing it')
     .addOption(alias('-k, --ssh_key_path <path>'))
     .addOption(alias('--hostname <host>'))
     .addOption(alias('-u, --username <user>'))
@@ -75,11 +78,14 @@ Examples:
   skyctl create cluster hpc --manager slurm --interface cli --host login1 --user me --ssh-key ~/.ssh/id_ed25519
   skyctl create cluster hpc-rest --manager slurm --interface rest --url http://127.0.0.1:6820 --user me --token-file ~/.skyconf/slurm.jwt
   skyctl create cluster hpc-test --manager slurm --slurm-conf /etc/slurm-test/slurm.conf --partition debug
-  skyctl create cluster sim1 --manager sim --nodes 100`,
+  skyctl create cluster sim1 --manager sim --nodes 100
+  skyctl create cluster lab-gpu --agent
+  skyctl create cluster hpc --agent --manager slurm --token-out hpc.token`,
     )
     .action(async (name: string, contextArg: string | undefined, _o: unknown, cmd: Command) => {
       const o = cmd.opts() as Record<string, unknown>;
-      const manager = MANAGER_ALIASES[String(o.manager).toLowerCase()];
+      if (o.manager === undefined && !o.agent) throw new UsageError("required option '--manager <type>' not specified");
+      const manager = MANAGER_ALIASES[String(o.manager ?? 'local').toLowerCase()];
       if (!manager) throw new UsageError(`unsupported manager "${String(o.manager)}": use one of ${MANAGER_CHOICES.replaceAll('|', ', ')}`);
       if (contextArg !== undefined && o.context !== undefined && contextArg !== o.context)
         throw new UsageError(`the context is given twice ("${contextArg}" and --context "${String(o.context)}"): give it once`);
@@ -108,12 +114,22 @@ Examples:
         runtime: o.runtime,
         runAs: o.runAs,
       });
+      if (o.agent && manager !== 'local' && manager !== 'slurm') throw new UsageError(`an agent runs a local or slurm cluster, not ${manager}`);
+      if (!o.agent && (o.tokenTtlSeconds !== undefined || o.tokenOut !== undefined))
+        throw new UsageError('--token-ttl-seconds and --token-out go with --agent');
       const labels = pairs(o.labels, '--labels');
-      await send(io, cmd, 'cluster', {
+      const body = {
         kind: 'Cluster',
         metadata: withoutUndefined({ name, labels: Object.keys(labels).length ? labels : undefined }),
-        spec: withoutUndefined({ manager, config: Object.keys(config).length ? config : undefined }),
-      });
+        spec: withoutUndefined({ manager, config: Object.keys(config).length ? config : undefined, agent: o.agent ? true : undefined }),
+      };
+      if (!o.agent) return send(io, cmd, 'cluster', body);
+      // The agent module (token minting, join command) loads only for --agent.
+      const { mintAndPrint, mintOptionsOf } = await import('./agent-token.js');
+      const session = connect(cmd, io);
+      await sendCreate(io, session, 'cluster', body, optionsOf(cmd));
+      // A dry run creates nothing, so there is nothing to join yet.
+      if (o.dryRun === undefined) await mintAndPrint(io, session, name, mintOptionsOf(o));
     });
 
   addGlobals(create.command('job'))
