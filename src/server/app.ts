@@ -25,6 +25,7 @@ import { KindCache } from './watch-cache.js';
 import { beginWarnings, warningHeaderValues } from './warnings.js';
 import { logAccess } from './access-log.js';
 import { streamRoute, Upgrades } from './streams/index.js';
+import { AGENT_TUNNEL_ROUTE, agentTunnelRoute, type AgentTunnels } from './agent-tunnel.js';
 
 export interface ApiServerOptions {
   store: Store;
@@ -54,6 +55,8 @@ export interface ApiServerOptions {
   limits?: Partial<Limits>;
   /** Log one line per request (method, route, status, duration, user) at info. */
   accessLog?: boolean;
+  /** Live agent tunnels (GET /agent/tunnel registers them; agent clusters' managers open streams on them). Absent: that route answers 503. */
+  agentTunnels?: AgentTunnels;
   /** More registries /metrics shows with the server's own (`skyshift up`: the in-process controllers'). */
   metricsRegistries?: readonly Registry[];
 }
@@ -201,7 +204,10 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     if (resolved === undefined) throw new ApiError('InternalError', 'the request path was not resolved');
     if (resolved instanceof ApiError) throw resolved;
     request.skyRoute = resolved.route;
-    if (resolved.type === 'operation') return operation(resolved.route, request.method, reply);
+    if (resolved.type === 'operation') {
+      if (resolved.route === AGENT_TUNNEL_ROUTE) return agentTunnelRoute(ctx, upgrades, options.agentTunnels, options.auth !== undefined, request, reply);
+      return operation(resolved.route, request.method, reply);
+    }
     if (resolved.type === 'account') {
       if (!accounts) throw new ApiError('NotFound', `no such path: ${resolved.route} (authentication is off)`);
       refuseDryRun(flatQuery(request.query), resolved.route);

@@ -22,6 +22,8 @@ export type Target =
 export type Resolved =
   | Target
   | { type: 'operation'; route: OperationRoute }
+  /** The agent tunnel's WebSocket (src/server/agent-tunnel.ts): operational (no role grants it), for agent tokens only. */
+  | { type: 'operation'; route: '/agent/tunnel' }
   | { type: 'account'; route: AccountRoute; id?: string }
   /** POST mints, DELETE revokes the join tokens of an agent cluster (src/server/auth/agent-tokens.ts). */
   | { type: 'agent-tokens'; cluster: string; route: '/clusters/{name}/agent-tokens' };
@@ -47,6 +49,8 @@ export const RESERVED_NAMESPACES = new Set([
   'register',
   'invites',
   'whoami',
+  // the agent tunnel (/agent/tunnel)
+  'agent',
 ]);
 
 export class Router {
@@ -125,6 +129,7 @@ function special(segments: string[], path: string): Resolved {
   if (segments.length === 1 && OPERATIONS.has(first)) return { type: 'operation', route: `/${first}` as OperationRoute };
   if (segments.length === 1 && ACCOUNTS.has(first)) return { type: 'account', route: `/${first}` as AccountRoute };
   if (segments.length === 2 && first === 'invites') return { type: 'account', route: '/invites/{id}', id: second! };
+  if (segments.length === 2 && first === 'agent' && second === 'tunnel') return { type: 'operation', route: '/agent/tunnel' };
   throw notFound(path);
 }
 

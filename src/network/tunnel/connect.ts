@@ -12,8 +12,23 @@ import type { ClusterManager } from '../../managers/index.js';
 import { serveStream } from './serve.js';
 import { muxOverWebSocket, TUNNEL_MAX_PAYLOAD } from './ws-transport.js';
 
-/** TLS verification of the server (CA file, pinned fingerprint through checkServerIdentity/createConnection...). */
-export type TunnelTlsOptions = Pick<ClientOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized' | 'checkServerIdentity' | 'createConnection'>;
+/**
+ * How the agent verifies the server: the REST client's TlsOptions (a CA, or no
+ * verification at all), plus ws's own hooks for anything else (a pinned
+ * certificate through checkServerIdentity or createConnection).
+ */
+export interface TunnelTlsOptions extends Pick<ClientOptions, 'cert' | 'key' | 'checkServerIdentity' | 'createConnection'> {
+  /** PEM CA bundle that signed the server's certificate. */
+  ca?: string | Buffer;
+  /** Accept any certificate: encryption without authentication of the server. */
+  insecureSkipTlsVerify?: boolean;
+}
+
+/** Where connection events go (the controllers' Logger is one). */
+export interface TunnelLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
 
 export type TunnelEvent =
   { type: 'connected'; connections: number } | { type: 'disconnected'; reason: string } | { type: 'failed'; error: string; retryInMs: number };
@@ -21,8 +36,8 @@ export type TunnelEvent =
 export interface ConnectTunnelOptions {
   /** The API server, http(s)://host:port. */
   server: string;
-  /** The agent's join token (sent as Authorization: Bearer). */
-  token: string;
+  /** The agent's join token (sent as Authorization: Bearer); none against a server without authentication. */
+  token?: string | undefined;
   cluster: string;
   manager: ClusterManager;
   signal: AbortSignal;
@@ -34,6 +49,8 @@ export interface ConnectTunnelOptions {
   /** The server must answer the handshake within this (default 10 s). */
   handshakeTimeoutMs?: number;
   onEvent?: (event: TunnelEvent) => void;
+  /** Logs connects (info), disconnects and failed attempts (warn). */
+  logger?: TunnelLogger;
 }
 
 export interface AgentTunnel {
@@ -62,7 +79,11 @@ export function connectTunnel(options: ConnectTunnelOptions): AgentTunnel {
     waiters = [];
     for (const fn of w) fn(ok);
   };
+  const log = options.logger;
   const emit = (e: TunnelEvent) => {
+    if (e.type === 'connected') log?.info({ cluster: options.cluster, connections: e.connections }, 'agent tunnel connected');
+    else if (e.type === 'disconnected') log?.warn({ cluster: options.cluster, reason: e.reason }, 'agent tunnel lost');
+    else log?.warn({ cluster: options.cluster, error: e.error, retryInMs: e.retryInMs }, 'agent tunnel: cannot connect; retrying');
     try {
       options.onEvent?.(e);
     } catch {
@@ -111,9 +132,12 @@ export function connectTunnel(options: ConnectTunnelOptions): AgentTunnel {
 /** One connection, from handshake to close; resolves with why it ended. Never rejects. */
 function once(url: string, options: ConnectTunnelOptions, onOpen: () => void): Promise<string> {
   return new Promise((resolve) => {
+    const { ca, insecureSkipTlsVerify, ...tls } = options.tls ?? {};
     const ws = new WebSocket(url, {
-      ...options.tls,
-      headers: { authorization: `Bearer ${options.token}` },
+      ...tls,
+      ...(ca !== undefined ? { ca } : {}),
+      rejectUnauthorized: insecureSkipTlsVerify !== true,
+      headers: options.token ? { authorization: `Bearer ${options.token}` } : {},
       maxPayload: TUNNEL_MAX_PAYLOAD,
       perMessageDeflate: false,
       handshakeTimeout: options.handshakeTimeoutMs ?? 10_000,
