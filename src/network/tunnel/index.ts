@@ -3,7 +3,15 @@
  * keeps open to the API server, carrying logs, exec and port-forward streams
  * with per-stream flow control.
  */
-export { connectTunnel, tunnelUrl, type AgentTunnel, type ConnectTunnelOptions, type TunnelEvent, type TunnelLogger, type TunnelTlsOptions } from './connect.js';
+export {
+  connectTunnel,
+  tunnelUrl,
+  type AgentTunnel,
+  type ConnectTunnelOptions,
+  type TunnelEvent,
+  type TunnelLogger,
+  type TunnelTlsOptions,
+} from './connect.js';
 export { Mux, DEFAULT_MAX_STREAMS, DEFAULT_WINDOW_BYTES, type FrameTransport, type MuxOptions } from './mux.js';
 export { MuxStream, type Message } from './stream.js';
 export { MAX_DATA_BYTES, MAX_FRAME_BYTES, ProtocolError } from './frames.js';
