@@ -27,8 +27,8 @@ function walk(cmd: Command, path: string[], out: string[]): string[] {
   return out;
 }
 
-test('options spelled like global flags are only the known local ones', () => {
-  assert.deepEqual(walk(buildProgram(io()), [], []).sort(), [
+test('options spelled like global flags are only the known local ones', async () => {
+  assert.deepEqual(walk(await buildProgram(io()), [], []).sort(), [
     'config set-context --namespace',
     'config set-context --server',
     'create cluster --context',
@@ -38,7 +38,7 @@ test('options spelled like global flags are only the known local ones', () => {
 });
 
 async function globalsFor(argv: string[]): Promise<Globals> {
-  const program = buildProgram(io());
+  const program = await buildProgram(io());
   let seen: Globals | undefined;
   program.hook('preAction', (_root, action) => {
     seen = globalsOf(action);

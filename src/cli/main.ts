@@ -8,29 +8,11 @@
  * kubeconfig context (the skyctl context then goes before the verb).
  */
 import { Command, CommanderError, Option } from 'commander';
-import { ApiError, UnreachableError } from '../client/index.js';
+import { ApiError, UnreachableError } from '../client/core.js';
 import { VERSION } from '../lib/version.js';
+import { entriesFor, COMMANDS } from './command-table.js';
 import { ConfigError } from './config.js';
-import { registerApply } from './commands/apply.js';
-import { registerAuthCommands } from './commands/auth.js';
-import { registerConfig } from './commands/config.js';
-import { registerCreate } from './commands/create.js';
-import { registerDelete } from './commands/delete.js';
-import { registerDescribe } from './commands/describe.js';
-import { registerGet } from './commands/get.js';
-import { registerLogs } from './commands/logs.js';
-import { CommandExit, registerExec } from './commands/exec.js';
-import { registerPortForward } from './commands/port-forward.js';
-import { registerStatus } from './commands/status.js';
-import { registerVersion } from './commands/version.js';
-import { registerLabel } from './commands/label.js';
-import { registerAnnotate } from './commands/annotate.js';
-import { registerPatch } from './commands/patch.js';
-import { registerWait } from './commands/wait.js';
-import { registerExplain } from './commands/explain.js';
-import { registerEdit } from './commands/edit.js';
-import { registerCompletion } from './commands/completion.js';
-import { ReportedFailure, UsageError, markGlobal, type Io } from './runtime.js';
+import { CommandExit, ReportedFailure, UsageError, markGlobal, type Io } from './runtime.js';
 
 export { VERSION };
 
@@ -42,7 +24,20 @@ export function addGlobals(cmd: Command, options: { context?: boolean } = {}): C
   return cmd;
 }
 
-export function buildProgram(io: Io): Command {
+/**
+ * The program with the commands `argv` needs (command-table.ts: only its verb's
+ * module, so a run loads what it uses); without argv, every command (tests,
+ * completion scripts).
+ */
+export async function buildProgram(io: Io, argv?: readonly string[]): Promise<Command> {
+  const program = baseProgram(io);
+  const entries = argv ? entriesFor(argv) : COMMANDS;
+  const registrars = await Promise.all(entries.map((e) => e.load()));
+  for (const register of registrars) register(program, io, addGlobals, VERSION);
+  return program;
+}
+
+function baseProgram(io: Io): Command {
   const program = new Command('skyctl');
   program
     .description('SkyShift CLI: many clusters, one control plane')
@@ -69,32 +64,13 @@ Examples:
   skyctl config get-contexts`,
   );
 
-  registerGet(program, io, addGlobals);
-  registerDescribe(program, io, addGlobals);
-  registerCreate(program, io, addGlobals);
-  registerApply(program, io, addGlobals);
-  registerDelete(program, io, addGlobals);
-  registerLogs(program, io, addGlobals);
-  registerExec(program, io, addGlobals);
-  registerPortForward(program, io, addGlobals);
-  registerStatus(program, io, addGlobals);
-  registerVersion(program, io, addGlobals, VERSION);
-  registerConfig(program, io);
-  registerLabel(program, io, addGlobals);
-  registerAnnotate(program, io, addGlobals);
-  registerPatch(program, io, addGlobals);
-  registerWait(program, io, addGlobals);
-  registerExplain(program, io);
-  registerEdit(program, io, addGlobals);
-  registerCompletion(program, io);
-  registerAuthCommands(program, io, addGlobals);
   return program;
 }
 
 /** Runs skyctl with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: string[], io: Io): Promise<number> {
-  const program = buildProgram(io);
   try {
+    const program = await buildProgram(io, argv);
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (err) {

@@ -1,7 +1,7 @@
 /** What every command needs: I/O, global flags, a connected client, kind lookup. */
 import { readFileSync } from 'node:fs';
 import type { Command, Option } from 'commander';
-import { SkyShiftClient, resolveKind, type KindInfo, type TlsOptions } from '../client/index.js';
+import { SkyShiftClient, resolveKindName, type KindName, type TlsOptions } from '../client/core.js';
 import { configPath, loadConfig, resolveConnection, type Resolved } from './config.js';
 
 export interface Output {
@@ -24,6 +24,13 @@ export class UsageError extends Error {}
 
 /** Some items of a batch failed and were reported already: exit code 1, nothing more printed. */
 export class ReportedFailure extends Error {}
+
+/** A remote command's exit code as skyctl's own (`exec`; main.ts returns it). */
+export class CommandExit extends ReportedFailure {
+  constructor(readonly code: number) {
+    super(`command exited with ${code}`);
+  }
+}
 
 export interface Globals {
   server?: string;
@@ -94,12 +101,12 @@ export function tlsOf(connection: Resolved): TlsOptions | undefined {
   return undefined;
 }
 
-export function kindOrFail(name: string): KindInfo {
-  const kind = resolveKind(name);
+export function kindOrFail(name: string): KindName {
+  const kind = resolveKindName(name);
   if (!kind) throw new UsageError(`the server doesn't have a resource type "${name}"`);
   return kind;
 }
 
-export function singularOf(kind: KindInfo): string {
+export function singularOf(kind: KindName): string {
   return kind.singular || kind.kind.toLowerCase();
 }

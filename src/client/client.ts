@@ -3,7 +3,9 @@
  * touches Node: the entry points pick the transport (index.ts: node:http,
  * browser.ts: fetch) and share this.
  */
-import { ApiError, type ApiObject, type ObjectList, type WatchEvent } from '../api/index.js';
+// errors.js and object.js directly, not api/index.js: that loads every schema (kind-names.ts says why).
+import { ApiError } from '../api/errors.js';
+import type { ApiObject, ObjectList, WatchEvent } from '../api/object.js';
 import { readLines, readNdjson, readText } from './ndjson.js';
 import { kindInfo, objectPath, type KindRef } from './paths.js';
 import type { BufferedResponse, Headers, StreamResponse, Transport } from './transport.js';

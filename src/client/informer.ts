@@ -5,7 +5,8 @@
  * that vanished meanwhile, and reconnects with capped exponential backoff
  * (with jitter, so informers failing together do not retry together).
  */
-import { ApiError, objectKey, type ApiObject, type WatchEvent } from '../api/index.js';
+import { ApiError } from '../api/errors.js';
+import { objectKey, type ApiObject, type WatchEvent } from '../api/object.js';
 import { backoffDelay, sleep, type BackoffOptions } from '../lib/index.js';
 import { DEFAULT_PAGE_SIZE, type RestClient } from './client.js';
 import type { KindRef } from './paths.js';

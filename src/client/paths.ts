@@ -1,11 +1,13 @@
-import { resolveKind, type KindInfo } from '../api/index.js';
+// The schema-free table, so a client (and a short-lived skyctl) never loads the schemas to build a path.
+import { resolveKindName, type KindName } from '../api/kind-names.js';
+import type { KindInfo } from '../api/index.js';
 
 /** A kind given as its KindInfo or any name `resolveKind` understands ('jobs', 'job', 'Job'). */
-export type KindRef = KindInfo | string;
+export type KindRef = KindInfo | KindName | string;
 
-export function kindInfo(ref: KindRef, namespace?: string): Pick<KindInfo, 'plural' | 'namespaced'> & Partial<KindInfo> {
+export function kindInfo(ref: KindRef, namespace?: string): Pick<KindInfo, 'plural' | 'namespaced'> & Partial<KindName> {
   if (typeof ref !== 'string') return ref;
-  const found = resolveKind(ref);
+  const found = resolveKindName(ref);
   if (found) return found;
   // Unknown to this client build (e.g. a newer server): trust the caller's namespace.
   return { plural: ref.toLowerCase(), namespaced: namespace !== undefined };

@@ -8,7 +8,7 @@
  */
 import { Duplex } from 'node:stream';
 import WebSocket from 'ws';
-import { ApiError } from '../api/index.js';
+import { ApiError } from '../api/errors.js';
 import { UnreachableError } from './client.js';
 import type { TlsOptions } from './node-transport.js';
 import { parseServerUrl } from './transport.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { isDeepStrictEqual } from 'node:util';
-import { ApiError, UnreachableError, resolveKind, type ApiObject, type SkyShiftClient } from '../../client/index.js';
+import { ApiError, UnreachableError, resolveKindName, type ApiObject, type SkyShiftClient } from '../../client/core.js';
 import { readManifests, type Manifest } from '../manifests.js';
 import { ReportedFailure, UsageError, connect, kindOrFail, optionsOf, singularOf, type Io } from '../runtime.js';
 import { DRY_RUN_HELP, dryRunSuffix, parseDryRun, type DryRun } from '../resource-args.js';
@@ -37,7 +37,7 @@ function comparable(obj: ApiObject): unknown {
 /** `kind/name` for reports, even when the kind is unknown. */
 export function refOf(m: Manifest): string {
   const name = String((m.object.metadata as Record<string, unknown>).name);
-  const kind = resolveKind(String(m.object.kind));
+  const kind = resolveKindName(String(m.object.kind));
   return `${kind ? singularOf(kind) : String(m.object.kind).toLowerCase()}/${name}`;
 }
 

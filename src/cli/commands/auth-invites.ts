@@ -1,6 +1,6 @@
 /** `skyctl invite` and `skyctl revoke-invite`. The token is printed on the last line, alone, for scripts. */
 import type { Command } from 'commander';
-import { createInvite, revokeInvite } from '../../client/index.js';
+import { createInvite, revokeInvite } from '../../client/core.js';
 import { UsageError, connect, type Io } from '../runtime.js';
 import { collect } from './flags.js';
 

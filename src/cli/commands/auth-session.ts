@@ -5,8 +5,8 @@
  * the client's config.
  */
 import type { Command } from 'commander';
-import { login, register, whoami } from '../../client/index.js';
-import { SkyShiftClient } from '../../client/index.js';
+import { login, register, whoami } from '../../client/core.js';
+import { SkyShiftClient } from '../../client/core.js';
 import { ConfigError, configPath, loadConfig, resolveConnection, saveConfig } from '../config.js';
 import { applyLogin } from '../config-contexts.js';
 import { UsageError, connect, globalsOf, tlsOf, type Io } from '../runtime.js';

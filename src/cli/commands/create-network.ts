@@ -1,6 +1,6 @@
 /** `create service` and `create link` (reference §3.2), kept apart from create.ts's compute kinds. */
 import type { Command } from 'commander';
-import { ApiError, type SkyShiftClient } from '../../client/index.js';
+import { ApiError, type SkyShiftClient } from '../../client/core.js';
 import { UsageError, connect, optionsOf, type Io } from '../runtime.js';
 import { alias, pairs, pick } from './flags.js';
 import { sendCreate } from './send.js';

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import { ApiError, type KindInfo } from '../../client/index.js';
+import { ApiError, type KindName } from '../../client/core.js';
 import { readManifests } from '../manifests.js';
 import { DRY_RUN_HELP, dryRunSuffix, parseDryRun, parseObjectArgs, type DryRun } from '../resource-args.js';
 import { ReportedFailure, UsageError, connect, kindOrFail, optionsOf, singularOf, type Io, type Session } from '../runtime.js';
 import { collect } from './flags.js';
 
 interface Target {
-  info: KindInfo;
+  info: KindName;
   name: string;
   namespace?: string;
 }
@@ -70,7 +70,7 @@ Examples:
   });
 }
 
-async function listed(io: Io, s: Session, kind: KindInfo, selector: string | undefined): Promise<Target[]> {
+async function listed(io: Io, s: Session, kind: KindName, selector: string | undefined): Promise<Target[]> {
   const allNamespaces = kind.namespaced && s.allNamespaces;
   const list = await s.client.list(kind, {
     namespace: kind.namespaced ? s.namespace : undefined,

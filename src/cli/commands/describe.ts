@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import YAML from 'yaml';
-import { ApiError, type ApiObject, type KindInfo } from '../../client/index.js';
+import { ApiError, type ApiObject, type KindName } from '../../client/core.js';
 import { formatAge, formatLabels, printColumns } from '../printers/index.js';
 import { TASK_COLUMNS, taskRows } from '../../api/tasks.js';
 import { parseObjectArgs } from '../resource-args.js';
@@ -34,7 +34,7 @@ export function pendingReason(obj: ApiObject): string | undefined {
   return pick ? str(pick.message) : undefined;
 }
 
-export function renderDescribe(kind: KindInfo, obj: ApiObject, events: ApiObject[], now = new Date()): string {
+export function renderDescribe(kind: KindName, obj: ApiObject, events: ApiObject[], now = new Date()): string {
   const m = obj.metadata;
   const lines: string[] = [];
   const field = (k: string, v: string) => lines.push(`${(k + ':').padEnd(20)}${v}`);
@@ -72,7 +72,7 @@ export function renderDescribe(kind: KindInfo, obj: ApiObject, events: ApiObject
 }
 
 /** Events are a best-effort extra: a server without them must not break describe. */
-async function eventsFor(s: Session, kind: KindInfo, obj: ApiObject, signal: AbortSignal): Promise<ApiObject[]> {
+async function eventsFor(s: Session, kind: KindName, obj: ApiObject, signal: AbortSignal): Promise<ApiObject[]> {
   try {
     const ns = kind.namespaced ? obj.metadata.namespace : undefined;
     const list = await s.client.list('events', ns ? { namespace: ns, signal } : { allNamespaces: true, signal });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import YAML from 'yaml';
-import { ApiError, type ApiObject } from '../../client/index.js';
+import { ApiError, type ApiObject } from '../../client/core.js';
 import { ReportedFailure, UsageError, connect, singularOf, type Io } from '../runtime.js';
 import { namespaceFor, objectTarget } from './patch.js';
 

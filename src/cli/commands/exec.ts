@@ -10,16 +10,11 @@
  */
 import type { Command } from 'commander';
 import type { ReadStream } from 'node:tty';
-import { openExec, type ExecConnection } from '../../client/index.js';
+import { loadStreams, type ExecConnection } from '../../client/core.js';
 import { jobNameArg } from '../resource-args.js';
-import { ReportedFailure, UsageError, connect, optionsOf, tlsOf, type Io } from '../runtime.js';
+import { CommandExit, UsageError, connect, optionsOf, tlsOf, type Io } from '../runtime.js';
 
-/** The command's exit code as skyctl's own (main.ts returns it). */
-export class CommandExit extends ReportedFailure {
-  constructor(readonly code: number) {
-    super(`command exited with ${code}`);
-  }
-}
+export { CommandExit };
 
 export function registerExec(program: Command, io: Io, addGlobals: (c: Command) => Command): void {
   addGlobals(
@@ -52,9 +47,10 @@ Examples:
     const interactive = o.stdin === true;
     const session = connect(cmd, io);
     const out = process.stdout;
+    const { openExec } = await loadStreams();
     const exec = await openExec(
       { server: session.connection.server, token: session.connection.token, tls: tlsOf(session.connection) },
-      { namespace: session.namespace, job: jobNameArg(job), task: typeof o.task === 'string' ? o.task : undefined, command, tty, stdin: interactive },
+      { namespace: session.namespace, job: jobNameArg(job, 'exec'), task: typeof o.task === 'string' ? o.task : undefined, command, tty, stdin: interactive },
       {
         // Bytes as they come: output may be binary. (io.stdout's type says text; process streams take Buffers.)
         stdout: (chunk) => io.stdout.write(chunk as unknown as string) !== false,

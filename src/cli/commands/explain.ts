@@ -1,6 +1,7 @@
 /** `skyctl explain KIND[.field.path] [--recursive]`: the fields of a kind, from the API's own schemas. */
 import type { Command } from 'commander';
-import { KINDS, type KindInfo } from '../../client/index.js';
+import { KIND_NAMES } from '../../client/core.js';
+import type { KindInfo } from '../../client/index.js';
 import { UsageError, kindOrFail, type Io } from '../runtime.js';
 
 type Schema = Record<string, unknown> & {
@@ -125,10 +126,13 @@ Examples:
   skyctl explain job.spec.resources
   skyctl explain cluster.spec --recursive
 
-Kinds: ${KINDS.map((k) => k.singular).join(', ')}`,
+Kinds: ${KIND_NAMES.map((k) => k.singular).join(', ')}`,
     )
-    .action((target: string, opts: { recursive?: boolean }) => {
+    .action(async (target: string, opts: { recursive?: boolean }) => {
       const [kindName = '', ...path] = target.split('.');
-      io.stdout.write(explain(kindOrFail(kindName), path, opts.recursive === true));
+      const name = kindOrFail(kindName).plural;
+      // The schemas load only here: they cost every other command ~200 ms of start-up.
+      const { kindForPlural } = await import('../../client/index.js');
+      io.stdout.write(explain(kindForPlural(name) as KindInfo, path, opts.recursive === true));
     });
 }

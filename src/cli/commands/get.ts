@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { ApiObject, KindInfo } from '../../client/index.js';
+import type { ApiObject, KindName } from '../../client/core.js';
 import {
   OUTPUT_FORMATS,
   columnWidths,
@@ -100,8 +100,8 @@ Examples:
   });
 }
 
-function groupByKind(refs: readonly ObjectRef[]): Map<KindInfo, string[]> {
-  const groups = new Map<KindInfo, string[]>();
+function groupByKind(refs: readonly ObjectRef[]): Map<KindName, string[]> {
+  const groups = new Map<KindName, string[]>();
   for (const r of refs) groups.set(r.kind, [...(groups.get(r.kind) ?? []), r.name]);
   return groups;
 }
@@ -109,7 +109,7 @@ function groupByKind(refs: readonly ObjectRef[]): Map<KindInfo, string[]> {
 type Filter = (obj: ApiObject) => boolean;
 
 /** `--for` narrows events to one involved object; other kinds reject it. */
-function objectFilter(kind: KindInfo, forObject: string | undefined): Filter | undefined {
+function objectFilter(kind: KindName, forObject: string | undefined): Filter | undefined {
   if (forObject === undefined) return undefined;
   if (kind.kind !== 'Event') throw new UsageError('--for works only with events: skyctl get events --for KIND/NAME');
   const ref = parseInvolved(forObject);
@@ -120,7 +120,7 @@ function objectFilter(kind: KindInfo, forObject: string | undefined): Filter | u
 async function runGet(
   io: Io,
   s: Session,
-  kind: KindInfo,
+  kind: KindName,
   names: string[],
   output: OutputSpec,
   selector: string | undefined,
@@ -173,7 +173,7 @@ async function runGet(
 async function watchAndPrint(
   io: Io,
   s: Session,
-  kind: KindInfo,
+  kind: KindName,
   name: string | undefined,
   ns: string | undefined,
   selector: string | undefined,

@@ -4,7 +4,7 @@
  * Sent as a merge patch carrying the resourceVersion the check was made at.
  */
 import type { Command } from 'commander';
-import { ApiError, type ApiObject } from '../../client/index.js';
+import { ApiError, type ApiObject } from '../../client/core.js';
 import { UsageError, connect, singularOf, type Io } from '../runtime.js';
 import { namespaceFor, objectTarget } from './patch.js';
 

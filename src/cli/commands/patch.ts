@@ -2,12 +2,12 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import YAML from 'yaml';
-import type { ApiObject, KindInfo } from '../../client/index.js';
+import type { ApiObject, KindName } from '../../client/core.js';
 import { parseObjectArgs, type ObjectRef } from '../resource-args.js';
 import { UsageError, connect, kindOrFail, optionsOf, singularOf, type Io, type Session } from '../runtime.js';
 
 /** One object named as `KIND NAME` or `kind/name`; returns the rest of the arguments. */
-export function objectTarget(kindArg: string, rest: string[], verb: string): { kind: KindInfo; name: string; rest: string[] } {
+export function objectTarget(kindArg: string, rest: string[], verb: string): { kind: KindName; name: string; rest: string[] } {
   if (kindArg.includes('/')) {
     const ref = parseObjectArgs([kindArg]).refs[0] as ObjectRef;
     return { kind: ref.kind, name: ref.name, rest };
@@ -17,7 +17,7 @@ export function objectTarget(kindArg: string, rest: string[], verb: string): { k
   return { kind: kindOrFail(kindArg), name, rest: more };
 }
 
-export function namespaceFor(kind: KindInfo, s: Session): string | undefined {
+export function namespaceFor(kind: KindName, s: Session): string | undefined {
   return kind.namespaced ? s.namespace : undefined;
 }
 

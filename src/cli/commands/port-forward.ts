@@ -13,7 +13,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Command } from 'commander';
 import { rankOfTask, taskName } from '../../api/tasks.js';
-import { openPortForward, type ApiObject, type StreamConnection } from '../../client/index.js';
+import { loadStreams, type ApiObject, type StreamConnection } from '../../client/core.js';
 import { jobNameArg } from '../resource-args.js';
 import { UsageError, connect, optionsOf, tlsOf, type Io } from '../runtime.js';
 
@@ -45,7 +45,7 @@ Examples:
     const pairs = ports.map(parsePortPair);
     const addresses = parseAddresses(typeof o.address === 'string' ? o.address : 'localhost');
     const session = connect(cmd, io);
-    const name = jobNameArg(job);
+    const name = jobNameArg(job, 'port-forward');
     const found = await session.client.get<ApiObject>('jobs', name, { namespace: session.namespace, signal: io.signal });
     // Chosen once, so every connection reaches the same replica; the server checks it again per connection.
     const tasks = taskNames(found);
@@ -57,6 +57,7 @@ Examples:
     if (typeof o.task !== 'string' && tasks.length > 1) io.stderr.write(`Defaulted task "${task}" (the first of ${tasks.length}; choose one with --task)\n`);
     const conn: StreamConnection = { server: session.connection.server, token: session.connection.token, tls: tlsOf(session.connection) };
     const target = { namespace: session.namespace, job: name, task };
+    const { openPortForward } = await loadStreams();
     const servers: Server[] = [];
     const sockets = new Set<Socket>();
     try {

@@ -4,7 +4,7 @@
  * (no polling). Exit 0 when the condition holds, 1 on timeout.
  */
 import type { Command } from 'commander';
-import { ApiError, type ApiObject, type KindInfo } from '../../client/index.js';
+import { ApiError, type ApiObject, type KindName } from '../../client/core.js';
 import { UsageError, connect, singularOf, type Io, type Session } from '../runtime.js';
 import { namespaceFor, objectTarget } from './patch.js';
 
@@ -42,7 +42,7 @@ export function check(obj: ApiObject | undefined, cond: Cond): boolean | string 
   return found !== undefined && String(found.status).toLowerCase() === cond.status.toLowerCase();
 }
 
-async function getOrUndefined(s: Session, kind: KindInfo, name: string, signal: AbortSignal): Promise<ApiObject | undefined> {
+async function getOrUndefined(s: Session, kind: KindName, name: string, signal: AbortSignal): Promise<ApiObject | undefined> {
   try {
     return await s.client.get<ApiObject>(kind, name, { namespace: namespaceFor(kind, s), signal });
   } catch (err) {
@@ -52,7 +52,7 @@ async function getOrUndefined(s: Session, kind: KindInfo, name: string, signal: 
 }
 
 /** Resolves with check()'s verdict once it is not false; rejects when `signal` aborts. */
-async function waitFor(s: Session, kind: KindInfo, name: string, cond: Cond, signal: AbortSignal): Promise<true | string> {
+async function waitFor(s: Session, kind: KindName, name: string, cond: Cond, signal: AbortSignal): Promise<true | string> {
   const namespace = namespaceFor(kind, s);
   for (;;) {
     const list = await s.client.list(kind, { namespace, limit: 1, signal });

@@ -3,7 +3,7 @@
  * adds columns at the end). One object may yield several rows (a job has one
  * per cluster it runs in).
  */
-import type { ApiObject } from '../../client/index.js';
+import type { ApiObject } from '../../client/core.js';
 import { formatAge } from './age.js';
 import { formatClusterResources, formatRequests } from './resources.js';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ApiObject } from '../../client/index.js';
+import type { ApiObject } from '../../client/core.js';
 import { involves, parseInvolved, renderTable, sortEvents } from './index.js';
 
 const NOW = new Date('2026-11-22T12:00:00Z');

@@ -3,7 +3,7 @@
  * newest is at the bottom next to the prompt (as kubectl does), and the
  * `--for KIND/NAME` filter.
  */
-import { resolveKind, type ApiObject } from '../../client/index.js';
+import { resolveKindName, type ApiObject } from '../../client/core.js';
 
 type Rec = Record<string, unknown>;
 const rec = (v: unknown): Rec => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Rec) : {});
@@ -32,7 +32,7 @@ export function parseInvolved(text: string): InvolvedRef | undefined {
   const m = /^([^/\s]+)\/([^/\s]+)$/.exec(text);
   if (!m) return undefined;
   const kindText = m[1] as string;
-  return { kind: resolveKind(kindText)?.kind ?? kindText, name: m[2] as string };
+  return { kind: resolveKindName(kindText)?.kind ?? kindText, name: m[2] as string };
 }
 
 export function involves(ev: ApiObject, ref: InvolvedRef): boolean {

@@ -1,7 +1,7 @@
 /** Renders objects for `get` in the chosen -o format. Pure: returns text. */
 import { styleText } from 'node:util';
 import YAML from 'yaml';
-import type { ApiObject } from '../../client/index.js';
+import type { ApiObject } from '../../client/core.js';
 import { buildTable } from './columns.js';
 import { printColumns, type Styler } from './table.js';
 

@@ -4,7 +4,7 @@
  * still in flight across all namespaces. Pure: objects in, text or data out.
  */
 import { styleText } from 'node:util';
-import type { ApiObject } from '../../client/index.js';
+import type { ApiObject } from '../../client/core.js';
 import { formatAge } from './age.js';
 import { buildTable } from './columns.js';
 import { statusStyler } from './output.js';
