@@ -23,10 +23,12 @@ test('mixed or malformed forms are usage errors', () => {
   assert.throws(() => parseObjectArgs(['nope/a']), /doesn't have a resource type "nope"/);
 });
 
-test('logs takes JOB or job/JOB only', () => {
+test('logs, exec and port-forward take JOB or job/JOB only, and say which verb', () => {
   assert.equal(jobNameArg('hello'), 'hello');
   assert.equal(jobNameArg('job/hello'), 'hello');
-  assert.throws(() => jobNameArg('cluster/edge'), UsageError);
+  assert.throws(() => jobNameArg('cluster/edge'), { name: 'Error', message: 'logs takes a job, not a Cluster: "cluster/edge"' });
+  assert.throws(() => jobNameArg('cluster/x', 'exec'), /^Error: exec takes a job, not a Cluster: "cluster\/x"$/);
+  assert.throws(() => jobNameArg('svc/x', 'port-forward'), UsageError);
 });
 
 test('--dry-run values', () => {

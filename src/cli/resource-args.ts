@@ -3,11 +3,11 @@
  * or `KIND/NAME...` (what `-o name` prints, so `get -o name | xargs delete`
  * works), and the `--dry-run` flag shared by create, apply and delete.
  */
-import type { KindInfo } from '../client/index.js';
+import type { KindName } from '../client/core.js';
 import { UsageError, kindOrFail } from './runtime.js';
 
 export interface ObjectRef {
-  kind: KindInfo;
+  kind: KindName;
   name: string;
 }
 
@@ -15,7 +15,7 @@ export interface ObjectRef {
  * `[job, a, b]` or `[job/a, cluster/b]`. Returns the kind alone when no name
  * is given (`[jobs]`), so list commands can tell the two apart.
  */
-export function parseObjectArgs(args: readonly string[]): { kind?: KindInfo; refs: ObjectRef[] } {
+export function parseObjectArgs(args: readonly string[]): { kind?: KindName; refs: ObjectRef[] } {
   const first = args[0];
   if (first === undefined) return { refs: [] };
   if (!first.includes('/')) {
@@ -40,12 +40,12 @@ export function parseObjectArgs(args: readonly string[]): { kind?: KindInfo; ref
   return { refs };
 }
 
-/** A job name for `logs`: `hello` or `job/hello`. */
-export function jobNameArg(arg: string): string {
+/** A job name for `verb` (logs, exec, port-forward): `hello` or `job/hello`. */
+export function jobNameArg(arg: string, verb = 'logs'): string {
   if (!arg.includes('/')) return arg;
   const { refs } = parseObjectArgs([arg]);
   const ref = refs[0] as ObjectRef;
-  if (ref.kind.kind !== 'Job') throw new UsageError(`logs takes a job, not a ${ref.kind.kind}: "${arg}"`);
+  if (ref.kind.kind !== 'Job') throw new UsageError(`${verb} takes a job, not a ${ref.kind.kind}: "${arg}"`);
   return ref.name;
 }
 
