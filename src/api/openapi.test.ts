@@ -79,3 +79,23 @@ test('the document is valid OpenAPI 3.0 (by an OpenAPI validator): operationIds 
   assert.equal(doc.paths['/metrics'].get.security, undefined, '/metrics needs a token');
   for (const p of ['/invites', '/invites/{id}', '/whoami']) assert.ok(doc.paths[p], p);
 });
+
+test('dryRun=All is documented on every write of a kind, and on no read', () => {
+  const doc = buildOpenApiDocument();
+  const has = (op: { parameters?: { name: string; schema?: { enum?: string[] } }[] } | undefined) =>
+    op?.parameters?.some((p) => p.name === 'dryRun' && p.schema?.enum?.join() === 'All') ?? false;
+  for (const [path, ops] of [
+    ['/{namespace}/jobs', ['post']],
+    ['/{namespace}/jobs/{name}', ['put', 'patch', 'delete']],
+    ['/{namespace}/jobs/{name}/status', ['put']],
+    ['/clusters', ['post']],
+    ['/clusters/{name}', ['put', 'patch', 'delete']],
+  ] as const)
+    for (const op of ops) assert.ok(has(doc.paths[path][op]), `${op} ${path}`);
+  for (const [path, op] of [
+    ['/{namespace}/jobs', 'get'],
+    ['/{namespace}/jobs/{name}', 'get'],
+    ['/jobs', 'get'],
+  ] as const)
+    assert.equal(has(doc.paths[path][op]), false, `${op} ${path}`);
+});

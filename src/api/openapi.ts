@@ -86,6 +86,12 @@ const params = {
   labelSelector: { name: 'labelSelector', in: 'query', schema: { type: 'string' }, description: 'e.g. a=b,c!=d,e in (x,y),f' },
   limit: { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1 } },
   continue: { name: 'continue', in: 'query', schema: { type: 'string' } },
+  dryRun: {
+    name: 'dryRun',
+    in: 'query',
+    schema: { type: 'string', enum: ['All'] },
+    description: 'All: validate, default and check the write against the store, answer what would be stored, store nothing (no event)',
+  },
 };
 
 function ok(schema: Json, description = 'OK') {
@@ -122,6 +128,7 @@ export function buildOpenApiDocument(version = '0.1.0'): Json {
       operationId: `create${d.kind}`,
       tags: [tag],
       summary: `Create a ${d.singular}`,
+      parameters: [params.dryRun],
       requestBody: body(d.kind),
       responses: { '201': ok(ref(d.kind), 'Created'), '409': errorResponses['400'], ...errorResponses },
     };
@@ -137,6 +144,7 @@ export function buildOpenApiDocument(version = '0.1.0'): Json {
         operationId: `replace${d.kind}`,
         tags: [tag],
         summary: `Replace a ${d.singular}'s spec and metadata (never its status)`,
+        parameters: [params.resourceVersion, params.dryRun],
         requestBody: body(d.kind),
         responses: { '200': ok(ref(d.kind)), '409': errorResponses['400'], ...errorResponses },
       },
@@ -144,6 +152,7 @@ export function buildOpenApiDocument(version = '0.1.0'): Json {
         operationId: `patch${d.kind}`,
         tags: [tag],
         summary: `Patch a ${d.singular} (JSON merge patch or JSON patch)`,
+        parameters: [params.resourceVersion, params.dryRun],
         requestBody: {
           required: true,
           content: {
@@ -157,7 +166,7 @@ export function buildOpenApiDocument(version = '0.1.0'): Json {
         operationId: `delete${d.kind}`,
         tags: [tag],
         summary: `Delete a ${d.singular}`,
-        parameters: [params.resourceVersion],
+        parameters: [params.resourceVersion, params.dryRun],
         responses: { '200': ok(ref(d.kind)), '404': errorResponses['400'], ...errorResponses },
       },
     };
@@ -166,6 +175,7 @@ export function buildOpenApiDocument(version = '0.1.0'): Json {
         operationId: `replace${d.kind}Status`,
         tags: [tag],
         summary: `Replace a ${d.singular}'s status (controllers)`,
+        parameters: [params.resourceVersion, params.dryRun],
         requestBody: body(d.kind),
         responses: { '200': ok(ref(d.kind)), '409': errorResponses['400'], ...errorResponses },
       },
