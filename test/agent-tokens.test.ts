@@ -156,7 +156,10 @@ test('an agent token is refused (403 naming its cluster) on every route but the 
   let allowed = 0;
   let refused = 0;
   // The tunnel route is another helper's (src/network); until it is wired the path names nothing (404 for everyone).
-  const noTunnel = (await call('GET', '/agent/tunnel', admin)).status === 404;
+  const tunnelForAdmin = await call('GET', '/agent/tunnel', admin);
+  const noTunnel = tunnelForAdmin.status === 404;
+  // Once it exists, no role opens it, not even the admin's '*'.
+  if (!noTunnel) assert.equal(tunnelForAdmin.status, 403, tunnelForAdmin.text);
   for (const path of paths) {
     if (noTunnel && path === '/agent/tunnel') continue;
     for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']) {
@@ -235,6 +238,7 @@ async function watchEvents(path: string, token: string, act: () => Promise<void>
 }
 
 test("a watch shows a job placed on the agent's cluster as ADDED and one evicted from it as DELETED; others never", async () => {
+  const from = (await ok('GET', '/jobs', admin)).metadata.resourceVersion as string;
   const events = await watchEvents(
     '/jobs?watch=true',
     agent,
@@ -251,6 +255,19 @@ test("a watch shows a job placed on the agent's cluster as ADDED and one evicted
   assert.deepEqual(events, [
     { type: 'ADDED', name: 'placed' },
     { type: 'ADDED', name: 'shared' },
+    { type: 'ADDED', name: 'unplaced' },
+    { type: 'MODIFIED', name: 'unplaced' },
+    { type: 'DELETED', name: 'unplaced' },
+    { type: 'MODIFIED', name: 'placed' },
+  ]);
+  // Resumed from before all that (the ring's replay): the same changes, without the initial state.
+  const resumed = await watchEvents(
+    `/jobs?watch=true&resourceVersion=${from}`,
+    agent,
+    async () => {},
+    (e) => e.length >= 4,
+  );
+  assert.deepEqual(resumed, [
     { type: 'ADDED', name: 'unplaced' },
     { type: 'MODIFIED', name: 'unplaced' },
     { type: 'DELETED', name: 'unplaced' },
