@@ -178,6 +178,18 @@ describe('skyctl edit', () => {
   });
 });
 
+describe('skyctl create role', () => {
+  test("the original SkyShift's short flags: -n -r -a -u and --users", async () => {
+    const made = ok(
+      await skyctl(['create', 'role', 'ops', '-n', '*', '-r', 'jobs', '-r', 'clusters', '-a', 'get', '-a', 'list', '-u', 'alice', '--users', 'bob']),
+    );
+    assert.match(made.stdout, /role\/ops created/);
+    const role = await api('GET', '/roles/ops');
+    assert.deepEqual(role.spec, { namespaces: ['*'], users: ['alice', 'bob'], rules: [{ resources: ['jobs', 'clusters'], actions: ['get', 'list'] }] });
+    assert.equal((await skyctl(['create', 'role', 'bad', '-r', 'jobs', '-a', 'fly'])).code, 2);
+  });
+});
+
 describe('skyctl completion', () => {
   const sh = promisify(execFile);
   const env = () => ({ ...process.env, PATH: `${bin}:${process.env.PATH}`, HOME: home });
@@ -203,6 +215,12 @@ describe('skyctl completion', () => {
     assert.match((await run(`skyctl get jobs -n ''`)).stdout, /^default$/m);
     assert.match((await run(`skyctl get jobs --namespace = de`)).stdout, /^default$/m);
     assert.equal((await run(`skyctl -n nowhere get jobs ''`)).stdout.trim(), '');
+    // exec and port-forward take a job, and --task one of its tasks (from its status).
+    await setStatus('beta-job', { taskStatus: { c1: { 'beta-job-0': 'RUNNING', 'beta-job-1': 'RUNNING' } } });
+    for (const verb of ['exec', 'port-forward']) {
+      assert.equal((await run(`skyctl ${verb} bet`)).stdout, 'beta-job\n', verb);
+      assert.equal((await run(`skyctl ${verb} beta-job --task ''`)).stdout, 'beta-job-0\nbeta-job-1\n', verb);
+    }
   });
 
   test('zsh and fish scripts print; an unknown shell is a usage error', async () => {

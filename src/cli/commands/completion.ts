@@ -5,8 +5,10 @@
  * the server (so `skyctl get jobs <TAB>` offers the jobs that exist).
  */
 import type { Command, Option } from 'commander';
-import { KINDS, resolveKind } from '../../client/index.js';
+import { KIND_NAMES, resolveKindName, type ApiObject } from '../../client/core.js';
 import { configPath, loadConfig } from '../config.js';
+import { jobNameArg } from '../resource-args.js';
+import { taskNames } from './port-forward.js';
 import { UsageError, connect, type Globals, type Io } from '../runtime.js';
 
 const BASH = `# skyctl completion for bash: source <(skyctl completion bash)
@@ -79,7 +81,7 @@ export async function candidates(program: Command, words: string[], io: Io): Pro
     if (sub) cmd = sub;
     else positionals.push(w);
   }
-  if (valueFor) return valueCandidates(cmd, valueFor, globals, io);
+  if (valueFor) return valueCandidates(cmd, valueFor, globals, io, positionals);
   if (cur.startsWith('-')) {
     const flags: string[] = [];
     for (let c: Command | null = cmd; c; c = c.parent) for (const o of c.options) if (!o.hidden && o.long) flags.push(o.long);
@@ -95,19 +97,23 @@ export async function candidates(program: Command, words: string[], io: Io): Pro
       const kind = cur.slice(0, cur.indexOf('/'));
       return (await names(cmd, kind, globals, io)).map((n) => `${kind}/${n}`);
     }
-    if (positionals.length === 0) return KINDS.map((k) => k.plural);
+    if (positionals.length === 0) return KIND_NAMES.map((k) => k.plural);
     if (first && !first.includes('/') && positionals.length <= takesKind) return names(cmd, first, globals, io);
     return [];
   }
-  if (verb === 'explain' && positionals.length === 0) return KINDS.map((k) => k.singular);
-  if (verb === 'logs' && positionals.length === 0) return names(cmd, 'jobs', globals, io);
+  if (verb === 'explain' && positionals.length === 0) return KIND_NAMES.map((k) => k.singular);
+  if (JOB_VERBS.includes(verb) && positionals.length === 0) return names(cmd, 'jobs', globals, io);
   const contextVerbs = ['use-context', 'set-context', 'delete-context', 'rename-context'];
   if (cmd.parent?.name() === 'config' && contextVerbs.includes(cmd.name()) && positionals.length === 0)
     return loadConfig(configPath(io.home)).contexts.map((c) => c.name);
   return [];
 }
 
-async function valueCandidates(cmd: Command, opt: Option, globals: Globals, io: Io): Promise<string[]> {
+/** Verbs whose first argument is a job (and whose --task is one of its tasks). */
+const JOB_VERBS = ['logs', 'exec', 'port-forward'];
+
+async function valueCandidates(cmd: Command, opt: Option, globals: Globals, io: Io, positionals: string[]): Promise<string[]> {
+  if (opt.long === '--task' && positionals[0]) return tasksOf(cmd, positionals[0], globals, io);
   if (opt.long === '--namespace') return names(cmd, 'namespaces', globals, io);
   if (opt.long === '--context') return loadConfig(configPath(io.home)).contexts.map((c) => c.name);
   if (opt.long === '--output') return ['json', 'yaml', 'wide', 'name', 'jsonpath=', 'custom-columns='];
@@ -115,7 +121,7 @@ async function valueCandidates(cmd: Command, opt: Option, globals: Globals, io: 
 }
 
 async function names(cmd: Command, kindName: string, globals: Globals, io: Io): Promise<string[]> {
-  const kind = resolveKind(kindName);
+  const kind = resolveKindName(kindName);
   if (!kind) return [];
   const s = connect(cmd, io, globals);
   const list = await s.client.list(kind, {
@@ -123,6 +129,15 @@ async function names(cmd: Command, kindName: string, globals: Globals, io: Io): 
     signal: AbortSignal.any([io.signal, AbortSignal.timeout(5000)]),
   });
   return list.items.map((o) => o.metadata.name);
+}
+
+async function tasksOf(cmd: Command, jobArg: string, globals: Globals, io: Io): Promise<string[]> {
+  const s = connect(cmd, io, globals);
+  const job = await s.client.get<ApiObject>('jobs', jobNameArg(jobArg, cmd.name()), {
+    namespace: s.namespace,
+    signal: AbortSignal.any([io.signal, AbortSignal.timeout(5000)]),
+  });
+  return taskNames(job);
 }
 
 export function registerCompletion(program: Command, io: Io): void {
