@@ -62,8 +62,9 @@ export class AgentTunnels {
     const mux = muxOverWebSocket(ws, { side: 'server', pingMs: this.options.pingMs ?? DEFAULT_PING_MS });
     this.tunnels.set(cluster, { mux, ws });
     if (old) {
-      old.mux.terminate(`cluster '${cluster}': the agent connected again; this tunnel was replaced`);
+      // The close code first: it is what the old agent reads (terminate would close with 1000).
       old.ws.close(REPLACED_CLOSE_CODE, 'replaced by a newer tunnel');
+      old.mux.terminate(`cluster '${cluster}': the agent connected again; this tunnel was replaced`);
     }
     mux.signal.addEventListener(
       'abort',

@@ -160,16 +160,18 @@ function once(url: string, options: ConnectTunnelOptions, onOpen: () => void): P
       if (reason === 'connection closed') reason = err.message;
     });
     ws.once('open', () => {
-      const mux = muxOverWebSocket(ws, {
+      // The mux lives as long as the WebSocket: its close ends every stream.
+      muxOverWebSocket(ws, {
         side: 'agent',
         onStream: (stream) => serveStream(options.manager, options.cluster, stream),
         ...(options.pingMs !== undefined ? { pingMs: options.pingMs } : {}),
       });
-      mux.signal.addEventListener('abort', () => (reason = mux.signal.reason instanceof Error ? mux.signal.reason.message : reason), { once: true });
       onOpen();
     });
-    ws.once('close', () => {
+    ws.once('close', (code: number, why: Buffer) => {
       options.signal.removeEventListener('abort', stop);
+      // The server's close code and reason say most (4000: a newer tunnel of this cluster replaced this one).
+      if (reason === 'connection closed') reason = `closed by the server (${code}${why.length > 0 ? ` ${why.toString()}` : ''})`;
       resolve(reason);
     });
   });
