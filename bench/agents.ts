@@ -201,9 +201,9 @@ async function main(): Promise<void> {
     console.log(
       `| all ${N} READY again after a server restart | **${((backAt - upAt) / 1000).toFixed(1)} s** after it serves (goal < 10 s) | ${((backAt - stopAt) / 1000).toFixed(1)} s from SIGTERM | |`,
     );
+    console.log(`| all ${N} tunnels connected again | ${tunnelsBack()} of ${N} after ${((tunnelsAt - upAt) / 1000).toFixed(1)} s | | |`);
     console.log(
-      `| all ${N} tunnels connected again | ${tunnelsBack()} of ${N} after ${((tunnelsAt - upAt) / 1000).toFixed(1)} s | | |`,
-      `\n| reconnections after the restart | ${conns.length} tunnels, ${sessions.length} sessions; ${retries} failed attempts | tunnels: max ${Math.max(0, ...buckets)} per 500 ms | per 500 ms: ${buckets.join(' ')} |`,
+      `| reconnections after the restart | ${conns.length} tunnels, ${sessions.length} sessions; ${retries} failed attempts | tunnels: max ${Math.max(0, ...buckets)} per 500 ms | per 500 ms: ${buckets.join(' ')} |`,
     );
     for (const line of out) console.log(line);
   } finally {
