@@ -19,6 +19,7 @@ import { REPO_ROOT } from './infra/server.js';
 import { spawnSkyctl } from './infra/skyctl.js';
 import { skyctl, startSkyShift, waitForJob, type Obj, type SkyShiftInstance } from './infra/skyshift.js';
 import { listening, roundTrip } from './support/streams.js';
+import { TUNNEL_LOST_EXIT_CODE } from '../src/managers/tunnel/index.js';
 
 const CLUSTER = 'lab';
 let sky: SkyShiftInstance;
@@ -168,8 +169,27 @@ describe('the tunnel route', () => {
     assert.match(other.message, /'lab'/);
   });
 
-  test('agent gone: 503 naming the cluster; back: streams work again; a newer tunnel replaces the older', async () => {
-    await agent!.stop();
+  test('agent gone: open streams end at once, new ones get 503 naming the cluster; back: streams work again; a newer tunnel replaces the older', async () => {
+    const follow = spawnSkyctl(['--server', sky.url, 'logs', '-f', 'hello', '--task', 'hello-0'], { home: sky.dir });
+    let followed = '';
+    follow.stdout.on('data', (d: Buffer) => (followed += d.toString()));
+    const followEnded = new Promise<number | null>((resolve) => follow.on('close', resolve));
+    const session = await openExec(
+      { server: sky.url, ...(sky.token ? { token: sky.token } : {}) },
+      { namespace: 'default', job: 'hello', task: 'hello-1', command: ['sleep', '600'], tty: false, stdin: false },
+      { stdout: () => undefined, stderr: () => undefined },
+    );
+    try {
+      await waitFor('the follow streaming', () => followed.includes('of 0'), 20_000);
+      // A crash, not a goodbye: the server learns it from the closed connection.
+      await agent!.kill();
+      const ended = await Promise.race([followEnded, new Promise((r) => setTimeout(() => r('still running'), 10_000))]);
+      assert.equal(ended, 0, `logs -f ends with the tunnel: ${followed.slice(-300)}`);
+      assert.match(followed, /agent tunnel closed/);
+      assert.equal(await Promise.race([session.exitCode, new Promise((r) => setTimeout(() => r('no exit'), 10_000))]), TUNNEL_LOST_EXIT_CODE);
+    } finally {
+      follow.kill('SIGKILL');
+    }
     const logs = await skyctl(sky.url, sky.dir, ['logs', 'hello']);
     assert.notEqual(logs.code, 0);
     assert.match(logs.stderr, /cluster 'lab': agent not connected/);
