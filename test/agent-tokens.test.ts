@@ -11,6 +11,7 @@ import { after, before, test } from 'node:test';
 import { decodeJwt } from 'jose';
 import { TokenSigner } from '../src/server/auth/tokens.js';
 import { startServer, type TestServer } from './infra/server.js';
+import { watchEvents } from './support/agent-watch.js';
 
 let server: TestServer;
 let admin = '';
@@ -202,44 +203,10 @@ test('lists show the agent only its Cluster and the jobs placed on it, page by p
   assert.equal((await call('GET', '/clusters/other', agent)).status, 403);
 });
 
-/** Reads NDJSON watch events until `until` holds or the time runs out. */
-async function watchEvents(path: string, token: string, act: () => Promise<void>, until: (events: Array<{ type: string; name: string }>) => boolean) {
-  const abort = new AbortController();
-  const res = await fetch(server.url + path, { headers: { authorization: `Bearer ${token}` }, signal: abort.signal });
-  assert.equal(res.status, 200);
-  const events: Array<{ type: string; name: string }> = [];
-  const reader = res.body!.getReader();
-  const timer = setTimeout(() => abort.abort(), 10_000);
-  let buffer = '';
-  const reading = (async () => {
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        buffer += Buffer.from(value).toString('utf8');
-        let nl: number;
-        while ((nl = buffer.indexOf('\n')) >= 0) {
-          const line = JSON.parse(buffer.slice(0, nl)) as { type: string; object: { metadata: { name: string } } };
-          buffer = buffer.slice(nl + 1);
-          if (line.type !== 'BOOKMARK') events.push({ type: line.type, name: line.object.metadata.name });
-          if (until(events)) return;
-        }
-      }
-    } catch {
-      /* aborted */
-    }
-  })();
-  await new Promise((r) => setTimeout(r, 200));
-  await act();
-  await reading;
-  clearTimeout(timer);
-  abort.abort();
-  return events;
-}
-
 test("a watch shows a job placed on the agent's cluster as ADDED and one evicted from it as DELETED; others never", async () => {
   const from = (await ok('GET', '/jobs', admin)).metadata.resourceVersion as string;
   const events = await watchEvents(
+    server.url,
     '/jobs?watch=true',
     agent,
     async () => {
@@ -262,6 +229,7 @@ test("a watch shows a job placed on the agent's cluster as ADDED and one evicted
   ]);
   // Resumed from before all that (the ring's replay): the same changes, without the initial state.
   const resumed = await watchEvents(
+    server.url,
     `/jobs?watch=true&resourceVersion=${from}`,
     agent,
     async () => {},
@@ -274,6 +242,7 @@ test("a watch shows a job placed on the agent's cluster as ADDED and one evicted
     { type: 'MODIFIED', name: 'placed' },
   ]);
   const clusters = await watchEvents(
+    server.url,
     '/clusters?watch=true',
     agent,
     async () => {
@@ -307,9 +276,23 @@ test("the agent's writes stay inside its cluster: spec.agent kept, placements on
   assert.equal((await write({ lab: [0, 1, 2], other: [2] })).status, 403, 'may not take ranks');
   assert.equal((await write({ lab: [0, 1] })).status, 403, "may not drop another cluster's ranks");
   assert.equal((await write({ lab: [0, 1], other: [2, 3] })).status, 403, "may not add to another cluster's ranks");
+  const otherTasks = await call('PUT', `/${NS}/jobs/shared/status`, agent, {
+    ...shared,
+    status: { ...shared.status, taskStatus: { lab: { 'shared-0': 'RUNNING' }, other: { 'shared-2': 'FAILED' } } },
+  });
+  assert.equal(otherTasks.status, 403, "may not report another cluster's tasks");
+  assert.match(otherTasks.json().message, /status\.taskStatus .*cluster 'other'/);
   const stale = await call('PUT', `/${NS}/jobs/shared/status`, agent, { ...shared, metadata: { ...shared.metadata, resourceVersion: '1' } });
   assert.equal(stale.status, 409, stale.text);
-  const gaveUp = await write({ lab: [0], other: [2] });
+  const ownTasks = await call('PUT', `/${NS}/jobs/shared/status`, agent, {
+    ...shared,
+    status: { ...shared.status, taskStatus: { lab: { 'shared-0': 'RUNNING' } }, jobIds: { lab: 'x' } },
+  });
+  assert.equal(ownTasks.status, 200, ownTasks.text);
+  const gaveUp = await call('PUT', `/${NS}/jobs/shared/status`, agent, {
+    ...ownTasks.json(),
+    status: { ...ownTasks.json().status, placements: { lab: [0], other: [2] } },
+  });
   assert.equal(gaveUp.status, 200, gaveUp.text);
   assert.deepEqual(gaveUp.json().status.placements, { lab: [0], other: [2] });
 
@@ -319,6 +302,41 @@ test("the agent's writes stay inside its cluster: spec.agent kept, placements on
   const e3 = await ok('GET', `/${NS}/events/e3`, agent);
   assert.equal((await call('PUT', `/${NS}/events/e3`, agent, { ...e3, spec: { ...e3.spec, involvedObject: { kind: 'Job', name: 'elsewhere' } } })).status, 403);
   assert.equal((await call('PUT', `/${NS}/events/e3`, agent, { ...e3, spec: { ...e3.spec, count: 2 } })).status, 200);
+});
+
+test("hostile bodies on the agent's writes get 4xx, never a 500, and change nothing", async () => {
+  const before = await ok('GET', '/clusters/lab', admin);
+  const raw = async (method: string, path: string, body: string, type: string) => {
+    const res = await fetch(server.url + path, { method, headers: { authorization: `Bearer ${agent}`, 'content-type': type }, body });
+    const text = await res.text();
+    assert.ok(res.status >= 400 && res.status < 500, `${method} ${path} ${type} ${body.slice(0, 60)} -> ${res.status} ${text.slice(0, 200)}`);
+  };
+  const deep = '['.repeat(5000) + ']'.repeat(5000);
+  const bombs = JSON.stringify([
+    { op: 'add', path: '/metadata/annotations/a', value: 'x'.repeat(100_000) },
+    ...Array.from({ length: 40 }, (_, i) => ({
+      op: 'copy',
+      from: i === 0 ? '/metadata/annotations/a' : `/metadata/annotations/b${i - 1}`,
+      path: `/metadata/annotations/b${i}`,
+    })),
+  ]);
+  const bodies = ['null', '[]', '"x"', '{"spec":5}', '{"metadata":{"name":7}}', '{', deep];
+  for (const [method, path] of [
+    ['POST', '/clusters'],
+    ['PUT', '/clusters/lab'],
+    ['PUT', `/${NS}/jobs/shared/status`],
+    ['POST', `/${NS}/events`],
+    ['PUT', `/${NS}/events/ev-lab`],
+  ] as const) {
+    for (const body of bodies) await raw(method, path, body, 'application/json');
+    await raw(method, path, 'a: [1, *x]', 'application/yaml');
+  }
+  // ('[]' is a valid, empty JSON patch.)
+  for (const body of [...bodies.filter((b) => b !== '[]'), bombs]) await raw('PATCH', '/clusters/lab', body, 'application/json-patch+json');
+  await raw('PATCH', '/clusters/lab', '{"spec":{"agent":"yes"}}', 'application/merge-patch+json');
+  const afterwards = await ok('GET', '/clusters/lab', admin);
+  assert.equal(afterwards.metadata.resourceVersion, before.metadata.resourceVersion);
+  assert.deepEqual((await ok('GET', `/${NS}/jobs/shared`, admin)).status.placements, { lab: [0], other: [2] });
 });
 
 test('revoking kills every token of the cluster at once (also one the server has cached); a new one works', async () => {

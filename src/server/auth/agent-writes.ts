@@ -5,8 +5,10 @@
  *   PUT / PATCH /clusters/<own>    the result keeps spec.agent: true (else the
  *                                  central controllers would run a skylet for it
  *                                  on the control-plane machine)
- *   PUT /{ns}/jobs/<job>/status    placements of other clusters unchanged; its
- *                                  own may only lose ranks (the scheduler places)
+ *   PUT /{ns}/jobs/<job>/status    what other clusters' skylets and the scheduler wrote
+ *                                  for other clusters (placements, taskStatus, taskDetails,
+ *                                  tasksObservedAt, jobIds) unchanged; its own
+ *                                  placements may only lose ranks (the scheduler places)
  *   POST / PUT /{ns}/events        about its Cluster or a job placed on it
  * Where the check reads the stored object, the write is pinned to the revision
  * it read (as the role guard does), so a concurrent change makes it a 409
@@ -14,6 +16,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError, storageKey, type ApiObject } from '../../api/index.js';
+import { checkPatched } from '../body-limits.js';
 import { decodeBody, jsonPatch, mergePatch, requireObject } from '../body.js';
 import type { ServerContext } from '../context.js';
 import { bindToPath, deepEqual, forCreate, forUpdate, preconditionOf } from '../objects.js';
@@ -56,6 +59,8 @@ async function checkAgentWrite(ctx: ServerContext, request: FastifyRequest, clus
     const current = await pinnedCurrent(ctx, request, target);
     const base = { ...current.value, metadata: { ...current.value.metadata, resourceVersion: String(current.revision) } };
     const patched = format === 'merge-patch' ? mergePatch(base, value) : jsonPatch(base, value);
+    // Bounded like the handler bounds it, before anything walks it.
+    checkPatched(patched);
     requireAgentSpec(cluster, forUpdate(target.kind, bindToPath(target.kind, requireObject(patched), undefined, cluster), current.value) as ApiObject);
     return;
   }
@@ -64,7 +69,7 @@ async function checkAgentWrite(ctx: ServerContext, request: FastifyRequest, clus
     if (format !== 'json' && format !== 'yaml') return;
     const body = requireObject(value);
     const current = await pinnedCurrent(ctx, request, target, (body.metadata as Record<string, unknown> | undefined)?.resourceVersion);
-    checkPlacements(cluster, target, placementsOf(current.value), placementsOf(body));
+    checkJobStatus(cluster, target, current.value, body);
     return;
   }
   if (plural === 'events' && target.namespace !== undefined && (target.type === 'collection' || target.type === 'object')) {
@@ -98,19 +103,26 @@ async function pinnedCurrent(
   return { value: kv.value as unknown as ApiObject, revision: kv.modRevision };
 }
 
-function placementsOf(obj: unknown): Record<string, unknown> {
-  const p = (obj as { status?: { placements?: unknown } } | undefined)?.status?.placements;
-  return p !== null && typeof p === 'object' && !Array.isArray(p) ? (p as Record<string, unknown>) : {};
+/** The status maps keyed by cluster name: each cluster's entry is written by that cluster's skylet (placements: the scheduler). */
+const PER_CLUSTER = ['placements', 'taskStatus', 'taskDetails', 'tasksObservedAt', 'jobIds'] as const;
+
+function mapOf(obj: unknown, field: string): Record<string, unknown> {
+  const m = (obj as { status?: Record<string, unknown> } | undefined)?.status?.[field];
+  return m !== null && typeof m === 'object' && !Array.isArray(m) ? (m as Record<string, unknown>) : {};
 }
 
-function checkPlacements(cluster: string, target: Target, before: Record<string, unknown>, after: Record<string, unknown>): void {
-  const what = `change the placements of job '${'name' in target ? target.name : ''}'`;
-  for (const name of new Set([...Object.keys(before), ...Object.keys(after)])) {
-    if (name === cluster) continue;
-    if (!deepEqual(before[name], after[name])) throw forbidden(cluster, `${what} on cluster '${name}'`);
+function checkJobStatus(cluster: string, target: Target, current: unknown, body: unknown): void {
+  const job = `job '${'name' in target ? target.name : ''}'`;
+  for (const field of PER_CLUSTER) {
+    const before = mapOf(current, field);
+    const after = mapOf(body, field);
+    for (const name of new Set([...Object.keys(before), ...Object.keys(after)])) {
+      if (name !== cluster && !deepEqual(before[name], after[name])) throw forbidden(cluster, `change status.${field} of ${job} for cluster '${name}'`);
+    }
   }
-  const had = new Set(Array.isArray(before[cluster]) ? (before[cluster] as unknown[]) : []);
-  const mine = after[cluster];
-  if (mine !== undefined && (!Array.isArray(mine) || mine.some((rank) => !had.has(rank))))
-    throw forbidden(cluster, `${what}: it may only give up ranks, the scheduler places them`);
+  const had = new Set(Array.isArray(mapOf(current, 'placements')[cluster]) ? (mapOf(current, 'placements')[cluster] as unknown[]) : []);
+  const mine = mapOf(body, 'placements')[cluster];
+  if (mine !== undefined && (!Array.isArray(mine) || mine.some((rank) => !had.has(rank)))) {
+    throw forbidden(cluster, `add ranks to status.placements of ${job}: it may only give ranks up, the scheduler places them`);
+  }
 }
