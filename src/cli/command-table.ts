@@ -15,7 +15,7 @@ interface Entry {
   load: () => Promise<Register>;
 }
 
-/** In help order. `create` comes with `create role`, which the account commands own. */
+/** In help order. `create` comes with `create role` (the account commands own it) and create.ts's `revoke-agent-tokens`. */
 export const COMMANDS: readonly Entry[] = [
   { verbs: ['get'], load: async () => (await import('./commands/get.js')).registerGet },
   { verbs: ['describe'], load: async () => (await import('./commands/describe.js')).registerDescribe },
