@@ -181,6 +181,8 @@ describe('skyshift agent', { timeout: 300_000 }, () => {
     const pid = agent?.pid as number;
     process.kill(pid, 'SIGSTOP');
     let resumed = false;
+    // The heal's poller stops with the test, also when an assertion fails (it would keep the test process alive).
+    let polling = true;
     try {
       const errored = await waitForCluster(sky.client, CLUSTER, 'ERROR', 30_000);
       assert.match(errored.status.message, /heartbeat/);
@@ -189,7 +191,6 @@ describe('skyshift agent', { timeout: 300_000 }, () => {
 
       // Heal. From now on no rank may show RUNNING on two clusters at once.
       const doubles: string[] = [];
-      let polling = true;
       const poller = (async () => {
         while (polling) {
           const j = await sky.client.get<Obj>('jobs', 'part').catch(() => undefined);
@@ -205,6 +206,8 @@ describe('skyshift agent', { timeout: 300_000 }, () => {
       process.kill(pid, 'SIGCONT');
       resumed = true;
       await waitForCluster(sky.client, CLUSTER, 'READY', 60_000);
+      // Fencing comes before the skylet: by the time the agent's heartbeat says READY its stale copies are gone.
+      assert.deepEqual(processesUnder(workdir), [], 'lab copies stopped before the agent reported READY');
       const done = await waitForJob(sky.client, 'default', 'part', phaseIs('COMPLETED', 'FAILED'), 60_000, 'finished');
       polling = false;
       await poller;
@@ -231,7 +234,16 @@ describe('skyshift agent', { timeout: 300_000 }, () => {
         fenced.some((l) => l['job'] === 'default/part'),
         `the agent logs its fencing of default/part: ${JSON.stringify(fenced)}`,
       );
+      const lines = logLines(agentLog);
+      const fencedAt = lines.findIndex((l) => l['msg'] === 'fenced: stopped work no longer placed here' && l['job'] === 'default/part');
+      const lostAt = lines.findIndex((l) => typeof l['msg'] === 'string' && /fencing before reporting again|server lost/.test(l['msg']));
+      assert.ok(lostAt >= 0 && lostAt < fencedAt, 'the agent noticed it had been away, then fenced');
+      assert.ok(
+        lines.slice(fencedAt).some((l) => l['msg'] === 'connected: running the skylet'),
+        'a new skylet session started after the fencing',
+      );
     } finally {
+      polling = false;
       if (!resumed) process.kill(pid, 'SIGCONT');
     }
   });
