@@ -8,7 +8,6 @@
  */
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { fingerprintOf } from '../../client/tls-pin.js';
 import { UsageError, connect, type Io, type Session } from '../runtime.js';
 import { intArg } from './flags.js';
 
@@ -49,10 +48,12 @@ export async function mintAndPrint(io: Io, session: Session, cluster: string, op
   } else {
     io.stdout.write(`Join token for cluster '${cluster}' (expires ${minted.expiresAt}; shown once, the server does not keep it):\n${minted.token}\n`);
   }
-  io.stdout.write(joinHelp(session, cluster, options.tokenOut ?? 'join.token'));
+  // node:tls and X.509 parsing load only here: every `skyctl create` registers this module (issue 15: start-up).
+  const { fingerprintOf } = await import('../../client/tls-pin.js');
+  io.stdout.write(joinHelp(session, cluster, options.tokenOut ?? 'join.token', fingerprintOf));
 }
 
-function joinHelp(session: Session, cluster: string, tokenFile: string): string {
+function joinHelp(session: Session, cluster: string, tokenFile: string, fingerprintOf: (pem: Buffer) => string): string {
   const server = session.connection.server;
   const url = new URL(server);
   const args = [`npx skyshift agent --server ${server} --token-file ${tokenFile} --cluster ${cluster}`];
