@@ -50,7 +50,7 @@ function hasOpenssl(): boolean {
 
 test('the CA and server certificate: valid X.509, the right names, private keys 0600, reused, re-issued by the same CA', () => {
   const data = tempDir();
-  const first = ensureSelfSignedTls(data, ['agent.example', '10.9.8.7']);
+  const first = ensureSelfSignedTls(data, ['agent.example', '10.9.8.7', 'fe80::1:2', '::ffff:10.0.0.1']);
   assert.equal(first.action, 'created');
   assert.equal(mode(join(data, 'tls')), 0o700);
   for (const key of ['ca.key', 'server.key']) assert.equal(mode(join(data, 'tls', key)), 0o600, key);
@@ -60,7 +60,8 @@ test('the CA and server certificate: valid X.509, the right names, private keys 
   assert.equal(server.ca, false);
   assert.ok(server.checkIssued(ca) && server.verify(ca.publicKey), 'the server certificate is signed by the CA');
   assert.equal(first.fingerprint, ca.fingerprint256);
-  for (const ip of ['127.0.0.1', '::1', '10.9.8.7']) assert.equal(server.checkIP(ip), ip, ip);
+  for (const ip of ['127.0.0.1', '::1', '10.9.8.7', 'fe80::1:2', '::ffff:10.0.0.1']) assert.equal(server.checkIP(ip), ip, ip);
+  assert.equal(server.checkIP('10.9.8.8'), undefined);
   for (const host of ['localhost', 'agent.example', hostname().toLowerCase()]) assert.ok(server.checkHost(host), host);
   assert.equal(server.checkHost('evil.example'), undefined);
   // The served chain carries the CA, so a client pinning its fingerprint can find it.
@@ -70,7 +71,7 @@ test('the CA and server certificate: valid X.509, the right names, private keys 
     execFileSync('openssl', ['verify', '-purpose', 'sslserver', '-CAfile', first.caFile, first.certFile], { stdio: 'pipe' });
   }
 
-  const again = ensureSelfSignedTls(data, ['agent.example', '10.9.8.7']);
+  const again = ensureSelfSignedTls(data, ['agent.example', '10.9.8.7', 'fe80::1:2', '::ffff:10.0.0.1']);
   assert.equal(again.action, 'reused');
   assert.deepEqual(again.cert, first.cert);
   const more = ensureSelfSignedTls(data, ['other.example']);

@@ -82,7 +82,11 @@ function altNames(sans: readonly string[]): Buffer {
   );
 }
 
-function ipv6Bytes(address: string): Buffer {
+function ipv6Bytes(text: string): Buffer {
+  // An embedded IPv4 tail (::ffff:10.0.0.1) becomes its two 16-bit groups.
+  const address = text.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_m, a: string, b: string, c: string, d: string) =>
+    [((Number(a) << 8) | Number(b)).toString(16), ((Number(c) << 8) | Number(d)).toString(16)].join(':'),
+  );
   const [head = '', tail = ''] = address.split('::') as [string, string?];
   const groups = (s: string) => (s === '' ? [] : s.split(':'));
   const h = groups(head);
