@@ -38,6 +38,8 @@ import type { ApiObject } from '../src/api/index.js';
 type Obj = ApiObject<Record<string, unknown>, { phase?: string; lastHeartbeatTime?: string }>;
 const PER_RUNNER = 25;
 const PORT = 7000;
+/** The runtime's and the tunnel's log lines the runner passes on (src/agent/runtime.ts, src/network/tunnel/connect.ts). */
+const COUNTED = ['agent tunnel connected', 'connected: running the skylet', 'cannot reach the server or register', 'agent tunnel: cannot connect; retrying'];
 
 // --- runner: many agents in one process, inside the agents' namespace -----------------------------
 async function runner(): Promise<void> {
@@ -59,7 +61,7 @@ async function runner(): Promise<void> {
     names.map((name) => {
       const token = readFileSync(join(dir, `${name}.token`), 'utf8').trim();
       const log = (msg?: string) => {
-        if (msg === 'agent tunnel connected' || msg === 'connected: running the skylet' || msg === 'cannot reach the server or register') say(name, msg);
+        if (COUNTED.includes(msg ?? '')) say(name, msg ?? '');
       };
       const logger = {
         debug() {},
@@ -148,6 +150,7 @@ async function main(): Promise<void> {
     const conns = events.slice(evFrom).filter((e) => e.msg === 'agent tunnel connected');
     const sessions = events.slice(evFrom).filter((e) => e.msg === 'connected: running the skylet');
     const retries = events.slice(evFrom).filter((e) => e.msg === 'cannot reach the server or register').length;
+    const tunnelRetries = events.slice(evFrom).filter((e) => e.msg === 'agent tunnel: cannot connect; retrying').length;
     const buckets = histogram(
       conns.map((e) => e.t),
       500,
@@ -203,7 +206,7 @@ async function main(): Promise<void> {
     );
     console.log(`| all ${N} tunnels connected again | ${tunnelsBack()} of ${N} after ${((tunnelsAt - upAt) / 1000).toFixed(1)} s | | |`);
     console.log(
-      `| reconnections after the restart | ${conns.length} tunnels, ${sessions.length} sessions; ${retries} failed attempts | tunnels: max ${Math.max(0, ...buckets)} per 500 ms | per 500 ms: ${buckets.join(' ')} |`,
+      `| reconnections after the restart | ${conns.length} tunnels, ${sessions.length} sessions; failed attempts: ${tunnelRetries} tunnel, ${retries} session | tunnels: max ${Math.max(0, ...buckets)} per 500 ms | per 500 ms: ${buckets.join(' ')} |`,
     );
     for (const line of out) console.log(line);
   } finally {
