@@ -82,7 +82,9 @@ export async function runAgent(p: AgentParams): Promise<'aborted' | 'deleted'> {
         logger.warn({ cluster: name, attempt: attempt + 1, err: err instanceof Error ? err.message : String(err) }, 'cannot reach the server or register');
       }
       if (end === 'deleted') {
-        logger.warn({ cluster: name }, 'the cluster was deleted on the server: its replicas here were cancelled; agent stopping');
+        // The skylet's own drain may have been cut short by the session's end: nothing of a deleted cluster may keep running.
+        const left = manager ? await cancelEverything(manager).catch(() => -1) : 0;
+        logger.warn({ cluster: name, cancelled: left }, 'the cluster was deleted on the server: its work here is cancelled; agent stopping');
         return 'deleted';
       }
       if (signal.aborted) break;
@@ -93,4 +95,11 @@ export async function runAgent(p: AgentParams): Promise<'aborted' | 'deleted'> {
     }
     return 'aborted';
   }
+}
+
+/** Cancels every job the manager runs for SkyShift; resolves to how many. */
+async function cancelEverything(manager: ClusterManager): Promise<number> {
+  const tasks = await manager.tasks();
+  for (const jt of tasks) await manager.cancel({ uid: jt.uid, namespace: jt.namespace, name: jt.name });
+  return tasks.length;
 }
