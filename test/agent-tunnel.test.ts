@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -20,6 +21,11 @@ import { spawnSkyctl } from './infra/skyctl.js';
 import { skyctl, startSkyShift, waitForJob, type Obj, type SkyShiftInstance } from './infra/skyshift.js';
 import { listening, roundTrip } from './support/streams.js';
 import { TUNNEL_LOST_EXIT_CODE } from '../src/managers/tunnel/index.js';
+import type { ClusterManager } from '../src/managers/index.js';
+import { connectTunnel } from '../src/network/index.js';
+import { createApiServer } from '../src/server/index.js';
+import { openStore } from '../src/store/index.js';
+import { wireManagers } from '../src/bin/wire-managers.js';
 
 const CLUSTER = 'lab';
 let sky: SkyShiftInstance;
@@ -210,5 +216,60 @@ describe('the tunnel route', () => {
     } finally {
       await second.stop();
     }
+  });
+});
+
+describe('the tunnel route without authentication (in process)', () => {
+  test('?cluster= names the cluster, which must exist with spec.agent; logs reach a connected agent, 503 once it is gone', async (t) => {
+    const store = await openStore('memory:');
+    const wired = wireManagers(store);
+    const server = createApiServer({ store, ...wired });
+    const url = await server.start({ host: '127.0.0.1', port: 0 });
+    const stop = new AbortController();
+    t.after(async () => {
+      stop.abort();
+      await server.close();
+      await store.close();
+    });
+    const post = (path: string, body: unknown) =>
+      fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    assert.equal((await post('/clusters', { kind: 'Cluster', metadata: { name: 'far' }, spec: { manager: 'local', agent: true } })).status, 201);
+    assert.equal((await post('/clusters', { kind: 'Cluster', metadata: { name: 'near' }, spec: { manager: 'local' } })).status, 201);
+    const refused = async (query: string) => {
+      const ws = new WebSocket(`${url.replace('http', 'ws')}/agent/tunnel${query}`);
+      ws.on('error', () => undefined);
+      const [, res] = (await once(ws, 'unexpected-response')) as [unknown, { statusCode: number }];
+      ws.terminate();
+      return res.statusCode;
+    };
+    assert.deepEqual(
+      [await refused(''), await refused('?cluster=near'), await refused('?cluster=nowhere'), await refused('?cluster=Bad_Name')],
+      [400, 409, 404, 400],
+    );
+    const agentSide = {
+      type: 'fake',
+      async *logs(job: { name: string }, options: { task?: string }) {
+        yield `hello from ${job.name}/${options.task ?? '?'} on the agent`;
+      },
+    } as unknown as ClusterManager;
+    const tunnel = connectTunnel({ server: url, cluster: 'far', manager: agentSide, signal: stop.signal, pingMs: 0 });
+    assert.ok(await tunnel.whenConnected());
+    assert.deepEqual(wired.agentTunnels.clusters(), ['far']);
+    assert.equal((await post('/default/jobs', { kind: 'Job', metadata: { name: 'j' }, spec: { run: 'true' } })).status, 201);
+    const job = (await (await fetch(`${url}/default/jobs/j`)).json()) as Obj;
+    const put = await fetch(`${url}/default/jobs/j/status`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...job, status: { ...(job.status ?? {}), placements: { far: [0] } } }),
+    });
+    assert.equal(put.status, 200, await put.text());
+    const logs = await fetch(`${url}/default/jobs/j/logs`);
+    assert.equal(await logs.text(), 'hello from j/j-0 on the agent\n');
+    stop.abort();
+    await tunnel.done;
+    await waitFor('the tunnel gone from the registry', () => wired.agentTunnels.clusters().length === 0, 5_000);
+    const away = await fetch(`${url}/default/jobs/j/logs`);
+    assert.equal(away.status, 503);
+    assert.match(((await away.json()) as { message: string }).message, /cluster 'far': agent not connected/);
   });
 });
