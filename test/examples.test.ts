@@ -47,7 +47,7 @@ describe('examples', () => {
     assert.deepEqual(policyPy.spec, policy.spec);
     assert.deepEqual(policy.spec, { clusterFilter: { include: ['dev', 'staging'], exclude: ['prod'] }, labelsSelector: { team: 'research' } });
 
-    const job = await client.get('jobs', 'hello', { namespace: 'default' });
+    const job = await client.get('jobs', 'sky-hello', { namespace: 'default' });
     const jobPy = await client.get('jobs', 'hello-py', { namespace: 'default' });
     assert.equal(jobPy.spec.restartPolicy, 'Never');
     assert.deepEqual(jobPy.spec.resources, job.spec.resources, '256 (MiB) and 256Mi are the same memory');
