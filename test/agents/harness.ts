@@ -8,7 +8,7 @@
  * Namespaces share the filesystem: every host has its own HOME under the
  * test dir, and `shared` is a directory every replica may write (markers).
  */
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -44,7 +44,7 @@ export interface AgentLab {
   /** skyctl as the admin, from the operator's machine. */
   skyctl(args: string[], timeoutMs?: number): Promise<SkyctlRun>;
   spawnSkyctl(args: string[]): ChildProcessWithoutNullStreams;
-  /** `skyctl create cluster NAME --agent`: the token it prints, written to a file the agent host can read. */
+  /** `skyctl create cluster NAME --agent --token-out <dir>/NAME.token`: the token file the agent host reads. */
   join(cluster: string): Promise<{ token: string; file: string; output: string }>;
   /** Start `skyshift agent` in host `host` for cluster `cluster` (default: the host's name). */
   startAgent(host: string, options?: { cluster?: string; tokenFile?: string; workdir?: string; args?: string[] }): Daemon;
@@ -131,18 +131,14 @@ export async function startAgentLab(options: AgentLabOptions = {}): Promise<Agen
     skyctl: (args, timeoutMs = 30_000) => runSkyctl(args, { home: cpHome, server: url, timeoutMs }),
     spawnSkyctl: (args) => spawnSkyctl(args, { home: cpHome, server: url }),
     async join(cluster) {
-      const r = await runSkyctl(['create', 'cluster', cluster, '--agent'], { home: cpHome, server: url, timeoutMs: 30_000 });
-      let output = r.stdout + r.stderr;
-      // TEMPORARY until `skyctl create cluster --agent` lands: the same two REST calls it makes.
-      if (r.code !== 0 && /unknown option '--agent'|required option '--manager/.test(output)) {
-        output = await joinByApi(client, url, adminToken, cluster);
-        r.code = 0;
-      }
-      if (r.code !== 0) throw new Error(`skyctl create cluster ${cluster} --agent failed (${r.code}): ${output}`);
-      const token = extractToken(output);
-      if (!token) throw new Error(`no join token in the output of skyctl create cluster ${cluster} --agent:\n${output}`);
       const file = join(dir, `${cluster}.token`);
-      writeFileSync(file, token + '\n', { mode: 0o600 });
+      const r = await runSkyctl(['create', 'cluster', cluster, '--agent', '--token-out', file], { home: cpHome, server: url, timeoutMs: 30_000 });
+      const output = r.stdout + r.stderr;
+      if (r.code !== 0) throw new Error(`skyctl create cluster ${cluster} --agent failed (${r.code}): ${output}`);
+      // The join command it prints is the one the agent host runs.
+      if (!output.includes(`skyshift agent --server ${url} --token-file ${file} --cluster ${cluster}`)) throw new Error(`no join command in:\n${output}`);
+      const token = readFileSync(file, 'utf8').trim();
+      if ((statSync(file).mode & 0o777) !== 0o600) throw new Error(`${file} should be mode 0600`);
       return { token, file, output };
     },
     startAgent(host, opts = {}) {
@@ -199,32 +195,6 @@ export async function startAgentLab(options: AgentLabOptions = {}): Promise<Agen
     throw err;
   }
   return instance;
-}
-
-/**
- * The token in `skyctl create cluster --agent` output: the value after `--token`/`token:`, else the
- * longest token-looking word (a JWT or a long base64url string).
- */
-export function extractToken(output: string): string | undefined {
-  const labelled = /(?:^|\s)(?:token:|--token)\s*([A-Za-z0-9._~+/=-]{20,})/m.exec(output);
-  if (labelled?.[1]) return labelled[1];
-  const jwt = /eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/.exec(output);
-  if (jwt) return jwt[0];
-  const words = output.split(/\s+/).filter((w) => /^[A-Za-z0-9._~+/=-]{32,}$/.test(w) && !w.includes('/'));
-  return words.sort((a, b) => b.length - a.length)[0];
-}
-
-async function joinByApi(client: SkyShiftClient, url: string, adminToken: string, cluster: string): Promise<string> {
-  process.stderr.write(`[agents harness] skyctl has no --agent yet: created ${cluster} and its token through the REST API\n`);
-  await client.create('clusters', { kind: 'Cluster', metadata: { name: cluster }, spec: { manager: 'local', agent: true, config: {} } });
-  const res = await fetch(`${url}/clusters/${cluster}/agent-tokens`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-    body: '{}',
-  });
-  const body = (await res.json()) as { token?: string };
-  if (res.status !== 201 || !body.token) throw new Error(`POST /clusters/${cluster}/agent-tokens: ${res.status} ${JSON.stringify(body)}`);
-  return `token: ${body.token}`;
 }
 
 function tail(file: string, lines: number): string {
