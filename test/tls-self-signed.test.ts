@@ -229,6 +229,43 @@ test('skyshift up --tls prints the fingerprint and writes the CA into the skyctl
     [['lab', 'local', true]],
   );
 
+  // The real `skyshift agent`, verifying the server by the printed fingerprint, joins: its Cluster turns READY.
+  const agentArgs = (fp: string, log: string) =>
+    startDaemon(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        SKYSHIFT_BIN,
+        'agent',
+        '--server',
+        `https://127.0.0.1:${port}`,
+        '--token-file',
+        tokenFile,
+        '--cluster',
+        'lab',
+        '--fingerprint',
+        fp,
+      ].concat(['--cpus', '1', '--memory', '1Gi', '--workdir', join(home, 'agent-work'), '--heartbeat-seconds', '1']),
+      { logFile: join(home, log), env: { HOME: join(home, 'agent-home') } },
+    );
+  const joined = agentArgs(printed, 'agent.log');
+  daemons.push(joined);
+  const admin = new SkyShiftClient({ server: `https://127.0.0.1:${port}`, token: context!.token!, tls: { ca: readFileSync(caFile) } });
+  await waitFor(
+    `cluster lab READY through the agent (log ${join(home, 'agent.log')})`,
+    async () => ((await admin.call('GET', '/clusters/lab')) as { status?: { phase?: string } }).status?.phase === 'READY',
+    60_000,
+    500,
+  );
+  await joined.stop();
+  // A wrong pin: the agent refuses to talk to the server at all.
+  const refused = agentArgs('AB'.repeat(32), 'agent-wrong.log');
+  daemons.push(refused);
+  await waitFor('the agent with a wrong fingerprint to exit', () => refused.child.exitCode !== null, 60_000, 200);
+  assert.notEqual(refused.child.exitCode, 0);
+  assert.match(readFileSync(join(home, 'agent-wrong.log'), 'utf8'), /no certificate with fingerprint AB:AB.*refusing/);
+
   const shown = await runSkyctl(['create', 'agent-token', 'lab'], { home, timeoutMs: 30_000 });
   assert.equal(shown.code, 0, shown.stderr);
   const second = /shown once[^\n]*\n(\S+)\n/.exec(shown.stdout)?.[1];

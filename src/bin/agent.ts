@@ -1,8 +1,8 @@
 /** `skyshift agent`: wiring only (flags -> hardware -> Cluster -> manager -> runAgent); the runtime is src/agent. */
-import { readFileSync } from 'node:fs';
 import { parseCpus, parseMemory, registerClusterConfigSchemas } from '../api/index.js';
 import { agentCluster, detectHardware, runAgent, type AgentManager } from '../agent/index.js';
 import { SkyShiftClient, type TlsOptions } from '../client/index.js';
+import { serverTls } from '../client/tls-pin.js';
 import { clusterConfigSchemas, createManager } from '../managers/index.js';
 import { controllerToken } from './auth-setup.js';
 import { createLogger } from './logger.js';
@@ -32,8 +32,12 @@ export async function runAgentCommand(o: AgentCommandOptions): Promise<void> {
   const logger = createLogger(o.logLevel, 'skyshift-agent');
   if (o.manager !== 'local' && o.manager !== 'slurm') throw new Error(`--manager must be local or slurm, got '${o.manager}'`);
   const manager: AgentManager = o.manager;
-  if (o.fingerprint !== undefined) throw new Error('--fingerprint is not supported by this build yet: pass the server CA with --ca-file');
-  const tls: TlsOptions | undefined = o.caFile ? { ca: readFileSync(o.caFile) } : undefined;
+  // --ca-file, or the CA pinned by --fingerprint (fetched from the server's chain once), or the system CAs: never unverified.
+  const tls: TlsOptions | undefined = await serverTls({
+    server: o.server,
+    ...(o.caFile ? { caFile: o.caFile } : {}),
+    ...(o.fingerprint ? { fingerprint: o.fingerprint } : {}),
+  });
   const token = controllerToken({ ...(o.tokenFile ? { tokenFile: o.tokenFile } : {}) });
   const client = new SkyShiftClient({ server: o.server, ...(token ? { token } : {}), ...(tls ? { tls } : {}) });
 

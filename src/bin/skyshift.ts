@@ -161,7 +161,7 @@ Examples:
     .option('--partition <name>', "slurm: partition for every job (default: Slurm's default)")
     .option('--slurm-conf <path>', "slurm: slurm.conf for Slurm's commands (sets SLURM_CONF)")
     .option('--ca-file <file>', "PEM CA that signed the server's certificate (https servers with a private CA)")
-    .option('--fingerprint <sha256>', "the server CA's SHA-256 fingerprint (not supported by this build yet)")
+    .option('--fingerprint <sha256>', "the server CA's SHA-256 fingerprint, as skyshift up --tls and skyctl create cluster --agent print it")
     .option('--heartbeat-seconds <n>', 'seconds between heartbeats and job syncs', positive, 3)
     .option('--eviction-grace-seconds <n>', 'a cluster whose manager stays ERROR this long has its replicas evicted', positive, 30)
     .option('--log-level <level>', `log level (${LEVELS.join(', ')})`, parseLevel, 'info')
