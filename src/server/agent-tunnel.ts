@@ -34,7 +34,6 @@ export interface AgentTunnelsOptions {
 /** Live tunnels by cluster name. */
 export class AgentTunnels {
   private readonly tunnels = new Map<string, { mux: Mux; ws: WebSocket }>();
-  private readonly listeners = new Set<(cluster: string, connected: boolean) => void>();
 
   constructor(private readonly options: AgentTunnelsOptions = {}) {}
 
@@ -47,12 +46,6 @@ export class AgentTunnels {
   /** Clusters with a live tunnel. */
   clusters(): string[] {
     return [...this.tunnels.keys()].filter((c) => this.get(c));
-  }
-
-  /** Called on every connect and disconnect (metrics, logs). */
-  onChange(fn: (cluster: string, connected: boolean) => void): () => void {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
   }
 
   /** Makes `ws` the cluster's tunnel, replacing (closing) any older one. */
@@ -71,27 +64,10 @@ export class AgentTunnels {
       () => {
         if (this.tunnels.get(cluster)?.mux !== mux) return;
         this.tunnels.delete(cluster);
-        this.notify(cluster, false);
       },
       { once: true },
     );
-    this.notify(cluster, true);
     return mux;
-  }
-
-  /** Ends every tunnel (server shutdown). */
-  closeAll(reason: string): void {
-    for (const { mux } of [...this.tunnels.values()]) mux.terminate(reason);
-  }
-
-  private notify(cluster: string, connected: boolean): void {
-    for (const fn of this.listeners) {
-      try {
-        fn(cluster, connected);
-      } catch {
-        // A listener's failure is not the tunnel's.
-      }
-    }
   }
 }
 
