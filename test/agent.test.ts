@@ -1,12 +1,14 @@
 /**
  * `skyshift agent` end to end: a real `skyshift up` on 127.0.0.1 (its own
  * local cluster `steady`) and real `skyshift agent` processes for cluster
- * `lab` with their own HOME and work dir. Checks: join (hardware from a fake
- * nvidia-smi on PATH), no central skylet for the agent cluster, a job placed
- * on the agent runs and completes, kill -9 + restart of the agent adopts its
- * replicas (marker files: each rank started once), and a partition (the
- * agent SIGSTOPped) -> ERROR -> replicas re-placed on `steady` -> agent back
- * -> its copies fenced (stopped, never reported RUNNING beside the new ones).
+ * `lab` with their own HOME and work dir, joined with an agent token.
+ * Checks: join (hardware from a fake nvidia-smi on PATH), no central skylet
+ * for the agent cluster, a job placed on the agent runs and completes (its
+ * logs read through the server and the agent's tunnel), kill -9 + restart of
+ * the agent adopts its replicas (marker files: each rank started once), and
+ * a partition (the agent SIGSTOPped) -> ERROR -> replicas re-placed on
+ * `steady` -> agent back -> its copies fenced (stopped, never reported
+ * RUNNING beside the new ones).
  */
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
@@ -114,9 +116,17 @@ describe('skyshift agent', { timeout: 300_000 }, () => {
       '#!/bin/sh\n[ "$1" = "--query-gpu=name,memory.total" ] || exit 9\nprintf "NVIDIA A100-SXM4-40GB, 40960 MiB\\nNVIDIA A100-SXM4-40GB, 40960 MiB\\n"\n',
     );
     chmodSync(join(fakeBin, 'nvidia-smi'), 0o755);
-    // TODO(issue 11): an agent join token (POST /clusters/lab/agent-tokens) once that route lands; the admin token until then.
+    // As `skyctl create cluster lab --agent` does: the Cluster first, then a join token bound to it.
+    await sky.client.create('clusters', { kind: 'Cluster', metadata: { name: CLUSTER }, spec: { manager: 'local', config: {}, agent: true } });
+    const res = await fetch(`${sky.url}/clusters/${CLUSTER}/agent-tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${sky.token ?? ''}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    assert.equal(res.status, 201, await res.clone().text());
+    const { token } = (await res.json()) as { token: string };
     tokenFile = join(agentDir, 'agent.token');
-    writeFileSync(tokenFile, `${sky.token ?? ''}\n`, { mode: 0o600 });
+    writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
   });
 
   after(async () => {
@@ -143,7 +153,10 @@ describe('skyshift agent', { timeout: 300_000 }, () => {
 
   test('a job placed on the agent cluster runs there and completes', async () => {
     const marks = join(sky.shared, 'hello.marks');
-    await sky.client.create('jobs', job('hello', markedRun(marks, 1), { replicas: 2, placement: prefersLab }));
+    await sky.client.create(
+      'jobs',
+      job('hello', `echo "hello from replica $SKYSHIFT_REPLICA"; ${markedRun(marks, 1)}`, { replicas: 2, placement: prefersLab }),
+    );
     const done = await waitForJob(sky.client, 'default', 'hello', phaseIs('COMPLETED', 'FAILED'), 60_000, 'finished');
     assert.equal(done.status.phase, 'COMPLETED', JSON.stringify(done.status));
     assert.deepEqual(done.status.replicaStatus, { [CLUSTER]: { COMPLETED: 2 } });
@@ -154,6 +167,11 @@ describe('skyshift agent', { timeout: 300_000 }, () => {
         s.map((x) => x.cluster),
         [CLUSTER],
       );
+    // Logs through the server, which reaches the agent's files over its tunnel (the agent's machine opens no port).
+    let text = '';
+    for await (const chunk of sky.client.logs('default', 'hello', { task: 'hello-1' })) text += chunk;
+    assert.match(text, /hello from replica 1\n/);
+    assert.doesNotMatch(text, /replica 0/);
   });
 
   test('kill -9 and restart of the agent adopts its replicas: none runs twice', async () => {

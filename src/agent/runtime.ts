@@ -69,8 +69,8 @@ export async function runAgent(p: AgentParams): Promise<'aborted' | 'deleted'> {
         manager ??= (p.manager as (c: Cluster) => ClusterManager)(cluster);
         if (!tunnel) {
           tunnel = true;
-          // TODO(issue 11): the tunnel's one call site; see tunnel.ts.
-          await startTunnel({ server: p.server, token: p.token, ...(p.tls ? { tls: p.tls } : {}), cluster: name, manager, signal, logger });
+          // Logs, exec and port-forward of this cluster reach the manager through it (see tunnel.ts).
+          startTunnel({ server: p.server, token: p.token, ...(p.tls ? { tls: p.tls } : {}), cluster: name, manager, signal, logger });
         }
         // Before the skylet exists, so before any task state is reported (see fence.ts).
         for (const f of await fence(p.client, manager, name, signal)) logger.info({ cluster: name, ...f }, 'fenced: stopped work no longer placed here');
