@@ -8,7 +8,9 @@
  * Namespaces share the filesystem: every host has its own HOME under the
  * test dir, and `shared` is a directory every replica may write (markers).
  */
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -30,6 +32,11 @@ export interface AgentLabOptions {
   /** Extra `skyshift agent` flags for every agent. */
   agentArgs?: string[];
   heartbeatSeconds?: number;
+  /**
+   * `skyshift up --tls --tls-san <its address>`: HTTPS with the self-signed CA; the agents pin it with the
+   * `--fingerprint` the join command carries; the operator's client and skyctl trust the CA file.
+   */
+  tls?: boolean;
 }
 
 export interface AgentLab {
@@ -41,6 +48,10 @@ export interface AgentLab {
   /** The admin, as `skyshift up` wrote it. */
   readonly client: SkyShiftClient;
   readonly adminToken: string;
+  /** With `tls`: the CA's PEM (for more clients). */
+  readonly ca: Buffer | undefined;
+  /** A client acting with `token` (an agent's, say). */
+  clientFor(token: string): SkyShiftClient;
   /** skyctl as the admin, from the operator's machine. */
   skyctl(args: string[], timeoutMs?: number): Promise<SkyctlRun>;
   spawnSkyctl(args: string[]): ChildProcessWithoutNullStreams;
@@ -69,10 +80,14 @@ export async function startAgentLab(options: AgentLabOptions = {}): Promise<Agen
   chmodSync(shared, 0o777);
   for (const h of ['cp', ...agents]) mkdirSync(join(dir, h), { mode: 0o711 });
   const cpIp = lab.host('cp').ip;
-  const url = `http://${cpIp}:${API_PORT}`;
+  const url = `${options.tls ? 'https' : 'http'}://${cpIp}:${API_PORT}`;
+  const caFile = join(dir, 'cp', '.skyshift', 'tls', 'ca.crt');
+  let ca: Buffer | undefined;
   const cpHome = join(dir, 'cp');
   const daemons = new Map<string, Daemon>();
-  let client = new SkyShiftClient({ server: url });
+  const fingerprints = new Map<string, string>();
+  const clientFor = (token?: string) => new SkyShiftClient({ server: url, ...(token ? { token } : {}), ...(ca ? { tls: { ca } } : {}) });
+  let client = clientFor();
   let adminToken = '';
 
   const upArgs = [
@@ -92,6 +107,7 @@ export async function startAgentLab(options: AgentLabOptions = {}): Promise<Agen
     hb,
     '--eviction-grace-seconds',
     '3',
+    ...(options.tls ? ['--tls', '--tls-san', cpIp] : []),
     ...(options.upArgs ?? []),
   ];
   const startServer = async () => {
@@ -104,11 +120,12 @@ export async function startAgentLab(options: AgentLabOptions = {}): Promise<Agen
       `skyshift up on ${url}`,
       async () => {
         if (d.child.exitCode !== null) throw new Error(`skyshift up exited ${d.child.exitCode}: ${tail(join(cpHome, 'skyshift.log'), 20)}`);
-        const ready = await fetch(`${url}/readyz`).then((r) => r.ok);
+        if (options.tls && existsSync(caFile)) ca = readFileSync(caFile);
+        const ready = options.tls && !ca ? false : await readyz(url, ca);
         const token = ready ? loadConfig(join(cpHome, '.skyconf', 'config.yaml')).contexts.find((c) => c.name === 'admin-default')?.token : undefined;
         if (token) {
           adminToken = token;
-          client = new SkyShiftClient({ server: url, token });
+          client = clientFor(token);
         }
         return Boolean(token);
       },
@@ -128,6 +145,10 @@ export async function startAgentLab(options: AgentLabOptions = {}): Promise<Agen
     get adminToken() {
       return adminToken;
     },
+    get ca() {
+      return ca;
+    },
+    clientFor: (token) => clientFor(token),
     skyctl: (args, timeoutMs = 30_000) => runSkyctl(args, { home: cpHome, server: url, timeoutMs }),
     spawnSkyctl: (args) => spawnSkyctl(args, { home: cpHome, server: url }),
     async join(cluster) {
@@ -137,6 +158,12 @@ export async function startAgentLab(options: AgentLabOptions = {}): Promise<Agen
       if (r.code !== 0) throw new Error(`skyctl create cluster ${cluster} --agent failed (${r.code}): ${output}`);
       // The join command it prints is the one the agent host runs.
       if (!output.includes(`skyshift agent --server ${url} --token-file ${file} --cluster ${cluster}`)) throw new Error(`no join command in:\n${output}`);
+      if (options.tls) {
+        // The agent pins the server's CA by the fingerprint the join command carries.
+        const fp = /--fingerprint (\S+)/.exec(output)?.[1];
+        if (!fp) throw new Error(`no --fingerprint in the join command over https:\n${output}`);
+        fingerprints.set(cluster, fp);
+      }
       const token = readFileSync(file, 'utf8').trim();
       if ((statSync(file).mode & 0o777) !== 0o600) throw new Error(`${file} should be mode 0600`);
       return { token, file, output };
@@ -161,6 +188,7 @@ export async function startAgentLab(options: AgentLabOptions = {}): Promise<Agen
         opts.workdir ?? instance.workdir(host),
         '--heartbeat-seconds',
         hb,
+        ...(options.tls ? ['--fingerprint', fingerprints.get(cluster) ?? [...fingerprints.values()][0] ?? ''] : []),
         ...(options.agentArgs ?? []),
         ...(opts.args ?? []),
       ];
@@ -195,6 +223,18 @@ export async function startAgentLab(options: AgentLabOptions = {}): Promise<Agen
     throw err;
   }
   return instance;
+}
+
+/** GET /readyz (over https with `ca` when given): true on 200. */
+function readyz(url: string, ca: Buffer | undefined): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = (url.startsWith('https') ? httpsGet : httpGet)(`${url}/readyz`, { ...(ca ? { ca } : {}), timeout: 5000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+  });
 }
 
 function tail(file: string, lines: number): string {

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { ApiError } from '../../src/client/index.js';
 import { netnsUnavailable } from '../infra/netns.js';
 import { waitFor } from '../infra/ports.js';
 import { job, placementCounts, waitForCluster, waitForJob, type Obj } from '../infra/skyshift.js';
@@ -25,7 +26,8 @@ const allRunning = (n: number) => (j: Obj) => tasksIn(j).size === n;
 
 describe('agents on separate hosts: join, spread, streams, scope', { skip: netnsUnavailable(), timeout: 150_000 }, () => {
   before(async () => {
-    L = await startAgentLab({ agentArgs: ['--cpus', '2', '--memory', '2Gi'] });
+    // Over HTTPS (skyshift up --tls), the agents pinning its CA by fingerprint, as on real separate machines.
+    L = await startAgentLab({ tls: true, agentArgs: ['--cpus', '2', '--memory', '2Gi'] });
     for (const a of AGENTS) await L.join(a);
     for (const a of AGENTS) L.startAgent(a);
   });
@@ -33,7 +35,8 @@ describe('agents on separate hosts: join, spread, streams, scope', { skip: netns
     await L?.cleanup();
   });
 
-  test('each agent joins: its cluster is READY, spec.agent, with the capacity it was given', async () => {
+  test('each agent joins over HTTPS: its cluster is READY, spec.agent, with the capacity it was given', async () => {
+    assert.match(L.url, /^https:/);
     for (const a of AGENTS) {
       const c = await waitForCluster(L.client, a, 'READY', 60_000).catch((err: Error) => {
         throw new Error(`${err.message}\nagent ${a} log:\n${L.logTail(a)}\nserver log:\n${L.logTail('cp', 15)}`);
@@ -103,12 +106,13 @@ describe('agents on separate hosts: join, spread, streams, scope', { skip: netns
 
   test('an agent token acting for another cluster gets 403; an agent started with it does not take that cluster', async () => {
     const { token } = await L.join('spare');
+    const agent = L.clientFor(token);
+    /** The HTTP status and message of a call as the spare agent. */
     const as = (method: string, path: string, body?: unknown) =>
-      fetch(`${L.url}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
+      agent.call(method, path, body).then(
+        () => ({ status: 200, text: '' }),
+        (err: unknown) => ({ status: err instanceof ApiError ? err.code : 0, text: String(err) }),
+      );
     const a1 = await L.client.get<Obj>('clusters', 'a1');
     const cases: Array<[string, string, unknown?]> = [
       ['GET', '/clusters/a1'],
@@ -118,9 +122,8 @@ describe('agents on separate hosts: join, spread, streams, scope', { skip: netns
       ['POST', '/default/jobs', job('intruder', 'true')],
     ];
     for (const [method, path, body] of cases) {
-      const res = await as(method, path, body);
-      const text = await res.text();
-      assert.equal(res.status, 403, `${method} ${path} with spare's token: ${res.status} ${text.slice(0, 200)}`);
+      const { status, text } = await as(method, path, body);
+      assert.equal(status, 403, `${method} ${path} with spare's token: ${status} ${text.slice(0, 200)}`);
       assert.match(text, /spare/, `the 403 names the token's cluster: ${text.slice(0, 200)}`);
     }
     // Its own cluster is visible to it.
