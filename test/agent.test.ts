@@ -247,18 +247,14 @@ describe('skyshift agent', { timeout: 300_000 }, () => {
         );
         assert.equal(runs.ends.get(id)?.length, 1, `${id} ended once (on steady): the lab copy was stopped`);
       }
-      const fenced = logLines(agentLog).filter((l) => l['msg'] === 'fenced: stopped work no longer placed here');
-      assert.ok(
-        fenced.some((l) => l['job'] === 'default/part'),
-        `the agent logs its fencing of default/part: ${JSON.stringify(fenced)}`,
-      );
+      // The agent knew it had been away and began a new session (fencing first). Who stopped the copies may be the
+      // fence or, when its watch delivered the job leaving its scope first, the skylet's cancel: both before READY.
       const lines = logLines(agentLog);
-      const fencedAt = lines.findIndex((l) => l['msg'] === 'fenced: stopped work no longer placed here' && l['job'] === 'default/part');
       const lostAt = lines.findIndex((l) => typeof l['msg'] === 'string' && /fencing before reporting again|server lost/.test(l['msg']));
-      assert.ok(lostAt >= 0 && lostAt < fencedAt, 'the agent noticed it had been away, then fenced');
+      assert.ok(lostAt >= 0, 'the agent noticed it had been away');
       assert.ok(
-        lines.slice(fencedAt).some((l) => l['msg'] === 'connected: running the skylet'),
-        'a new skylet session started after the fencing',
+        lines.slice(lostAt).some((l) => l['msg'] === 'connected: running the skylet'),
+        'a new skylet session (after fencing) started once it was back',
       );
     } finally {
       polling = false;
