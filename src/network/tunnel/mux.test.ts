@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import WebSocket, { WebSocketServer } from 'ws';
 import { ApiError } from '../../api/index.js';
 import { encodeData, encodeOpen, MAX_DATA_BYTES, MAX_FRAME_BYTES } from './frames.js';
-import { Mux, type FrameTransport, type MuxOptions } from './mux.js';
+import { DEFAULT_WINDOW_BYTES, Mux, type FrameTransport, type MuxOptions } from './mux.js';
 import type { MuxStream } from './stream.js';
 import { muxOverWebSocket } from './ws-transport.js';
 
@@ -159,7 +159,7 @@ describe('tunnel mux', () => {
     assert.equal(agentMux.size, 2);
     // A peer sending beyond the window has its stream reset (here: a forged DATA frame from the "agent").
     const victim = open[0]!;
-    for (let i = 0; i < 5; i++) serverMux.receive(encodeData(victim.id, 1, Buffer.alloc(MAX_DATA_BYTES)));
+    for (let i = 0; i <= DEFAULT_WINDOW_BYTES / MAX_DATA_BYTES; i++) serverMux.receive(encodeData(victim.id, 1, Buffer.alloc(MAX_DATA_BYTES)));
     await assert.rejects(victim.read(), rejectsWith('BadRequest'));
     // An oversized frame ends the whole tunnel: every stream fails.
     agentMux.receive(Buffer.alloc(MAX_FRAME_BYTES + 1, 2));
