@@ -37,7 +37,7 @@ import { prepareReplicaDir, replicaLaunch } from './launch.js';
 import { isAlive, killGroup, procStat, spawnDetached, wrapperScript, groupExists } from './process.js';
 import { podmanProblem, removeContainer, type PodmanStorage } from './podman.js';
 import { FILES, JobStore, ensureDir, jobDirName, readJson, readText, writeJsonAtomic, type JobMeta, type ReplicaRecord } from './records.js';
-import { readLogs } from './tail.js';
+import { ranksToRead, readLogs } from './tail.js';
 import { replicaDetail } from './details.js';
 import { execInReplica, type ReplicaAccess } from './exec.js';
 import { forwardToReplica } from './portforward.js';
@@ -204,13 +204,12 @@ export class LocalManager implements ClusterManager, ExecCapability, PortForward
   // --- internals ---
 
   private async *streamLogs(job: JobRef, options: LogOptions): AsyncGenerator<string> {
-    let ranks = await this.store.listRanks(this.store.jobDir(job));
+    const wanted = (r: number) => options.task === undefined || taskName(job.name, r) === options.task;
+    const ranks = await ranksToRead(() => this.store.listRanks(this.store.jobDir(job)), wanted, { ...options, pollMs: this.config.pollMs });
+    if (ranks === undefined) return; // the follower went away while the replica was not started yet
+    if (ranks.length === 0 && options.task !== undefined)
+      throw new ManagerError('NotFound', `task '${options.task}' of job '${job.namespace}/${job.name}' not found on cluster '${this.name}'`);
     if (ranks.length === 0) throw new ManagerError('NotFound', `job '${job.namespace}/${job.name}' has no replicas on cluster '${this.name}'`);
-    if (options.task !== undefined) {
-      ranks = ranks.filter((r) => taskName(job.name, r) === options.task);
-      if (ranks.length === 0)
-        throw new ManagerError('NotFound', `task '${options.task}' of job '${job.namespace}/${job.name}' not found on cluster '${this.name}'`);
-    }
     const sources = ranks.map((rank) => ({
       path: join(this.store.rankDir(job, rank), FILES.log),
       finished: async () => {

@@ -153,3 +153,21 @@ export async function* readLogs(sources: LogSource[], options: TailOptions = {})
     if (!progressed && !(await sleep(pollMs, signal))) return;
   }
 }
+
+/**
+ * The ranks a log request reads. A follow of a task whose replica has not
+ * been started on this cluster yet (placed, its directory not made) waits for
+ * it, polling, until it appears or the signal aborts (undefined then), as
+ * `logs -f` users expect; without follow, a missing replica is answered at once.
+ */
+export async function ranksToRead(
+  list: () => Promise<number[]>,
+  wanted: (rank: number) => boolean,
+  options: { follow?: boolean; signal?: AbortSignal; pollMs?: number },
+): Promise<number[] | undefined> {
+  for (;;) {
+    const ranks = (await list()).filter(wanted);
+    if (ranks.length > 0 || !options.follow) return ranks;
+    if (!(await sleep(options.pollMs ?? 200, options.signal))) return undefined;
+  }
+}
