@@ -28,6 +28,7 @@ import {
   type SkyShiftInstance,
 } from './infra/skyshift.js';
 import { markedRun, readMarks } from './support/marks.js';
+import { slurmAvailable, startSlurm, type SlurmInstance } from './infra/slurm.js';
 
 const CLUSTER = 'lab';
 const prefersLab = { preferences: [{ name: 'lab', matchLabels: { site: 'lab' }, weight: 100 }] };
@@ -116,17 +117,8 @@ describe('skyshift agent', { timeout: 300_000 }, () => {
       '#!/bin/sh\n[ "$1" = "--query-gpu=name,memory.total" ] || exit 9\nprintf "NVIDIA A100-SXM4-40GB, 40960 MiB\\nNVIDIA A100-SXM4-40GB, 40960 MiB\\n"\n',
     );
     chmodSync(join(fakeBin, 'nvidia-smi'), 0o755);
-    // As `skyctl create cluster lab --agent` does: the Cluster first, then a join token bound to it.
-    await sky.client.create('clusters', { kind: 'Cluster', metadata: { name: CLUSTER }, spec: { manager: 'local', config: {}, agent: true } });
-    const res = await fetch(`${sky.url}/clusters/${CLUSTER}/agent-tokens`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${sky.token ?? ''}`, 'content-type': 'application/json' },
-      body: '{}',
-    });
-    assert.equal(res.status, 201, await res.clone().text());
-    const { token } = (await res.json()) as { token: string };
     tokenFile = join(agentDir, 'agent.token');
-    writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+    await joinToken(sky, CLUSTER, 'local', tokenFile);
   });
 
   after(async () => {
@@ -270,3 +262,69 @@ async function waitForProcessesGone(dir: string, timeoutMs: number): Promise<voi
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/** Mints an agent join token for `cluster` (created first, as `skyctl create cluster NAME --agent` does) and writes it 0600. */
+async function joinToken(sky: SkyShiftInstance, cluster: string, manager: string, file: string): Promise<void> {
+  await sky.client.create('clusters', { kind: 'Cluster', metadata: { name: cluster }, spec: { manager, config: {}, agent: true } });
+  const res = await fetch(`${sky.url}/clusters/${cluster}/agent-tokens`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${sky.token ?? ''}`, 'content-type': 'application/json' },
+    body: '{}',
+  });
+  assert.equal(res.status, 201, await res.clone().text());
+  writeFileSync(file, `${((await res.json()) as { token: string }).token}\n`, { mode: 0o600 });
+}
+
+describe('skyshift agent --manager slurm (a login node running its own Slurm commands)', { timeout: 240_000 }, async () => {
+  const problem = await slurmAvailable();
+  let slurm: SlurmInstance | undefined;
+  let sky: SkyShiftInstance | undefined;
+  let agent: Daemon | undefined;
+  after(async () => {
+    // The agent first (nothing resubmits), then skyshift, then Slurm cancels what is left.
+    await agent?.stop(5000);
+    await sky?.cleanup();
+    await slurm?.stop();
+  });
+
+  test('joins with Slurm capacity, runs a job through sbatch to completion, logs through the tunnel', { skip: problem }, async () => {
+    slurm = await startSlurm({ gpus: { type: 'a100', count: 2 }, cpus: 3, rest: false });
+    sky = await startSkyShift({ args: ['--no-local-cluster', '--no-kubeconfig', '--heartbeat-seconds', '1'] });
+    const home = join(sky.dir, 'login-node');
+    mkdirSync(home, { recursive: true });
+    const tokenFile = join(home, 'hpc.token');
+    await joinToken(sky, 'hpc', 'slurm', tokenFile);
+    const args = [
+      '--server',
+      sky.url,
+      '--token-file',
+      tokenFile,
+      '--cluster',
+      'hpc',
+      '--manager',
+      'slurm',
+      '--slurm-conf',
+      slurm.conf,
+      '--heartbeat-seconds',
+      '1',
+    ];
+    agent = startDaemon(process.execPath, ['--import', 'tsx', SKYSHIFT_BIN, 'agent', ...args], {
+      logFile: join(sky.dir, 'agent-hpc.log'),
+      // No SLURM_CONF of its own: only --slurm-conf may lead the agent's Slurm commands to this Slurm.
+      env: { HOME: home, SLURM_CONF: '/nonexistent/slurm.conf' },
+      cwd: REPO_ROOT,
+    });
+    const ready = await waitForCluster(sky.client, 'hpc', 'READY', 90_000);
+    assert.equal(ready.spec.agent, true);
+    assert.deepEqual(ready.spec.config, { interface: 'cli', env: { SLURM_CONF: slurm.conf } });
+    assert.deepEqual(ready.status.capacity, { [slurm.nodeName]: { cpus: 3, memory: slurm.memory, gpus: 2, A100: 2 } });
+
+    await sky.client.create('jobs', job('sl', 'echo "hi from $SKYSHIFT_REPLICA"', { replicas: 2 }));
+    const done = await waitForJob(sky.client, 'default', 'sl', phaseIs('COMPLETED', 'FAILED'), 90_000, 'finished');
+    assert.equal(done.status.phase, 'COMPLETED', JSON.stringify(done.status));
+    assert.deepEqual(done.status.replicaStatus, { hpc: { COMPLETED: 2 } });
+    let text = '';
+    for await (const chunk of sky.client.logs('default', 'sl', { task: 'sl-1' })) text += chunk;
+    assert.match(text, /hi from 1\n/);
+  });
+});
