@@ -120,8 +120,9 @@ export class MuxStream {
     if (this.remoteClosed) return this.reset('BadRequest', `tunnel stream ${this.id}: DATA after CLOSE`);
     if (data.byteLength > this.recvAllowed) return this.reset('BadRequest', `tunnel stream ${this.id}: peer sent beyond its flow-control window`);
     this.recvAllowed -= data.byteLength;
-    // Copied: the frame's buffer belongs to the transport.
-    this.queue.push({ channel, data: new Uint8Array(data) });
+    // A view that is most of its buffer is kept as is; a small one is copied, so that queued bytes
+    // (bounded by the window) never pin much larger socket buffers.
+    this.queue.push({ channel, data: data.byteLength * 2 >= data.buffer.byteLength ? data : new Uint8Array(data) });
     this.wake();
   }
 
