@@ -7,25 +7,19 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { registerClusterConfigSchemas } from '../src/api/index.js';
 import { wireManagers } from '../src/bin/wire-managers.js';
-import { createApiServer, type ApiServer } from '../src/server/index.js';
-import { openStore, type Store } from '../src/store/index.js';
+import { harness, type Harness } from './support/server-harness.js';
 
-let server: ApiServer;
-let store: Store;
-
+let h: Harness;
 before(async () => {
-  store = await openStore('memory:');
-  server = createApiServer({ store });
-  await server.ready();
+  h = await harness({ listen: false });
 });
 after(async () => {
   registerClusterConfigSchemas({});
-  await server.close();
-  await store.close();
+  await h.close();
 });
 
 async function create(name: string, spec: unknown) {
-  const res = await server.app.inject({ method: 'POST', url: '/clusters', payload: { kind: 'Cluster', metadata: { name }, spec } });
+  const res = await h.server.app.inject({ method: 'POST', url: '/clusters', payload: { kind: 'Cluster', metadata: { name }, spec } });
   return { code: res.statusCode, json: res.json() as { reason?: string; message?: string; details?: { causes?: { field: string; message: string }[] } } };
 }
 const fields = (r: Awaited<ReturnType<typeof create>>) => (r.json.details?.causes ?? []).map((c) => `${c.field}: ${c.message}`);
@@ -44,7 +38,7 @@ describe('cluster spec', () => {
   });
 
   test("with the registry's schemas, spec.config is checked for its manager, naming each field", async () => {
-    wireManagers(store);
+    wireManagers(h.store);
     let r = await create('bad-local', { manager: 'local', config: { cpus: 'many', memory: 'lots', bogus: 1, runtime: 'docker' } });
     assert.equal(r.code, 422);
     assert.deepEqual(fields(r).sort(), [
@@ -71,10 +65,10 @@ describe('cluster spec', () => {
   });
 
   test('a PUT is checked too', async () => {
-    const got = await server.app.inject({ method: 'GET', url: '/clusters/edge' });
+    const got = await h.server.app.inject({ method: 'GET', url: '/clusters/edge' });
     const obj = got.json() as { spec: { config: Record<string, unknown> } };
     obj.spec.config.cpus = -1;
-    const res = await server.app.inject({ method: 'PUT', url: '/clusters/edge', payload: obj });
+    const res = await h.server.app.inject({ method: 'PUT', url: '/clusters/edge', payload: obj });
     assert.equal(res.statusCode, 422);
     assert.match(res.body, /spec\.config\.cpus: must be > 0/);
   });

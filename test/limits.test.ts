@@ -6,31 +6,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { DEFAULT_LIMITS, setLimits } from '../src/api/limits.js';
-import { createApiServer, type ApiServer } from '../src/server/index.js';
-import { openStore, type Store } from '../src/store/index.js';
+import { call as inject, harness, type Harness } from './support/server-harness.js';
 
-let server: ApiServer;
-let store: Store;
-
+let h: Harness;
 before(async () => {
-  store = await openStore('memory:');
-  server = createApiServer({ store });
-  await server.ready();
+  h = await harness({ listen: false });
 });
-after(async () => {
-  await server.close();
-  await store.close();
-});
+after(() => h.close());
 
-async function call(method: string, path: string, body: unknown, contentType = 'application/json') {
-  const res = await server.app.inject({
-    method: method as 'POST',
-    url: path,
-    payload: typeof body === 'string' ? body : JSON.stringify(body),
-    headers: { 'content-type': contentType },
-  });
-  return { code: res.statusCode, json: res.json() as any };
-}
+const call = (method: string, path: string, body: unknown, contentType = 'application/json') => inject(h, method, path, body, contentType);
 
 const job = (name: string, spec: Record<string, unknown> = {}, meta: Record<string, unknown> = {}) => ({
   kind: 'Job',

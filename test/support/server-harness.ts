@@ -10,10 +10,15 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function harness(options: { bookmarkIntervalMs?: number; watchHistory?: number } = {}): Promise<Harness> {
+/**
+ * The API server over a fresh memory store. With `listen: false` it opens no
+ * port (url is ''): requests go through `call` (Fastify's inject) only.
+ */
+export async function harness(options: { bookmarkIntervalMs?: number; watchHistory?: number; listen?: boolean } = {}): Promise<Harness> {
+  const { listen = true, ...serverOptions } = options;
   const store = await openStore('memory:');
-  const server = createApiServer({ store, ...options });
-  const url = await server.start({ host: '127.0.0.1', port: 0 });
+  const server = createApiServer({ store, ...serverOptions });
+  const url = listen ? await server.start({ host: '127.0.0.1', port: 0 }) : (await server.ready(), '');
   return {
     server,
     store,
