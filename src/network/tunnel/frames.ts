@@ -5,7 +5,8 @@
  *   bytes 1..4  stream id, uint32 big-endian (never 0)
  *   OPEN        the request, UTF-8 JSON (at most MAX_OPEN_BYTES)
  *   DATA        byte 5 = channel, then the bytes (at most MAX_DATA_BYTES)
- *   WINDOW      uint32: bytes of credit the receiver gives back to the sender
+ *   WINDOW      uint32: credit the receiver gives back to the sender (a DATA
+ *               frame costs its bytes + 64, see stream.ts)
  *   CLOSE       empty: the sender sends no more DATA on the stream (half-close)
  *   RESET       UTF-8 JSON {reason, message}: the stream ends at once, both ways
  *

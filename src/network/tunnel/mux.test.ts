@@ -7,7 +7,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { ApiError } from '../../api/index.js';
 import { encodeData, encodeOpen, MAX_DATA_BYTES, MAX_FRAME_BYTES } from './frames.js';
 import { DEFAULT_WINDOW_BYTES, Mux, type FrameTransport, type MuxOptions } from './mux.js';
-import type { MuxStream } from './stream.js';
+import { FRAME_COST_BYTES, type MuxStream } from './stream.js';
 import { muxOverWebSocket } from './ws-transport.js';
 
 /** Two muxes joined by an in-memory transport that delivers each frame on a later turn and counts what is in flight. */
@@ -113,6 +113,31 @@ describe('tunnel mux', () => {
     assert.equal(total, 64 * 64 * 1024);
     await stalled[0]!.close();
     await reading;
+  });
+
+  test('tiny messages are bounded by count too: each costs its bytes plus a fixed amount of the window', async () => {
+    const window = 128 * 1024;
+    let sent = 0;
+    const { serverMux } = pair(
+      { window },
+      {
+        window,
+        onStream: (s) =>
+          void (async () => {
+            for (let i = 0; i < 100_000; i++)
+              await s.write(Buffer.of(1), 1).then(
+                () => sent++,
+                () => undefined,
+              );
+          })(),
+      },
+    );
+    const s = serverMux.open({});
+    await new Promise((r) => setTimeout(r, 200));
+    const queued = (s as unknown as { queue: unknown[] }).queue.length;
+    assert.ok(queued <= window / (1 + FRAME_COST_BYTES), `${queued} one-byte messages queued unread`);
+    assert.ok(sent <= window / (1 + FRAME_COST_BYTES) + 1, `the writer got ahead by ${sent} messages`);
+    s.reset();
   });
 
   test('200 concurrent streams each carry their own bytes intact', async () => {

@@ -16,7 +16,7 @@
  */
 import { ApiError } from '../../api/index.js';
 import { decodeFrame, encodeOpen, encodeReset, FRAME, MAX_DATA_BYTES, MAX_STREAM_ID, ProtocolError, type Frame } from './frames.js';
-import { MuxStream, toReason } from './stream.js';
+import { FRAME_COST_BYTES, MuxStream, toReason } from './stream.js';
 
 /**
  * Per-stream window (bytes a sender may have unacknowledged). Both sides must
@@ -63,7 +63,7 @@ export class Mux {
     private readonly options: MuxOptions,
   ) {
     this.window = options.window ?? DEFAULT_WINDOW_BYTES;
-    if (this.window < MAX_DATA_BYTES) throw new Error(`tunnel window must be at least ${MAX_DATA_BYTES} bytes`);
+    if (this.window < MAX_DATA_BYTES + FRAME_COST_BYTES) throw new Error(`tunnel window must be at least ${MAX_DATA_BYTES + FRAME_COST_BYTES} bytes`);
     this.maxStreams = options.maxStreams ?? DEFAULT_MAX_STREAMS;
     this.maxBuffered = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
     this.nextId = this.firstId();

@@ -31,6 +31,13 @@ export function toReason(reason: string): Reason {
   return Object.hasOwn(REASON_CODES, reason) && reason !== 'InternalError' ? (reason as Reason) : 'ServiceUnavailable';
 }
 
+/**
+ * What one DATA frame costs against the window: its bytes plus a fixed
+ * amount, so a window of tiny frames (each a queued object) is bounded too.
+ */
+export const FRAME_COST_BYTES = 64;
+const cost = (n: number) => n + FRAME_COST_BYTES;
+
 export class MuxStream {
   /**
    * Aborted (with the ApiError) when the stream fails: reset by either side or
@@ -99,7 +106,7 @@ export class MuxStream {
     for (;;) {
       const m = this.queue.shift();
       if (m) {
-        this.consumed(m.data.byteLength);
+        this.consumed(cost(m.data.byteLength));
         return m;
       }
       if (this.error) throw this.error;
@@ -118,8 +125,8 @@ export class MuxStream {
   onData(channel: number, data: Uint8Array): void {
     if (this.finished) return;
     if (this.remoteClosed) return this.reset('BadRequest', `tunnel stream ${this.id}: DATA after CLOSE`);
-    if (data.byteLength > this.recvAllowed) return this.reset('BadRequest', `tunnel stream ${this.id}: peer sent beyond its flow-control window`);
-    this.recvAllowed -= data.byteLength;
+    if (cost(data.byteLength) > this.recvAllowed) return this.reset('BadRequest', `tunnel stream ${this.id}: peer sent beyond its flow-control window`);
+    this.recvAllowed -= cost(data.byteLength);
     // A view that is most of its buffer is kept as is; a small one is copied, so that queued bytes
     // (bounded by the window) never pin much larger socket buffers.
     this.queue.push({ channel, data: data.byteLength * 2 >= data.buffer.byteLength ? data : new Uint8Array(data) });
@@ -153,12 +160,12 @@ export class MuxStream {
       if (this.error) throw this.error;
       if (this.localClosed) throw new ApiError('Conflict', `tunnel stream ${this.id} is closed for writing`);
       const n = Math.min(MAX_DATA_BYTES, data.byteLength - offset);
-      if (this.sendCredit < n) {
+      if (this.sendCredit < cost(n)) {
         await new Promise<void>((resolve) => this.waiters.push(resolve));
         continue;
       }
       this.host.send(encodeData(this.id, channel, data.subarray(offset, offset + n)));
-      this.sendCredit -= n;
+      this.sendCredit -= cost(n);
       offset += n;
     }
   }
