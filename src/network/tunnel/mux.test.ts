@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import WebSocket, { WebSocketServer } from 'ws';
 import { ApiError } from '../../api/index.js';
 import { encodeData, encodeOpen, MAX_DATA_BYTES, MAX_FRAME_BYTES } from './frames.js';
-import { DEFAULT_WINDOW_BYTES, Mux, type FrameTransport, type MuxOptions } from './mux.js';
+import { DEFAULT_WINDOW_BYTES, Mux, TRANSPORT_HIGH_WATER_BYTES, type FrameTransport, type MuxOptions } from './mux.js';
 import { FRAME_COST_BYTES, type MuxStream } from './stream.js';
 import { muxOverWebSocket } from './ws-transport.js';
 
@@ -138,6 +138,32 @@ describe('tunnel mux', () => {
     assert.ok(queued <= window / (1 + FRAME_COST_BYTES), `${queued} one-byte messages queued unread`);
     assert.ok(sent <= window / (1 + FRAME_COST_BYTES) + 1, `the writer got ahead by ${sent} messages`);
     s.reset();
+  });
+
+  test('a slow link: DATA waits while the transport is full instead of piling up or ending the tunnel', async () => {
+    const link = { buffered: 0, frames: 0 };
+    const mux = new Mux(
+      {
+        send: (frame) => {
+          link.frames++;
+          link.buffered += frame.length;
+        },
+        get bufferedAmount() {
+          return link.buffered;
+        },
+        close: () => undefined,
+      },
+      { side: 'server' },
+    );
+    // 8 streams of a full window each would queue 8 MiB: the link holds at most its high-water mark (+ one frame).
+    const writes = Array.from({ length: 8 }, () => mux.open({}).write(Buffer.alloc(DEFAULT_WINDOW_BYTES - 64 * 1024), 1));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.ok(link.buffered <= TRANSPORT_HIGH_WATER_BYTES + MAX_FRAME_BYTES + 5 + 64 * 8, `the link holds ${link.buffered} bytes`);
+    assert.ok(!mux.closed, 'a slow link is not a dead peer');
+    const before = link.frames;
+    link.buffered = 0; // the link drains
+    await Promise.all(writes);
+    assert.ok(link.frames > before, 'the writers went on once it drained');
   });
 
   test('200 concurrent streams each carry their own bytes intact', async () => {

@@ -8,9 +8,10 @@
  *   both may open streams without agreeing first; an id is never reused while
  *   its stream is open (the counter skips open ids when it wraps).
  * - Limits: at most `maxStreams` open streams per side (an OPEN beyond that
- *   is RESET with TooManyRequests), bounded frames (frames.ts), and a
- *   transport whose unsent bytes pass `maxBufferedBytes` (a peer that stopped
- *   reading the tunnel itself) ends the tunnel.
+ *   is RESET with TooManyRequests), bounded frames (frames.ts). DATA waits
+ *   while the transport holds more than TRANSPORT_HIGH_WATER_BYTES unsent (a
+ *   slow link); a transport whose unsent bytes still pass `maxBufferedBytes`
+ *   (a peer that stopped reading the tunnel itself) ends the tunnel.
  * - Teardown: when the transport closes, every stream fails at once with
  *   ServiceUnavailable, so every reader and writer returns.
  */
@@ -26,8 +27,12 @@ import { FRAME_COST_BYTES, MuxStream, toReason } from './stream.js';
  */
 export const DEFAULT_WINDOW_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_STREAMS = 512;
-/** Unsent bytes in the transport beyond which the peer is taken for gone. */
+/** Unsent bytes in the transport beyond which DATA waits (the link is slower than the streams together). */
+export const TRANSPORT_HIGH_WATER_BYTES = 4 * 1024 * 1024;
+/** Unsent bytes in the transport beyond which the peer is taken for gone (only control frames pass the high-water mark). */
 export const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+/** How often a full transport is checked for room (ws has no drain event). */
+const ROOM_POLL_MS = 2;
 
 /** The message transport under a Mux: one binary message per frame. */
 export interface FrameTransport {
@@ -54,6 +59,7 @@ export class Mux {
   private readonly maxBuffered: number;
   private nextId: number;
   private ended: ApiError | undefined;
+  private roomWaiter: Promise<void> | undefined;
   private readonly done = new AbortController();
   /** Aborted (with the reason) when the tunnel is over. */
   readonly signal = this.done.signal;
@@ -141,7 +147,8 @@ export class Mux {
   }
 
   private newStream(id: number, request: unknown): MuxStream {
-    const stream = new MuxStream(id, request, { send: (f) => this.send(f), forget: (i) => this.streams.delete(i) }, this.window);
+    const host = { send: (f: Buffer) => this.send(f), forget: (i: number) => this.streams.delete(i), room: () => this.room() };
+    const stream = new MuxStream(id, request, host, this.window);
     this.streams.set(id, stream);
     return stream;
   }
@@ -155,6 +162,21 @@ export class Mux {
     } catch (err) {
       this.terminate(`tunnel transport failed: ${err instanceof Error ? err.message : String(err)}`);
     }
+  }
+
+  private room(): Promise<void> | undefined {
+    if (this.ended || this.transport.bufferedAmount <= TRANSPORT_HIGH_WATER_BYTES) return undefined;
+    // One poller however many streams wait; they resume together once half of it has drained.
+    this.roomWaiter ??= new Promise<void>((resolve) => {
+      const check = () => {
+        if (this.ended || this.transport.bufferedAmount <= TRANSPORT_HIGH_WATER_BYTES / 2) {
+          this.roomWaiter = undefined;
+          resolve();
+        } else setTimeout(check, ROOM_POLL_MS);
+      };
+      setTimeout(check, ROOM_POLL_MS);
+    });
+    return this.roomWaiter;
   }
 
   private firstId(): number {

@@ -23,6 +23,8 @@ export interface StreamHost {
   send(frame: Buffer): void;
   /** The stream is over: its id may be used again (much later). */
   forget(id: number): void;
+  /** Undefined while the transport has room for more DATA; otherwise resolves once it has (or the tunnel ended). */
+  room(): Promise<void> | undefined;
 }
 
 /** A peer's reason string, as one the API knows (a peer cannot invent status codes). */
@@ -162,6 +164,12 @@ export class MuxStream {
       const n = Math.min(MAX_DATA_BYTES, data.byteLength - offset);
       if (this.sendCredit < cost(n)) {
         await new Promise<void>((resolve) => this.waiters.push(resolve));
+        continue;
+      }
+      // The link itself is slower than the streams together: wait for it (credit bounds each stream, this the sum).
+      const full = this.host.room();
+      if (full) {
+        await full;
         continue;
       }
       this.host.send(encodeData(this.id, channel, data.subarray(offset, offset + n)));
