@@ -2,10 +2,12 @@
  * The agent's Cluster: built from its flags and hardware, then registered
  * (created) or adopted (an existing one of that name gets this spec, with
  * `spec.agent: true`, so the central controllers stop running a skylet for
- * it). Labels and status are left as they are.
+ * it). Its heartbeat period goes in a label (agent-health judges its
+ * silence by it); other labels and the status are left as they are.
  */
 import { ApiError, type Cluster } from '../api/index.js';
 import type { SkyShiftClient } from '../client/index.js';
+import { AGENT_HEARTBEAT_LABEL } from '../controllers/index.js';
 import type { Hardware } from './hardware.js';
 
 export type AgentManager = 'local' | 'slurm';
@@ -22,7 +24,7 @@ export interface ClusterFlags {
 }
 
 /** The Cluster this agent runs: its manager's config from the flags and (local) the machine's hardware. */
-export function agentCluster(name: string, flags: ClusterFlags, hw: Hardware): Cluster {
+export function agentCluster(name: string, flags: ClusterFlags, hw: Hardware, heartbeatSeconds = 3): Cluster {
   const config: Record<string, unknown> = {};
   if (flags.manager === 'local') {
     config['cpus'] = hw.cpus;
@@ -37,7 +39,8 @@ export function agentCluster(name: string, flags: ClusterFlags, hw: Hardware): C
   }
   if (flags.workdir !== undefined) config['workdir'] = flags.workdir;
   if (flags.runtime !== undefined) config['runtime'] = flags.runtime;
-  return { kind: 'Cluster', metadata: { name }, spec: { manager: flags.manager, config, agent: true } } as Cluster;
+  const labels = { [AGENT_HEARTBEAT_LABEL]: String(heartbeatSeconds) };
+  return { kind: 'Cluster', metadata: { name, labels, annotations: {} }, spec: { manager: flags.manager, config, agent: true } } as unknown as Cluster;
 }
 
 const ATTEMPTS = 5;
@@ -58,8 +61,10 @@ export async function registerCluster(
     }
     try {
       if (!current) return { cluster: await client.create<Cluster>('clusters', desired, { signal }), action: 'created' };
-      if (sameSpec(current.spec, desired.spec)) return { cluster: current, action: 'unchanged' };
-      const next = { ...current, spec: { ...current.spec, ...desired.spec } } as Cluster;
+      const labels = { ...current.metadata.labels, ...desired.metadata.labels };
+      if (sameSpec(current.spec, desired.spec) && canonical(labels) === canonical(current.metadata.labels ?? {}))
+        return { cluster: current, action: 'unchanged' };
+      const next = { ...current, metadata: { ...current.metadata, labels }, spec: { ...current.spec, ...desired.spec } } as Cluster;
       return { cluster: await client.update<Cluster>('clusters', next, { signal }), action: 'adopted' };
     } catch (err) {
       // Someone created or changed it between our read and write: read again.

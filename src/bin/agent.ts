@@ -47,7 +47,7 @@ export async function runAgentCommand(o: AgentCommandOptions): Promise<void> {
     ...(o.gpus !== undefined ? { gpus: o.gpus } : {}),
     ...(o.gpuType !== undefined ? { gpuType: o.gpuType } : {}),
   });
-  const cluster = agentCluster(o.cluster, { manager, ...pick(o) }, hardware);
+  const cluster = agentCluster(o.cluster, { manager, ...pick(o) }, hardware, o.heartbeatSeconds);
   // The manager validates its config against the same schema the server will.
   registerClusterConfigSchemas(clusterConfigSchemas());
   // Checked before connecting anywhere: a bad flag fails now, not in a retry loop.

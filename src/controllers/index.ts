@@ -7,4 +7,4 @@ export type { ControllerOptions, Logger } from './options.js';
 export { EventRecorder, SharedInformers, clientLeaseApi, controllerRegistry } from './runtime/index.js';
 export { SchedulerController, toSchedJob } from './scheduler/index.js';
 export { ClusterLifecycle, Skylet, createSkylets } from './skylet/index.js';
-export { AgentHealth, createAgentHealth, DEFAULT_AGENT_STALE_HEARTBEATS } from './agent-health/index.js';
+export { AgentHealth, createAgentHealth, AGENT_HEARTBEAT_LABEL, DEFAULT_AGENT_STALE_HEARTBEATS } from './agent-health/index.js';

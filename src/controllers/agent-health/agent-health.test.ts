@@ -14,7 +14,7 @@ import { SkyShiftClient } from '../../client/index.js';
 import { systemClock, type Clock } from '../../lib/index.js';
 import { DEFAULT_OPTIONS, silentLogger } from '../options.js';
 import { EventRecorder, SharedInformers } from '../runtime/index.js';
-import { AgentHealth } from './controller.js';
+import { AGENT_HEARTBEAT_LABEL, AgentHealth } from './controller.js';
 
 test('agent-health: stale heartbeat -> ERROR -> eviction after the grace period; a fresh beat resets; others untouched', async (t) => {
   const h = await harness();
@@ -84,4 +84,44 @@ test('agent-health: stale heartbeat -> ERROR -> eviction after the grace period;
   const evicted = await client.get<Job>('jobs', 'j', { namespace: 'default' });
   assert.deepEqual(evicted.status?.placements?.['ag'] ?? [], [], JSON.stringify(evicted.status));
   t.diagnostic(`job status after eviction: ${JSON.stringify(evicted.status)}`);
+});
+
+test('agent-health judges an agent by the longer of its stated heartbeat period and ours; a silly claim is capped', async () => {
+  const h = await harness();
+  const client = new SkyShiftClient({ server: h.url });
+  const abort = new AbortController();
+  after(async () => {
+    abort.abort();
+    await h.close();
+  });
+  let now = Date.parse('2026-12-01T00:00:00Z');
+  const clock: Clock = { ...systemClock, now: () => now };
+  for (const [name, seconds] of [
+    ['slow', '3'],
+    ['liar', '1e9'],
+  ] as const) {
+    const c = await client.create<Cluster>('clusters', {
+      kind: 'Cluster',
+      metadata: { name, labels: { [AGENT_HEARTBEAT_LABEL]: seconds } },
+      spec: { manager: 'local', config: {}, agent: true },
+    });
+    c.status = { ...c.status, phase: 'READY', lastHeartbeatTime: '2026-12-01T00:00:00Z' };
+    await client.updateStatus('clusters', c);
+  }
+  const informers = new SharedInformers(client, silentLogger);
+  const options = { ...DEFAULT_OPTIONS, heartbeatSeconds: 1, evictionGraceSeconds: 3, agentStaleHeartbeats: 5 };
+  const ctl = new AgentHealth({ client, informers, events: new EventRecorder(client, clock, silentLogger), clock, logger: silentLogger, options });
+  await informers.run(abort.signal).whenSynced;
+  const phase = async (name: string) => (await client.get<Cluster>('clusters', name)).status?.phase;
+
+  await ctl.check(abort.signal);
+  now += 10_000;
+  await ctl.check(abort.signal);
+  assert.equal(await phase('slow'), 'READY', '10 s of silence is not 5 of its 3 s heartbeats');
+  now += 6_000;
+  await ctl.check(abort.signal);
+  assert.equal(await phase('slow'), 'ERROR');
+  now += 3600_000 * 5;
+  await ctl.check(abort.signal);
+  assert.equal(await phase('liar'), 'ERROR', 'a stated period is believed up to an hour');
 });

@@ -11,7 +11,9 @@
  * Staleness is measured on this process's clock from when it last saw the
  * heartbeat CHANGE, never by comparing the agent's timestamp with our clock:
  * the agent's machine may be minutes off. A process that just started gives
- * every agent a full period before judging it.
+ * every agent a full period before judging it. An agent states its own
+ * heartbeat period in the label below; the period judged is the longer of
+ * that and ours, so an agent told to beat less often is not declared dead.
  */
 import { setCondition, unfinishedPlacements, type Cluster, type Job } from '../../api/index.js';
 import type { Informer } from '../../client/index.js';
@@ -20,6 +22,10 @@ import type { Controller, ControllerContext } from '../controller.js';
 import { errText, evictReplicas, mutateStatus } from '../runtime/index.js';
 
 export const DEFAULT_AGENT_STALE_HEARTBEATS = 5;
+/** Label an agent puts on its Cluster: its heartbeat period in seconds. */
+export const AGENT_HEARTBEAT_LABEL = 'skyshift.io/agent-heartbeat-seconds';
+/** A label claiming more than this is not believed (an hour of silence is never "alive"). */
+const MAX_AGENT_HEARTBEAT_SECONDS = 3600;
 
 interface Seen {
   /** The lastHeartbeatTime last seen (the agent's clock; compared for change only). */
@@ -41,9 +47,11 @@ export class AgentHealth implements Controller {
     this.jobs = ctx.informers.informer<Job>('jobs');
   }
 
-  private get staleMs(): number {
+  private staleMs(cluster: Cluster): number {
     const { options } = this.ctx;
-    return (options.agentStaleHeartbeats ?? DEFAULT_AGENT_STALE_HEARTBEATS) * options.heartbeatSeconds * 1000;
+    const claimed = Number(cluster.metadata.labels?.[AGENT_HEARTBEAT_LABEL]);
+    const theirs = Number.isFinite(claimed) && claimed > 0 ? Math.min(claimed, MAX_AGENT_HEARTBEAT_SECONDS) : 0;
+    return (options.agentStaleHeartbeats ?? DEFAULT_AGENT_STALE_HEARTBEATS) * Math.max(options.heartbeatSeconds, theirs) * 1000;
   }
 
   async run(signal: AbortSignal): Promise<void> {
@@ -82,7 +90,7 @@ export class AgentHealth implements Controller {
       this.seen.set(name, seen);
     }
     const silentMs = now - seen.at;
-    if (silentMs < this.staleMs) {
+    if (silentMs < this.staleMs(cluster)) {
       delete seen.errorSince;
       return;
     }
