@@ -1,7 +1,9 @@
 /** `skyctl logs JOB`: streams the job's logs route (DESIGN §4) to stdout. */
 import type { Command } from 'commander';
 import { jobNameArg } from '../resource-args.js';
-import { UsageError, connect, optionsOf, type Io } from '../runtime.js';
+import type { ApiObject } from '../../client/core.js';
+import { sleep } from '../../lib/index.js';
+import { UsageError, connect, optionsOf, type Io, type Session } from '../runtime.js';
 import { intArg } from './flags.js';
 
 export function registerLogs(program: Command, io: Io, addGlobals: (c: Command) => Command): void {
@@ -27,7 +29,9 @@ Examples:
     const o = optionsOf(cmd);
     if (typeof o.tail === 'number' && o.tail < 0) throw new UsageError(`--tail must be 0 or more, got ${o.tail}`);
     const session = connect(cmd, io);
-    const chunks = session.client.logs(session.namespace, jobNameArg(job), {
+    const name = jobNameArg(job);
+    if (o.follow === true && !(await placedOrDone(io, session, name))) return; // Ctrl-C while waiting
+    const chunks = session.client.logs(session.namespace, name, {
       follow: o.follow === true,
       tail: typeof o.tail === 'number' ? o.tail : undefined,
       cluster: typeof o.cluster === 'string' ? o.cluster : undefined,
@@ -37,4 +41,21 @@ Examples:
     // The client ends the stream quietly on abort, so Ctrl-C during -f exits 0.
     for await (const chunk of chunks) io.stdout.write(chunk);
   });
+}
+
+/**
+ * `logs -f` of a job no cluster has taken yet waits until one has (the server
+ * has no logs to stream before), saying so once on stderr. False when Ctrl-C
+ * ended the wait. A finished or placed job goes straight to the stream.
+ */
+async function placedOrDone(io: Io, s: Session, name: string): Promise<boolean> {
+  let said = false;
+  for (;;) {
+    const job = await s.client.get<ApiObject>('jobs', name, { namespace: s.namespace, signal: io.signal });
+    const status = (job.status ?? {}) as { phase?: string; placements?: Record<string, unknown> };
+    if (Object.keys(status.placements ?? {}).length > 0 || status.phase === 'COMPLETED' || status.phase === 'FAILED') return true;
+    if (!said) io.stderr.write(`Waiting for job '${s.namespace}/${name}' to be placed on a cluster (${status.phase ?? 'PENDING'})...\n`);
+    said = true;
+    if (!(await sleep(1000, io.signal))) return false;
+  }
 }
