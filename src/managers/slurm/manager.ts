@@ -66,6 +66,8 @@ export interface SlurmManagerConfig {
 }
 
 const RUNTIMES: Runtime[] = ['podman', 'apptainer', 'singularity', 'none'];
+/** How long a followed replica Slurm has never listed may stay unlisted before the follow ends (see waitFinished). */
+const UNSEEN_GRACE_MS = 60_000;
 
 export class SlurmManager implements ClusterManager {
   readonly type = 'slurm';
@@ -199,8 +201,16 @@ export class SlurmManager implements ClusterManager {
         const task = taskName(rec.name, rank);
         jt.tasks[task] = rankState(byTask.get(`${id}_${rank}`), rec, rank);
         jt.ranks[task] = rank;
-        const exitCode = rec.exits.get(rank); // the exit file the batch script wrote
-        if (exitCode !== undefined) (jt.details ??= {})[task] = { exitCode };
+        // The exit, start and end files the batch script wrote.
+        const exitCode = rec.exits.get(rank);
+        const startedAt = rec.starts.get(rank);
+        const finishedAt = exitCode === undefined ? undefined : rec.ends.get(rank);
+        if (exitCode !== undefined || startedAt !== undefined)
+          (jt.details ??= {})[task] = {
+            ...(exitCode !== undefined ? { exitCode } : {}),
+            ...(startedAt !== undefined ? { startedAt } : {}),
+            ...(finishedAt !== undefined ? { finishedAt } : {}),
+          };
       }
       if (Object.keys(jt.tasks).length > 0) out.push(jt);
     }
@@ -257,11 +267,17 @@ export class SlurmManager implements ClusterManager {
 
   private async *streamLogs(job: JobRef, options: LogOptions): AsyncGenerator<string> {
     const records = await this.workdir();
-    const rec = (await records.list(options.signal)).find((r) => r.uid === job.uid);
+    const wanted = (r: number) => options.task === undefined || taskName(job.name, r) === options.task;
+    // A follow of a replica not submitted yet waits for it (as the kubernetes manager waits for a Pending pod).
+    let rec = (await records.list(options.signal)).find((r) => r.uid === job.uid);
+    while (options.follow && ![...(rec?.ranks.keys() ?? [])].some(wanted)) {
+      if (!(await sleep(this.config.pollMs ?? 1000, options.signal))) return;
+      rec = (await records.list(options.signal)).find((r) => r.uid === job.uid);
+    }
     let ranks = [...(rec?.ranks.keys() ?? [])].sort((a, b) => a - b);
     if (!rec || ranks.length === 0) throw new ManagerError('NotFound', `job '${job.namespace}/${job.name}' has no replicas on cluster '${this.name}'`);
     if (options.task !== undefined) {
-      ranks = ranks.filter((r) => taskName(job.name, r) === options.task);
+      ranks = ranks.filter(wanted);
       if (ranks.length === 0)
         throw new ManagerError('NotFound', `task '${options.task}' of job '${job.namespace}/${job.name}' not found on cluster '${this.name}'`);
     }
@@ -299,15 +315,27 @@ export class SlurmManager implements ClusterManager {
     }
   }
 
+  /**
+   * Resolves once every followed replica has finished. A replica Slurm does not
+   * list counts as finished only once it was listed before (it ended and aged
+   * out) or after UNSEEN_GRACE_MS: just after submission squeue may not show it
+   * yet, and a follow must not end before the replica has even started.
+   */
   private async waitFinished(uid: string, ranks: number[], signal: AbortSignal): Promise<void> {
     const pollMs = this.config.pollMs ?? 1000;
+    const seen = new Set<number>();
+    const since = Date.now();
     while (!signal.aborted) {
       try {
         const jt = (await this.tasks(signal)).find((j) => j.uid === uid);
-        const states = ranks
-          .map((r) => (jt ? Object.entries(jt.ranks).find(([, v]) => v === r)?.[0] : undefined))
-          .map((t) => (t && jt ? jt.tasks[t] : undefined));
-        if (states.every((s) => s === undefined || isTerminal(s))) return;
+        const states = ranks.map((r) => {
+          const t = jt ? Object.entries(jt.ranks).find(([, v]) => v === r)?.[0] : undefined;
+          const state = t && jt ? jt.tasks[t] : undefined;
+          if (state !== undefined) seen.add(r);
+          return { r, state };
+        });
+        const gone = (r: number) => seen.has(r) || Date.now() - since > UNSEEN_GRACE_MS;
+        if (states.every(({ r, state }) => (state === undefined ? gone(r) : isTerminal(state)))) return;
       } catch {
         /* Slurm briefly unreachable: keep following */
       }

@@ -10,6 +10,7 @@
  *       script-<id>.sh the batch script of a submission
  *       <rank>.out     stdout+stderr of replica <rank>
  *       <rank>.exit    its exit code, written by the script when the command ends
+ *       <rank>.start   when the script started (UTC, RFC 3339), <rank>.end when the command ended
  *   <workdir>/.cancelled/<uid>   tombstone of a cancelled job: its Slurm job, still
  *                                listed by slurmctld for a while, is not an orphan
  *
@@ -25,6 +26,9 @@ export interface JobRecord extends JobRef {
   ranks: Map<number, string>;
   /** rank -> exit code */
   exits: Map<number, number>;
+  /** rank -> start and finish time (RFC 3339), from the files the batch script writes */
+  starts: Map<number, string>;
+  ends: Map<number, string>;
 }
 
 export function jobDirName(ref: JobRef): string {
@@ -37,6 +41,8 @@ for d in "$1"/*/; do
   [ -f "$d/job.json" ] || continue
   printf '@@D %s\\n' "$d"; cat "$d/job.json"; printf '\\n@@S\\n'; cat "$d/submissions" 2>/dev/null; printf '@@E\\n'
   for f in "$d"/*.exit; do [ -f "$f" ] && printf '%s %s\\n' "$(basename "$f" .exit)" "$(cat "$f")"; done
+  for f in "$d"/*.start; do [ -f "$f" ] && printf 's%s %s\\n' "$(basename "$f" .start)" "$(cat "$f")"; done
+  for f in "$d"/*.end; do [ -f "$f" ] && printf 'f%s %s\\n' "$(basename "$f" .end)" "$(cat "$f")"; done
 done
 for f in "$1"/.cancelled/*; do [ -f "$f" ] && printf '@@T %s\n' "$(basename "$f")"; done
 exit 0`;
@@ -80,7 +86,7 @@ export class Records {
     for (const [rank, id] of rec.ranks) if (!ranks.includes(rank)) byJob.set(id, [...(byJob.get(id) ?? []), rank]);
     const text = [...byJob].map(([id, rs]) => `${id} ${rs.join(',')}\n`).join('');
     await this.writeFile(`${dir}/submissions`, text);
-    const files = ranks.flatMap((r) => [`${dir}/${r}.out`, `${dir}/${r}.exit`]);
+    const files = ranks.flatMap((r) => [`${dir}/${r}.out`, `${dir}/${r}.exit`, `${dir}/${r}.start`, `${dir}/${r}.end`]);
     if (files.length > 0) await this.runner.check(['rm', '-f', '--', ...files]);
   }
 
@@ -114,7 +120,16 @@ export class Records {
         continue;
       }
       if (line.startsWith('@@D ')) {
-        cur = { uid: '', namespace: '', name: '', dir: line.slice(4).replace(/\/$/, ''), ranks: new Map(), exits: new Map() };
+        cur = {
+          uid: '',
+          namespace: '',
+          name: '',
+          dir: line.slice(4).replace(/\/$/, ''),
+          ranks: new Map(),
+          exits: new Map(),
+          starts: new Map(),
+          ends: new Map(),
+        };
         section = 'meta';
         meta = '';
         continue;
@@ -140,6 +155,11 @@ export class Records {
       else if (section === 'subs') {
         const [id, ranks] = line.trim().split(' ');
         if (id && ranks) for (const r of ranks.split(',')) if (r !== '') cur.ranks.set(Number(r), id);
+      } else if (/^[sf]\d+ /.test(line)) {
+        // A start or end time: kept only when it is one (a half-written file reads as nothing).
+        const [key = '', time = ''] = line.trim().split(' ');
+        if (/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(time) && !Number.isNaN(Date.parse(time)))
+          (key.startsWith('s') ? cur.starts : cur.ends).set(Number(key.slice(1)), time);
       } else {
         const [rank, code] = line.trim().split(' ');
         if (rank !== undefined && /^\d+$/.test(rank) && code !== undefined) cur.exits.set(Number(rank), Number.isInteger(Number(code)) ? Number(code) : 1);
