@@ -131,7 +131,7 @@ describe('skyshift agent', { timeout: 300_000 }, () => {
     const cluster = await waitForCluster(sky.client, CLUSTER, 'READY', 90_000);
     assert.equal(cluster.spec.agent, true);
     assert.equal(cluster.spec.manager, 'local');
-    assert.equal(cluster.metadata.labels['skyshift.io/agent-heartbeat-seconds'], '1', 'its heartbeat period, for agent-health');
+    assert.equal(cluster.metadata.labels?.['skyshift.io/agent-heartbeat-seconds'], '1', 'its heartbeat period, for agent-health');
     assert.deepEqual(cluster.status.capacity[CLUSTER], { cpus: 4, memory: 4096, gpus: 2, A100: 2 });
     await sky.client.patch('clusters', CLUSTER, { metadata: { labels: { site: 'lab' } } });
 
