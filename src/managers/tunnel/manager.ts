@@ -111,18 +111,33 @@ export class TunnelManager implements ClusterManager, ExecCapability, PortForwar
       }
       resolveExit(code);
     })();
-    const control = (message: Parameters<typeof encodeControl>[0]) => void stream.write(encodeControl(message), CHANNEL.control).catch(() => undefined);
+    const control = (message: Parameters<typeof encodeControl>[0]) => stream.write(encodeControl(message), CHANNEL.control).catch(() => undefined);
+    // Resizes are coalesced: while one is on its way only the latest waits, so a client's burst queues nothing.
+    let nextSize: { columns: number; rows: number } | undefined;
+    let resizing = false;
+    const resize = (columns: number, rows: number) => {
+      nextSize = { columns, rows };
+      if (resizing) return;
+      resizing = true;
+      void (async () => {
+        for (let size: { columns: number; rows: number } | undefined = nextSize; size; size = nextSize) {
+          nextSize = undefined;
+          await control({ resize: size });
+        }
+        resizing = false;
+      })();
+    };
     const stdin = new WritableStream<Uint8Array>({
       write: (chunk) => stream.write(chunk, CHANNEL.data),
-      close: () => control({ stdinEnd: true }),
-      abort: () => control({ stdinEnd: true }),
+      close: () => void control({ stdinEnd: true }),
+      abort: () => void control({ stdinEnd: true }),
     });
     return {
       stdin,
       stdout: stdout.readable,
       stderr: stderr.readable,
       exitCode,
-      resize: (columns, rows) => control({ resize: { columns, rows } }),
+      resize,
     };
   }
 
