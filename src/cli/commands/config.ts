@@ -127,7 +127,7 @@ Examples:
 Examples:
   skyctl config set-context local --server http://127.0.0.1:50051
   skyctl config set-context prod --server https://sky.example.com:50051 --namespace ml --certificate-authority ca.pem
-  skyctl config set-context lab --insecure-skip-tls-verify`,
+  skyctl config set-context lab --server https://lab.example.org:50051 --insecure-skip-tls-verify`,
     )
     .action((name: string, opts: { server?: string; namespace?: string; user?: string; certificateAuthority?: string; insecureSkipTlsVerify?: boolean }) => {
       const cfg = loadConfig(path());
