@@ -133,16 +133,23 @@ export function connectTunnel(options: ConnectTunnelOptions): AgentTunnel {
 function once(url: string, options: ConnectTunnelOptions, onOpen: () => void): Promise<string> {
   return new Promise((resolve) => {
     const { ca, insecureSkipTlsVerify, ...tls } = options.tls ?? {};
-    const ws = new WebSocket(url, {
-      ...tls,
-      ...(ca !== undefined ? { ca } : {}),
-      rejectUnauthorized: insecureSkipTlsVerify !== true,
-      headers: options.token ? { authorization: `Bearer ${options.token}` } : {},
-      maxPayload: TUNNEL_MAX_PAYLOAD,
-      perMessageDeflate: false,
-      handshakeTimeout: options.handshakeTimeoutMs ?? 10_000,
-      followRedirects: false,
-    });
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(url, {
+        ...tls,
+        ...(ca !== undefined ? { ca } : {}),
+        rejectUnauthorized: insecureSkipTlsVerify !== true,
+        headers: options.token ? { authorization: `Bearer ${options.token}` } : {},
+        maxPayload: TUNNEL_MAX_PAYLOAD,
+        perMessageDeflate: false,
+        handshakeTimeout: options.handshakeTimeoutMs ?? 10_000,
+        followRedirects: false,
+      });
+    } catch (err) {
+      // Bad options (a malformed token header, TLS material): retried like any failure, never thrown at the agent.
+      resolve(err instanceof Error ? err.message : String(err));
+      return;
+    }
     let reason = 'connection closed';
     const stop = () => {
       reason = 'agent stopping';
