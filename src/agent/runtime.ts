@@ -12,7 +12,7 @@
  * A restarted agent goes through the same path; the local manager adopts the
  * replicas it finds on disk, as after a `skyshift up` restart.
  */
-import type { Cluster } from '../api/index.js';
+import { ApiError, type Cluster } from '../api/index.js';
 import type { SkyShiftClient, TlsOptions } from '../client/index.js';
 import { DEFAULT_OPTIONS, type ControllerOptions, type Logger } from '../controllers/index.js';
 import { backoffDelay, sleep, systemClock, type Clock } from '../lib/index.js';
@@ -45,8 +45,8 @@ export interface AgentParams {
   signal: AbortSignal;
 }
 
-/** Runs until `signal` aborts ('aborted') or the cluster is deleted ('deleted'). */
-export async function runAgent(p: AgentParams): Promise<'aborted' | 'deleted'> {
+/** Runs until `signal` aborts ('aborted'), the cluster is deleted ('deleted') or the server refuses the token ('refused'). */
+export async function runAgent(p: AgentParams): Promise<'aborted' | 'deleted' | 'refused'> {
   const clock = p.clock ?? systemClock;
   const name = p.cluster.metadata.name;
   const options: ControllerOptions = { ...DEFAULT_OPTIONS, ...p.options };
@@ -59,7 +59,7 @@ export async function runAgent(p: AgentParams): Promise<'aborted' | 'deleted'> {
     await manager?.close().catch(() => undefined);
   }
 
-  async function loop(): Promise<'aborted' | 'deleted'> {
+  async function loop(): Promise<'aborted' | 'deleted' | 'refused'> {
     let attempt = 0;
     while (!signal.aborted) {
       let end: SessionEnd | undefined;
@@ -79,6 +79,14 @@ export async function runAgent(p: AgentParams): Promise<'aborted' | 'deleted'> {
         end = await runSession({ client: p.client, cluster: name, manager, options, clock, logger, signal });
       } catch (err) {
         if (signal.aborted) break;
+        // A revoked, expired or wrong token is not a passing outage: retrying forever would only hide it.
+        if (err instanceof ApiError && (err.reason === 'Unauthorized' || err.reason === 'Forbidden')) {
+          logger.error(
+            { cluster: name, err: err.message },
+            'the server refused this agent token (revoked, expired, or made for another cluster); mint one with skyctl create agent-token',
+          );
+          return 'refused';
+        }
         logger.warn({ cluster: name, attempt: attempt + 1, err: err instanceof Error ? err.message : String(err) }, 'cannot reach the server or register');
       }
       if (end === 'deleted') {

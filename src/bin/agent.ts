@@ -83,6 +83,7 @@ export async function runAgentCommand(o: AgentCommandOptions): Promise<void> {
     });
     const end = await done;
     if (end === 'deleted') process.exitCode = 3;
+    if (end === 'refused') process.exitCode = 4;
   } finally {
     clearInterval(keepAlive);
   }

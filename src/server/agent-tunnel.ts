@@ -110,6 +110,8 @@ export async function agentTunnelRoute(
     {},
     (ws) => void tunnels.attach(cluster, ws),
     () => undefined,
+    // A tunnel lives as long as its agent: it must not use up the exec/port-forward streams limit.
+    { counted: false },
   );
   return reply;
 }

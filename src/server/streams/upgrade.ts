@@ -37,6 +37,8 @@ interface Pending {
 export class Upgrades {
   private readonly pending = new WeakMap<IncomingMessage, Pending>();
   private readonly open = new Set<WebSocket>();
+  /** The open WebSockets that count against the streams limit (exec, port-forward); agent tunnels do not. */
+  private readonly counted = new Set<WebSocket>();
   private readonly wss: WebSocketServer;
 
   constructor(server: Server, route: (req: IncomingMessage, res: ServerResponse) => void, signal: AbortSignal) {
@@ -79,9 +81,9 @@ export class Upgrades {
 
   private preparing = 0;
 
-  /** How many WebSockets are open or being prepared. */
+  /** How many exec/port-forward WebSockets are open or being prepared (agent tunnels are not counted). */
   get size(): number {
-    return this.open.size + this.preparing;
+    return this.counted.size + this.preparing;
   }
 
   /** Counts a stream being prepared (before its upgrade) until the returned function is called. */
@@ -99,7 +101,13 @@ export class Upgrades {
    * instead of `onOpen` when it cannot complete: the socket is gone, or ws
    * refused the handshake (it then answers 400 itself).
    */
-  accept(req: IncomingMessage, headers: Record<string, string>, onOpen: (ws: WebSocket) => void, onFail: () => void): void {
+  accept(
+    req: IncomingMessage,
+    headers: Record<string, string>,
+    onOpen: (ws: WebSocket) => void,
+    onFail: () => void,
+    options: { counted?: boolean } = {},
+  ): void {
     const p = this.pending.get(req);
     if (!p || p.upgraded || p.socket.destroyed) return onFail();
     p.upgraded = true;
@@ -110,8 +118,12 @@ export class Upgrades {
     this.wss.handleUpgrade(req, p.socket, p.head, (ws) => {
       opened = true;
       this.open.add(ws);
+      if (options.counted !== false) this.counted.add(ws);
       ws.on('error', () => ws.terminate());
-      ws.once('close', () => this.open.delete(ws));
+      ws.once('close', () => {
+        this.open.delete(ws);
+        this.counted.delete(ws);
+      });
       onOpen(ws);
     });
   }
