@@ -224,6 +224,21 @@ describe('skyctl status, version, create service|link, get events, logs against 
     assert.match(r.stderr, /^Error from server \(BadRequest\): job 'default\/first' has not been placed/);
   });
 
+  test('logs -f of a job not placed yet waits for it (said once on stderr) and Ctrl-C ends the wait with 0', async () => {
+    const child = spawnSkyctl(['--server', server.url, 'logs', 'first', '-f'], { home });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const deadline = Date.now() + 20_000;
+    while (!/Waiting for job 'default\/first' to be placed/.test(err) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.match(err, /^Waiting for job 'default\/first' to be placed on a cluster \(\w+\)\.\.\.\n$/);
+    await new Promise((r) => setTimeout(r, 1500)); // still waiting after a poll, not ended
+    assert.equal(child.exitCode, null);
+    child.kill('SIGINT');
+    assert.equal(await exited, 0);
+    assert.equal(err.match(/Waiting/g)?.length, 1, err);
+  });
+
   test('new commands have Examples in --help', async () => {
     for (const cmd of [['logs'], ['status'], ['version'], ['create', 'service'], ['create', 'link']]) {
       const r = ok(await skyctl([...cmd, '--help'], { server: null }));
