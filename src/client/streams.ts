@@ -110,9 +110,14 @@ export async function openPortForward(conn: StreamConnection, request: PortForwa
   return { stream: byteStream(ws, onMessage), task: headers['x-skyshift-task'] ?? request.task ?? '' };
 }
 
+const STREAM_HIGH_WATER_BYTES = 1024 * 1024;
+
 /** The WebSocket's messages as a byte Duplex; ending it closes the WebSocket (and so the task's connection). */
 function byteStream(ws: WebSocket, onMessage: (handler: (data: Buffer) => void) => void): Duplex {
   const duplex = new Duplex({
+    // Bulk transfers: the 16 KiB default paused the WebSocket every few messages.
+    readableHighWaterMark: STREAM_HIGH_WATER_BYTES,
+    writableHighWaterMark: STREAM_HIGH_WATER_BYTES,
     write(chunk: Buffer, _encoding, done) {
       if (ws.readyState !== ws.OPEN) return done(new Error('the port-forward connection is closed'));
       ws.send(chunk, (err) => done(err ?? null));

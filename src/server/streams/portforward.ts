@@ -51,7 +51,8 @@ async function runForward(
   ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
     const msg = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
     if (msg.length === 0 || abort.signal.aborted) return;
-    writer.write(new Uint8Array(msg)).catch(() => abort.abort());
+    // A Buffer is a Uint8Array: no copy (new Uint8Array(buffer) would copy every message).
+    writer.write(msg).catch(() => abort.abort());
     if ((writer.desiredSize ?? 1) <= 0) {
       ws.pause();
       void writer.ready.then(
