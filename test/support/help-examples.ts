@@ -126,10 +126,7 @@ export const FIXTURES: Record<string, Fixture> = {
   'skyctl create cluster hpc-rest --manager slurm --interface rest --url http://127.0.0.1:6820 --user me --token-file ~/.skyconf/slurm.jwt':
     sh('gone cluster hpc-rest'),
   'skyctl create cluster hpc-test --manager slurm --slurm-conf /etc/slurm-test/slurm.conf --partition debug': sh('gone cluster hpc-test'),
-  'skyctl create cluster sim1 --manager sim --nodes 100': {
-    setup: 'gone cluster sim1',
-    todo: "the sim manager requires spec.config.nodeResources, which create cluster has no flag for; create.ts (not this work's file) must change the example or add the flag",
-  },
+  'skyctl create cluster sim1 --manager sim --nodes 100 --cpus 8 --memory 32Gi': sh('gone cluster sim1'),
   'skyctl create cluster lab-gpu --agent': sh('gone cluster lab-gpu'),
   'skyctl create cluster hpc --agent --manager slurm --token-out hpc.token': sh('gone cluster hpc'),
   "skyctl create job train --image pytorch/pytorch --run 'python train.py' -a A100:2 --replicas 4 -l team ml": sh('gone job train'),

@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { parseMemory } from '../../api/units.js';
 import { MANAGERS, MANAGER_ALIASES } from '../../client/index.js';
 import { UsageError, connect, optionsOf, type Io } from '../runtime.js';
 import { registerCreateNetwork } from './create-network.js';
@@ -44,8 +45,8 @@ Examples:
     .option('--manager <type>', `cluster manager: ${MANAGER_CHOICES} (required, except with --agent: local or slurm, default local)`)
     .option('--agent', 'a `skyshift agent` on the machine runs this cluster: mints a join token and prints the join command')
     .option('-l, --labels <kv...>', 'labels as K V pairs (repeatable)')
-    .option('--cpus <n>', 'local: cpus to offer', numArg('--cpus'))
-    .option('--memory <size>', 'local: memory to offer, e.g. 4Gi')
+    .option('--cpus <n>', 'local: cpus to offer; sim: cpus of each node', numArg('--cpus'))
+    .option('--memory <size>', 'local: memory to offer, e.g. 4Gi; sim: memory of each node')
     .option('--config <path>', 'kubernetes: kubeconfig path')
     .option('--context <ctx>', 'kubernetes: kubeconfig context (the skyctl context goes before the verb: skyctl --context X create ...)')
     .option('--kube-namespace <ns>', "kubernetes: namespace for SkyShift's pods (default: the context's, else default)")
@@ -93,9 +94,14 @@ Examples:
       // The Python CLI's --config named a SkyShift slurm_config.yaml, which nothing reads now: refuse it rather than store a key the manager ignores.
       if (manager === 'slurm' && o.config !== undefined)
         throw new UsageError('--config is for kubernetes; for slurm use --slurm-conf PATH (slurm.conf) or the connection flags (--host, --url, ...)');
+      // A sim cluster's --cpus/--memory describe each simulated node.
+      // The sim's node resources are plain numbers (memory in MiB).
+      const perNode =
+        manager === 'sim' ? withoutUndefined({ cpus: o.cpus, memory: o.memory === undefined ? undefined : simMemory(o.memory as string) }) : undefined;
       const config = withoutUndefined({
-        cpus: o.cpus,
-        memory: memoryValue(o.memory as string | undefined),
+        cpus: perNode ? undefined : o.cpus,
+        memory: perNode ? undefined : memoryValue(o.memory as string | undefined),
+        nodeResources: perNode && Object.keys(perNode).length > 0 ? perNode : undefined,
         kubeconfig: o.config,
         context: contextArg ?? o.context,
         namespace: o.kubeNamespace,
@@ -244,4 +250,13 @@ Examples:
 
   registerCreateNetwork(create, io, addGlobals);
   addCreateOutputOptions(create);
+}
+
+/** --memory of a sim node in MiB; a bad quantity is a usage error (exit 2), not a server's answer. */
+function simMemory(value: string): number {
+  try {
+    return parseMemory(value, '--memory');
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
 }
