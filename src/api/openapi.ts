@@ -4,6 +4,7 @@
  */
 import { KIND_DEFS } from './kinds/index.js';
 import { SECURITY_SCHEMES, accountPaths, operationPaths } from './openapi-accounts.js';
+import { agentPaths } from './openapi-agents.js';
 import { streamPaths } from './openapi-streams.js';
 
 type Json = Record<string, any>;
@@ -206,7 +207,7 @@ export function buildOpenApiDocument(version = '0.1.0'): Json {
       responses: { '200': { description: 'log lines', content: { 'text/plain': { schema: { type: 'string' } } } }, ...errorResponses },
     },
   };
-  Object.assign(paths, streamPaths(), accountPaths(), operationPaths());
+  Object.assign(paths, streamPaths(), agentPaths(), accountPaths(), operationPaths());
   return {
     openapi: '3.0.3',
     info: { title: 'SkyShift API', version, description: 'One control plane that makes many clusters look like one.' },
