@@ -40,7 +40,7 @@ Examples:
   addGlobals(create.command('cluster'), { context: false })
     .alias('clusters')
     .description('Register a cluster')
-    .argument('<name>')
+    .argument('<name>', 'cluster name (a raw kubeconfig context name is normalised, the raw form kept for display)')
     .argument('[context]', 'kubernetes: kubeconfig context, as the original `create cluster NAME --manager k8 CONTEXT` (same as --context)')
     .option('--manager <type>', `cluster manager: ${MANAGER_CHOICES} (required, except with --agent: local or slurm, default local)`)
     .option('--agent', 'a `skyshift agent` on the machine runs this cluster: mints a join token and prints the join command')
