@@ -61,7 +61,8 @@ export async function buildBusyboxImage(tag = 'localhost/skyshift-busybox:test')
       .sort()
       .reverse())
       await run('umount', ['-l', m]).catch(() => undefined);
-    await rm(base, { recursive: true, force: true });
+    // conmon may still be writing its last files into the runroot for a moment: retry on ENOTEMPTY.
+    await rm(base, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   };
   try {
     const rootfs = join(base, 'rootfs');
