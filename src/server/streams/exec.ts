@@ -8,10 +8,10 @@
  * the WebSocket ends the command (its process group is killed).
  */
 import type { WebSocket } from 'ws';
-import { ApiError } from '../../api/index.js';
 import type { ExecStreams, StreamsProvider, StreamTarget } from '../context.js';
 import type { ExecParams } from './params.js';
 import { closeSoon } from './upgrade.js';
+import { startStream, streamAbort } from './session-abort.js';
 
 export const CHANNEL = { stdin: 0, stdout: 1, stderr: 2, status: 3, resize: 4, close: 255 } as const;
 
@@ -34,17 +34,12 @@ export async function prepareExec(
   params: ExecParams,
   serverSignal: AbortSignal,
 ): Promise<Prepared> {
-  const abort = new AbortController();
-  // The server shutting down ends the stream now, not when the client answers the close.
-  const stop = () => abort.abort();
-  serverSignal.addEventListener('abort', stop, { once: true });
-  abort.signal.addEventListener('abort', () => serverSignal.removeEventListener('abort', stop), { once: true });
-  const { target, session } = await provider
-    .exec(job, { ...(params.task ? { task: params.task } : {}), command: params.command, tty: params.tty, signal: abort.signal })
-    .catch((err: unknown) => {
-      abort.abort();
-      throw err instanceof ApiError ? err : new ApiError('ServiceUnavailable', `exec failed: ${err instanceof Error ? err.message : String(err)}`);
-    });
+  const abort = streamAbort(serverSignal);
+  const { target, session } = await startStream(
+    abort,
+    'exec',
+    provider.exec(job, { ...(params.task ? { task: params.task } : {}), command: params.command, tty: params.tty, signal: abort.signal }),
+  );
   return { target, run: (ws) => void runExec(ws, session, params, abort), abort: () => abort.abort() };
 }
 

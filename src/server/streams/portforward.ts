@@ -7,11 +7,11 @@
  * upgrade (503 naming the task and port).
  */
 import type { WebSocket } from 'ws';
-import { ApiError } from '../../api/index.js';
 import type { StreamsProvider } from '../context.js';
 import type { Prepared } from './exec.js';
 import type { PortForwardParams } from './params.js';
 import { closeSoon } from './upgrade.js';
+import { startStream, streamAbort } from './session-abort.js';
 
 const HIGH_WATER_BYTES = 1024 * 1024;
 
@@ -21,17 +21,12 @@ export async function preparePortForward(
   params: PortForwardParams,
   serverSignal: AbortSignal,
 ): Promise<Prepared> {
-  const abort = new AbortController();
-  // The server shutting down ends the stream now, not when the client answers the close.
-  const stop = () => abort.abort();
-  serverSignal.addEventListener('abort', stop, { once: true });
-  abort.signal.addEventListener('abort', () => serverSignal.removeEventListener('abort', stop), { once: true });
-  const { target, stream } = await provider
-    .portForward(job, { ...(params.task ? { task: params.task } : {}), port: params.port, signal: abort.signal })
-    .catch((err: unknown) => {
-      abort.abort();
-      throw err instanceof ApiError ? err : new ApiError('ServiceUnavailable', `port-forward failed: ${err instanceof Error ? err.message : String(err)}`);
-    });
+  const abort = streamAbort(serverSignal);
+  const { target, stream } = await startStream(
+    abort,
+    'port-forward',
+    provider.portForward(job, { ...(params.task ? { task: params.task } : {}), port: params.port, signal: abort.signal }),
+  );
   return { target, run: (ws) => void runForward(ws, stream, abort), abort: () => abort.abort() };
 }
 
