@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { parseMemory } from '../../api/units.js';
-import { MANAGERS, MANAGER_ALIASES } from '../../client/index.js';
+import { MANAGER_NAMES as MANAGERS, MANAGER_NAME_ALIASES as MANAGER_ALIASES } from '../../client/core.js';
 import { UsageError, connect, optionsOf, type Io } from '../runtime.js';
 import { registerCreateNetwork } from './create-network.js';
 import { addCreateOutputOptions, sendCreate } from './send.js';
