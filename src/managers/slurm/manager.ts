@@ -27,9 +27,12 @@ import { ManagerError } from '../errors.js';
 import { taskName, type Job } from '../../api/index.js';
 import { sleep } from '../../lib/index.js';
 import { submittedJobRef } from '../job-ref.js';
+import type { ExecOptions, ExecSession } from '../capabilities.js';
 import type { ClusterManager, ClusterState, JobRef, JobShare, JobTasks, LogOptions, TaskState } from '../types.js';
 import type { SlurmBackend, SlurmTask } from './backend.js';
 import { SlurmCli } from './cli.js';
+import { execInTask, type TaskAccess } from './exec.js';
+import { forwardToTask } from './portforward.js';
 import { nodeResources, parseGpuGres } from './nodes.js';
 import { Records, type JobRecord } from './records.js';
 import { SlurmRest } from './rest.js';
@@ -252,6 +255,17 @@ export class SlurmManager implements ClusterManager {
 
   logs(job: JobRef, options: LogOptions): AsyncIterable<string> {
     return this.streamLogs(job, options);
+  }
+
+  /** exec and port-forward: a job step (srun --overlap) or a TCP connection to the task's node; see exec.ts. */
+  exec(job: JobRef, options: ExecOptions): Promise<ExecSession> {
+    return execInTask(this.taskAccess(), job, options);
+  }
+  portForward(job: JobRef, options: { task: string; port: number; signal?: AbortSignal }) {
+    return forwardToTask(this.taskAccess(), job, options);
+  }
+  private taskAccess(): TaskAccess {
+    return { cluster: this.name, runner: this.runner, tasks: (signal) => this.tasks(signal), records: () => this.workdir() };
   }
 
   async close(): Promise<void> {

@@ -46,8 +46,16 @@ export class Runner {
     return this.config.host ? `${this.config.user ? this.config.user + '@' : ''}${this.config.host}` : 'localhost';
   }
 
-  /** The argv actually spawned: the command itself, or ssh with the quoted command line. */
-  private argv(argv: string[]): { file: string; args: string[]; env: NodeJS.ProcessEnv } {
+  get remote(): boolean {
+    return this.config.host !== undefined && this.config.host !== '';
+  }
+
+  /**
+   * The argv actually spawned: the command itself, or ssh with the quoted
+   * command line (`tty`: ssh -tt, for commands that need a terminal there).
+   * Public for streaming callers (exec) that spawn it themselves.
+   */
+  argv(argv: string[], options: { tty?: boolean } = {}): { file: string; args: string[]; env: NodeJS.ProcessEnv } {
     const extra = this.config.env ?? {};
     if (!this.config.host) {
       const [file, ...args] = argv;
@@ -56,13 +64,23 @@ export class Runner {
     }
     const envPrefix = Object.entries(extra).map(([k, v]) => quote(`${k}=${v}`));
     const line = [...(envPrefix.length > 0 ? ['env', ...envPrefix] : []), ...argv.map(quote)].join(' ');
+    const ssh = [...this.sshOptions(), ...(options.tty ? ['-tt'] : []), this.config.host, '--', line];
+    return { file: 'ssh', args: ssh, env: process.env };
+  }
+
+  /** ssh (no remote command) relaying one TCP connection from the login node to host:port (`ssh -W`). */
+  tunnelArgv(host: string, port: number): { file: string; args: string[]; env: NodeJS.ProcessEnv } {
+    if (!this.config.host) throw new Error('tunnelArgv needs an SSH host');
+    return { file: 'ssh', args: [...this.sshOptions(), '-W', `${host}:${port}`, this.config.host], env: process.env };
+  }
+
+  private sshOptions(): string[] {
     const ssh = ['-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=accept-new', '-o', 'ConnectTimeout=10', '-o', 'ServerAliveInterval=15'];
     if (this.config.sshKey) ssh.push('-i', this.config.sshKey, '-o', 'IdentitiesOnly=yes');
     if (this.config.knownHostsFile) ssh.push('-o', `UserKnownHostsFile=${this.config.knownHostsFile}`);
     if (this.config.port) ssh.push('-p', String(this.config.port));
     if (this.config.user) ssh.push('-l', this.config.user);
-    ssh.push(this.config.host, '--', line);
-    return { file: 'ssh', args: ssh, env: process.env };
+    return ssh;
   }
 
   /** Run to completion. Never throws for a non-zero exit (see `code`); throws if it cannot be started or times out. */
