@@ -156,8 +156,14 @@ export class KubernetesManager implements ClusterManager {
 
   async tasks(signal?: AbortSignal): Promise<JobTasks[]> {
     const inf = await this.synced(signal);
-    const ours = inf.pods.list().filter((p) => this.isOurs(p) && !this.cancelledPod(p));
-    return jobTasks(ours, this.vanished);
+    const all = inf.pods.list().filter((p) => this.isOurs(p));
+    // A cancel is remembered only while its pods are still going away: the map stays as small as the work in flight.
+    const present = new Set(all.map((p) => p.metadata.labels?.[LABEL.uid]));
+    for (const uid of this.cancelled.keys()) if (!present.has(uid)) this.cancelled.delete(uid);
+    return jobTasks(
+      all.filter((p) => !this.cancelledPod(p)),
+      this.vanished,
+    );
   }
 
   private cancelledPod(pod: KubePod): boolean {
@@ -178,7 +184,10 @@ export class KubernetesManager implements ClusterManager {
     const ref = submittedJobRef(job);
     const inf = await this.synced();
     const options = this.podOptions(job, inf.nodes.list());
-    this.vanished.get(ref.uid)?.ranks.forEach((_, r) => share.ranks.includes(r) && this.vanished.get(ref.uid)?.ranks.delete(r));
+    // Submitting a rank again ends what was remembered of its vanished pod.
+    const gone = this.vanished.get(ref.uid);
+    for (const r of share.ranks) gone?.ranks.delete(r);
+    if (gone?.ranks.size === 0) this.vanished.delete(ref.uid);
     const cancelled = this.cancelled.get(ref.uid);
     if (cancelled instanceof Set) for (const r of share.ranks) cancelled.delete(r);
     else if (cancelled === 'all') this.cancelled.delete(ref.uid);
