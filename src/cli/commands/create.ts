@@ -79,7 +79,7 @@ Examples:
   skyctl create cluster hpc --manager slurm --interface cli --host login1 --user me --ssh-key ~/.ssh/id_ed25519
   skyctl create cluster hpc-rest --manager slurm --interface rest --url http://127.0.0.1:6820 --user me --token-file ~/.skyconf/slurm.jwt
   skyctl create cluster hpc-test --manager slurm --slurm-conf /etc/slurm-test/slurm.conf --partition debug
-  skyctl create cluster sim1 --manager sim --nodes 100
+  skyctl create cluster sim1 --manager sim --nodes 100 --cpus 8 --memory 32Gi
   skyctl create cluster lab-gpu --agent
   skyctl create cluster hpc --agent --manager slurm --token-out hpc.token`,
     )
