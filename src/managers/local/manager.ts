@@ -34,9 +34,21 @@ import type { ClusterManager, ClusterState, JobRef, JobShare, JobTasks, LogOptio
 import { DirLockedError, lockDirectory, lockHolder } from './dir-lock.js';
 import { defaultWorkRoot, resolveRunAs, unreachableAncestor, type RunAs } from './identity.js';
 import { prepareReplicaDir, replicaLaunch } from './launch.js';
-import { isAlive, killGroup, procStat, spawnDetached, wrapperScript, groupExists } from './process.js';
+import { isAlive, killGroup, ownsGroup, procStat, spawnDetached, wrapperScript } from './process.js';
 import { podmanProblem, removeContainer, type PodmanStorage } from './podman.js';
-import { FILES, JobStore, ensureDir, jobDirName, readJson, readText, writeJsonAtomic, type JobMeta, type ReplicaRecord } from './records.js';
+import {
+  FILES,
+  JobStore,
+  ensureDir,
+  exists,
+  jobDirName,
+  readExitCode,
+  readJson,
+  readText,
+  writeJsonAtomic,
+  type JobMeta,
+  type ReplicaRecord,
+} from './records.js';
 import { ranksToRead, readLogs } from './tail.js';
 import { replicaDetail } from './details.js';
 import { execInReplica, type ReplicaAccess } from './exec.js';
@@ -375,32 +387,4 @@ export class LocalManager implements ClusterManager, ExecCapability, PortForward
   private async runtimeProblem(): Promise<string | undefined> {
     return this.config.runtime === 'podman' ? podmanProblem(this.name) : undefined;
   }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function readExitCode(dir: string): Promise<number | undefined> {
-  const text = await readText(join(dir, FILES.exitcode));
-  if (text === undefined || text.trim() === '') return undefined;
-  const n = Number(text.trim());
-  return Number.isInteger(n) ? n : 1;
-}
-
-/**
- * Whether process group `pgid` is still the replica's. The leader alive with
- * its recorded start time: yes. Leader gone but the group still has members
- * (grandchildren outliving it): yes, since Linux does not hand out a pid that
- * is still in use as a group id. A different process now holding the pid: no.
- */
-async function ownsGroup(pid: number, pgid: number, startTime: string | null | undefined): Promise<boolean> {
-  const st = await procStat(pid);
-  if (st && st.state !== 'Z') return startTime == null || st.startTime === startTime;
-  return await groupExists(pgid);
 }

@@ -147,3 +147,15 @@ export async function spawnDetached(wrapperPath: string, cwd: string, logPath: s
     closeSync(fd);
   }
 }
+
+/**
+ * Whether process group `pgid` is still the replica's. The leader alive with
+ * its recorded start time: yes. Leader gone but the group still has members
+ * (grandchildren outliving it): yes, since Linux does not hand out a pid that
+ * is still in use as a group id. A different process now holding the pid: no.
+ */
+export async function ownsGroup(pid: number, pgid: number, startTime: string | null | undefined): Promise<boolean> {
+  const st = await procStat(pid);
+  if (st && st.state !== 'Z') return startTime == null || st.startTime === startTime;
+  return await groupExists(pgid);
+}

@@ -200,3 +200,21 @@ export async function readText(path: string): Promise<string | undefined> {
     throw err;
   }
 }
+
+/** Whether `path` exists (any kind of file). */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The exit code the wrapper wrote for a replica (a garbled one counts as 1); undefined while it has not ended. */
+export async function readExitCode(dir: string): Promise<number | undefined> {
+  const text = await readText(join(dir, FILES.exitcode));
+  if (text === undefined || text.trim() === '') return undefined;
+  const n = Number(text.trim());
+  return Number.isInteger(n) ? n : 1;
+}
