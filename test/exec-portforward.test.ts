@@ -71,6 +71,8 @@ async function user(name: string, roles: string[]): Promise<string> {
   return (await login(anonymous, name, `pw-of-${name}-123`)).token;
 }
 
+const ON_HOST = { filters: [{ name: 'host', matchLabels: { 'skyshift.io/local': 'true' } }] };
+
 before(async () => {
   sky = await startSkyShift({ args: ['--heartbeat-seconds', '1', '--local-cpus', '4', '--local-memory', '4Gi'] });
   echoPort = await freePort();
@@ -78,9 +80,16 @@ before(async () => {
   await sky.client.create('jobs', {
     kind: 'Job',
     metadata: { name: 'hello' },
-    spec: { run: `[ "$SKYSHIFT_REPLICA" = 0 ] && ${echo} & exec sleep 600`, replicas: 3, envs: { GREETING: 'hi' }, resources: { cpus: 1, memory: 64 } },
+    spec: {
+      run: `[ "$SKYSHIFT_REPLICA" = 0 ] && ${echo} & exec sleep 600`,
+      replicas: 3,
+      envs: { GREETING: 'hi' },
+      resources: { cpus: 1, memory: 64 },
+      // On this host's cluster only: if the simulator below is READY first, a replica placed there runs no echo server.
+      placement: ON_HOST,
+    },
   });
-  await sky.client.create('jobs', { kind: 'Job', metadata: { name: 'done' }, spec: { run: 'true', resources: { cpus: 1, memory: 64 } } });
+  await sky.client.create('jobs', { kind: 'Job', metadata: { name: 'done' }, spec: { run: 'true', resources: { cpus: 1, memory: 64 }, placement: ON_HOST } });
   // A cluster whose manager has no exec or port-forward: the simulator.
   await sky.client.create('clusters', {
     kind: 'Cluster',
