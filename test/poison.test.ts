@@ -209,7 +209,9 @@ test(
       await waitFor('whole COMPLETED', async () => (await phaseOf(run.client, 'whole')) === 'COMPLETED', 60_000).catch(async (err: unknown) => {
         const whole = await run.client.get<Job>('jobs', 'whole', { namespace: 'default' });
         const cluster = await run.client.get<Cluster>('clusters', 'sim-a');
-        throw new Error(`${String(err)}; whole: ${JSON.stringify(whole.status)}; sim-a: ${JSON.stringify(cluster.status.allocatable)}`);
+        throw new Error(
+          `${String(err)}; whole: ${JSON.stringify(whole.status)}; sim-a: ${JSON.stringify({ ...cluster.status, capacity: undefined })} at ${new Date().toISOString()}`,
+        );
       });
 
       // Restart on the same store, with a fresh poison job stored while everything was down.
