@@ -45,11 +45,18 @@ const options: ControllerOptions = {
 };
 
 function refusing(inner: ClusterManager): ClusterManager {
-  return Object.assign(Object.create(inner) as ClusterManager, {
-    submit: async (job: Job, share: JobShare) => {
-      if (job.metadata.name === 'refused')
-        throw new Error(`The property 'options.env['TOKEN']' must be a string without null bytes. Received '${String(job.spec.envs?.['TOKEN'])}'`);
-      return inner.submit(job, share);
+  const submit = async (job: Job, share: JobShare) => {
+    if (job.metadata.name === 'refused')
+      throw new Error(`The property 'options.env['TOKEN']' must be a string without null bytes. Received '${String(job.spec.envs?.['TOKEN'])}'`);
+    return inner.submit(job, share);
+  };
+  // Every other method runs on the manager itself: an Object.create() wrapper made `this` the wrapper, so the sim's
+  // bookkeeping written in status() (its next-release time) landed on the wrapper and finished replicas were never released.
+  return new Proxy(inner, {
+    get(target, prop) {
+      if (prop === 'submit') return submit;
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
   });
 }
