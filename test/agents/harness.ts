@@ -21,6 +21,7 @@ import { waitFor } from '../infra/ports.js';
 import type { Daemon } from '../infra/process.js';
 import { REPO_ROOT, SKYSHIFT_BIN } from '../infra/server.js';
 import { runSkyctl, spawnSkyctl, type SkyctlRun } from '../infra/skyctl.js';
+import { tail } from '../infra/skyshift.js';
 
 export const API_PORT = 50051; // the control plane has its namespace to itself
 
@@ -235,15 +236,4 @@ function readyz(url: string, ca: Buffer | undefined): Promise<boolean> {
     req.on('error', () => resolve(false));
     req.on('timeout', () => req.destroy());
   });
-}
-
-function tail(file: string, lines: number): string {
-  try {
-    return readFileSync(file, 'utf8')
-      .split('\n')
-      .slice(-lines - 1)
-      .join('\n');
-  } catch {
-    return '(no log)';
-  }
 }

@@ -162,7 +162,8 @@ export async function startSkyShift(options: SkyShiftOptions = {}): Promise<SkyS
   return instance;
 }
 
-function tail(file: string, lines: number): string {
+/** The last `lines` lines of a log file, or '(no log)'. */
+export function tail(file: string, lines: number): string {
   try {
     return readFileSync(file, 'utf8')
       .split('\n')
